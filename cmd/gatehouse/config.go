@@ -1,0 +1,96 @@
+package main
+
+import (
+	"flag"
+	"fmt"
+	"net"
+	"net/url"
+	"os"
+	"time"
+)
+
+// config is Gatehouse's whole configuration, parsed once here from the
+// environment with command-line flags overriding, then passed down.
+type config struct {
+	Listen         string
+	PublicURL      string
+	DatabaseURL    string
+	VaultAddr      string
+	VaultToken     string // from the environment only: a flag would show in ps
+	LogLevel       string
+	RequestTimeout time.Duration
+	ShutdownGrace  time.Duration
+}
+
+// envDefault returns the environment variable name's value, or def.
+func envDefault(name, def string) string {
+	if v, ok := os.LookupEnv(name); ok && v != "" {
+		return v
+	}
+	return def
+}
+
+// parseConfig reads the environment, then args as flags of the named
+// subcommand. It returns a clear error for any invalid value.
+func parseConfig(cmd string, args []string) (config, error) {
+	var c config
+	fs := flag.NewFlagSet("gatehouse "+cmd, flag.ContinueOnError)
+	fs.StringVar(&c.Listen, "listen", envDefault("GATEHOUSE_LISTEN", "127.0.0.1:8080"), "address to serve HTTP on")
+	fs.StringVar(&c.PublicURL, "public-url", envDefault("GATEHOUSE_PUBLIC_URL", "http://127.0.0.1:8080"), "URL people use to reach the console")
+	fs.StringVar(&c.DatabaseURL, "database-url", envDefault("GATEHOUSE_DATABASE_URL", ""), "PostgreSQL connection URL")
+	fs.StringVar(&c.VaultAddr, "vault-addr", envDefault("GATEHOUSE_VAULT_ADDR", "http://127.0.0.1:8200"), "Vault address")
+	fs.StringVar(&c.LogLevel, "log-level", envDefault("GATEHOUSE_LOG_LEVEL", "info"), "debug, info, warn or error")
+	timeout := fs.String("request-timeout", envDefault("GATEHOUSE_REQUEST_TIMEOUT", "30s"), "deadline for one request")
+	grace := fs.String("shutdown-grace", envDefault("GATEHOUSE_SHUTDOWN_GRACE", "15s"), "time given to in-flight requests at shutdown")
+	if err := fs.Parse(args); err != nil {
+		return c, err
+	}
+	if fs.NArg() > 0 {
+		return c, fmt.Errorf("unexpected argument %q", fs.Arg(0))
+	}
+	c.VaultToken = os.Getenv("GATEHOUSE_VAULT_TOKEN")
+	var err error
+	if c.RequestTimeout, err = time.ParseDuration(*timeout); err != nil || c.RequestTimeout <= 0 {
+		return c, fmt.Errorf("request timeout %q is not a positive duration like 30s", *timeout)
+	}
+	if c.ShutdownGrace, err = time.ParseDuration(*grace); err != nil || c.ShutdownGrace < 0 {
+		return c, fmt.Errorf("shutdown grace %q is not a duration like 15s", *grace)
+	}
+	return c, nil
+}
+
+// validateServe checks what serve needs beyond parsing.
+func (c config) validateServe() error {
+	if c.DatabaseURL == "" {
+		return fmt.Errorf("GATEHOUSE_DATABASE_URL (or --database-url) is required")
+	}
+	if c.VaultToken == "" {
+		return fmt.Errorf("GATEHOUSE_VAULT_TOKEN is required: Gatehouse's own Vault token")
+	}
+	if _, _, err := net.SplitHostPort(c.Listen); err != nil {
+		return fmt.Errorf("listen address %q is not host:port", c.Listen)
+	}
+	u, err := url.Parse(c.PublicURL)
+	if err != nil || u.Host == "" || (u.Scheme != "https" && u.Scheme != "http") {
+		return fmt.Errorf("public URL %q is not an http(s) URL", c.PublicURL)
+	}
+	if u.Scheme == "http" && !isLoopback(u.Hostname()) {
+		return fmt.Errorf("public URL %q uses plain HTTP on a non-loopback host: serve the console over HTTPS", c.PublicURL)
+	}
+	return nil
+}
+
+// secureCookies reports whether cookies must carry Secure: always, except
+// for plain-HTTP local development on a loopback address.
+func (c config) secureCookies() bool {
+	u, err := url.Parse(c.PublicURL)
+	return err != nil || u.Scheme != "http" || !isLoopback(u.Hostname())
+}
+
+func isLoopback(host string) bool {
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}

@@ -1,0 +1,78 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/gatehouse/gatehouse/handlers"
+	"github.com/gatehouse/gatehouse/postgres"
+	"github.com/gatehouse/gatehouse/secretstores/vault"
+)
+
+// serve connects to PostgreSQL and Vault, failing fast with the reason when
+// either is unreachable or misconfigured, checks the schema is current, and
+// serves the console until ctx is cancelled, then drains in-flight requests.
+func serve(ctx context.Context, cfg config, log *slog.Logger) error {
+	if err := cfg.validateServe(); err != nil {
+		return err
+	}
+	pool, err := postgres.Open(ctx, cfg.DatabaseURL)
+	if err != nil {
+		return err
+	}
+	defer pool.Close()
+	if err := postgres.RequireCurrent(ctx, pool); err != nil {
+		return err
+	}
+	vc, err := vault.New(cfg.VaultAddr, cfg.VaultToken)
+	if err != nil {
+		return err
+	}
+	if err := vc.Verify(ctx); err != nil {
+		return err
+	}
+
+	e := handlers.New(handlers.Deps{
+		Log:            log,
+		Tenants:        postgres.NewTenantStore(pool),
+		Postgres:       handlers.PingFunc(pool.Ping),
+		Vault:          handlers.PingFunc(vc.Health),
+		SecureCookies:  cfg.secureCookies(),
+		RequestTimeout: cfg.RequestTimeout,
+		Version:        version,
+	})
+	ln, err := net.Listen("tcp", cfg.Listen)
+	if err != nil {
+		return fmt.Errorf("listening on %s: %w", cfg.Listen, err)
+	}
+	srv := &http.Server{
+		Handler:           e,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      cfg.RequestTimeout + 5*time.Second,
+		IdleTimeout:       2 * time.Minute,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}
+	log.Info("gatehouse serving", slog.String("addr", ln.Addr().String()),
+		slog.String("public_url", cfg.PublicURL), slog.String("version", version))
+
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return fmt.Errorf("serving HTTP: %w", err)
+	case <-ctx.Done():
+	}
+	log.Info("shutting down", slog.Duration("grace", cfg.ShutdownGrace))
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownGrace)
+	defer cancel()
+	if err := srv.Shutdown(shutdownCtx); err != nil && !errors.Is(err, context.DeadlineExceeded) {
+		return fmt.Errorf("shutting down: %w", err)
+	}
+	return nil
+}

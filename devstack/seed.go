@@ -1,0 +1,70 @@
+package devstack
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/gatehouse/gatehouse/apperr"
+	"github.com/gatehouse/gatehouse/postgres"
+	"github.com/gatehouse/gatehouse/secretstores/vault"
+	"github.com/gatehouse/gatehouse/tenants"
+)
+
+// GatehouseMount is the KV v2 mount holding Gatehouse's own secrets (IdP
+// client secrets). Tenants' secrets live in their own mounts.
+const GatehouseMount = "gatehouse"
+
+// TenantMount returns the KV v2 mount bound to the tenant slug.
+func TenantMount(slug string) string { return "tenant-" + slug }
+
+// Seed makes the demo organizations exist: in Vault, Gatehouse's mount
+// with each IdP client secret and a KV v2 mount per tenant with demo
+// secrets; in PostgreSQL, each tenant active with its domain, IdP (issuer
+// from issuers), role mappings and store binding. Running it again
+// refreshes the IdP settings and changes nothing else.
+func Seed(ctx context.Context, store *postgres.TenantStore, vc *vault.Client, orgs []DemoOrg, issuers map[string]string) error {
+	const actor = "seed"
+	if err := vc.EnsureKV2Mount(ctx, GatehouseMount, "Gatehouse's own secrets"); err != nil {
+		return err
+	}
+	for _, o := range orgs {
+		issuer, ok := issuers[o.Slug]
+		if !ok {
+			return fmt.Errorf("no IdP issuer for demo organization %s", o.Slug)
+		}
+		secretPath := "idp/" + o.Slug
+		if err := vc.PutKV2(ctx, GatehouseMount, secretPath, map[string]any{"client_secret": o.ClientSecret()}); err != nil {
+			return err
+		}
+		mount := TenantMount(o.Slug)
+		if err := vc.EnsureKV2Mount(ctx, mount, "secrets of tenant "+o.Slug); err != nil {
+			return err
+		}
+		for path, data := range o.Secrets {
+			if err := vc.PutKV2(ctx, mount, path, data); err != nil {
+				return err
+			}
+		}
+		t, err := tenants.NewTenant(o.Slug, o.Name, []string{o.Domain})
+		if err != nil {
+			return err
+		}
+		t.Status = tenants.StatusActive
+		idp := tenants.IdentityProvider{
+			IssuerURL: issuer, ClientID: "gatehouse", ClientSecretRef: GatehouseMount + "/" + secretPath,
+			Scopes: []string{"openid", "email", "profile", "groups"}, GroupsClaim: "groups",
+			RequireEmailVerified: true, Enabled: true,
+		}
+		err = store.Register(ctx, tenants.Registration{
+			Tenant: t, IdP: idp, Mappings: o.Mappings,
+			Binding: tenants.StoreBinding{Kind: tenants.StoreVaultKV2, Location: mount},
+		}, actor)
+		if apperr.CodeOf(err) == apperr.Conflict {
+			err = store.SetIdentityProvider(ctx, o.Slug, idp, actor)
+		}
+		if err != nil {
+			return fmt.Errorf("seeding tenant %s: %w", o.Slug, err)
+		}
+	}
+	return nil
+}

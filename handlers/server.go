@@ -1,0 +1,77 @@
+// Package handlers is Gatehouse's HTTP layer: the echo server, its
+// middleware, every route (routes.go) and the one mapping from application
+// errors to HTTP status (errors.go). Handlers parse input, call a service and
+// render a templ component; they hold no business rules.
+package handlers
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/labstack/echo-contrib/echoprometheus"
+	"github.com/labstack/echo/v4"
+	"github.com/labstack/echo/v4/middleware"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+
+	"github.com/gatehouse/gatehouse/tenants"
+)
+
+// Pinger reports whether a dependency is reachable: nil when it is.
+type Pinger interface {
+	Ping(ctx context.Context) error
+}
+
+// PingFunc adapts a function to Pinger.
+type PingFunc func(ctx context.Context) error
+
+// Ping calls f.
+func (f PingFunc) Ping(ctx context.Context) error { return f(ctx) }
+
+// Deps is everything the HTTP layer needs, passed explicitly from cmd/.
+type Deps struct {
+	Log            *slog.Logger
+	Tenants        tenants.Directory
+	Postgres       Pinger
+	Vault          Pinger
+	SecureCookies  bool          // true unless serving plain HTTP on loopback for local development
+	RequestTimeout time.Duration // deadline put on each request's context
+	Version        string
+}
+
+// Server holds the handlers' dependencies.
+type Server struct {
+	deps Deps
+	reg  *prometheus.Registry
+}
+
+// New returns the echo instance with middleware, every route of routes()
+// and the error handler installed.
+func New(deps Deps) *echo.Echo {
+	s := &Server{deps: deps, reg: prometheus.NewRegistry()}
+	s.reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+
+	e := echo.New()
+	e.HideBanner, e.HidePort = true, true
+	e.IPExtractor = echo.ExtractIPDirect() // never trust client-supplied X-Forwarded-For by default
+	e.HTTPErrorHandler = s.handleError
+
+	e.Pre(middleware.RemoveTrailingSlashWithConfig(middleware.TrailingSlashConfig{RedirectCode: http.StatusMovedPermanently}))
+	e.Use(
+		middleware.RequestID(),
+		s.accessLog(),
+		s.recoverPanics(),
+		securityHeaders(deps.SecureCookies),
+		middleware.BodyLimit("1M"),
+		middleware.ContextTimeout(deps.RequestTimeout),
+		middleware.GzipWithConfig(middleware.GzipConfig{Level: 5, Skipper: func(c echo.Context) bool { return c.Path() == "/metrics" }}),
+		echoprometheus.NewMiddlewareWithConfig(echoprometheus.MiddlewareConfig{Subsystem: "gatehouse", Registerer: s.reg}),
+		s.csrf(),
+	)
+	for _, r := range s.routes() {
+		e.Add(r.Method, r.Path, r.Handler).Name = r.Name
+	}
+	return e
+}

@@ -1,0 +1,62 @@
+// Package web holds Gatehouse's templ components: the base layout, pages and
+// partials. Every component takes a typed view model defined here; handlers
+// build view models and never pass maps.
+package web
+
+// Page is what the base layout needs on every page.
+type Page struct {
+	Title     string
+	RequestID string
+	CSRFToken string // empty when the browser is protected by Sec-Fetch-Site
+	Org       string // the signed-in organization's display name, if any
+	User      string // the signed-in person's display name or email, if any
+	Nav       []NavItem
+	Flashes   []Flash
+}
+
+// NavItem is one link of the navigation bar.
+type NavItem struct {
+	Label  string
+	Href   string
+	Active bool
+}
+
+// FlashKind styles a flash message.
+type FlashKind string
+
+// The flash kinds.
+const (
+	FlashInfo    FlashKind = "info"
+	FlashSuccess FlashKind = "success"
+	FlashError   FlashKind = "error"
+)
+
+// Flash is a one-time message shown at the top of a page.
+type Flash struct {
+	Kind    FlashKind
+	Message string
+}
+
+// LoginPage is the sign-in page: an email field for home-realm discovery and
+// the list of organizations to pick from.
+type LoginPage struct {
+	Page
+	Email      string
+	EmailError string
+	Orgs       []OrgChoice
+}
+
+// OrgChoice is one organization on the sign-in page.
+type OrgChoice struct {
+	Slug string
+	Name string
+}
+
+// ErrorPage shows a person what went wrong in words they can act on, with
+// the request ID to quote to support. It never holds internals.
+type ErrorPage struct {
+	Page
+	Status  int
+	Heading string
+	Message string
+}

@@ -1,0 +1,130 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/gatehouse/gatehouse/devstack"
+	"github.com/gatehouse/gatehouse/testenv"
+)
+
+var stack *testenv.Stack
+
+func TestMain(m *testing.M) { testenv.Main(m, testenv.Options{Vault: true}, &stack) }
+
+func runCmd(t *testing.T, ctx context.Context, args ...string) (string, error) {
+	t.Helper()
+	var out, errOut bytes.Buffer
+	err := run(ctx, args, &out, &errOut)
+	return out.String() + errOut.String(), err
+}
+
+func setEnv(t *testing.T, dbURL, vaultToken string) {
+	t.Setenv("GATEHOUSE_DATABASE_URL", dbURL)
+	t.Setenv("GATEHOUSE_VAULT_ADDR", stack.Vault.Addr)
+	t.Setenv("GATEHOUSE_VAULT_TOKEN", vaultToken)
+	t.Setenv("GATEHOUSE_LISTEN", "127.0.0.1:0")
+}
+
+func TestVersionAndUsage(t *testing.T) {
+	out, err := runCmd(t, context.Background(), "version")
+	if err != nil || strings.TrimSpace(out) != version {
+		t.Fatalf("version = %q, %v", out, err)
+	}
+	if _, err := runCmd(t, context.Background(), "frobnicate"); err == nil || !strings.Contains(err.Error(), `unknown command "frobnicate"`) {
+		t.Fatalf("unknown command: %v", err)
+	}
+	if _, err := runCmd(t, context.Background(), "migrate", "sideways"); err == nil {
+		t.Fatal("migrate sideways accepted")
+	}
+}
+
+func TestServeFailsFastWithTheReason(t *testing.T) {
+	migrated := stack.NewDatabase(t)
+	cases := []struct {
+		name, db, token, want string
+	}{
+		{"no database URL", "", stack.Vault.RootToken, "GATEHOUSE_DATABASE_URL"},
+		{"PostgreSQL unreachable", "postgres://gatehouse@127.0.0.1:1/x?sslmode=disable&connect_timeout=2", stack.Vault.RootToken, "not reachable"},
+		{"schema not migrated", stack.NewEmptyDatabase(t), stack.Vault.RootToken, "gatehouse migrate up"},
+		{"no Vault token", migrated, "", "GATEHOUSE_VAULT_TOKEN is required"},
+		{"Vault token refused", migrated, "not-a-token", "rejected Gatehouse's token"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			setEnv(t, tc.db, tc.token)
+			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+			defer cancel()
+			start := time.Now()
+			_, err := runCmd(t, ctx, "serve")
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("serve = %v, want an error mentioning %q", err, tc.want)
+			}
+			if tc.token != "" && strings.Contains(err.Error(), tc.token) {
+				t.Fatalf("error shows the Vault token: %v", err)
+			}
+			if time.Since(start) > 20*time.Second {
+				t.Fatalf("took %s to fail", time.Since(start))
+			}
+		})
+	}
+	setEnv(t, migrated, stack.Vault.RootToken)
+	t.Setenv("GATEHOUSE_PUBLIC_URL", "http://console.example.com")
+	if _, err := runCmd(t, context.Background(), "serve"); err == nil || !strings.Contains(err.Error(), "HTTPS") {
+		t.Fatalf("plain HTTP public URL on a public host: %v", err)
+	}
+}
+
+func TestMigrateThenServeThenShutDownCleanly(t *testing.T) {
+	setEnv(t, stack.NewEmptyDatabase(t), stack.Vault.RootToken)
+	port, err := devstack.FreePort()
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := fmt.Sprintf("127.0.0.1:%d", port)
+	t.Setenv("GATEHOUSE_LISTEN", addr)
+
+	out, err := runCmd(t, context.Background(), "migrate", "up")
+	if err != nil || !strings.Contains(out, "database is up to date") {
+		t.Fatalf("migrate up: %v\n%s", err, out)
+	}
+	out, err = runCmd(t, context.Background(), "migrate", "status")
+	if err != nil || strings.Contains(out, "pending") || !strings.Contains(out, "applied") {
+		t.Fatalf("migrate status: %v\n%s", err, out)
+	}
+
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() {
+		_, err := runCmd(t, ctx, "serve", "--shutdown-grace", "2s")
+		done <- err
+	}()
+	if err := devstack.WaitHTTP(context.Background(), "http://"+addr+"/readyz", 20*time.Second); err != nil {
+		cancel()
+		t.Fatalf("serve never became ready: %v (serve returned %v)", err, <-done)
+	}
+	resp, err := http.Get("http://" + addr + "/login")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK || !strings.Contains(string(body), "Sign in to Gatehouse") {
+		t.Fatalf("/login = %d", resp.StatusCode)
+	}
+	cancel()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("serve returned %v after shutdown", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("serve did not shut down")
+	}
+}

@@ -1,0 +1,108 @@
+package handlers_test
+
+import (
+	"bytes"
+	"context"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/PuerkitoBio/goquery"
+	"github.com/labstack/echo/v4"
+
+	"github.com/gatehouse/gatehouse/handlers"
+	"github.com/gatehouse/gatehouse/postgres"
+	"github.com/gatehouse/gatehouse/secretstores/vault"
+	"github.com/gatehouse/gatehouse/testenv"
+)
+
+var stack *testenv.Stack
+
+func TestMain(m *testing.M) { testenv.Main(m, testenv.Options{Vault: true, IdPs: true}, &stack) }
+
+// fixture is a console over a fresh seeded database and the test Vault.
+type fixture struct {
+	e    *echo.Echo
+	logs *bytes.Buffer
+}
+
+func newFixture(t *testing.T, override func(*handlers.Deps)) *fixture {
+	t.Helper()
+	pool := stack.NewPool(t)
+	stack.Seed(t, pool)
+	vc := stack.VaultClient(t)
+	logs := &bytes.Buffer{}
+	deps := handlers.Deps{
+		Log:            slog.New(slog.NewJSONHandler(logs, nil)),
+		Tenants:        postgres.NewTenantStore(pool),
+		Postgres:       handlers.PingFunc(pool.Ping),
+		Vault:          handlers.PingFunc(vc.Health),
+		RequestTimeout: 5 * time.Second,
+		Version:        "test",
+	}
+	if override != nil {
+		override(&deps)
+	}
+	return &fixture{e: handlers.New(deps), logs: logs}
+}
+
+func (f *fixture) do(req *http.Request) *httptest.ResponseRecorder {
+	rec := httptest.NewRecorder()
+	f.e.ServeHTTP(rec, req)
+	return rec
+}
+
+func (f *fixture) get(path string) *httptest.ResponseRecorder {
+	return f.do(httptest.NewRequest(http.MethodGet, path, nil))
+}
+
+func doc(t *testing.T, rec *httptest.ResponseRecorder) *goquery.Document {
+	t.Helper()
+	d, err := goquery.NewDocumentFromReader(bytes.NewReader(rec.Body.Bytes()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return d
+}
+
+// csrfPair fetches /login and returns the CSRF cookie and token.
+func (f *fixture) csrfPair(t *testing.T) (*http.Cookie, string) {
+	t.Helper()
+	rec := f.get("/login")
+	var cookie *http.Cookie
+	for _, c := range rec.Result().Cookies() {
+		if c.Name == "gatehouse_csrf" {
+			cookie = c
+		}
+	}
+	if cookie == nil {
+		t.Fatal("no CSRF cookie set on /login")
+	}
+	token, ok := doc(t, rec).Find(`input[name="_csrf"]`).Attr("value")
+	if !ok || token == "" {
+		t.Fatal("no CSRF field in the login form")
+	}
+	return cookie, token
+}
+
+func postForm(path string, form url.Values, cookie *http.Cookie) *http.Request {
+	req := httptest.NewRequest(http.MethodPost, path, strings.NewReader(form.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	if cookie != nil {
+		req.AddCookie(cookie)
+	}
+	return req
+}
+
+// downPinger is Vault's health check against a port nothing listens on.
+func downPinger(ctx context.Context) error {
+	vc, err := vault.New("http://127.0.0.1:1", "unused")
+	if err != nil {
+		return err
+	}
+	return vc.Health(ctx)
+}

@@ -16,12 +16,13 @@ type Code string
 
 // The codes. Handlers map each to one HTTP status.
 const (
-	Invalid     Code = "invalid"     // the input is wrong; nothing was changed
-	NotFound    Code = "not_found"   // no such object, or not visible to the caller
-	Forbidden   Code = "forbidden"   // the caller may not do this
-	Conflict    Code = "conflict"    // the object's state forbids it, or it exists already
-	Unavailable Code = "unavailable" // a dependency (PostgreSQL, Vault, an IdP) is down
-	Internal    Code = "internal"    // a bug or an unexpected failure
+	Invalid         Code = "invalid"         // the input is wrong; nothing was changed
+	Unauthenticated Code = "unauthenticated" // no valid session: sign in (again)
+	NotFound        Code = "not_found"       // no such object, or not visible to the caller
+	Forbidden       Code = "forbidden"       // the caller may not do this
+	Conflict        Code = "conflict"        // the object's state forbids it, or it exists already
+	Unavailable     Code = "unavailable"     // a dependency (PostgreSQL, Vault, an IdP) is down
+	Internal        Code = "internal"        // a bug or an unexpected failure
 )
 
 // Error is an application error: a code, a message safe for users, optional
@@ -71,5 +72,10 @@ func As(err error) *Error {
 	return &Error{Code: Internal, Message: "Something went wrong on our side.", Err: err}
 }
 
-// CodeOf returns the code of err (Internal when err is not an *Error).
-func CodeOf(err error) Code { return As(err).Code }
+// CodeOf returns the code of err: "" for nil, Internal when err is not an *Error.
+func CodeOf(err error) Code {
+	if err == nil {
+		return ""
+	}
+	return As(err).Code
+}

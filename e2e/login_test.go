@@ -38,7 +38,7 @@ func TestLoginPageRendersUnderAStrictCSP(t *testing.T) {
 		chromedp.WaitVisible(`[data-testid="orgs"]`),
 		chromedp.Text(`[data-testid="orgs"]`, &orgs),
 		chromedp.Evaluate(`typeof htmx`, &htmxType),
-		chromedp.FullScreenshot(&shot, 90),
+		chromedp.FullScreenshot(&shot, 100), // quality 100 means PNG
 	)
 	if err != nil {
 		t.Fatal(err)

@@ -1,6 +1,7 @@
 package handlers
 
 import (
+	"context"
 	"errors"
 	"log/slog"
 	"net/http"
@@ -17,6 +18,8 @@ func statusOf(code apperr.Code) int {
 	switch code {
 	case apperr.Invalid:
 		return http.StatusBadRequest
+	case apperr.Unauthenticated:
+		return http.StatusUnauthorized
 	case apperr.NotFound:
 		return http.StatusNotFound
 	case apperr.Forbidden:
@@ -33,6 +36,7 @@ func statusOf(code apperr.Code) int {
 // headings are the titles of error pages by status.
 var headings = map[int]string{
 	http.StatusBadRequest:            "That request was not valid",
+	http.StatusUnauthorized:          "Please sign in",
 	http.StatusForbidden:             "You can't do that",
 	http.StatusNotFound:              "Not found",
 	http.StatusMethodNotAllowed:      "Not allowed",
@@ -46,6 +50,10 @@ var headings = map[int]string{
 // with. Errors from echo itself (unknown route, wrong method, body too large)
 // keep their status and get a plain message.
 func classify(err error) (*apperr.Error, int) {
+	var ae *apperr.Error
+	if errors.As(err, &ae) {
+		return ae, statusOf(ae.Code)
+	}
 	var he *echo.HTTPError
 	if !errors.As(err, &he) {
 		e := apperr.As(err)
@@ -54,6 +62,8 @@ func classify(err error) (*apperr.Error, int) {
 	switch he.Code {
 	case http.StatusNotFound:
 		return apperr.Wrap(apperr.NotFound, "There is no page at this address.", err), he.Code
+	case http.StatusForbidden: // echo's CSRF check of a cross-site browser request
+		return apperr.Wrap(apperr.Forbidden, csrfMessage, err), he.Code
 	case http.StatusMethodNotAllowed:
 		return apperr.Wrap(apperr.Invalid, "This page does not accept that kind of request.", err), he.Code
 	case http.StatusRequestEntityTooLarge:
@@ -93,6 +103,9 @@ func (s *Server) handleError(err error, c echo.Context) {
 		return
 	}
 	page := web.ErrorPage{Page: s.page(c, headings[status]), Status: status, Heading: headings[status], Message: e.Message}
+	// The request's context may already be cancelled by the timeout
+	// middleware; the error page must still be written.
+	c.SetRequest(c.Request().WithContext(context.WithoutCancel(c.Request().Context())))
 	if err := render(c, status, web.Error(page)); err != nil {
 		s.deps.Log.Error("rendering error page", slog.String("request_id", rid), slog.String("error", err.Error()))
 	}

@@ -3,11 +3,13 @@ package handlers
 import (
 	"net/http"
 	"net/mail"
+	"net/url"
 	"strings"
 
 	"github.com/labstack/echo/v4"
 
 	"github.com/gatehouse/gatehouse/apperr"
+	"github.com/gatehouse/gatehouse/identity"
 	"github.com/gatehouse/gatehouse/web"
 )
 
@@ -45,7 +47,16 @@ func (s *Server) loginSubmit(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return c.Redirect(http.StatusSeeOther, "/auth/"+t.Slug+"/start")
+	return c.Redirect(http.StatusSeeOther, startURL(t.Slug, m.ReturnTo))
+}
+
+// startURL is the sign-in start of the tenant slug, coming back to returnTo.
+func startURL(slug, returnTo string) string {
+	u := "/auth/" + slug + "/start"
+	if returnTo != "/" {
+		u += "?" + url.Values{"return_to": {returnTo}}.Encode()
+	}
+	return u
 }
 
 func (s *Server) loginModel(c echo.Context) (web.LoginPage, error) {
@@ -53,9 +64,15 @@ func (s *Server) loginModel(c echo.Context) (web.LoginPage, error) {
 	if err != nil {
 		return web.LoginPage{}, err
 	}
-	m := web.LoginPage{Page: s.page(c, "Sign in")}
+	m := web.LoginPage{Page: s.page(c, "Sign in"), ReturnTo: identity.SafeReturnTo(c.FormValue("return_to"))}
+	switch {
+	case c.QueryParam("ended") != "":
+		m.Flashes = append(m.Flashes, web.Flash{Kind: web.FlashInfo, Message: "Your session has ended. Please sign in again."})
+	case c.QueryParam("signed_out") != "":
+		m.Flashes = append(m.Flashes, web.Flash{Kind: web.FlashSuccess, Message: "You have signed out."})
+	}
 	for _, t := range active {
-		m.Orgs = append(m.Orgs, web.OrgChoice{Slug: t.Slug, Name: t.DisplayName})
+		m.Orgs = append(m.Orgs, web.OrgChoice{Slug: t.Slug, Name: t.DisplayName, Href: startURL(t.Slug, m.ReturnTo)})
 	}
 	return m, nil
 }

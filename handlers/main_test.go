@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -12,9 +13,12 @@ import (
 	"time"
 
 	"github.com/PuerkitoBio/goquery"
+	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/labstack/echo/v4"
 
+	"github.com/gatehouse/gatehouse/authz"
 	"github.com/gatehouse/gatehouse/handlers"
+	"github.com/gatehouse/gatehouse/identity"
 	"github.com/gatehouse/gatehouse/postgres"
 	"github.com/gatehouse/gatehouse/secretstores/vault"
 	"github.com/gatehouse/gatehouse/testenv"
@@ -28,6 +32,7 @@ func TestMain(m *testing.M) { testenv.Main(m, testenv.Options{Vault: true, IdPs:
 type fixture struct {
 	e    *echo.Echo
 	logs *bytes.Buffer
+	pool *pgxpool.Pool
 }
 
 func newFixture(t *testing.T, override func(*handlers.Deps)) *fixture {
@@ -36,18 +41,44 @@ func newFixture(t *testing.T, override func(*handlers.Deps)) *fixture {
 	stack.Seed(t, pool)
 	vc := stack.VaultClient(t)
 	logs := &bytes.Buffer{}
+	enforcer, err := authz.New(postgres.NewCasbinAdapter(pool))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ids := postgres.NewIdentityStore(pool, time.Now)
 	deps := handlers.Deps{
-		Log:            slog.New(slog.NewJSONHandler(logs, nil)),
-		Tenants:        postgres.NewTenantStore(pool),
-		Postgres:       handlers.PingFunc(pool.Ping),
-		Vault:          handlers.PingFunc(vc.Health),
-		RequestTimeout: 5 * time.Second,
-		Version:        "test",
+		Log:             slog.New(slog.NewJSONHandler(logs, nil)),
+		Tenants:         postgres.NewTenantStore(pool),
+		Federation:      identity.NewFederation(ids, vc, ids, stack.PublicURL, time.Now),
+		Sessions:        identity.NewSessions(ids, time.Now, 30*time.Minute, 12*time.Hour),
+		Authz:           enforcer,
+		SessionAbsolute: 12 * time.Hour,
+		Postgres:        handlers.PingFunc(pool.Ping),
+		Vault:           handlers.PingFunc(vc.Health),
+		RequestTimeout:  5 * time.Second,
+		Version:         "test",
 	}
 	if override != nil {
 		override(&deps)
 	}
-	return &fixture{e: handlers.New(deps), logs: logs}
+	return &fixture{e: handlers.New(deps), logs: logs, pool: pool}
+}
+
+// serve runs the console on the stack's public URL (the address the test
+// IdPs redirect back to) until the test ends, and returns that URL.
+func (f *fixture) serve(t *testing.T) string {
+	t.Helper()
+	u, _ := url.Parse(stack.PublicURL)
+	ln, err := net.Listen("tcp", u.Host)
+	if err != nil {
+		t.Fatalf("the public URL's port is taken (tests using it must not run in parallel): %v", err)
+	}
+	srv := httptest.NewUnstartedServer(f.e)
+	srv.Listener.Close()
+	srv.Listener = ln
+	srv.Start()
+	t.Cleanup(srv.Close)
+	return stack.PublicURL
 }
 
 func (f *fixture) do(req *http.Request) *httptest.ResponseRecorder {

@@ -47,6 +47,8 @@ func csrfCookieName(secure bool) string {
 	return "gatehouse_csrf"
 }
 
+const csrfMessage = "This form has expired or did not come from Gatehouse. Reload the page and try again."
+
 // csrf protects every unsafe method: browsers that send Sec-Fetch-Site are
 // checked on it, others must echo the cookie's token in the _csrf form field
 // or the X-CSRF-Token header (htmx does so from the layout's hx-headers).
@@ -59,8 +61,7 @@ func (s *Server) csrf() echo.MiddlewareFunc {
 		CookieSecure:   s.deps.SecureCookies,
 		CookieSameSite: http.SameSiteStrictMode,
 		ErrorHandler: func(err error, c echo.Context) error {
-			return apperr.Wrap(apperr.Forbidden,
-				"This form has expired or did not come from Gatehouse. Reload the page and try again.", err)
+			return apperr.Wrap(apperr.Forbidden, csrfMessage, err)
 		},
 	})
 }

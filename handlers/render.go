@@ -1,11 +1,10 @@
 package handlers
 
 import (
-	"net/http"
-
 	"github.com/a-h/templ"
 	"github.com/labstack/echo/v4"
 
+	"github.com/gatehouse/gatehouse/authz"
 	"github.com/gatehouse/gatehouse/web"
 )
 
@@ -17,16 +16,21 @@ func render(c echo.Context, status int, component templ.Component) error {
 	return component.Render(c.Request().Context(), c.Response())
 }
 
-// page returns the layout's view model for this request.
+// page returns the layout's view model for this request: the signed-in
+// person and organization, and the navigation their roles allow.
 func (s *Server) page(c echo.Context, title string) web.Page {
-	return web.Page{
-		Title:     title,
-		RequestID: requestID(c),
-		CSRFToken: csrfToken(c),
+	p := web.Page{Title: title, RequestID: requestID(c), CSRFToken: csrfToken(c)}
+	sess := currentSession(c)
+	if sess == nil {
+		return p
 	}
-}
-
-// home sends visitors to the sign-in page until the dashboard exists for them.
-func (s *Server) home(c echo.Context) error {
-	return c.Redirect(http.StatusSeeOther, "/login")
+	p.Org, p.User = sess.TenantName, sess.Name
+	path := c.Path()
+	for _, r := range s.nav {
+		if !s.deps.Authz.Allowed(sess.Roles, sess.TenantSlug, authz.Permission(r.Perm)) {
+			continue
+		}
+		p.Nav = append(p.Nav, web.NavItem{Label: r.NavLabel, Href: r.Path, Active: r.Path == path})
+	}
+	return p
 }

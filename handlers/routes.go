@@ -3,37 +3,45 @@ package handlers
 import (
 	"net/http"
 
-	"github.com/labstack/echo-contrib/echoprometheus"
 	"github.com/labstack/echo/v4"
 
+	"github.com/gatehouse/gatehouse/authz"
 	"github.com/gatehouse/gatehouse/static"
 )
 
-// Permission is what a route requires of the caller. Public routes need
-// nothing; every other route names the permission it checks.
+// Permission is what a route requires of the caller: Public, or an
+// authz.Permission checked against the session's roles in its tenant.
 type Permission string
 
 // Public marks a route anyone may call, signed in or not.
 const Public Permission = "public"
 
-// Route is one entry of the routes list.
+// needs returns the route permission for an authz permission.
+func needs(p authz.Permission) Permission { return Permission(p) }
+
+// Route is one entry of the routes list. Routes with a NavLabel appear in
+// the navigation of people whose roles allow them.
 type Route struct {
-	Method  string
-	Path    string
-	Name    string
-	Perm    Permission
-	Handler echo.HandlerFunc
+	Method   string
+	Path     string
+	Name     string
+	Perm     Permission
+	NavLabel string
+	Handler  echo.HandlerFunc
 }
 
 // routes is every route Gatehouse serves, in one list.
 func (s *Server) routes() []Route {
 	return []Route{
-		{http.MethodGet, "/healthz", "healthz", Public, s.healthz},
-		{http.MethodGet, "/readyz", "readyz", Public, s.readyz},
-		{http.MethodGet, "/metrics", "metrics", Public, echoprometheus.NewHandlerWithConfig(echoprometheus.HandlerConfig{Gatherer: s.reg})},
-		{http.MethodGet, "/static/*", "static", Public, echo.StaticDirectoryHandler(static.FS, false)},
-		{http.MethodGet, "/", "home", Public, s.home},
-		{http.MethodGet, "/login", "login", Public, s.loginPage},
-		{http.MethodPost, "/login", "login.submit", Public, s.loginSubmit},
+		{http.MethodGet, "/healthz", "healthz", Public, "", s.healthz},
+		{http.MethodGet, "/readyz", "readyz", Public, "", s.readyz},
+		{http.MethodGet, "/metrics", "metrics", Public, "", s.metrics},
+		{http.MethodGet, "/static/*", "static", Public, "", echo.StaticDirectoryHandler(static.FS, false)},
+		{http.MethodGet, "/login", "login", Public, "", s.loginPage},
+		{http.MethodPost, "/login", "login.submit", Public, "", s.loginSubmit},
+		{http.MethodGet, "/auth/:tenant/start", "auth.start", Public, "", s.authStart},
+		{http.MethodGet, "/auth/:tenant/callback", "auth.callback", Public, "", s.authCallback},
+		{http.MethodGet, "/", "dashboard", needs(authz.ViewConsole), "Dashboard", s.dashboard},
+		{http.MethodPost, "/logout", "logout", needs(authz.ViewConsole), "", s.logout},
 	}
 }

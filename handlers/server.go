@@ -16,6 +16,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
+	"github.com/gatehouse/gatehouse/authz"
+	"github.com/gatehouse/gatehouse/identity"
 	"github.com/gatehouse/gatehouse/tenants"
 )
 
@@ -32,19 +34,25 @@ func (f PingFunc) Ping(ctx context.Context) error { return f(ctx) }
 
 // Deps is everything the HTTP layer needs, passed explicitly from cmd/.
 type Deps struct {
-	Log            *slog.Logger
-	Tenants        tenants.Directory
-	Postgres       Pinger
-	Vault          Pinger
-	SecureCookies  bool          // true unless serving plain HTTP on loopback for local development
-	RequestTimeout time.Duration // deadline put on each request's context
-	Version        string
+	Log             *slog.Logger
+	Tenants         tenants.Directory
+	Federation      *identity.Federation
+	Sessions        *identity.Sessions
+	Authz           *authz.Enforcer
+	SessionAbsolute time.Duration // session cookie lifetime (the absolute timeout)
+	Postgres        Pinger
+	Vault           Pinger
+	SecureCookies   bool          // true unless serving plain HTTP on loopback for local development
+	RequestTimeout  time.Duration // deadline put on each request's context
+	Version         string
 }
 
 // Server holds the handlers' dependencies.
 type Server struct {
-	deps Deps
-	reg  *prometheus.Registry
+	deps    Deps
+	reg     *prometheus.Registry
+	metrics echo.HandlerFunc
+	nav     []Route // GET routes with a NavLabel, in list order
 }
 
 // New returns the echo instance with middleware, every route of routes()
@@ -52,6 +60,7 @@ type Server struct {
 func New(deps Deps) *echo.Echo {
 	s := &Server{deps: deps, reg: prometheus.NewRegistry()}
 	s.reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	s.metrics = echoprometheus.NewHandlerWithConfig(echoprometheus.HandlerConfig{Gatherer: s.reg})
 
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
@@ -71,7 +80,14 @@ func New(deps Deps) *echo.Echo {
 		s.csrf(),
 	)
 	for _, r := range s.routes() {
-		e.Add(r.Method, r.Path, r.Handler).Name = r.Name
+		if r.Method == http.MethodGet && r.NavLabel != "" && r.Perm != Public {
+			s.nav = append(s.nav, r)
+		}
+		h := r.Handler
+		if r.Perm != Public {
+			h = s.require(authz.Permission(r.Perm), h)
+		}
+		e.Add(r.Method, r.Path, h).Name = r.Name
 	}
 	return e
 }

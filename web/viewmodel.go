@@ -43,6 +43,7 @@ type LoginPage struct {
 	Page
 	Email      string
 	EmailError string
+	ReturnTo   string // local path to come back to after signing in
 	Orgs       []OrgChoice
 }
 
@@ -50,6 +51,7 @@ type LoginPage struct {
 type OrgChoice struct {
 	Slug string
 	Name string
+	Href string // where picking it starts the sign-in
 }
 
 // ErrorPage shows a person what went wrong in words they can act on, with
@@ -59,4 +61,13 @@ type ErrorPage struct {
 	Status  int
 	Heading string
 	Message string
+}
+
+// DashboardPage is the signed-in home page.
+type DashboardPage struct {
+	Page
+	Email  string
+	Issuer string
+	Roles  []string
+	Groups []string
 }

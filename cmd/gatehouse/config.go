@@ -20,6 +20,8 @@ type config struct {
 	LogLevel       string
 	RequestTimeout time.Duration
 	ShutdownGrace  time.Duration
+	SessionIdle    time.Duration
+	SessionMax     time.Duration
 }
 
 // envDefault returns the environment variable name's value, or def.
@@ -42,6 +44,8 @@ func parseConfig(cmd string, args []string) (config, error) {
 	fs.StringVar(&c.LogLevel, "log-level", envDefault("GATEHOUSE_LOG_LEVEL", "info"), "debug, info, warn or error")
 	timeout := fs.String("request-timeout", envDefault("GATEHOUSE_REQUEST_TIMEOUT", "30s"), "deadline for one request")
 	grace := fs.String("shutdown-grace", envDefault("GATEHOUSE_SHUTDOWN_GRACE", "15s"), "time given to in-flight requests at shutdown")
+	idle := fs.String("session-idle", envDefault("GATEHOUSE_SESSION_IDLE", "30m"), "a session ends after this long without activity")
+	maxAge := fs.String("session-max", envDefault("GATEHOUSE_SESSION_MAX", "12h"), "a session ends this long after sign-in, active or not")
 	if err := fs.Parse(args); err != nil {
 		return c, err
 	}
@@ -55,6 +59,12 @@ func parseConfig(cmd string, args []string) (config, error) {
 	}
 	if c.ShutdownGrace, err = time.ParseDuration(*grace); err != nil || c.ShutdownGrace < 0 {
 		return c, fmt.Errorf("shutdown grace %q is not a duration like 15s", *grace)
+	}
+	if c.SessionIdle, err = time.ParseDuration(*idle); err != nil || c.SessionIdle < time.Minute {
+		return c, fmt.Errorf("session idle timeout %q is not a duration of at least 1m", *idle)
+	}
+	if c.SessionMax, err = time.ParseDuration(*maxAge); err != nil || c.SessionMax < c.SessionIdle {
+		return c, fmt.Errorf("session maximum %q is not a duration at least as long as the idle timeout", *maxAge)
 	}
 	return c, nil
 }

@@ -4,6 +4,7 @@
 //	gatehouse migrate up       apply pending database migrations
 //	gatehouse migrate status   list migrations and whether they are applied
 //	gatehouse version          print the version
+//	gatehouse healthcheck      exit 0 when the local console answers /healthz
 //
 // Configuration comes from GATEHOUSE_* environment variables, overridden by
 // flags; see the README's table.
@@ -31,6 +32,7 @@ commands:
   migrate up       apply pending database migrations
   migrate status   list migrations and whether they are applied
   version          print the version
+  healthcheck      exit 0 when the local console answers /healthz
 
 Run "gatehouse <command> -h" for a command's flags.
 `
@@ -70,6 +72,12 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 			return err
 		}
 		return migrate(ctx, cfg, args[1], stdout)
+	case "healthcheck":
+		cfg, err := parseConfig("healthcheck", args[1:])
+		if err != nil {
+			return err
+		}
+		return healthcheck(ctx, cfg)
 	case "version":
 		fmt.Fprintln(stdout, version)
 		return nil

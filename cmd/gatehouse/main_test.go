@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -95,7 +96,7 @@ func TestMigrateThenServeThenShutDownCleanly(t *testing.T) {
 		t.Fatalf("migrate up: %v\n%s", err, out)
 	}
 	out, err = runCmd(t, context.Background(), "migrate", "status")
-	if err != nil || strings.Contains(out, "pending") || !strings.Contains(out, "applied") {
+	if err != nil || !strings.Contains(out, "applied") || regexp.MustCompile(`(?m)^\S+\s+pending\s`).MatchString(out) {
 		t.Fatalf("migrate status: %v\n%s", err, out)
 	}
 
@@ -118,11 +119,17 @@ func TestMigrateThenServeThenShutDownCleanly(t *testing.T) {
 	if resp.StatusCode != http.StatusOK || !strings.Contains(string(body), "Sign in to Gatehouse") {
 		t.Fatalf("/login = %d", resp.StatusCode)
 	}
+	if _, err := runCmd(t, context.Background(), "healthcheck"); err != nil {
+		t.Fatalf("healthcheck against the running console: %v", err)
+	}
 	cancel()
 	select {
 	case err := <-done:
 		if err != nil {
 			t.Fatalf("serve returned %v after shutdown", err)
+		}
+		if _, err := runCmd(t, context.Background(), "healthcheck"); err == nil {
+			t.Fatal("healthcheck passed with the console stopped")
 		}
 	case <-time.After(10 * time.Second):
 		t.Fatal("serve did not shut down")

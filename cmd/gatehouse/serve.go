@@ -9,7 +9,9 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/gatehouse/gatehouse/authz"
 	"github.com/gatehouse/gatehouse/handlers"
+	"github.com/gatehouse/gatehouse/identity"
 	"github.com/gatehouse/gatehouse/postgres"
 	"github.com/gatehouse/gatehouse/secretstores/vault"
 )
@@ -37,14 +39,23 @@ func serve(ctx context.Context, cfg config, log *slog.Logger) error {
 		return err
 	}
 
+	enforcer, err := authz.New(postgres.NewCasbinAdapter(pool))
+	if err != nil {
+		return err
+	}
+	idStore := postgres.NewIdentityStore(pool, time.Now)
 	e := handlers.New(handlers.Deps{
-		Log:            log,
-		Tenants:        postgres.NewTenantStore(pool),
-		Postgres:       handlers.PingFunc(pool.Ping),
-		Vault:          handlers.PingFunc(vc.Health),
-		SecureCookies:  cfg.secureCookies(),
-		RequestTimeout: cfg.RequestTimeout,
-		Version:        version,
+		Log:             log,
+		Tenants:         postgres.NewTenantStore(pool),
+		Federation:      identity.NewFederation(idStore, vc, idStore, cfg.PublicURL, time.Now),
+		Sessions:        identity.NewSessions(idStore, time.Now, cfg.SessionIdle, cfg.SessionMax),
+		Authz:           enforcer,
+		SessionAbsolute: cfg.SessionMax,
+		Postgres:        handlers.PingFunc(pool.Ping),
+		Vault:           handlers.PingFunc(vc.Health),
+		SecureCookies:   cfg.secureCookies(),
+		RequestTimeout:  cfg.RequestTimeout,
+		Version:         version,
 	})
 	ln, err := net.Listen("tcp", cfg.Listen)
 	if err != nil {

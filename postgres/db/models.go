@@ -8,7 +8,33 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5/pgtype"
 )
+
+type AuditEvent struct {
+	ID         int64
+	TenantID   pgtype.UUID
+	OccurredAt time.Time
+	Actor      string
+	Action     string
+	Target     string
+	Outcome    string
+	Ip         string
+	UserAgent  string
+	RequestID  string
+	Detail     []byte
+}
+
+type CasbinRule struct {
+	ID    int64
+	Ptype string
+	V0    string
+	V1    string
+	V2    string
+	V3    string
+	V4    string
+	V5    string
+}
 
 type IdentityProvider struct {
 	TenantID             uuid.UUID
@@ -24,10 +50,40 @@ type IdentityProvider struct {
 	UpdatedAt            time.Time
 }
 
+type LoginAttempt struct {
+	IDHash       []byte
+	TenantID     uuid.UUID
+	State        string
+	Nonce        string
+	PkceVerifier string
+	ReturnTo     string
+	StepUp       bool
+	CreatedAt    time.Time
+	ExpiresAt    time.Time
+	ConsumedAt   pgtype.Timestamptz
+}
+
 type RoleMapping struct {
 	TenantID uuid.UUID
 	IdpGroup string
 	Role     string
+}
+
+type Session struct {
+	IDHash      []byte
+	TenantID    uuid.UUID
+	Subject     string
+	Email       string
+	DisplayName string
+	Groups      []string
+	Roles       []string
+	Issuer      string
+	AuthTime    time.Time
+	CreatedAt   time.Time
+	LastSeenAt  time.Time
+	ExpiresAt   time.Time
+	Ip          string
+	UserAgent   string
 }
 
 type StoreBinding struct {

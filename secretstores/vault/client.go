@@ -112,3 +112,21 @@ func (c *Client) GetKV2(ctx context.Context, mount, path string) (map[string]any
 	}
 	return s.Data, nil
 }
+
+// ReadClientSecret reads the "client_secret" field of the KV v2 secret at
+// ref ("mount/path/to/secret"). The error never contains the value.
+func (c *Client) ReadClientSecret(ctx context.Context, ref string) (string, error) {
+	mount, path, ok := strings.Cut(strings.Trim(ref, "/"), "/")
+	if !ok || path == "" {
+		return "", fmt.Errorf("secret reference %q is not mount/path", ref)
+	}
+	data, err := c.GetKV2(ctx, mount, path)
+	if err != nil {
+		return "", err
+	}
+	v, ok := data["client_secret"].(string)
+	if !ok || v == "" {
+		return "", fmt.Errorf("secret %s has no client_secret field", ref)
+	}
+	return v, nil
+}

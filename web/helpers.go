@@ -11,3 +11,15 @@ func csrfHeader(token string) string {
 	b, _ := json.Marshal(map[string]string{"X-CSRF-Token": token})
 	return string(b)
 }
+
+// joinComma joins items with ", ", or returns "none".
+func joinComma(items []string) string {
+	if len(items) == 0 {
+		return "none"
+	}
+	out := items[0]
+	for _, s := range items[1:] {
+		out += ", " + s
+	}
+	return out
+}

@@ -1,0 +1,101 @@
+package handlers
+
+import (
+	"log/slog"
+	"net/http"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/gatehouse/gatehouse/apperr"
+	"github.com/gatehouse/gatehouse/audit"
+	"github.com/gatehouse/gatehouse/identity"
+	"github.com/gatehouse/gatehouse/web"
+)
+
+// authStart sends the browser to the tenant's IdP, binding state, nonce and
+// the PKCE verifier to a short-lived pre-auth cookie.
+func (s *Server) authStart(c echo.Context) error {
+	slug := c.Param("tenant")
+	dest, token, err := s.deps.Federation.Begin(c.Request().Context(), slug, c.QueryParam("return_to"), false)
+	if err != nil {
+		return err
+	}
+	s.setCookie(c, s.preauthCookieName(), token, "/auth/"+slug+"/", identity.AttemptTTL)
+	return c.Redirect(http.StatusFound, dest)
+}
+
+// authCallback completes the sign-in: the attempt is consumed once, the ID
+// token verified against exactly this tenant's issuer, and a new session
+// (a new ID) replaces any previous one. Every refusal is audited.
+func (s *Server) authCallback(c echo.Context) error {
+	slug := c.Param("tenant")
+	ctx := c.Request().Context()
+	attempt := cookieValue(c, s.preauthCookieName())
+	s.setCookie(c, s.preauthCookieName(), "", "/auth/"+slug+"/", 0)
+
+	if idpErr := c.QueryParam("error"); idpErr != "" {
+		s.refused(c, slug, "", "identity provider returned "+idpErr, audit.Failure)
+		return apperr.New(apperr.Forbidden, "Your organization's sign-in did not complete ("+safeOAuthError(idpErr)+"). Start again from the sign-in page.")
+	}
+	id, err := s.deps.Federation.Complete(ctx, slug, attempt, c.QueryParam("state"), c.QueryParam("code"))
+	if err == identity.ErrNoRoles {
+		s.refused(c, slug, id.Actor(), "no IdP group maps to a Gatehouse role", audit.Denied)
+		return err
+	}
+	if err != nil {
+		if code := apperr.CodeOf(err); code == apperr.Invalid || code == apperr.Forbidden {
+			s.refused(c, slug, "", apperr.As(err).Message, audit.Failure)
+		}
+		return err
+	}
+	if old := cookieValue(c, s.sessionCookieName()); old != "" {
+		if err := s.deps.Sessions.End(ctx, old, nil, meta(c)); err != nil {
+			return err
+		}
+	}
+	token, err := s.deps.Sessions.Start(ctx, id, meta(c))
+	if err != nil {
+		return err
+	}
+	s.setCookie(c, s.sessionCookieName(), token, "/", s.deps.SessionAbsolute)
+	return c.Redirect(http.StatusSeeOther, id.ReturnTo)
+}
+
+func (s *Server) refused(c echo.Context, slug, actor, reason string, outcome audit.Outcome) {
+	if err := s.deps.Federation.RecordRefusal(c.Request().Context(), slug, actor, reason, outcome, meta(c)); err != nil {
+		s.deps.Log.Error("auditing a refused sign-in", slog.String("request_id", requestID(c)), slog.String("error", err.Error()))
+	}
+}
+
+// safeOAuthError returns the OAuth error code when it is one of the
+// registered ones, so arbitrary text from the query string is never shown.
+func safeOAuthError(code string) string {
+	switch code {
+	case "access_denied", "login_required", "interaction_required", "consent_required",
+		"invalid_request", "unauthorized_client", "unsupported_response_type", "invalid_scope",
+		"server_error", "temporarily_unavailable":
+		return code
+	}
+	return "unknown error"
+}
+
+// logout ends the session and returns to the sign-in page.
+func (s *Server) logout(c echo.Context) error {
+	sess := currentSession(c)
+	if err := s.deps.Sessions.End(c.Request().Context(), cookieValue(c, s.sessionCookieName()), sess, meta(c)); err != nil {
+		return err
+	}
+	s.setCookie(c, s.sessionCookieName(), "", "/", 0)
+	return c.Redirect(http.StatusSeeOther, "/login?signed_out=1")
+}
+
+// dashboard is the signed-in home page: who you are, where, with which roles.
+func (s *Server) dashboard(c echo.Context) error {
+	sess := currentSession(c)
+	m := web.DashboardPage{Page: s.page(c, "Dashboard"), Email: sess.Email, Issuer: sess.Issuer}
+	for _, r := range sess.Roles {
+		m.Roles = append(m.Roles, string(r))
+	}
+	m.Groups = sess.Groups
+	return render(c, http.StatusOK, web.Dashboard(m))
+}

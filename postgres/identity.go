@@ -1,0 +1,199 @@
+package postgres
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgtype"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/gatehouse/gatehouse/apperr"
+	"github.com/gatehouse/gatehouse/audit"
+	"github.com/gatehouse/gatehouse/identity"
+	"github.com/gatehouse/gatehouse/postgres/db"
+	"github.com/gatehouse/gatehouse/tenants"
+)
+
+// IdentityStore keeps login attempts and sessions. It implements
+// identity.Store and identity.Directory.
+type IdentityStore struct {
+	pool *pgxpool.Pool
+	now  func() time.Time
+}
+
+// NewIdentityStore returns a store over pool; now stamps audit events.
+func NewIdentityStore(pool *pgxpool.Pool, now func() time.Time) *IdentityStore {
+	return &IdentityStore{pool: pool, now: now}
+}
+
+// SignInConfig returns the tenant slug's sign-in configuration, or apperr.NotFound.
+func (s *IdentityStore) SignInConfig(ctx context.Context, slug string) (identity.TenantConfig, error) {
+	q := db.New(s.pool)
+	r, err := q.GetSignInConfig(ctx, slug)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return identity.TenantConfig{}, apperr.New(apperr.NotFound, "There is no organization called "+slug+" on Gatehouse.")
+	}
+	if err != nil {
+		return identity.TenantConfig{}, apperr.Wrap(apperr.Unavailable, "Sign-in is unavailable right now.", err)
+	}
+	rows, err := q.ListRoleMappings(ctx, r.ID)
+	if err != nil {
+		return identity.TenantConfig{}, apperr.Wrap(apperr.Unavailable, "Sign-in is unavailable right now.", err)
+	}
+	tc := identity.TenantConfig{
+		TenantID: r.ID.String(), Slug: r.Slug, Name: r.DisplayName, Status: tenants.Status(r.Status),
+		IdP: tenants.IdentityProvider{
+			IssuerURL: r.IssuerUrl, ClientID: r.ClientID, ClientSecretRef: r.ClientSecretRef, Scopes: r.Scopes,
+			GroupsClaim: r.GroupsClaim, RequireEmailVerified: r.RequireEmailVerified, StepUpACR: r.StepUpAcr,
+			Enabled: r.IdpStatus == "enabled",
+		},
+	}
+	for _, m := range rows {
+		tc.Mappings = append(tc.Mappings, tenants.RoleMapping{Group: m.IdpGroup, Role: tenants.Role(m.Role)})
+	}
+	return tc, nil
+}
+
+// SaveAttempt stores a new login attempt.
+func (s *IdentityStore) SaveAttempt(ctx context.Context, a identity.Attempt) error {
+	tid, err := uuid.Parse(a.TenantID)
+	if err != nil {
+		return fmt.Errorf("tenant id: %w", err)
+	}
+	return db.New(s.pool).InsertLoginAttempt(ctx, db.InsertLoginAttemptParams{
+		IDHash: a.IDHash, TenantID: tid, State: a.State, Nonce: a.Nonce, PkceVerifier: a.Verifier,
+		ReturnTo: a.ReturnTo, StepUp: a.StepUp, CreatedAt: a.CreatedAt, ExpiresAt: a.ExpiresAt,
+	})
+}
+
+// ConsumeAttempt marks the attempt used and returns it, or apperr.NotFound
+// when it is unknown, used or expired. Two concurrent callbacks with the
+// same attempt cannot both succeed: the update is conditional.
+func (s *IdentityStore) ConsumeAttempt(ctx context.Context, idHash []byte, now time.Time) (identity.Attempt, error) {
+	r, err := db.New(s.pool).ConsumeLoginAttempt(ctx, db.ConsumeLoginAttemptParams{IDHash: idHash, Now: now})
+	if errors.Is(err, pgx.ErrNoRows) {
+		return identity.Attempt{}, apperr.New(apperr.NotFound, "no such login attempt")
+	}
+	if err != nil {
+		return identity.Attempt{}, err
+	}
+	return identity.Attempt{
+		IDHash: r.IDHash, TenantID: r.TenantID.String(), State: r.State, Nonce: r.Nonce, Verifier: r.PkceVerifier,
+		ReturnTo: r.ReturnTo, StepUp: r.StepUp, CreatedAt: r.CreatedAt, ExpiresAt: r.ExpiresAt,
+	}, nil
+}
+
+// CreateSession stores a session and its audit event in one transaction.
+func (s *IdentityStore) CreateSession(ctx context.Context, idHash []byte, sess identity.Session, meta audit.Meta, ev audit.Event) error {
+	tid, err := uuid.Parse(sess.TenantID)
+	if err != nil {
+		return fmt.Errorf("tenant id: %w", err)
+	}
+	roles := make([]string, len(sess.Roles))
+	for i, r := range sess.Roles {
+		roles[i] = string(r)
+	}
+	return InTx(ctx, s.pool, func(tx pgx.Tx) error {
+		q := db.New(tx)
+		if err := q.InsertSession(ctx, db.InsertSessionParams{
+			IDHash: idHash, TenantID: tid, Subject: sess.Subject, Email: sess.Email, DisplayName: sess.Name,
+			Groups: nonNil(sess.Groups), Roles: roles, Issuer: sess.Issuer, AuthTime: sess.AuthTime,
+			CreatedAt: sess.CreatedAt, LastSeenAt: sess.LastSeen, ExpiresAt: sess.ExpiresAt,
+			Ip: meta.IP, UserAgent: meta.UserAgent,
+		}); err != nil {
+			return err
+		}
+		return s.insertEvent(ctx, q, ev)
+	})
+}
+
+// LookupSession returns the session, and whether its tenant is active and
+// its IdP enabled, or apperr.NotFound.
+func (s *IdentityStore) LookupSession(ctx context.Context, idHash []byte) (identity.Session, bool, error) {
+	r, err := db.New(s.pool).GetSession(ctx, idHash)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return identity.Session{}, false, apperr.New(apperr.NotFound, "no such session")
+	}
+	if err != nil {
+		return identity.Session{}, false, apperr.Wrap(apperr.Unavailable, "Gatehouse cannot check your session right now.", err)
+	}
+	roles := make([]tenants.Role, len(r.Roles))
+	for i, x := range r.Roles {
+		roles[i] = tenants.Role(x)
+	}
+	return identity.Session{
+		Identity: identity.Identity{
+			TenantID: r.TenantID.String(), TenantSlug: r.TenantSlug, TenantName: r.TenantName, Subject: r.Subject,
+			Email: r.Email, Name: r.DisplayName, Groups: r.Groups, Roles: roles, Issuer: r.Issuer, AuthTime: r.AuthTime,
+		},
+		CreatedAt: r.CreatedAt, LastSeen: r.LastSeenAt, ExpiresAt: r.ExpiresAt,
+	}, r.Allowed, nil
+}
+
+// TouchSession records activity on the session at now.
+func (s *IdentityStore) TouchSession(ctx context.Context, idHash []byte, now time.Time) error {
+	return db.New(s.pool).TouchSession(ctx, db.TouchSessionParams{IDHash: idHash, Now: now})
+}
+
+// DeleteSession deletes the session, writing ev (if any) in the same transaction.
+func (s *IdentityStore) DeleteSession(ctx context.Context, idHash []byte, ev *audit.Event) error {
+	return InTx(ctx, s.pool, func(tx pgx.Tx) error {
+		q := db.New(tx)
+		if _, err := q.DeleteSession(ctx, idHash); err != nil {
+			return err
+		}
+		if ev != nil {
+			return s.insertEvent(ctx, q, *ev)
+		}
+		return nil
+	})
+}
+
+// RecordEvent writes an audit event on its own (refused sign-ins, where
+// nothing else changes).
+func (s *IdentityStore) RecordEvent(ctx context.Context, ev audit.Event) error {
+	return s.insertEvent(ctx, db.New(s.pool), ev)
+}
+
+func (s *IdentityStore) insertEvent(ctx context.Context, q *db.Queries, ev audit.Event) error {
+	return insertAuditEvent(ctx, q, s.now(), ev)
+}
+
+// insertAuditEvent writes ev through q (inside the caller's transaction).
+func insertAuditEvent(ctx context.Context, q *db.Queries, at time.Time, ev audit.Event) error {
+	var tid pgtype.UUID
+	if ev.TenantID != "" {
+		u, err := uuid.Parse(ev.TenantID)
+		if err != nil {
+			return fmt.Errorf("audit tenant id: %w", err)
+		}
+		tid = pgtype.UUID{Bytes: u, Valid: true}
+	}
+	detail, err := json.Marshal(nonNilMap(ev.Detail))
+	if err != nil {
+		return err
+	}
+	return q.InsertAuditEvent(ctx, db.InsertAuditEventParams{
+		TenantID: tid, OccurredAt: at, Actor: ev.Actor, Action: ev.Action, Target: ev.Target,
+		Outcome: string(ev.Outcome), Ip: ev.IP, UserAgent: ev.UserAgent, RequestID: ev.RequestID, Detail: detail,
+	})
+}
+
+func nonNil(s []string) []string {
+	if s == nil {
+		return []string{}
+	}
+	return s
+}
+
+func nonNilMap(m map[string]string) map[string]string {
+	if m == nil {
+		return map[string]string{}
+	}
+	return m
+}

@@ -8,7 +8,8 @@ VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 
 ## dev: start PostgreSQL, Vault, the demo IdPs, moto and the console on loopback
 dev: tools build
-	$(GO) run ./cmd/gatehouse-dev
+	$(GO) build -o $(BIN)/gatehouse-dev ./cmd/gatehouse-dev
+	exec $(BIN)/gatehouse-dev
 
 ## test: unit, integration (real PostgreSQL, Vault, Dex) and e2e (headless Chromium) tests
 test: tools build

@@ -49,6 +49,7 @@ func newFixture(t *testing.T, override func(*handlers.Deps)) *fixture {
 	deps := handlers.Deps{
 		Log:             slog.New(slog.NewJSONHandler(logs, nil)),
 		Tenants:         postgres.NewTenantStore(pool),
+		Registry:        postgres.NewTenantStore(pool),
 		Federation:      identity.NewFederation(ids, vc, ids, stack.PublicURL, time.Now),
 		Sessions:        identity.NewSessions(ids, time.Now, 30*time.Minute, 12*time.Hour),
 		Authz:           enforcer,

@@ -43,5 +43,7 @@ func (s *Server) routes() []Route {
 		{http.MethodGet, "/auth/:tenant/callback", "auth.callback", Public, "", s.authCallback},
 		{http.MethodGet, "/", "dashboard", needs(authz.ViewConsole), "Dashboard", s.dashboard},
 		{http.MethodPost, "/logout", "logout", needs(authz.ViewConsole), "", s.logout},
+		{http.MethodGet, "/platform/tenants", "platform.tenants", needs(authz.ManageTenants), "Organizations", s.platformTenants},
+		{http.MethodPost, "/platform/tenants/:tenant/:action", "platform.killswitch", needs(authz.ManageTenants), "", s.platformKillSwitch},
 	}
 }

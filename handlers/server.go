@@ -36,6 +36,7 @@ func (f PingFunc) Ping(ctx context.Context) error { return f(ctx) }
 type Deps struct {
 	Log             *slog.Logger
 	Tenants         tenants.Directory
+	Registry        tenants.Registry
 	Federation      *identity.Federation
 	Sessions        *identity.Sessions
 	Authz           *authz.Enforcer

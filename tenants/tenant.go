@@ -54,13 +54,16 @@ type Tenant struct {
 var slugRE = regexp.MustCompile(`^[a-z][a-z0-9-]{1,30}[a-z0-9]$`)
 var domainRE = regexp.MustCompile(`^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$`)
 
+// ValidSlug reports whether s is a well-formed tenant slug.
+func ValidSlug(s string) bool { return slugRE.MatchString(s) }
+
 // NewTenant validates and normalizes the fields of a new tenant, which starts
 // in StatusOnboarding. It returns an apperr.Invalid error with one message per
 // bad field.
 func NewTenant(slug, displayName string, emailDomains []string) (Tenant, error) {
 	t := Tenant{Slug: strings.TrimSpace(slug), DisplayName: strings.TrimSpace(displayName), Status: StatusOnboarding}
 	fields := map[string]string{}
-	if !slugRE.MatchString(t.Slug) {
+	if !ValidSlug(t.Slug) {
 		fields["slug"] = "Use 3–32 lower-case letters, digits or hyphens, starting with a letter."
 	}
 	if t.DisplayName == "" || len(t.DisplayName) > 100 {

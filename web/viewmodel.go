@@ -71,3 +71,23 @@ type DashboardPage struct {
 	Roles  []string
 	Groups []string
 }
+
+// PlatformTenantsPage lists every organization for platform operators with
+// the kill-switch actions.
+type PlatformTenantsPage struct {
+	Page
+	Tenants     []TenantRow
+	ReasonError string // shown above the list when an action lacked a reason
+}
+
+// TenantRow is one organization in the platform list.
+type TenantRow struct {
+	Slug       string
+	Name       string
+	Status     string
+	Domains    string
+	Issuer     string
+	IdPEnabled bool
+	Sessions   int64
+	Platform   bool // the operators' own organization: no kill switch
+}

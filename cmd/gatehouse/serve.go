@@ -47,6 +47,7 @@ func serve(ctx context.Context, cfg config, log *slog.Logger) error {
 	e := handlers.New(handlers.Deps{
 		Log:             log,
 		Tenants:         postgres.NewTenantStore(pool),
+		Registry:        postgres.NewTenantStore(pool),
 		Federation:      identity.NewFederation(idStore, vc, idStore, cfg.PublicURL, time.Now),
 		Sessions:        identity.NewSessions(idStore, time.Now, cfg.SessionIdle, cfg.SessionMax),
 		Authz:           enforcer,

@@ -9,6 +9,7 @@ import (
 	"context"
 
 	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5/pgtype"
 )
 
 const getTenantByEmailDomain = `-- name: GetTenantByEmailDomain :one
@@ -156,6 +157,52 @@ func (q *Queries) InsertTenant(ctx context.Context, arg InsertTenantParams) (Ten
 	return i, err
 }
 
+const listTenantsOverview = `-- name: ListTenantsOverview :many
+SELECT t.slug, t.display_name, t.status, i.status AS idp_status, i.issuer_url,
+       (SELECT count(*) FROM sessions s WHERE s.tenant_id = t.id)::bigint AS sessions,
+       (SELECT array_agg(d.domain ORDER BY d.domain) FROM tenant_email_domains d WHERE d.tenant_id = t.id)::text[] AS email_domains
+FROM tenants t LEFT JOIN identity_providers i ON i.tenant_id = t.id
+ORDER BY t.display_name
+`
+
+type ListTenantsOverviewRow struct {
+	Slug         string
+	DisplayName  string
+	Status       string
+	IdpStatus    pgtype.Text
+	IssuerUrl    pgtype.Text
+	Sessions     int64
+	EmailDomains []string
+}
+
+func (q *Queries) ListTenantsOverview(ctx context.Context) ([]ListTenantsOverviewRow, error) {
+	rows, err := q.db.Query(ctx, listTenantsOverview)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var items []ListTenantsOverviewRow
+	for rows.Next() {
+		var i ListTenantsOverviewRow
+		if err := rows.Scan(
+			&i.Slug,
+			&i.DisplayName,
+			&i.Status,
+			&i.IdpStatus,
+			&i.IssuerUrl,
+			&i.Sessions,
+			&i.EmailDomains,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
 const listTenantsWithDomains = `-- name: ListTenantsWithDomains :many
 SELECT t.slug, t.display_name, t.status,
        array_agg(d.domain ORDER BY d.domain)::text[] AS email_domains
@@ -194,6 +241,56 @@ func (q *Queries) ListTenantsWithDomains(ctx context.Context, status string) ([]
 		return nil, err
 	}
 	return items, nil
+}
+
+const lockTenantState = `-- name: LockTenantState :one
+SELECT t.id, t.status, coalesce(i.status, 'disabled')::text AS idp_status
+FROM tenants t LEFT JOIN identity_providers i ON i.tenant_id = t.id
+WHERE t.slug = $1
+FOR UPDATE OF t
+`
+
+type LockTenantStateRow struct {
+	ID        uuid.UUID
+	Status    string
+	IdpStatus string
+}
+
+func (q *Queries) LockTenantState(ctx context.Context, slug string) (LockTenantStateRow, error) {
+	row := q.db.QueryRow(ctx, lockTenantState, slug)
+	var i LockTenantStateRow
+	err := row.Scan(&i.ID, &i.Status, &i.IdpStatus)
+	return i, err
+}
+
+const updateIdPStatus = `-- name: UpdateIdPStatus :exec
+UPDATE identity_providers SET status = $1, updated_by = $2, updated_at = now() WHERE tenant_id = $3
+`
+
+type UpdateIdPStatusParams struct {
+	Status   string
+	Actor    string
+	TenantID uuid.UUID
+}
+
+func (q *Queries) UpdateIdPStatus(ctx context.Context, arg UpdateIdPStatusParams) error {
+	_, err := q.db.Exec(ctx, updateIdPStatus, arg.Status, arg.Actor, arg.TenantID)
+	return err
+}
+
+const updateTenantStatus = `-- name: UpdateTenantStatus :exec
+UPDATE tenants SET status = $1, updated_by = $2, updated_at = now() WHERE id = $3
+`
+
+type UpdateTenantStatusParams struct {
+	Status string
+	Actor  string
+	ID     uuid.UUID
+}
+
+func (q *Queries) UpdateTenantStatus(ctx context.Context, arg UpdateTenantStatusParams) error {
+	_, err := q.db.Exec(ctx, updateTenantStatus, arg.Status, arg.Actor, arg.ID)
+	return err
 }
 
 const upsertIdentityProvider = `-- name: UpsertIdentityProvider :exec

@@ -45,3 +45,22 @@ WHERE d.domain = @domain;
 
 -- name: GetTenantIDBySlug :one
 SELECT id FROM tenants WHERE slug = @slug;
+
+-- name: ListTenantsOverview :many
+SELECT t.slug, t.display_name, t.status, i.status AS idp_status, i.issuer_url,
+       (SELECT count(*) FROM sessions s WHERE s.tenant_id = t.id)::bigint AS sessions,
+       (SELECT array_agg(d.domain ORDER BY d.domain) FROM tenant_email_domains d WHERE d.tenant_id = t.id)::text[] AS email_domains
+FROM tenants t LEFT JOIN identity_providers i ON i.tenant_id = t.id
+ORDER BY t.display_name;
+
+-- name: LockTenantState :one
+SELECT t.id, t.status, coalesce(i.status, 'disabled')::text AS idp_status
+FROM tenants t LEFT JOIN identity_providers i ON i.tenant_id = t.id
+WHERE t.slug = @slug
+FOR UPDATE OF t;
+
+-- name: UpdateTenantStatus :exec
+UPDATE tenants SET status = @status, updated_by = @actor, updated_at = now() WHERE id = @id;
+
+-- name: UpdateIdPStatus :exec
+UPDATE identity_providers SET status = @status, updated_by = @actor, updated_at = now() WHERE tenant_id = @tenant_id;

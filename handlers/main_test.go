@@ -46,10 +46,12 @@ func newFixture(t *testing.T, override func(*handlers.Deps)) *fixture {
 		t.Fatal(err)
 	}
 	ids := postgres.NewIdentityStore(pool, time.Now)
+	tenantStore := postgres.NewTenantStore(pool)
 	deps := handlers.Deps{
 		Log:             slog.New(slog.NewJSONHandler(logs, nil)),
-		Tenants:         postgres.NewTenantStore(pool),
-		Registry:        postgres.NewTenantStore(pool),
+		Tenants:         tenantStore,
+		Registry:        tenantStore,
+		Admin:           tenantStore,
 		Federation:      identity.NewFederation(ids, vc, ids, stack.PublicURL, time.Now),
 		Sessions:        identity.NewSessions(ids, time.Now, 30*time.Minute, 12*time.Hour),
 		Authz:           enforcer,

@@ -43,6 +43,10 @@ func (s *Server) routes() []Route {
 		{http.MethodGet, "/auth/:tenant/callback", "auth.callback", Public, "", s.authCallback},
 		{http.MethodGet, "/", "dashboard", needs(authz.ViewConsole), "Dashboard", s.dashboard},
 		{http.MethodPost, "/logout", "logout", needs(authz.ViewConsole), "", s.logout},
+		{http.MethodGet, "/admin/members", "admin.members", needs(authz.ViewMembers), "Members", s.members},
+		{http.MethodGet, "/admin/mappings", "admin.mappings", needs(authz.ManageMappings), "Role mappings", s.mappings},
+		{http.MethodPost, "/admin/mappings", "admin.mappings.add", needs(authz.ManageMappings), "", s.mappingAdd},
+		{http.MethodPost, "/admin/mappings/remove", "admin.mappings.remove", needs(authz.ManageMappings), "", s.mappingRemove},
 		{http.MethodGet, "/platform/tenants", "platform.tenants", needs(authz.ManageTenants), "Organizations", s.platformTenants},
 		{http.MethodPost, "/platform/tenants/:tenant/:action", "platform.killswitch", needs(authz.ManageTenants), "", s.platformKillSwitch},
 	}

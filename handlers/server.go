@@ -37,6 +37,7 @@ type Deps struct {
 	Log             *slog.Logger
 	Tenants         tenants.Directory
 	Registry        tenants.Registry
+	Admin           tenants.Admin
 	Federation      *identity.Federation
 	Sessions        *identity.Sessions
 	Authz           *authz.Enforcer

@@ -108,6 +108,12 @@ func (s *IdentityStore) CreateSession(ctx context.Context, idHash []byte, sess i
 		}); err != nil {
 			return err
 		}
+		if err := q.UpsertMember(ctx, db.UpsertMemberParams{
+			TenantID: tid, Subject: sess.Subject, Email: sess.Email, DisplayName: sess.Name,
+			Groups: nonNil(sess.Groups), Roles: roles, At: sess.CreatedAt,
+		}); err != nil {
+			return err
+		}
 		return s.insertEvent(ctx, q, ev)
 	})
 }

@@ -91,3 +91,36 @@ type TenantRow struct {
 	Sessions   int64
 	Platform   bool // the operators' own organization: no kill switch
 }
+
+// MappingsPage is a tenant admin's group → role mappings with a form to add one.
+type MappingsPage struct {
+	Page
+	Mappings   []MappingRow
+	Roles      []string // the roles the form offers
+	Group      string   // the add form's values, kept on error
+	Role       string
+	FieldError map[string]string
+	FormError  string
+}
+
+// MappingRow is one mapping.
+type MappingRow struct {
+	Group string
+	Role  string
+}
+
+// MembersPage lists everyone who has signed in to the tenant.
+type MembersPage struct {
+	Page
+	Members []MemberRow
+}
+
+// MemberRow is one member.
+type MemberRow struct {
+	Name      string
+	Email     string
+	Roles     string
+	Groups    string
+	LastLogin string
+	Sessions  int64
+}

@@ -44,10 +44,12 @@ func serve(ctx context.Context, cfg config, log *slog.Logger) error {
 		return err
 	}
 	idStore := postgres.NewIdentityStore(pool, time.Now)
+	tenantStore := postgres.NewTenantStore(pool)
 	e := handlers.New(handlers.Deps{
 		Log:             log,
-		Tenants:         postgres.NewTenantStore(pool),
-		Registry:        postgres.NewTenantStore(pool),
+		Tenants:         tenantStore,
+		Registry:        tenantStore,
+		Admin:           tenantStore,
 		Federation:      identity.NewFederation(idStore, vc, idStore, cfg.PublicURL, time.Now),
 		Sessions:        identity.NewSessions(idStore, time.Now, cfg.SessionIdle, cfg.SessionMax),
 		Authz:           enforcer,

@@ -63,6 +63,17 @@ type LoginAttempt struct {
 	ConsumedAt   pgtype.Timestamptz
 }
 
+type Member struct {
+	TenantID    uuid.UUID
+	Subject     string
+	Email       string
+	DisplayName string
+	Groups      []string
+	Roles       []string
+	FirstSeenAt time.Time
+	LastLoginAt time.Time
+}
+
 type RoleMapping struct {
 	TenantID uuid.UUID
 	IdpGroup string

@@ -1,0 +1,33 @@
+package tenants
+
+import (
+	"context"
+	"time"
+
+	"github.com/gatehouse/gatehouse/audit"
+)
+
+// Member is a person who has signed in to a tenant.
+type Member struct {
+	Subject   string
+	Email     string
+	Name      string
+	Groups    []string
+	Roles     []Role // as of their last sign-in
+	FirstSeen time.Time
+	LastLogin time.Time
+	Sessions  int64 // open now
+}
+
+// Admin is what a tenant admin manages of their own tenant. Every method
+// is scoped to one tenant ID, taken from the admin's session.
+type Admin interface {
+	// Mappings returns the tenant's group → role mappings.
+	Mappings(ctx context.Context, tenantID string) ([]RoleMapping, error)
+	// ChangeMapping adds (add=true) or removes m, keeping CheckMappings
+	// true, audited as actor. It returns CheckMappings' error, or
+	// apperr.NotFound when removing a mapping that does not exist.
+	ChangeMapping(ctx context.Context, tenantID string, add bool, m RoleMapping, actor string, meta audit.Meta) error
+	// Members returns everyone who has signed in to the tenant.
+	Members(ctx context.Context, tenantID string) ([]Member, error)
+}

@@ -4,7 +4,7 @@ GO    ?= go
 BIN   := $(CURDIR)/.bin
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 
-.PHONY: dev test tools build generate check-generate lint clean
+.PHONY: dev test bench tools build generate check-generate lint clean
 
 ## dev: start PostgreSQL, Vault, the demo IdPs, moto and the console on loopback
 dev: tools build
@@ -15,6 +15,11 @@ dev: tools build
 test: tools build
 	$(GO) test -count=1 -timeout 25m ./...
 	cd tools/devidp && $(GO) test -count=1 -timeout 10m ./...
+
+## bench: Go benchmarks (no timed assertions live in the tests)
+bench:
+	@echo "machine: $$(nproc) cores, $$(free -g | awk '/Mem:/{print $$2}') GiB"
+	$(GO) test -run '^$$' -bench . -benchmem -benchtime 2s ./authz
 
 ## build: the gatehouse binary, into .bin/ (used by make dev and the e2e tests)
 build:

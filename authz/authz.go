@@ -7,6 +7,7 @@ import (
 	_ "embed"
 	"fmt"
 	"strings"
+	"sync"
 
 	"github.com/casbin/casbin/v2"
 	"github.com/casbin/casbin/v2/model"
@@ -35,30 +36,47 @@ func (p Permission) Split() (obj, act string) {
 	return obj, act
 }
 
-// Enforcer answers permission checks from policies loaded once.
+// Domains is the filter Gatehouse passes to LoadFilteredPolicy: load the
+// rules whose domain is one of these (p rules by their domain field, g rules
+// by theirs).
+type Domains []string
+
+// Enforcer answers permission checks. Casbin evaluates every loaded rule on
+// each check, so rules are partitioned: each tenant gets its own cached
+// enforcer holding only that tenant's rules and the "*" rules, loaded on
+// first use. Checks then cost the same with 10 tenants or 10,000.
 type Enforcer struct {
-	e *casbin.SyncedEnforcer
+	model   model.Model
+	adapter persist.FilteredAdapter
+
+	mu       sync.Mutex
+	byTenant map[string]*casbin.SyncedCachedEnforcer
 }
 
-// New loads the model and every policy from adapter. It fails when the
-// policies cannot be read.
-func New(adapter persist.Adapter) (*Enforcer, error) {
+// New parses the model and loads the "*" rules from adapter to prove it
+// works. It fails when the rules cannot be read.
+func New(adapter persist.FilteredAdapter) (*Enforcer, error) {
 	m, err := model.NewModelFromString(modelText)
 	if err != nil {
 		return nil, fmt.Errorf("authorization model: %w", err)
 	}
-	e, err := casbin.NewSyncedEnforcer(m, adapter)
-	if err != nil {
-		return nil, fmt.Errorf("loading authorization policies: %w", err)
+	a := &Enforcer{model: m, adapter: adapter, byTenant: map[string]*casbin.SyncedCachedEnforcer{}}
+	if _, err := a.forTenant("*"); err != nil {
+		return nil, err
 	}
-	return &Enforcer{e: e}, nil
+	return a, nil
 }
 
-// Allowed reports whether any of roles grants perm in tenant.
+// Allowed reports whether any of roles grants perm in tenant. It fails
+// closed: when the tenant's rules cannot be loaded, nothing is allowed.
 func (a *Enforcer) Allowed(roles []tenants.Role, tenant string, perm Permission) bool {
+	e, err := a.forTenant(tenant)
+	if err != nil {
+		return false
+	}
 	obj, act := perm.Split()
 	for _, r := range roles {
-		ok, err := a.e.Enforce(string(r), tenant, obj, act)
+		ok, err := e.Enforce(string(r), tenant, obj, act)
 		if err == nil && ok {
 			return true
 		}
@@ -66,5 +84,27 @@ func (a *Enforcer) Allowed(roles []tenants.Role, tenant string, perm Permission)
 	return false
 }
 
-// Reload re-reads the policies from the adapter.
-func (a *Enforcer) Reload() error { return a.e.LoadPolicy() }
+// Reload forgets every loaded rule; the next checks load them afresh.
+func (a *Enforcer) Reload() {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	clear(a.byTenant)
+}
+
+func (a *Enforcer) forTenant(tenant string) (*casbin.SyncedCachedEnforcer, error) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if e, ok := a.byTenant[tenant]; ok {
+		return e, nil
+	}
+	e, err := casbin.NewSyncedCachedEnforcer(a.model.Copy())
+	if err != nil {
+		return nil, fmt.Errorf("authorization enforcer: %w", err)
+	}
+	e.SetAdapter(a.adapter)
+	if err := e.LoadFilteredPolicy(Domains{tenant, "*"}); err != nil {
+		return nil, fmt.Errorf("loading authorization policies of %s: %w", tenant, err)
+	}
+	a.byTenant[tenant] = e
+	return e, nil
+}

@@ -2,6 +2,7 @@ package postgres
 
 import (
 	"context"
+	"fmt"
 	"time"
 
 	"github.com/casbin/casbin/v2/model"
@@ -9,17 +10,18 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/gatehouse/gatehouse/authz"
 	"github.com/gatehouse/gatehouse/postgres/db"
 )
 
 // CasbinAdapter stores casbin policy rules in the casbin_rules table. It
-// implements persist.Adapter (no pgx v5 adapter is published that resolves
-// here, and the contract is five small methods).
+// implements persist.FilteredAdapter, filtering by authz.Domains (no pgx v5
+// adapter is published that resolves here, and the contract is small).
 type CasbinAdapter struct {
 	pool *pgxpool.Pool
 }
 
-var _ persist.Adapter = (*CasbinAdapter)(nil)
+var _ persist.FilteredAdapter = (*CasbinAdapter)(nil)
 
 // NewCasbinAdapter returns an adapter over pool.
 func NewCasbinAdapter(pool *pgxpool.Pool) *CasbinAdapter { return &CasbinAdapter{pool: pool} }
@@ -43,6 +45,30 @@ func (a *CasbinAdapter) LoadPolicy(m model.Model) error {
 	}
 	return nil
 }
+
+// LoadFilteredPolicy loads into m the rules of the authz.Domains filter.
+func (a *CasbinAdapter) LoadFilteredPolicy(m model.Model, filter any) error {
+	domains, ok := filter.(authz.Domains)
+	if !ok {
+		return fmt.Errorf("casbin filter must be authz.Domains, not %T", filter)
+	}
+	ctx, cancel := ctx10s()
+	defer cancel()
+	rows, err := db.New(a.pool).ListCasbinRulesOfDomains(ctx, domains)
+	if err != nil {
+		return err
+	}
+	for _, r := range rows {
+		if err := persist.LoadPolicyArray(trimRule(r.Ptype, r.V0, r.V1, r.V2, r.V3, r.V4, r.V5), m); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// IsFiltered reports true: enforcers load one tenant's rules at a time, so
+// casbin must never SavePolicy from a partial model.
+func (a *CasbinAdapter) IsFiltered() bool { return true }
 
 // SavePolicy replaces every stored rule with m's, in one transaction.
 func (a *CasbinAdapter) SavePolicy(m model.Model) error {

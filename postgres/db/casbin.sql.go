@@ -116,3 +116,39 @@ func (q *Queries) ListCasbinRules(ctx context.Context) ([]CasbinRule, error) {
 	}
 	return items, nil
 }
+
+const listCasbinRulesOfDomains = `-- name: ListCasbinRulesOfDomains :many
+SELECT id, ptype, v0, v1, v2, v3, v4, v5 FROM casbin_rules
+WHERE (ptype LIKE 'p%' AND v1 = ANY($1::text[]))
+   OR (ptype LIKE 'g%' AND v2 = ANY($1::text[]))
+ORDER BY id
+`
+
+func (q *Queries) ListCasbinRulesOfDomains(ctx context.Context, domains []string) ([]CasbinRule, error) {
+	rows, err := q.db.Query(ctx, listCasbinRulesOfDomains, domains)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var items []CasbinRule
+	for rows.Next() {
+		var i CasbinRule
+		if err := rows.Scan(
+			&i.ID,
+			&i.Ptype,
+			&i.V0,
+			&i.V1,
+			&i.V2,
+			&i.V3,
+			&i.V4,
+			&i.V5,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}

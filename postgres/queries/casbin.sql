@@ -15,3 +15,9 @@ DELETE FROM casbin_rules WHERE id = @id;
 
 -- name: DeleteAllCasbinRules :exec
 DELETE FROM casbin_rules;
+
+-- name: ListCasbinRulesOfDomains :many
+SELECT * FROM casbin_rules
+WHERE (ptype LIKE 'p%' AND v1 = ANY(@domains::text[]))
+   OR (ptype LIKE 'g%' AND v2 = ANY(@domains::text[]))
+ORDER BY id;

@@ -99,3 +99,21 @@ func (s *Server) dashboard(c echo.Context) error {
 	m.Groups = sess.Groups
 	return render(c, http.StatusOK, web.Dashboard(m))
 }
+
+// reauth forces a fresh sign-in at the signed-in person's own IdP
+// (prompt=login, max_age=0, and the tenant's acr value if it has one); the
+// callback checks auth_time is within identity.StepUpMaxAge. Another
+// tenant's slug answers 404.
+func (s *Server) reauth(c echo.Context) error {
+	sess := currentSession(c)
+	slug := c.Param("tenant")
+	if slug != sess.TenantSlug {
+		return apperr.New(apperr.NotFound, "There is no page at this address.")
+	}
+	dest, token, err := s.deps.Federation.Begin(c.Request().Context(), slug, c.QueryParam("return_to"), true)
+	if err != nil {
+		return err
+	}
+	s.setCookie(c, s.preauthCookieName(), token, "/auth/"+slug+"/", identity.AttemptTTL)
+	return c.Redirect(http.StatusFound, dest)
+}

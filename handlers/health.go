@@ -4,6 +4,7 @@ import (
 	"context"
 	"log/slog"
 	"net/http"
+	"sync"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -15,15 +16,29 @@ func (s *Server) healthz(c echo.Context) error {
 }
 
 // readyz answers 200 when PostgreSQL and Vault are reachable and 503 naming
-// the failing dependency otherwise. Details of the failure are logged only.
+// the failing dependency otherwise. The checks run concurrently, each with
+// its own deadline, so one slow dependency never fails the other. Details
+// of a failure are logged only.
 func (s *Server) readyz(c echo.Context) error {
-	ctx, cancel := context.WithTimeout(c.Request().Context(), 3*time.Second)
-	defer cancel()
 	checks := map[string]Pinger{"postgres": s.deps.Postgres, "vault": s.deps.Vault}
+	errs := make(map[string]error, len(checks))
+	var mu sync.Mutex
+	var wg sync.WaitGroup
+	for name, p := range checks {
+		wg.Go(func() {
+			ctx, cancel := context.WithTimeout(c.Request().Context(), 3*time.Second)
+			defer cancel()
+			err := p.Ping(ctx)
+			mu.Lock()
+			errs[name] = err
+			mu.Unlock()
+		})
+	}
+	wg.Wait()
 	result := map[string]string{}
 	status := http.StatusOK
-	for name, p := range checks {
-		if err := p.Ping(ctx); err != nil {
+	for name, err := range errs {
+		if err != nil {
 			s.deps.Log.Warn("readiness check failed", slog.String("dependency", name),
 				slog.String("request_id", requestID(c)), slog.String("error", err.Error()))
 			result[name] = "unavailable"

@@ -35,7 +35,9 @@ type fixture struct {
 	pool *pgxpool.Pool
 }
 
-func newFixture(t *testing.T, override func(*handlers.Deps)) *fixture {
+// newFixture builds the console over a fresh seeded database; override may
+// change the dependencies, given that database.
+func newFixture(t *testing.T, override func(*handlers.Deps, *pgxpool.Pool)) *fixture {
 	t.Helper()
 	pool := stack.NewPool(t)
 	stack.Seed(t, pool)
@@ -62,7 +64,7 @@ func newFixture(t *testing.T, override func(*handlers.Deps)) *fixture {
 		Version:         "test",
 	}
 	if override != nil {
-		override(&deps)
+		override(&deps, pool)
 	}
 	return &fixture{e: handlers.New(deps), logs: logs, pool: pool}
 }

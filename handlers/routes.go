@@ -43,6 +43,7 @@ func (s *Server) routes() []Route {
 		{http.MethodGet, "/auth/:tenant/callback", "auth.callback", Public, "", s.authCallback},
 		{http.MethodGet, "/", "dashboard", needs(authz.ViewConsole), "Dashboard", s.dashboard},
 		{http.MethodPost, "/logout", "logout", needs(authz.ViewConsole), "", s.logout},
+		{http.MethodGet, "/auth/:tenant/reauth", "auth.reauth", needs(authz.ViewConsole), "", s.reauth},
 		{http.MethodGet, "/admin/members", "admin.members", needs(authz.ViewMembers), "Members", s.members},
 		{http.MethodGet, "/admin/mappings", "admin.mappings", needs(authz.ManageMappings), "Role mappings", s.mappings},
 		{http.MethodPost, "/admin/mappings", "admin.mappings.add", needs(authz.ManageMappings), "", s.mappingAdd},

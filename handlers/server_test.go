@@ -11,6 +11,8 @@ import (
 
 	"github.com/PuerkitoBio/goquery"
 
+	"github.com/jackc/pgx/v5/pgxpool"
+
 	"github.com/gatehouse/gatehouse/handlers"
 	"github.com/gatehouse/gatehouse/postgres"
 )
@@ -34,7 +36,7 @@ func TestHealthAndReadiness(t *testing.T) {
 }
 
 func TestReadinessNamesTheDependencyThatIsDown(t *testing.T) {
-	f := newFixture(t, func(d *handlers.Deps) { d.Vault = handlers.PingFunc(downPinger) })
+	f := newFixture(t, func(d *handlers.Deps, _ *pgxpool.Pool) { d.Vault = handlers.PingFunc(downPinger) })
 	rec := f.get("/readyz")
 	if rec.Code != http.StatusServiceUnavailable {
 		t.Fatalf("readyz = %d", rec.Code)
@@ -194,7 +196,7 @@ func TestInternalErrorsNeverReachThePage(t *testing.T) {
 	if _, err := pool.Exec(context.Background(), "DROP TABLE tenant_email_domains"); err != nil {
 		t.Fatal(err)
 	}
-	f := newFixture(t, func(d *handlers.Deps) { d.Tenants = postgres.NewTenantStore(pool) })
+	f := newFixture(t, func(d *handlers.Deps, _ *pgxpool.Pool) { d.Tenants = postgres.NewTenantStore(pool) })
 	rec := f.get("/login")
 	if rec.Code != http.StatusServiceUnavailable {
 		t.Fatalf("status %d", rec.Code)

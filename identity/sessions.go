@@ -102,3 +102,9 @@ func joinRoles(id Identity) string {
 	}
 	return out
 }
+
+// FreshWithin reports whether the person authenticated at their IdP within
+// d before now (the auth_time of their last sign-in).
+func (s Session) FreshWithin(d time.Duration, now time.Time) bool {
+	return !s.AuthTime.IsZero() && now.Sub(s.AuthTime) <= d
+}

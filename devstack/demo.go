@@ -21,6 +21,9 @@ type DemoOrg struct {
 	Users    []DemoUser
 	Mappings []tenants.RoleMapping
 	Secrets  map[string]map[string]any // KV path → demo data written to the tenant's mount
+	// Unseeded organizations have an IdP but no tenant: they are there to
+	// be onboarded through the wizard.
+	Unseeded bool
 }
 
 // DemoUser is a person in a demo organization's IdP.
@@ -30,8 +33,9 @@ type DemoUser struct {
 	Groups []string
 }
 
-// DemoOrgs returns acme (acme.test), globex (globex.test) and the platform
-// operators' organization gatehouse (gatehouse.test).
+// DemoOrgs returns acme (acme.test), globex (globex.test), the platform
+// operators' organization gatehouse (gatehouse.test), and initech
+// (initech.test), whose IdP runs but which is left to the onboarding wizard.
 func DemoOrgs() []DemoOrg {
 	member := func(domain string) []DemoUser {
 		return []DemoUser{
@@ -66,6 +70,11 @@ func DemoOrgs() []DemoOrg {
 		{Slug: "gatehouse", Name: "Gatehouse Platform", Domain: "gatehouse.test",
 			Users:    []DemoUser{{"operator@gatehouse.test", "Olive Operator", []string{"platform-operators"}}},
 			Mappings: []tenants.RoleMapping{{Group: "platform-operators", Role: tenants.RolePlatformOperator}}},
+		{Slug: "initech", Name: "Initech", Domain: "initech.test", Unseeded: true,
+			Users: []DemoUser{
+				{"admin@initech.test", "Bill Lumbergh", []string{"it-admins"}},
+				{"dev@initech.test", "Peter Gibbons", []string{"developers"}},
+			}},
 	}
 }
 

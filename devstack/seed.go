@@ -10,13 +10,6 @@ import (
 	"github.com/gatehouse/gatehouse/tenants"
 )
 
-// GatehouseMount is the KV v2 mount holding Gatehouse's own secrets (IdP
-// client secrets). Tenants' secrets live in their own mounts.
-const GatehouseMount = "gatehouse"
-
-// TenantMount returns the KV v2 mount bound to the tenant slug.
-func TenantMount(slug string) string { return "tenant-" + slug }
-
 // Seed makes the demo organizations exist: in Vault, Gatehouse's mount
 // with each IdP client secret and a KV v2 mount per tenant with demo
 // secrets; in PostgreSQL, each tenant active with its domain, IdP (issuer
@@ -24,19 +17,22 @@ func TenantMount(slug string) string { return "tenant-" + slug }
 // refreshes the IdP settings and changes nothing else.
 func Seed(ctx context.Context, store *postgres.TenantStore, vc *vault.Client, orgs []DemoOrg, issuers map[string]string) error {
 	const actor = "seed"
-	if err := vc.EnsureKV2Mount(ctx, GatehouseMount, "Gatehouse's own secrets"); err != nil {
+	if err := vc.EnsureKV2Mount(ctx, tenants.GatehouseMount, "Gatehouse's own secrets"); err != nil {
 		return err
 	}
 	for _, o := range orgs {
+		if o.Unseeded {
+			continue
+		}
 		issuer, ok := issuers[o.Slug]
 		if !ok {
 			return fmt.Errorf("no IdP issuer for demo organization %s", o.Slug)
 		}
-		secretPath := "idp/" + o.Slug
-		if err := vc.PutKV2(ctx, GatehouseMount, secretPath, map[string]any{"client_secret": o.ClientSecret()}); err != nil {
+		ref := tenants.ClientSecretRef(o.Slug)
+		if err := vc.PutClientSecret(ctx, ref, o.ClientSecret()); err != nil {
 			return err
 		}
-		mount := TenantMount(o.Slug)
+		mount := tenants.VaultMountFor(o.Slug)
 		if err := vc.EnsureKV2Mount(ctx, mount, "secrets of tenant "+o.Slug); err != nil {
 			return err
 		}
@@ -51,7 +47,7 @@ func Seed(ctx context.Context, store *postgres.TenantStore, vc *vault.Client, or
 		}
 		t.Status = tenants.StatusActive
 		idp := tenants.IdentityProvider{
-			IssuerURL: issuer, ClientID: "gatehouse", ClientSecretRef: GatehouseMount + "/" + secretPath,
+			IssuerURL: issuer, ClientID: "gatehouse", ClientSecretRef: ref,
 			Scopes: []string{"openid", "email", "profile", "groups"}, GroupsClaim: "groups",
 			RequireEmailVerified: true, Enabled: true,
 		}

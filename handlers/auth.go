@@ -16,7 +16,7 @@ import (
 // the PKCE verifier to a short-lived pre-auth cookie.
 func (s *Server) authStart(c echo.Context) error {
 	slug := c.Param("tenant")
-	dest, token, err := s.deps.Federation.Begin(c.Request().Context(), slug, c.QueryParam("return_to"), false)
+	dest, token, err := s.deps.Federation.Begin(c.Request().Context(), slug, c.QueryParam("return_to"), identity.Normal)
 	if err != nil {
 		return err
 	}
@@ -38,6 +38,9 @@ func (s *Server) authCallback(c echo.Context) error {
 		return apperr.New(apperr.Forbidden, "Your organization's sign-in did not complete ("+safeOAuthError(idpErr)+"). Start again from the sign-in page.")
 	}
 	id, err := s.deps.Federation.Complete(ctx, slug, attempt, c.QueryParam("state"), c.QueryParam("code"))
+	if id.Test && (err == nil || err == identity.ErrNoRoles) {
+		return s.recordTestSignIn(c, id)
+	}
 	if err == identity.ErrNoRoles {
 		s.refused(c, slug, id.Actor(), "no IdP group maps to a Gatehouse role", audit.Denied)
 		return err
@@ -110,7 +113,7 @@ func (s *Server) reauth(c echo.Context) error {
 	if slug != sess.TenantSlug {
 		return apperr.New(apperr.NotFound, "There is no page at this address.")
 	}
-	dest, token, err := s.deps.Federation.Begin(c.Request().Context(), slug, c.QueryParam("return_to"), true)
+	dest, token, err := s.deps.Federation.Begin(c.Request().Context(), slug, c.QueryParam("return_to"), identity.StepUp)
 	if err != nil {
 		return err
 	}

@@ -21,6 +21,7 @@ import (
 	"github.com/gatehouse/gatehouse/identity"
 	"github.com/gatehouse/gatehouse/postgres"
 	"github.com/gatehouse/gatehouse/secretstores/vault"
+	"github.com/gatehouse/gatehouse/tenants"
 	"github.com/gatehouse/gatehouse/testenv"
 )
 
@@ -49,12 +50,14 @@ func newFixture(t *testing.T, override func(*handlers.Deps, *pgxpool.Pool)) *fix
 	}
 	ids := postgres.NewIdentityStore(pool, time.Now)
 	tenantStore := postgres.NewTenantStore(pool)
+	federation := identity.NewFederation(ids, vc, ids, stack.PublicURL, time.Now)
 	deps := handlers.Deps{
 		Log:             slog.New(slog.NewJSONHandler(logs, nil)),
 		Tenants:         tenantStore,
 		Registry:        tenantStore,
 		Admin:           tenantStore,
-		Federation:      identity.NewFederation(ids, vc, ids, stack.PublicURL, time.Now),
+		Onboarder:       &tenants.Onboarder{Store: tenantStore, IdP: federation, Vault: vc},
+		Federation:      federation,
 		Sessions:        identity.NewSessions(ids, time.Now, 30*time.Minute, 12*time.Hour),
 		Authz:           enforcer,
 		SessionAbsolute: 12 * time.Hour,

@@ -48,6 +48,11 @@ func (s *Server) routes() []Route {
 		{http.MethodGet, "/admin/mappings", "admin.mappings", needs(authz.ManageMappings), "Role mappings", s.mappings},
 		{http.MethodPost, "/admin/mappings", "admin.mappings.add", needs(authz.ManageMappings), "", s.mappingAdd},
 		{http.MethodPost, "/admin/mappings/remove", "admin.mappings.remove", needs(authz.ManageMappings), "", s.mappingRemove},
+		{http.MethodGet, "/platform/onboard", "platform.onboard", needs(authz.ManageTenants), "Onboard", s.onboardNew},
+		{http.MethodPost, "/platform/onboard", "platform.onboard.start", needs(authz.ManageTenants), "", s.onboardStart},
+		{http.MethodGet, "/platform/onboard/:tenant", "platform.onboard.show", needs(authz.ManageTenants), "", s.onboardShow},
+		{http.MethodGet, "/platform/onboard/:tenant/test", "platform.onboard.test", needs(authz.ManageTenants), "", s.onboardTest},
+		{http.MethodPost, "/platform/onboard/:tenant/:step", "platform.onboard.step", needs(authz.ManageTenants), "", s.onboardStep},
 		{http.MethodGet, "/platform/tenants", "platform.tenants", needs(authz.ManageTenants), "Organizations", s.platformTenants},
 		{http.MethodPost, "/platform/tenants/:tenant/:action", "platform.killswitch", needs(authz.ManageTenants), "", s.platformKillSwitch},
 	}

@@ -38,6 +38,7 @@ type Deps struct {
 	Tenants         tenants.Directory
 	Registry        tenants.Registry
 	Admin           tenants.Admin
+	Onboarder       *tenants.Onboarder
 	Federation      *identity.Federation
 	Sessions        *identity.Sessions
 	Authz           *authz.Enforcer

@@ -3,6 +3,7 @@ package identity
 import (
 	"context"
 	"crypto/subtle"
+	"errors"
 	"fmt"
 	"net/http"
 	"strings"
@@ -50,20 +51,31 @@ func (f *Federation) CallbackURL(slug string) string {
 	return f.publicURL + "/auth/" + slug + "/callback"
 }
 
+// Mode is the kind of sign-in Begin starts.
+type Mode int
+
+// The sign-in modes.
+const (
+	Normal Mode = iota
+	StepUp      // force a fresh authentication (prompt=login, max_age=0, acr)
+	Test        // the onboarding wizard's test sign-in: allowed while onboarding, no session
+)
+
 // Begin starts a sign-in at the tenant slug's IdP. It returns the IdP URL
 // to send the browser to and the attempt token for the pre-auth cookie.
-// With stepUp the IdP is told to re-authenticate (prompt=login, max_age=0).
 // It fails with apperr.NotFound for an unknown tenant, apperr.Forbidden for
-// a tenant or IdP that is not accepting sign-ins, apperr.Unavailable when
-// the IdP's discovery cannot be fetched.
-func (f *Federation) Begin(ctx context.Context, slug, returnTo string, stepUp bool) (string, string, error) {
+// a tenant or IdP that is not accepting sign-ins (in Test mode: a tenant
+// that is not onboarding), apperr.Unavailable when the IdP's discovery
+// cannot be fetched.
+func (f *Federation) Begin(ctx context.Context, slug, returnTo string, mode Mode) (string, string, error) {
 	tc, err := f.dir.SignInConfig(ctx, slug)
 	if err != nil {
 		return "", "", err
 	}
-	if err := acceptsSignIn(tc); err != nil {
+	if err := acceptsSignIn(tc, mode == Test); err != nil {
 		return "", "", err
 	}
+	stepUp := mode == StepUp
 	cfg, _, err := f.oauthConfig(ctx, tc)
 	if err != nil {
 		return "", "", err
@@ -74,7 +86,7 @@ func (f *Federation) Begin(ctx context.Context, slug, returnTo string, stepUp bo
 	now := f.now()
 	a := Attempt{
 		IDHash: idHash, TenantID: tc.TenantID, State: state, Nonce: nonce, Verifier: oauth2.GenerateVerifier(),
-		ReturnTo: SafeReturnTo(returnTo), StepUp: stepUp, CreatedAt: now, ExpiresAt: now.Add(AttemptTTL),
+		ReturnTo: SafeReturnTo(returnTo), StepUp: stepUp, Test: mode == Test, CreatedAt: now, ExpiresAt: now.Add(AttemptTTL),
 	}
 	if err := f.store.SaveAttempt(ctx, a); err != nil {
 		return "", "", err
@@ -113,7 +125,7 @@ func (f *Federation) Complete(ctx context.Context, slug, attemptToken, state, co
 	if tc.TenantID != a.TenantID || subtle.ConstantTimeCompare([]byte(state), []byte(a.State)) != 1 {
 		return Identity{}, apperr.New(apperr.Invalid, "This sign-in response does not match the sign-in you started. Start again from the sign-in page.")
 	}
-	if err := acceptsSignIn(tc); err != nil {
+	if err := acceptsSignIn(tc, a.Test); err != nil {
 		return Identity{}, err
 	}
 	cfg, provider, err := f.oauthConfig(ctx, tc)
@@ -181,7 +193,7 @@ func (f *Federation) identityFrom(tc TenantConfig, idt *oidc.IDToken, a Attempt)
 	id := Identity{
 		TenantID: tc.TenantID, TenantSlug: tc.Slug, TenantName: tc.Name, Subject: idt.Subject,
 		Email: strings.ToLower(c.Email), Name: c.Name, Groups: groups, Roles: roles,
-		Issuer: idt.Issuer, AuthTime: authTime, StepUp: a.StepUp, ReturnTo: a.ReturnTo,
+		Issuer: idt.Issuer, AuthTime: authTime, StepUp: a.StepUp, Test: a.Test, ReturnTo: a.ReturnTo,
 	}
 	if id.Name == "" {
 		id.Name = id.Email
@@ -213,7 +225,15 @@ func stringsClaim(v any) []string {
 	return nil
 }
 
-func acceptsSignIn(tc TenantConfig) error {
+// acceptsSignIn returns nil when tc accepts a sign-in: an active tenant
+// with an enabled IdP, or, for a test sign-in, a tenant being onboarded.
+func acceptsSignIn(tc TenantConfig, test bool) error {
+	if test {
+		if tc.Status != tenants.StatusOnboarding {
+			return apperr.New(apperr.Conflict, tc.Name+" is not being onboarded: test sign-ins are over.")
+		}
+		return nil
+	}
 	if tc.Status != tenants.StatusActive {
 		return apperr.New(apperr.Forbidden, tc.Name+" is not accepting sign-ins on Gatehouse right now.")
 	}
@@ -267,8 +287,9 @@ func Discover(ctx context.Context, client *http.Client, issuer string) (*oidc.Pr
 	p, err := oidc.NewProvider(oidc.ClientContext(ctx, client), issuer)
 	if err != nil {
 		msg := "The identity provider at " + issuer + " could not be reached or is not an OpenID provider."
-		if strings.Contains(err.Error(), "issuer did not match") {
-			msg = "The identity provider at " + issuer + " reports a different issuer in its discovery document."
+		var mismatch *oidc.IssuerMismatchError
+		if errors.As(err, &mismatch) {
+			msg = "The identity provider at " + issuer + " reports a different issuer (" + mismatch.Discovered + ") in its discovery document."
 		}
 		return nil, apperr.Wrap(apperr.Unavailable, msg, fmt.Errorf("discovery of %s: %w", issuer, err))
 	}

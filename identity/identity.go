@@ -55,6 +55,7 @@ type Attempt struct {
 	Verifier  string
 	ReturnTo  string
 	StepUp    bool
+	Test      bool // an onboarding test sign-in: never creates a session
 	CreatedAt time.Time
 	ExpiresAt time.Time
 }
@@ -72,6 +73,7 @@ type Identity struct {
 	Issuer     string
 	AuthTime   time.Time
 	StepUp     bool // the sign-in was a forced fresh authentication
+	Test       bool // an onboarding test sign-in: record it, never start a session
 	ReturnTo   string
 }
 

@@ -67,7 +67,7 @@ func (s *IdentityStore) SaveAttempt(ctx context.Context, a identity.Attempt) err
 	}
 	return db.New(s.pool).InsertLoginAttempt(ctx, db.InsertLoginAttemptParams{
 		IDHash: a.IDHash, TenantID: tid, State: a.State, Nonce: a.Nonce, PkceVerifier: a.Verifier,
-		ReturnTo: a.ReturnTo, StepUp: a.StepUp, CreatedAt: a.CreatedAt, ExpiresAt: a.ExpiresAt,
+		ReturnTo: a.ReturnTo, StepUp: a.StepUp, Test: a.Test, CreatedAt: a.CreatedAt, ExpiresAt: a.ExpiresAt,
 	})
 }
 
@@ -84,7 +84,7 @@ func (s *IdentityStore) ConsumeAttempt(ctx context.Context, idHash []byte, now t
 	}
 	return identity.Attempt{
 		IDHash: r.IDHash, TenantID: r.TenantID.String(), State: r.State, Nonce: r.Nonce, Verifier: r.PkceVerifier,
-		ReturnTo: r.ReturnTo, StepUp: r.StepUp, CreatedAt: r.CreatedAt, ExpiresAt: r.ExpiresAt,
+		ReturnTo: r.ReturnTo, StepUp: r.StepUp, Test: r.Test, CreatedAt: r.CreatedAt, ExpiresAt: r.ExpiresAt,
 	}, nil
 }
 

@@ -53,16 +53,9 @@ func (s *TenantStore) ByEmailDomain(ctx context.Context, domain string) (tenants
 func (s *TenantStore) Register(ctx context.Context, reg tenants.Registration, actor string) error {
 	return InTx(ctx, s.pool, func(tx pgx.Tx) error {
 		q := db.New(tx)
-		t, err := q.InsertTenant(ctx, db.InsertTenantParams{
-			Slug: reg.Tenant.Slug, DisplayName: reg.Tenant.DisplayName, Status: string(reg.Tenant.Status), Actor: actor,
-		})
+		t, err := insertTenant(ctx, q, reg.Tenant, actor)
 		if err != nil {
-			return conflictOr(err, "tenants_slug_key", fmt.Sprintf("An organization with the slug %q exists already.", reg.Tenant.Slug))
-		}
-		for _, d := range reg.Tenant.EmailDomains {
-			if err := q.InsertEmailDomain(ctx, db.InsertEmailDomainParams{Domain: d, TenantID: t.ID}); err != nil {
-				return conflictOr(err, "tenant_email_domains_pkey", fmt.Sprintf("The email domain %s belongs to another organization.", d))
-			}
+			return err
 		}
 		idp := reg.IdP
 		if err := q.UpsertIdentityProvider(ctx, db.UpsertIdentityProviderParams{
@@ -86,12 +79,29 @@ func (s *TenantStore) Register(ctx context.Context, reg tenants.Registration, ac
 	})
 }
 
+// insertTenant inserts t and its email domains. A taken slug or domain is
+// an apperr.Conflict naming which, with a field for the form.
+func insertTenant(ctx context.Context, q *db.Queries, t tenants.Tenant, actor string) (db.Tenant, error) {
+	row, err := q.InsertTenant(ctx, db.InsertTenantParams{
+		Slug: t.Slug, DisplayName: t.DisplayName, Status: string(t.Status), Actor: actor,
+	})
+	if err != nil {
+		return row, conflictOr(err, "tenants_slug_key", "slug", fmt.Sprintf("An organization with the slug %q exists already.", t.Slug))
+	}
+	for _, d := range t.EmailDomains {
+		if err := q.InsertEmailDomain(ctx, db.InsertEmailDomainParams{Domain: d, TenantID: row.ID}); err != nil {
+			return row, conflictOr(err, "tenant_email_domains_pkey", "email_domains", fmt.Sprintf("The email domain %s belongs to another organization.", d))
+		}
+	}
+	return row, nil
+}
+
 // conflictOr turns a unique violation of constraint into an apperr.Conflict
-// with msg, and wraps any other error.
-func conflictOr(err error, constraint, msg string) error {
+// with msg (also as the message of field), and returns any other error as is.
+func conflictOr(err error, constraint, field, msg string) error {
 	var pe *pgconn.PgError
 	if errors.As(err, &pe) && pe.Code == "23505" && pe.ConstraintName == constraint {
-		return apperr.Wrap(apperr.Conflict, msg, err)
+		return &apperr.Error{Code: apperr.Conflict, Message: msg, Fields: map[string]string{field: msg}, Err: err}
 	}
 	return err
 }

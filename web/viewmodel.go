@@ -124,3 +124,40 @@ type MemberRow struct {
 	LastLogin string
 	Sessions  int64
 }
+
+// OnboardingPage is one step of the onboarding wizard.
+type OnboardingPage struct {
+	Page
+	Slug        string // "" before step 1 is done
+	Name        string
+	Steps       []WizardStep
+	Current     int               // the step shown (1–7)
+	Fields      map[string]string // the form's values, kept on error
+	FieldErrors map[string]string
+	FormError   string
+	// What earlier steps recorded, shown as they complete.
+	Issuer      string
+	Endpoints   []Endpoint
+	CallbackURL string
+	ClientID    string
+	Mappings    string
+	VaultMount  string
+	TestEmail   string
+	TestGroups  string
+	TestRoles   string
+	Activated   bool
+}
+
+// WizardStep is one entry of the wizard's step list.
+type WizardStep struct {
+	Number int
+	Name   string
+	Done   bool
+	Href   string // "" when the step cannot be opened yet
+}
+
+// Endpoint is a discovered endpoint.
+type Endpoint struct {
+	Name string
+	URL  string
+}

@@ -14,6 +14,7 @@ import (
 	"github.com/gatehouse/gatehouse/identity"
 	"github.com/gatehouse/gatehouse/postgres"
 	"github.com/gatehouse/gatehouse/secretstores/vault"
+	"github.com/gatehouse/gatehouse/tenants"
 )
 
 // serve connects to PostgreSQL and Vault, failing fast with the reason when
@@ -45,12 +46,14 @@ func serve(ctx context.Context, cfg config, log *slog.Logger) error {
 	}
 	idStore := postgres.NewIdentityStore(pool, time.Now)
 	tenantStore := postgres.NewTenantStore(pool)
+	federation := identity.NewFederation(idStore, vc, idStore, cfg.PublicURL, time.Now)
 	e := handlers.New(handlers.Deps{
 		Log:             log,
 		Tenants:         tenantStore,
 		Registry:        tenantStore,
 		Admin:           tenantStore,
-		Federation:      identity.NewFederation(idStore, vc, idStore, cfg.PublicURL, time.Now),
+		Onboarder:       &tenants.Onboarder{Store: tenantStore, IdP: federation, Vault: vc},
+		Federation:      federation,
 		Sessions:        identity.NewSessions(idStore, time.Now, cfg.SessionIdle, cfg.SessionMax),
 		Authz:           enforcer,
 		SessionAbsolute: cfg.SessionMax,

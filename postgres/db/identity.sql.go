@@ -16,7 +16,7 @@ import (
 const consumeLoginAttempt = `-- name: ConsumeLoginAttempt :one
 UPDATE login_attempts SET consumed_at = $1::timestamptz
 WHERE id_hash = $2 AND consumed_at IS NULL AND expires_at > $1
-RETURNING id_hash, tenant_id, state, nonce, pkce_verifier, return_to, step_up, created_at, expires_at, consumed_at
+RETURNING id_hash, tenant_id, state, nonce, pkce_verifier, return_to, step_up, created_at, expires_at, consumed_at, test
 `
 
 type ConsumeLoginAttemptParams struct {
@@ -38,6 +38,7 @@ func (q *Queries) ConsumeLoginAttempt(ctx context.Context, arg ConsumeLoginAttem
 		&i.CreatedAt,
 		&i.ExpiresAt,
 		&i.ConsumedAt,
+		&i.Test,
 	)
 	return i, err
 }
@@ -131,10 +132,18 @@ func (q *Queries) GetSession(ctx context.Context, idHash []byte) (GetSessionRow,
 
 const getSignInConfig = `-- name: GetSignInConfig :one
 SELECT t.id, t.slug, t.display_name, t.status,
-       i.issuer_url, i.client_id, i.client_secret_ref, i.scopes, i.groups_claim,
-       i.require_email_verified, i.step_up_acr, i.status AS idp_status
-FROM tenants t JOIN identity_providers i ON i.tenant_id = t.id
-WHERE t.slug = $1
+       coalesce(i.issuer_url, o.issuer_url)::text AS issuer_url,
+       coalesce(i.client_id, o.client_id)::text AS client_id,
+       coalesce(i.client_secret_ref, o.client_secret_ref)::text AS client_secret_ref,
+       coalesce(i.scopes, ARRAY['openid', 'email', 'profile', 'groups'])::text[] AS scopes,
+       coalesce(i.groups_claim, 'groups')::text AS groups_claim,
+       coalesce(i.require_email_verified, true)::boolean AS require_email_verified,
+       coalesce(i.step_up_acr, '')::text AS step_up_acr,
+       coalesce(i.status, 'enabled')::text AS idp_status
+FROM tenants t
+LEFT JOIN identity_providers i ON i.tenant_id = t.id
+LEFT JOIN onboardings o ON o.tenant_id = t.id
+WHERE t.slug = $1 AND (i.tenant_id IS NOT NULL OR o.tenant_id IS NOT NULL)
 `
 
 type GetSignInConfigRow struct {
@@ -152,6 +161,8 @@ type GetSignInConfigRow struct {
 	IdpStatus            string
 }
 
+// The IdP of an active (or suspended) tenant, or, while it is onboarding,
+// the IdP recorded by the wizard (usable for test sign-ins only).
 func (q *Queries) GetSignInConfig(ctx context.Context, slug string) (GetSignInConfigRow, error) {
 	row := q.db.QueryRow(ctx, getSignInConfig, slug)
 	var i GetSignInConfigRow
@@ -207,8 +218,8 @@ func (q *Queries) InsertAuditEvent(ctx context.Context, arg InsertAuditEventPara
 }
 
 const insertLoginAttempt = `-- name: InsertLoginAttempt :exec
-INSERT INTO login_attempts (id_hash, tenant_id, state, nonce, pkce_verifier, return_to, step_up, created_at, expires_at)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+INSERT INTO login_attempts (id_hash, tenant_id, state, nonce, pkce_verifier, return_to, step_up, test, created_at, expires_at)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
 `
 
 type InsertLoginAttemptParams struct {
@@ -219,6 +230,7 @@ type InsertLoginAttemptParams struct {
 	PkceVerifier string
 	ReturnTo     string
 	StepUp       bool
+	Test         bool
 	CreatedAt    time.Time
 	ExpiresAt    time.Time
 }
@@ -232,6 +244,7 @@ func (q *Queries) InsertLoginAttempt(ctx context.Context, arg InsertLoginAttempt
 		arg.PkceVerifier,
 		arg.ReturnTo,
 		arg.StepUp,
+		arg.Test,
 		arg.CreatedAt,
 		arg.ExpiresAt,
 	)

@@ -61,6 +61,7 @@ type LoginAttempt struct {
 	CreatedAt    time.Time
 	ExpiresAt    time.Time
 	ConsumedAt   pgtype.Timestamptz
+	Test         bool
 }
 
 type Member struct {
@@ -72,6 +73,23 @@ type Member struct {
 	Roles       []string
 	FirstSeenAt time.Time
 	LastLoginAt time.Time
+}
+
+type Onboarding struct {
+	TenantID         uuid.UUID
+	IssuerUrl        string
+	Endpoints        []byte
+	ClientID         string
+	ClientSecretRef  string
+	ClientVerifiedAt pgtype.Timestamptz
+	VaultMount       string
+	VaultReadyAt     pgtype.Timestamptz
+	TestEmail        string
+	TestGroups       []string
+	TestRoles        []string
+	TestAt           pgtype.Timestamptz
+	UpdatedBy        string
+	UpdatedAt        time.Time
 }
 
 type RoleMapping struct {

@@ -1,16 +1,26 @@
 -- name: GetSignInConfig :one
+-- The IdP of an active (or suspended) tenant, or, while it is onboarding,
+-- the IdP recorded by the wizard (usable for test sign-ins only).
 SELECT t.id, t.slug, t.display_name, t.status,
-       i.issuer_url, i.client_id, i.client_secret_ref, i.scopes, i.groups_claim,
-       i.require_email_verified, i.step_up_acr, i.status AS idp_status
-FROM tenants t JOIN identity_providers i ON i.tenant_id = t.id
-WHERE t.slug = @slug;
+       coalesce(i.issuer_url, o.issuer_url)::text AS issuer_url,
+       coalesce(i.client_id, o.client_id)::text AS client_id,
+       coalesce(i.client_secret_ref, o.client_secret_ref)::text AS client_secret_ref,
+       coalesce(i.scopes, ARRAY['openid', 'email', 'profile', 'groups'])::text[] AS scopes,
+       coalesce(i.groups_claim, 'groups')::text AS groups_claim,
+       coalesce(i.require_email_verified, true)::boolean AS require_email_verified,
+       coalesce(i.step_up_acr, '')::text AS step_up_acr,
+       coalesce(i.status, 'enabled')::text AS idp_status
+FROM tenants t
+LEFT JOIN identity_providers i ON i.tenant_id = t.id
+LEFT JOIN onboardings o ON o.tenant_id = t.id
+WHERE t.slug = @slug AND (i.tenant_id IS NOT NULL OR o.tenant_id IS NOT NULL);
 
 -- name: ListRoleMappings :many
 SELECT idp_group, role FROM role_mappings WHERE tenant_id = @tenant_id ORDER BY idp_group, role;
 
 -- name: InsertLoginAttempt :exec
-INSERT INTO login_attempts (id_hash, tenant_id, state, nonce, pkce_verifier, return_to, step_up, created_at, expires_at)
-VALUES (@id_hash, @tenant_id, @state, @nonce, @pkce_verifier, @return_to, @step_up, @created_at, @expires_at);
+INSERT INTO login_attempts (id_hash, tenant_id, state, nonce, pkce_verifier, return_to, step_up, test, created_at, expires_at)
+VALUES (@id_hash, @tenant_id, @state, @nonce, @pkce_verifier, @return_to, @step_up, @test, @created_at, @expires_at);
 
 -- name: ConsumeLoginAttempt :one
 UPDATE login_attempts SET consumed_at = @now::timestamptz

@@ -76,6 +76,10 @@ func (c *Client) Health(ctx context.Context) error {
 func (c *Client) EnsureKV2Mount(ctx context.Context, mount, description string) error {
 	mount = strings.Trim(mount, "/")
 	mounts, err := c.api.Sys().ListMountsWithContext(ctx)
+	var lre *vaultapi.ResponseError
+	if errors.As(err, &lre) && lre.StatusCode == http.StatusForbidden {
+		return fmt.Errorf("gatehouse's Vault identity lacks permission to list mounts (it needs read on sys/mounts)")
+	}
 	if err != nil {
 		return fmt.Errorf("listing Vault mounts: %w", err)
 	}
@@ -88,10 +92,24 @@ func (c *Client) EnsureKV2Mount(ctx context.Context, mount, description string) 
 	err = c.api.Sys().MountWithContext(ctx, mount, &vaultapi.MountInput{
 		Type: "kv", Description: description, Options: map[string]string{"version": "2"},
 	})
+	var re *vaultapi.ResponseError
+	if errors.As(err, &re) && re.StatusCode == http.StatusForbidden {
+		return fmt.Errorf("gatehouse's Vault identity lacks permission to create the mount %q (it needs create/update on sys/mounts/%s)", mount, mount)
+	}
 	if err != nil {
 		return fmt.Errorf("mounting KV v2 at %q: %w", mount, err)
 	}
 	return nil
+}
+
+// PutClientSecret stores secret as the "client_secret" field of the KV v2
+// secret at ref ("mount/path"), as a new version.
+func (c *Client) PutClientSecret(ctx context.Context, ref, secret string) error {
+	mount, path, ok := strings.Cut(strings.Trim(ref, "/"), "/")
+	if !ok || path == "" {
+		return fmt.Errorf("secret reference %q is not mount/path", ref)
+	}
+	return c.PutKV2(ctx, mount, path, map[string]any{"client_secret": secret})
 }
 
 // PutKV2 writes data as a new version of the secret at path in the KV v2

@@ -1,0 +1,105 @@
+package tenants
+
+import (
+	"time"
+
+	"github.com/gatehouse/gatehouse/apperr"
+)
+
+// Step is a step of the onboarding wizard.
+type Step int
+
+// The wizard's steps, in order.
+const (
+	StepOrganization Step = iota + 1 // slug, name, email domains
+	StepIssuer                       // issuer URL, discovery fetched now
+	StepClient                       // client ID + secret, verified at the token endpoint
+	StepMappings                     // group → role mappings, one tenant-admin at least
+	StepVault                        // the tenant's KV v2 mount, created or validated
+	StepTestSignIn                   // a real sign-in round trip at the new IdP
+	StepActivate                     // the tenant accepts sign-ins
+)
+
+// StepNames are the steps' titles, indexed by Step-1.
+var StepNames = []string{"Organization", "Identity provider", "Client credentials", "Role mappings", "Vault", "Test sign-in", "Activate"}
+
+// Endpoints are what an issuer's discovery document announced.
+type Endpoints struct {
+	Authorization string `json:"authorization_endpoint"`
+	Token         string `json:"token_endpoint"`
+	JWKS          string `json:"jwks_uri"`
+	UserInfo      string `json:"userinfo_endpoint"`
+	EndSession    string `json:"end_session_endpoint"`
+}
+
+// TestSignIn is what the wizard's test sign-in saw.
+type TestSignIn struct {
+	Email  string
+	Groups []string
+	Roles  []Role
+	At     time.Time
+}
+
+// Onboarding is a tenant's progress through the wizard.
+type Onboarding struct {
+	TenantID        string
+	Tenant          Tenant
+	IssuerURL       string
+	Endpoints       Endpoints
+	ClientID        string
+	ClientSecretRef string
+	ClientVerified  bool
+	Mappings        []RoleMapping
+	VaultMount      string
+	VaultReady      bool
+	Test            *TestSignIn // nil until a test sign-in succeeded
+}
+
+// Done reports whether step s is complete.
+func (o Onboarding) Done(s Step) bool {
+	switch s {
+	case StepOrganization:
+		return o.TenantID != ""
+	case StepIssuer:
+		return o.IssuerURL != "" && o.Endpoints.Token != ""
+	case StepClient:
+		return o.ClientVerified
+	case StepMappings:
+		return CheckMappings(o.Tenant.Slug, o.Mappings) == nil
+	case StepVault:
+		return o.VaultReady
+	case StepTestSignIn:
+		return o.Test != nil && len(o.Test.Roles) > 0
+	case StepActivate:
+		return o.Tenant.Status == StatusActive
+	}
+	return false
+}
+
+// Next returns the first step not yet complete.
+func (o Onboarding) Next() Step {
+	for s := StepOrganization; s <= StepActivate; s++ {
+		if !o.Done(s) {
+			return s
+		}
+	}
+	return StepActivate
+}
+
+// CheckReachable returns apperr.Conflict when step s cannot be done yet
+// because an earlier step is incomplete, or when the tenant is no longer
+// onboarding.
+func (o Onboarding) CheckReachable(s Step) error {
+	if o.Tenant.Status != StatusOnboarding {
+		return apperr.New(apperr.Conflict, "This organization has finished onboarding.")
+	}
+	for p := StepOrganization; p < s; p++ {
+		if !o.Done(p) {
+			return apperr.New(apperr.Conflict, "Finish the step “"+StepNames[p-1]+"” first.")
+		}
+	}
+	return nil
+}
+
+// VaultMountFor is the KV v2 mount a tenant's secrets live in by default.
+func VaultMountFor(slug string) string { return "tenant-" + slug }

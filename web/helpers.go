@@ -23,3 +23,11 @@ func joinComma(items []string) string {
 	}
 	return out
 }
+
+// wizardTitle is the onboarding wizard's heading.
+func wizardTitle(name string) string {
+	if name == "" {
+		return "Onboard an organization"
+	}
+	return "Onboard an organization: " + name
+}

@@ -3,6 +3,15 @@
 // An event never carries a secret value or a token.
 package audit
 
+import "context"
+
+// Recorder writes an audit event on its own, for events that change
+// nothing else (refusals, denied access). Stores write the events of state
+// changes inside the change's own transaction instead.
+type Recorder interface {
+	RecordEvent(ctx context.Context, ev Event) error
+}
+
 // Outcome is how an audited action ended.
 type Outcome string
 

@@ -82,14 +82,19 @@ func safeOAuthError(code string) string {
 	return "unknown error"
 }
 
-// logout ends the session and returns to the sign-in page.
+// logout ends the session, then ends the IdP's session too when the IdP
+// announces an end_session_endpoint, coming back to the sign-in page.
 func (s *Server) logout(c echo.Context) error {
 	sess := currentSession(c)
 	if err := s.deps.Sessions.End(c.Request().Context(), cookieValue(c, s.sessionCookieName()), sess, meta(c)); err != nil {
 		return err
 	}
 	s.setCookie(c, s.sessionCookieName(), "", "/", 0)
-	return c.Redirect(http.StatusSeeOther, "/login?signed_out=1")
+	back := "/login?signed_out=1"
+	if dest, ok := s.deps.Federation.EndSessionURL(c.Request().Context(), sess.TenantSlug, s.deps.Federation.PublicURL()+back); ok {
+		return c.Redirect(http.StatusSeeOther, dest)
+	}
+	return c.Redirect(http.StatusSeeOther, back)
 }
 
 // dashboard is the signed-in home page: who you are, where, with which roles.
@@ -111,7 +116,7 @@ func (s *Server) reauth(c echo.Context) error {
 	sess := currentSession(c)
 	slug := c.Param("tenant")
 	if slug != sess.TenantSlug {
-		return apperr.New(apperr.NotFound, "There is no page at this address.")
+		return s.crossTenant(c, "reauth of tenant "+slug)
 	}
 	dest, token, err := s.deps.Federation.Begin(c.Request().Context(), slug, c.QueryParam("return_to"), identity.StepUp)
 	if err != nil {
@@ -119,4 +124,17 @@ func (s *Server) reauth(c echo.Context) error {
 	}
 	s.setCookie(c, s.preauthCookieName(), token, "/auth/"+slug+"/", identity.AttemptTTL)
 	return c.Redirect(http.StatusFound, dest)
+}
+
+// crossTenant answers a request for another tenant's object: 404, exactly
+// as if it did not exist, and an audit event in the requester's tenant.
+func (s *Server) crossTenant(c echo.Context, what string) error {
+	sess := currentSession(c)
+	err := s.deps.Audit.RecordEvent(c.Request().Context(), meta(c).Stamp(audit.Event{
+		TenantID: sess.TenantID, Actor: sess.Actor(), Action: "access.cross_tenant", Target: what, Outcome: audit.Denied,
+	}))
+	if err != nil {
+		s.deps.Log.Error("auditing a cross-tenant request", slog.String("request_id", requestID(c)), slog.String("error", err.Error()))
+	}
+	return apperr.New(apperr.NotFound, "There is no page at this address.")
 }

@@ -60,6 +60,7 @@ func newFixture(t *testing.T, override func(*handlers.Deps, *pgxpool.Pool)) *fix
 		Federation:      federation,
 		Sessions:        identity.NewSessions(ids, time.Now, 30*time.Minute, 12*time.Hour),
 		Authz:           enforcer,
+		Audit:           ids,
 		SessionAbsolute: 12 * time.Hour,
 		Postgres:        handlers.PingFunc(pool.Ping),
 		Vault:           handlers.PingFunc(vc.Health),

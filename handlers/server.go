@@ -16,6 +16,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
+	"github.com/gatehouse/gatehouse/audit"
 	"github.com/gatehouse/gatehouse/authz"
 	"github.com/gatehouse/gatehouse/identity"
 	"github.com/gatehouse/gatehouse/tenants"
@@ -42,6 +43,7 @@ type Deps struct {
 	Federation      *identity.Federation
 	Sessions        *identity.Sessions
 	Authz           *authz.Enforcer
+	Audit           audit.Recorder
 	SessionAbsolute time.Duration // session cookie lifetime (the absolute timeout)
 	Postgres        Pinger
 	Vault           Pinger

@@ -31,9 +31,12 @@ func TestStepUpForcesAFreshSignInAtTheOwnIdP(t *testing.T) {
 	if resp.StatusCode != http.StatusFound || !strings.Contains(loc, "prompt=login") || !strings.Contains(loc, "max_age=0") {
 		t.Fatalf("reauth redirect %d %q", resp.StatusCode, loc)
 	}
-	// Another tenant's step-up is not there for this person.
-	if p := b.Get(console + "/auth/globex/reauth"); p.Status != http.StatusNotFound {
+	// Another tenant's step-up is not there for this person, and the probe is audited.
+	if p := b.Get(console + "/auth/globex/reauth"); p.Status != http.StatusNotFound || strings.Contains(p.Body, "Globex") {
 		t.Fatalf("reauth at another tenant: %d", p.Status)
+	}
+	if auditCount(t, f, "access.cross_tenant", "denied") != 1 {
+		t.Fatal("the cross-tenant request was not audited")
 	}
 	// Completing it yields a new session and a step-up audit event.
 	before := b.Cookie(console, sessionCookie)

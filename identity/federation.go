@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/url"
 	"strings"
 	"sync"
 	"time"
@@ -45,6 +46,9 @@ func NewFederation(dir Directory, secrets SecretReader, store Store, publicURL s
 		client: &http.Client{Timeout: 10 * time.Second}, providers: map[string]*oidc.Provider{},
 	}
 }
+
+// PublicURL returns the console's base URL.
+func (f *Federation) PublicURL() string { return f.publicURL }
 
 // CallbackURL returns the redirect URI registered at the tenant slug's IdP.
 func (f *Federation) CallbackURL(slug string) string {
@@ -321,4 +325,34 @@ func (f *Federation) RecordRefusal(ctx context.Context, slug, actor, reason stri
 		TenantID: tc.TenantID, Actor: actor, Action: "login.refused", Target: slug, Outcome: outcome,
 		Detail: map[string]string{"reason": reason},
 	}))
+}
+
+// EndSessionURL returns where to send the browser to end the person's
+// session at the tenant slug's IdP too (RP-initiated logout), coming back
+// to postLogout; ok is false when the IdP announces no end_session_endpoint
+// or cannot be reached (signing out of Gatehouse never depends on it).
+func (f *Federation) EndSessionURL(ctx context.Context, slug, postLogout string) (string, bool) {
+	tc, err := f.dir.SignInConfig(ctx, slug)
+	if err != nil {
+		return "", false
+	}
+	p, err := f.provider(ctx, tc.IdP.IssuerURL)
+	if err != nil {
+		return "", false
+	}
+	var eps struct {
+		EndSession string `json:"end_session_endpoint"`
+	}
+	if err := p.Claims(&eps); err != nil || eps.EndSession == "" {
+		return "", false
+	}
+	u, err := url.Parse(eps.EndSession)
+	if err != nil {
+		return "", false
+	}
+	q := u.Query()
+	q.Set("client_id", tc.IdP.ClientID)
+	q.Set("post_logout_redirect_uri", postLogout)
+	u.RawQuery = q.Encode()
+	return u.String(), true
 }

@@ -65,7 +65,11 @@ func (s *IdentityStore) SaveAttempt(ctx context.Context, a identity.Attempt) err
 	if err != nil {
 		return fmt.Errorf("tenant id: %w", err)
 	}
-	return db.New(s.pool).InsertLoginAttempt(ctx, db.InsertLoginAttemptParams{
+	q := db.New(s.pool)
+	if err := q.DeleteExpiredLoginAttempts(ctx, a.CreatedAt); err != nil { // housekeeping: attempts are single-use and short-lived
+		return err
+	}
+	return q.InsertLoginAttempt(ctx, db.InsertLoginAttemptParams{
 		IDHash: a.IDHash, TenantID: tid, State: a.State, Nonce: a.Nonce, PkceVerifier: a.Verifier,
 		ReturnTo: a.ReturnTo, StepUp: a.StepUp, Test: a.Test, CreatedAt: a.CreatedAt, ExpiresAt: a.ExpiresAt,
 	})

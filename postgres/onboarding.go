@@ -52,8 +52,8 @@ func loadOnboarding(ctx context.Context, q *db.Queries, slug string) (tenants.On
 		return tenants.Onboarding{}, err
 	}
 	o := tenants.Onboarding{
-		TenantID: r.ID.String(),
-		Tenant:   tenants.Tenant{Slug: r.Slug, DisplayName: r.DisplayName, EmailDomains: r.EmailDomains, Status: tenants.Status(r.Status)},
+		TenantID:  r.ID.String(),
+		Tenant:    tenants.Tenant{Slug: r.Slug, DisplayName: r.DisplayName, EmailDomains: r.EmailDomains, Status: tenants.Status(r.Status)},
 		IssuerURL: r.IssuerUrl, ClientID: r.ClientID, ClientSecretRef: r.ClientSecretRef,
 		ClientVerified: r.ClientVerifiedAt.Valid, VaultMount: r.VaultMount, VaultReady: r.VaultReadyAt.Valid,
 	}

@@ -56,6 +56,7 @@ func serve(ctx context.Context, cfg config, log *slog.Logger) error {
 		Federation:      federation,
 		Sessions:        identity.NewSessions(idStore, time.Now, cfg.SessionIdle, cfg.SessionMax),
 		Authz:           enforcer,
+		Audit:           idStore,
 		SessionAbsolute: cfg.SessionMax,
 		Postgres:        handlers.PingFunc(pool.Ping),
 		Vault:           handlers.PingFunc(vc.Health),

@@ -8,6 +8,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/gatehouse/gatehouse/apperr"
+	"github.com/gatehouse/gatehouse/audit"
 	"github.com/gatehouse/gatehouse/authz"
 	"github.com/gatehouse/gatehouse/identity"
 	"github.com/gatehouse/gatehouse/tenants"
@@ -54,8 +55,12 @@ func (s *Server) onboardStep(c echo.Context) error {
 	var fields []string
 	switch c.Param("step") {
 	case "issuer":
-		step, fields = tenants.StepIssuer, []string{"issuer_url"}
-		err = s.deps.Onboarder.SetIssuer(ctx, slug, c.FormValue("issuer_url"), actor, m)
+		step, fields = tenants.StepIssuer, []string{"issuer_url", "scopes", "groups_claim", "step_up_acr", "require_email_verified"}
+		settings := tenants.IdPSettings{
+			Scopes: strings.Fields(c.FormValue("scopes")), GroupsClaim: strings.TrimSpace(c.FormValue("groups_claim")),
+			RequireEmailVerified: c.FormValue("require_email_verified") == "on", StepUpACR: strings.TrimSpace(c.FormValue("step_up_acr")),
+		}
+		err = s.deps.Onboarder.SetIssuer(ctx, slug, c.FormValue("issuer_url"), settings, actor, m)
 	case "client":
 		step, fields = tenants.StepClient, []string{"client_id"}
 		err = s.deps.Onboarder.SetClient(ctx, slug, c.FormValue("client_id"), c.FormValue("client_secret"), actor, m)
@@ -121,6 +126,14 @@ func (s *Server) wizardError(c echo.Context, o *tenants.Onboarding, step int, er
 	if e.Code != apperr.Invalid && e.Code != apperr.Conflict && e.Code != apperr.Unavailable {
 		return err
 	}
+	ev := audit.Event{Actor: currentSession(c).Actor(), Action: "onboarding.refused", Outcome: audit.Failure,
+		Target: tenants.StepNames[step-1], Detail: map[string]string{"reason": e.Message}}
+	if o != nil {
+		ev.TenantID, ev.Target = o.TenantID, o.Tenant.Slug+": "+ev.Target
+	}
+	if aerr := s.deps.Audit.RecordEvent(c.Request().Context(), meta(c).Stamp(ev)); aerr != nil {
+		return aerr
+	}
 	m := s.wizardModel(c, o, step)
 	m.FieldErrors, m.FormError = e.Fields, e.Message
 	for _, f := range fields {
@@ -167,6 +180,14 @@ func (s *Server) wizardModel(c echo.Context, o *tenants.Onboarding, step int) we
 	m.Mappings = strings.Join(lines, "\n")
 	m.Fields["issuer_url"], m.Fields["client_id"], m.Fields["mappings"] = o.IssuerURL, o.ClientID, m.Mappings
 	m.Fields["vault_mount"] = o.VaultMount
+	settings := o.Settings
+	if o.IssuerURL == "" {
+		settings = tenants.DefaultIdPSettings()
+	}
+	m.Fields["scopes"], m.Fields["groups_claim"], m.Fields["step_up_acr"] = strings.Join(settings.Scopes, " "), settings.GroupsClaim, settings.StepUpACR
+	if settings.RequireEmailVerified {
+		m.Fields["require_email_verified"] = "on"
+	}
 	if m.Fields["vault_mount"] == "" {
 		m.Fields["vault_mount"] = tenants.VaultMountFor(o.Tenant.Slug)
 	}

@@ -53,15 +53,23 @@ func TestOnboardingWizardEndToEnd(t *testing.T) {
 		t.Fatalf("step 1: %d at %s", p.Status, p.URL)
 	}
 
-	// Step 2: unreachable issuer, another issuer in discovery, then the real one.
-	if p := post("/platform/onboard/initech/issuer", url.Values{"issuer_url": {"http://127.0.0.1:1/nowhere"}}); p.Status != http.StatusBadRequest || !strings.Contains(fieldError(t, p, "issuer_url"), "could not be reached") {
+	// Step 2: bad settings, unreachable issuer, another issuer in discovery, then the real one.
+	idp := func(issuer string) url.Values {
+		return url.Values{"issuer_url": {issuer}, "scopes": {"openid email profile groups"}, "groups_claim": {"groups"}, "require_email_verified": {"on"}}
+	}
+	noOpenID := idp(issuer)
+	noOpenID.Set("scopes", "email groups")
+	if p := post("/platform/onboard/initech/issuer", noOpenID); p.Status != http.StatusBadRequest || !strings.Contains(fieldError(t, p, "scopes"), "openid") {
+		t.Fatalf("scopes without openid: %d", p.Status)
+	}
+	if p := post("/platform/onboard/initech/issuer", idp("http://127.0.0.1:1/nowhere")); p.Status != http.StatusBadRequest || !strings.Contains(fieldError(t, p, "issuer_url"), "could not be reached") {
 		t.Fatalf("unreachable issuer: %d %q", p.Status, fieldError(t, p, "issuer_url"))
 	}
 	other := strings.Replace(issuer, "127.0.0.1", "localhost", 1)
-	if p := post("/platform/onboard/initech/issuer", url.Values{"issuer_url": {other}}); p.Status != http.StatusBadRequest || !strings.Contains(fieldError(t, p, "issuer_url"), "different issuer") {
+	if p := post("/platform/onboard/initech/issuer", idp(other)); p.Status != http.StatusBadRequest || !strings.Contains(fieldError(t, p, "issuer_url"), "different issuer") {
 		t.Fatalf("mismatched issuer: %d %q", p.Status, fieldError(t, p, "issuer_url"))
 	}
-	p = post("/platform/onboard/initech/issuer", url.Values{"issuer_url": {issuer}})
+	p = post("/platform/onboard/initech/issuer", idp(issuer))
 	if !strings.Contains(p.Doc(t).Find(`[data-testid="endpoints"]`).Text(), issuer+"/token") {
 		t.Fatalf("step 2: endpoints not shown: %d", p.Status)
 	}
@@ -141,6 +149,9 @@ func TestOnboardingWizardEndToEnd(t *testing.T) {
 	}
 	if steps != 7 {
 		t.Fatalf("%d onboarding audit events, want 7", steps)
+	}
+	if n := auditCount(t, f, "onboarding.refused", "failure"); n != 10 {
+		t.Fatalf("%d refused wizard steps audited, want all 10", n)
 	}
 	var leaks int
 	if err := f.pool.QueryRow(context.Background(), `SELECT count(*) FROM audit_events WHERE detail::text LIKE '%dev-secret%'`).Scan(&leaks); err != nil {

@@ -7,10 +7,16 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/PuerkitoBio/goquery"
 
+	"github.com/jackc/pgx/v5/pgxpool"
+
 	"github.com/gatehouse/gatehouse/devstack"
+	"github.com/gatehouse/gatehouse/handlers"
+	"github.com/gatehouse/gatehouse/identity"
+	"github.com/gatehouse/gatehouse/postgres"
 	"github.com/gatehouse/gatehouse/testenv"
 )
 
@@ -245,5 +251,74 @@ func TestSuspendingATenantEndsItsSessionsOnTheNextRequest(t *testing.T) {
 	}
 	if p := acme.Get(console + "/auth/acme/start"); p.Status != http.StatusForbidden || !strings.Contains(p.Body, "not accepting sign-ins") {
 		t.Fatalf("sign-in to a suspended tenant: %d", p.Status)
+	}
+}
+
+func TestACodeFromAnotherAttemptIsRejected(t *testing.T) {
+	f := newFixture(t, nil)
+	console := f.serve(t)
+	// Attempt A is started but its IdP login never finished; attempt B's
+	// code (bound to B's PKCE challenge, its ID token carrying B's nonce)
+	// is presented with A's cookie and A's state. The token endpoint refuses
+	// A's PKCE verifier, so the nonce check behind it is never reached: two
+	// independent bindings, either one enough.
+	a := testenv.NewBrowser(t)
+	resp, err := a.NoRedirect().Get(console + "/auth/acme/start")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	loc, _ := url.Parse(resp.Header.Get("Location"))
+	stateA := loc.Query().Get("state")
+	attemptA := a.Cookie(console+"/auth/acme/", "gatehouse_preauth")
+	cbB, _ := codeFrom(t, console, "acme", "requester@acme.test")
+
+	q := url.Values{"code": {cbB.Query().Get("code")}, "state": {stateA}}
+	p := a.Get(console + "/auth/acme/callback?" + q.Encode())
+	if p.Status != http.StatusBadRequest || !strings.Contains(p.Body, "did not accept this sign-in") {
+		t.Fatalf("code of another attempt: %d\n%.600s", p.Status, p.Body)
+	}
+	if a.Cookie(console, sessionCookie) != "" || attemptA == "" {
+		t.Fatal("a session was created")
+	}
+}
+
+func TestMissingStateOrCodeIsRejected(t *testing.T) {
+	f := newFixture(t, nil)
+	console := f.serve(t)
+	cb, attempt := codeFrom(t, console, "acme", "requester@acme.test")
+	for name, q := range map[string]url.Values{
+		"no state": {"code": {cb.Query().Get("code")}},
+		"no code":  {"state": {cb.Query().Get("state")}},
+	} {
+		b := testenv.NewBrowser(t)
+		u, _ := url.Parse(console + "/auth/acme/")
+		b.Jar.SetCookies(u, []*http.Cookie{{Name: "gatehouse_preauth", Value: attempt, Path: "/auth/acme/"}})
+		p := b.Get(console + "/auth/acme/callback?" + q.Encode())
+		if p.Status != http.StatusBadRequest || b.Cookie(console, sessionCookie) != "" {
+			t.Errorf("%s: %d", name, p.Status)
+		}
+	}
+	// The IdP reporting an error is shown plainly and audited.
+	p := testenv.NewBrowser(t).Get(console + "/auth/acme/callback?error=access_denied&error_description=%3Cscript%3E")
+	if p.Status != http.StatusForbidden || !strings.Contains(p.Body, "access_denied") || strings.Contains(p.Body, "<script>") {
+		t.Fatalf("IdP error: %d", p.Status)
+	}
+}
+
+func TestAnExpiredIDTokenIsRejected(t *testing.T) {
+	// Gatehouse's clock is two days ahead: every ID token Dex issues (valid
+	// for 24 hours) has expired by Gatehouse's time.
+	later := func() time.Time { return time.Now().Add(48 * time.Hour) }
+	f := newFixture(t, func(d *handlers.Deps, pool *pgxpool.Pool) {
+		ids := postgres.NewIdentityStore(pool, time.Now)
+		d.Federation = identity.NewFederation(ids, stack.VaultClient(t), ids, stack.PublicURL, later)
+	})
+	console := f.serve(t)
+	b := testenv.NewBrowser(t)
+	p := b.SignIn(console, "acme", "requester@acme.test", devstack.DemoPassword)
+	// The attempt itself also expired by that clock; either way nobody gets in.
+	if p.Status != http.StatusBadRequest || b.Cookie(console, sessionCookie) != "" {
+		t.Fatalf("expired token: %d at %s", p.Status, p.URL)
 	}
 }

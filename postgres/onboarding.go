@@ -54,7 +54,8 @@ func loadOnboarding(ctx context.Context, q *db.Queries, slug string) (tenants.On
 	o := tenants.Onboarding{
 		TenantID:  r.ID.String(),
 		Tenant:    tenants.Tenant{Slug: r.Slug, DisplayName: r.DisplayName, EmailDomains: r.EmailDomains, Status: tenants.Status(r.Status)},
-		IssuerURL: r.IssuerUrl, ClientID: r.ClientID, ClientSecretRef: r.ClientSecretRef,
+		IssuerURL: r.IssuerUrl, ClientID: r.ClientID,
+		Settings: tenants.IdPSettings{Scopes: r.Scopes, GroupsClaim: r.GroupsClaim, RequireEmailVerified: r.RequireEmailVerified, StepUpACR: r.StepUpAcr}, ClientSecretRef: r.ClientSecretRef,
 		ClientVerified: r.ClientVerifiedAt.Valid, VaultMount: r.VaultMount, VaultReady: r.VaultReadyAt.Valid,
 	}
 	if err := json.Unmarshal(r.Endpoints, &o.Endpoints); err != nil {
@@ -91,7 +92,9 @@ func (s *TenantStore) SaveStep(ctx context.Context, slug string, step tenants.St
 		switch step {
 		case tenants.StepIssuer:
 			eps, _ := json.Marshal(o.Endpoints)
-			err = q.SaveOnboardingIssuer(ctx, db.SaveOnboardingIssuerParams{TenantID: id, IssuerUrl: o.IssuerURL, Endpoints: eps, Actor: actor})
+			err = q.SaveOnboardingIssuer(ctx, db.SaveOnboardingIssuerParams{TenantID: id, IssuerUrl: o.IssuerURL, Endpoints: eps,
+				Scopes: o.Settings.Scopes, GroupsClaim: o.Settings.GroupsClaim, RequireEmailVerified: o.Settings.RequireEmailVerified,
+				StepUpAcr: o.Settings.StepUpACR, Actor: actor})
 			detail["issuer"] = o.IssuerURL
 		case tenants.StepClient:
 			err = q.SaveOnboardingClient(ctx, db.SaveOnboardingClientParams{TenantID: id, ClientID: o.ClientID,
@@ -151,7 +154,8 @@ func (s *TenantStore) Activate(ctx context.Context, slug, actor string, meta aud
 		id := uuid.MustParse(o.TenantID)
 		if err := q.UpsertIdentityProvider(ctx, db.UpsertIdentityProviderParams{
 			TenantID: id, IssuerUrl: o.IssuerURL, ClientID: o.ClientID, ClientSecretRef: o.ClientSecretRef,
-			Scopes: []string{"openid", "email", "profile", "groups"}, GroupsClaim: "groups", RequireEmailVerified: true, Actor: actor,
+			Scopes: o.Settings.Scopes, GroupsClaim: o.Settings.GroupsClaim, RequireEmailVerified: o.Settings.RequireEmailVerified,
+			StepUpAcr: o.Settings.StepUpACR, Actor: actor,
 		}); err != nil {
 			return err
 		}

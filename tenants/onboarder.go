@@ -56,10 +56,14 @@ func (o *Onboarder) Start(ctx context.Context, slug, name, domains, actor string
 	return t, o.Store.StartOnboarding(ctx, t, actor, meta)
 }
 
-// SetIssuer is step 2: discovery is fetched now; its endpoints are kept.
-func (o *Onboarder) SetIssuer(ctx context.Context, slug, issuer, actor string, meta audit.Meta) error {
+// SetIssuer is step 2: the settings are checked and discovery is fetched
+// now; its endpoints are kept.
+func (o *Onboarder) SetIssuer(ctx context.Context, slug, issuer string, settings IdPSettings, actor string, meta audit.Meta) error {
 	cur, err := o.reachable(ctx, slug, StepIssuer)
 	if err != nil {
+		return err
+	}
+	if err := CheckIdPSettings(settings); err != nil {
 		return err
 	}
 	issuer = strings.TrimRight(strings.TrimSpace(issuer), "/")
@@ -67,7 +71,7 @@ func (o *Onboarder) SetIssuer(ctx context.Context, slug, issuer, actor string, m
 	if err != nil {
 		return err
 	}
-	cur.IssuerURL, cur.Endpoints = issuer, eps
+	cur.IssuerURL, cur.Endpoints, cur.Settings = issuer, eps, settings
 	return o.Store.SaveStep(ctx, slug, StepIssuer, cur, actor, meta)
 }
 

@@ -1,6 +1,9 @@
 package tenants
 
 import (
+	"fmt"
+	"regexp"
+	"slices"
 	"time"
 
 	"github.com/gatehouse/gatehouse/apperr"
@@ -32,6 +35,46 @@ type Endpoints struct {
 	EndSession    string `json:"end_session_endpoint"`
 }
 
+// IdPSettings are how Gatehouse talks to an IdP besides its address.
+type IdPSettings struct {
+	Scopes               []string
+	GroupsClaim          string
+	RequireEmailVerified bool
+	StepUpACR            string
+}
+
+// DefaultIdPSettings suit most providers (Okta, Keycloak, Dex).
+func DefaultIdPSettings() IdPSettings {
+	return IdPSettings{Scopes: []string{"openid", "email", "profile", "groups"}, GroupsClaim: "groups", RequireEmailVerified: true}
+}
+
+var claimRE = regexp.MustCompile(`^[A-Za-z0-9_:./-]{1,100}$`)
+
+// CheckIdPSettings returns an apperr.Invalid with a message per bad field:
+// scopes must include openid and be plain tokens, the groups claim a claim
+// name, the acr value at most 200 characters.
+func CheckIdPSettings(s IdPSettings) error {
+	fields := map[string]string{}
+	if !slices.Contains(s.Scopes, "openid") {
+		fields["scopes"] = "The scopes must include openid."
+	}
+	for _, sc := range s.Scopes {
+		if !claimRE.MatchString(sc) {
+			fields["scopes"] = fmt.Sprintf("%q is not a scope name.", sc)
+		}
+	}
+	if !claimRE.MatchString(s.GroupsClaim) {
+		fields["groups_claim"] = "Give the name of the ID-token claim holding the groups, like groups."
+	}
+	if len(s.StepUpACR) > 200 {
+		fields["step_up_acr"] = "Keep the acr value under 200 characters."
+	}
+	if len(fields) > 0 {
+		return apperr.InvalidFields("The identity provider settings need correcting.", fields)
+	}
+	return nil
+}
+
 // TestSignIn is what the wizard's test sign-in saw.
 type TestSignIn struct {
 	Email  string
@@ -46,6 +89,7 @@ type Onboarding struct {
 	Tenant          Tenant
 	IssuerURL       string
 	Endpoints       Endpoints
+	Settings        IdPSettings
 	ClientID        string
 	ClientSecretRef string
 	ClientVerified  bool

@@ -76,20 +76,24 @@ type Member struct {
 }
 
 type Onboarding struct {
-	TenantID         uuid.UUID
-	IssuerUrl        string
-	Endpoints        []byte
-	ClientID         string
-	ClientSecretRef  string
-	ClientVerifiedAt pgtype.Timestamptz
-	VaultMount       string
-	VaultReadyAt     pgtype.Timestamptz
-	TestEmail        string
-	TestGroups       []string
-	TestRoles        []string
-	TestAt           pgtype.Timestamptz
-	UpdatedBy        string
-	UpdatedAt        time.Time
+	TenantID             uuid.UUID
+	IssuerUrl            string
+	Endpoints            []byte
+	Scopes               []string
+	GroupsClaim          string
+	RequireEmailVerified bool
+	StepUpAcr            string
+	ClientID             string
+	ClientSecretRef      string
+	ClientVerifiedAt     pgtype.Timestamptz
+	VaultMount           string
+	VaultReadyAt         pgtype.Timestamptz
+	TestEmail            string
+	TestGroups           []string
+	TestRoles            []string
+	TestAt               pgtype.Timestamptz
+	UpdatedBy            string
+	UpdatedAt            time.Time
 }
 
 type RoleMapping struct {

@@ -24,7 +24,7 @@ func (q *Queries) DeleteRoleMappings(ctx context.Context, tenantID uuid.UUID) er
 const getOnboarding = `-- name: GetOnboarding :one
 SELECT t.id, t.slug, t.display_name, t.status,
        (SELECT array_agg(d.domain ORDER BY d.domain) FROM tenant_email_domains d WHERE d.tenant_id = t.id)::text[] AS email_domains,
-       o.issuer_url, o.endpoints, o.client_id, o.client_secret_ref, o.client_verified_at,
+       o.issuer_url, o.endpoints, o.scopes, o.groups_claim, o.require_email_verified, o.step_up_acr, o.client_id, o.client_secret_ref, o.client_verified_at,
        o.vault_mount, o.vault_ready_at, o.test_email, o.test_groups, o.test_roles, o.test_at
 FROM tenants t JOIN onboardings o ON o.tenant_id = t.id
 WHERE t.slug = $1
@@ -32,22 +32,26 @@ FOR UPDATE OF t
 `
 
 type GetOnboardingRow struct {
-	ID               uuid.UUID
-	Slug             string
-	DisplayName      string
-	Status           string
-	EmailDomains     []string
-	IssuerUrl        string
-	Endpoints        []byte
-	ClientID         string
-	ClientSecretRef  string
-	ClientVerifiedAt pgtype.Timestamptz
-	VaultMount       string
-	VaultReadyAt     pgtype.Timestamptz
-	TestEmail        string
-	TestGroups       []string
-	TestRoles        []string
-	TestAt           pgtype.Timestamptz
+	ID                   uuid.UUID
+	Slug                 string
+	DisplayName          string
+	Status               string
+	EmailDomains         []string
+	IssuerUrl            string
+	Endpoints            []byte
+	Scopes               []string
+	GroupsClaim          string
+	RequireEmailVerified bool
+	StepUpAcr            string
+	ClientID             string
+	ClientSecretRef      string
+	ClientVerifiedAt     pgtype.Timestamptz
+	VaultMount           string
+	VaultReadyAt         pgtype.Timestamptz
+	TestEmail            string
+	TestGroups           []string
+	TestRoles            []string
+	TestAt               pgtype.Timestamptz
 }
 
 func (q *Queries) GetOnboarding(ctx context.Context, slug string) (GetOnboardingRow, error) {
@@ -61,6 +65,10 @@ func (q *Queries) GetOnboarding(ctx context.Context, slug string) (GetOnboarding
 		&i.EmailDomains,
 		&i.IssuerUrl,
 		&i.Endpoints,
+		&i.Scopes,
+		&i.GroupsClaim,
+		&i.RequireEmailVerified,
+		&i.StepUpAcr,
 		&i.ClientID,
 		&i.ClientSecretRef,
 		&i.ClientVerifiedAt,
@@ -114,22 +122,31 @@ func (q *Queries) SaveOnboardingClient(ctx context.Context, arg SaveOnboardingCl
 }
 
 const saveOnboardingIssuer = `-- name: SaveOnboardingIssuer :exec
-UPDATE onboardings SET issuer_url = $1, endpoints = $2,
-       client_verified_at = NULL, test_at = NULL, updated_by = $3, updated_at = now()
-WHERE tenant_id = $4
+UPDATE onboardings SET issuer_url = $1, endpoints = $2, scopes = $3,
+       groups_claim = $4, require_email_verified = $5, step_up_acr = $6,
+       client_verified_at = NULL, test_at = NULL, updated_by = $7, updated_at = now()
+WHERE tenant_id = $8
 `
 
 type SaveOnboardingIssuerParams struct {
-	IssuerUrl string
-	Endpoints []byte
-	Actor     string
-	TenantID  uuid.UUID
+	IssuerUrl            string
+	Endpoints            []byte
+	Scopes               []string
+	GroupsClaim          string
+	RequireEmailVerified bool
+	StepUpAcr            string
+	Actor                string
+	TenantID             uuid.UUID
 }
 
 func (q *Queries) SaveOnboardingIssuer(ctx context.Context, arg SaveOnboardingIssuerParams) error {
 	_, err := q.db.Exec(ctx, saveOnboardingIssuer,
 		arg.IssuerUrl,
 		arg.Endpoints,
+		arg.Scopes,
+		arg.GroupsClaim,
+		arg.RequireEmailVerified,
+		arg.StepUpAcr,
 		arg.Actor,
 		arg.TenantID,
 	)

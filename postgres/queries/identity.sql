@@ -5,10 +5,10 @@ SELECT t.id, t.slug, t.display_name, t.status,
        coalesce(i.issuer_url, o.issuer_url)::text AS issuer_url,
        coalesce(i.client_id, o.client_id)::text AS client_id,
        coalesce(i.client_secret_ref, o.client_secret_ref)::text AS client_secret_ref,
-       coalesce(i.scopes, ARRAY['openid', 'email', 'profile', 'groups'])::text[] AS scopes,
-       coalesce(i.groups_claim, 'groups')::text AS groups_claim,
-       coalesce(i.require_email_verified, true)::boolean AS require_email_verified,
-       coalesce(i.step_up_acr, '')::text AS step_up_acr,
+       coalesce(i.scopes, o.scopes)::text[] AS scopes,
+       coalesce(i.groups_claim, o.groups_claim)::text AS groups_claim,
+       coalesce(i.require_email_verified, o.require_email_verified)::boolean AS require_email_verified,
+       coalesce(i.step_up_acr, o.step_up_acr)::text AS step_up_acr,
        coalesce(i.status, 'enabled')::text AS idp_status
 FROM tenants t
 LEFT JOIN identity_providers i ON i.tenant_id = t.id

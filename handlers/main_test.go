@@ -73,6 +73,15 @@ func newFixture(t *testing.T, override func(*handlers.Deps, *pgxpool.Pool)) *fix
 	return &fixture{e: handlers.New(deps), logs: logs, pool: pool}
 }
 
+// newFixtureWithClock is newFixture whose sign-in runs on the clock now,
+// to put ID tokens and auth_time in the past or future.
+func newFixtureWithClock(t *testing.T, now func() time.Time) *fixture {
+	return newFixture(t, func(d *handlers.Deps, pool *pgxpool.Pool) {
+		ids := postgres.NewIdentityStore(pool, time.Now)
+		d.Federation = identity.NewFederation(ids, stack.VaultClient(t), ids, stack.PublicURL, now)
+	})
+}
+
 // serve runs the console on the stack's public URL (the address the test
 // IdPs redirect back to) until the test ends, and returns that URL.
 func (f *fixture) serve(t *testing.T) string {

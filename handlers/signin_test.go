@@ -11,12 +11,7 @@ import (
 
 	"github.com/PuerkitoBio/goquery"
 
-	"github.com/jackc/pgx/v5/pgxpool"
-
 	"github.com/gatehouse/gatehouse/devstack"
-	"github.com/gatehouse/gatehouse/handlers"
-	"github.com/gatehouse/gatehouse/identity"
-	"github.com/gatehouse/gatehouse/postgres"
 	"github.com/gatehouse/gatehouse/testenv"
 )
 
@@ -137,30 +132,18 @@ func TestSessionIDRotatesAtLoginAndLogoutEndsIt(t *testing.T) {
 func TestAReplayedCallbackIsRejected(t *testing.T) {
 	f := newFixture(t, nil)
 	console := f.serve(t)
-	b := testenv.NewBrowser(t)
-	start := b.Get(console + "/auth/acme/start")
-	// Stop at the redirect back to the console to capture the callback URL.
-	var callback *url.URL
-	b.CheckRedirect = func(req *http.Request, _ []*http.Request) error {
-		if strings.HasPrefix(req.URL.String(), console+"/auth/acme/callback") {
-			callback = req.URL
-			return http.ErrUseLastResponse
-		}
-		return nil
+	callback, preauth := codeFrom(t, console, "acme", "requester@acme.test")
+	withAttempt := func() *testenv.Browser {
+		b := testenv.NewBrowser(t)
+		u, _ := url.Parse(console + "/auth/acme/")
+		b.Jar.SetCookies(u, []*http.Cookie{{Name: "gatehouse_preauth", Value: preauth, Path: "/auth/acme/"}})
+		return b
 	}
-	b.SubmitLogin(start, "requester@acme.test", devstack.DemoPassword)
-	b.CheckRedirect = nil
-	if callback == nil {
-		t.Fatal("never redirected to the callback")
-	}
-	preauth := b.Cookie(console+"/auth/acme/", "gatehouse_preauth")
-	if p := b.Get(callback.String()); p.Status != http.StatusOK || p.URL.Path != "/" {
+	if p := withAttempt().Get(callback.String()); p.Status != http.StatusOK || p.URL.Path != "/" {
 		t.Fatalf("first use of the callback failed: %d %s", p.Status, p.URL)
 	}
 	// Replay: same code and state, the same pre-auth cookie put back.
-	replay := testenv.NewBrowser(t)
-	u, _ := url.Parse(console + "/auth/acme/")
-	replay.Jar.SetCookies(u, []*http.Cookie{{Name: "gatehouse_preauth", Value: preauth, Path: "/auth/acme/"}})
+	replay := withAttempt()
 	p := replay.Get(callback.String())
 	if p.Status != http.StatusBadRequest || !strings.Contains(p.Body, "expired or was already used") {
 		t.Fatalf("replay: %d\n%.600s", p.Status, p.Body)
@@ -309,11 +292,7 @@ func TestMissingStateOrCodeIsRejected(t *testing.T) {
 func TestAnExpiredIDTokenIsRejected(t *testing.T) {
 	// Gatehouse's clock is two days ahead: every ID token Dex issues (valid
 	// for 24 hours) has expired by Gatehouse's time.
-	later := func() time.Time { return time.Now().Add(48 * time.Hour) }
-	f := newFixture(t, func(d *handlers.Deps, pool *pgxpool.Pool) {
-		ids := postgres.NewIdentityStore(pool, time.Now)
-		d.Federation = identity.NewFederation(ids, stack.VaultClient(t), ids, stack.PublicURL, later)
-	})
+	f := newFixtureWithClock(t, func() time.Time { return time.Now().Add(48 * time.Hour) })
 	console := f.serve(t)
 	b := testenv.NewBrowser(t)
 	p := b.SignIn(console, "acme", "requester@acme.test", devstack.DemoPassword)

@@ -7,12 +7,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/jackc/pgx/v5/pgxpool"
-
 	"github.com/gatehouse/gatehouse/devstack"
-	"github.com/gatehouse/gatehouse/handlers"
 	"github.com/gatehouse/gatehouse/identity"
-	"github.com/gatehouse/gatehouse/postgres"
 	"github.com/gatehouse/gatehouse/testenv"
 )
 
@@ -52,11 +48,7 @@ func TestStepUpForcesAFreshSignInAtTheOwnIdP(t *testing.T) {
 func TestStepUpRefusesAnAuthenticationThatIsNotFresh(t *testing.T) {
 	// Gatehouse's clock runs 10 minutes ahead of the IdP's: the auth_time
 	// in the ID token looks 10 minutes old, past identity.StepUpMaxAge.
-	ahead := func() time.Time { return time.Now().Add(10 * time.Minute) }
-	f := newFixture(t, func(d *handlers.Deps, pool *pgxpool.Pool) {
-		ids := postgres.NewIdentityStore(pool, time.Now)
-		d.Federation = identity.NewFederation(ids, stack.VaultClient(t), ids, stack.PublicURL, ahead)
-	})
+	f := newFixtureWithClock(t, func() time.Time { return time.Now().Add(10 * time.Minute) })
 	console := f.serve(t)
 	b := testenv.NewBrowser(t)
 	// Ordinary sign-in is unaffected by auth_time.

@@ -38,6 +38,10 @@ func (a *CasbinAdapter) LoadPolicy(m model.Model) error {
 	if err != nil {
 		return err
 	}
+	return loadRules(m, rows)
+}
+
+func loadRules(m model.Model, rows []db.CasbinRule) error {
 	for _, r := range rows {
 		if err := persist.LoadPolicyArray(trimRule(r.Ptype, r.V0, r.V1, r.V2, r.V3, r.V4, r.V5), m); err != nil {
 			return err
@@ -58,12 +62,7 @@ func (a *CasbinAdapter) LoadFilteredPolicy(m model.Model, filter any) error {
 	if err != nil {
 		return err
 	}
-	for _, r := range rows {
-		if err := persist.LoadPolicyArray(trimRule(r.Ptype, r.V0, r.V1, r.V2, r.V3, r.V4, r.V5), m); err != nil {
-			return err
-		}
-	}
-	return nil
+	return loadRules(m, rows)
 }
 
 // IsFiltered reports true: enforcers load one tenant's rules at a time, so

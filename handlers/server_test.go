@@ -83,6 +83,19 @@ func TestSecurityHeadersOnEveryResponse(t *testing.T) {
 	}
 }
 
+func TestResponsesAreCompressedForClientsThatAcceptIt(t *testing.T) {
+	f := newFixture(t, nil)
+	req := httptest.NewRequest(http.MethodGet, "/static/js/htmx.min.js", nil)
+	req.Header.Set("Accept-Encoding", "gzip")
+	rec := f.do(req)
+	if rec.Code != http.StatusOK || rec.Header().Get("Content-Encoding") != "gzip" {
+		t.Fatalf("status %d, Content-Encoding %q", rec.Code, rec.Header().Get("Content-Encoding"))
+	}
+	if plain := f.get("/static/js/htmx.min.js"); rec.Body.Len() >= plain.Body.Len()/2 {
+		t.Fatalf("gzip body %d bytes vs %d plain", rec.Body.Len(), plain.Body.Len())
+	}
+}
+
 func TestLoginPageListsActiveOrganizationsAndServesLocalAssetsOnly(t *testing.T) {
 	f := newFixture(t, nil)
 	rec := f.get("/login")

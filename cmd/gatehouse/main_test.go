@@ -76,6 +76,11 @@ func TestServeFailsFastWithTheReason(t *testing.T) {
 		})
 	}
 	setEnv(t, migrated, stack.Vault.RootToken)
+	t.Setenv("GATEHOUSE_VAULT_ADDR", "http://127.0.0.1:1")
+	if _, err := runCmd(t, context.Background(), "serve"); err == nil || !strings.Contains(err.Error(), "vault at http://127.0.0.1:1 is not reachable") {
+		t.Fatalf("Vault unreachable: %v", err)
+	}
+	setEnv(t, migrated, stack.Vault.RootToken)
 	t.Setenv("GATEHOUSE_PUBLIC_URL", "http://console.example.com")
 	if _, err := runCmd(t, context.Background(), "serve"); err == nil || !strings.Contains(err.Error(), "HTTPS") {
 		t.Fatalf("plain HTTP public URL on a public host: %v", err)

@@ -122,7 +122,7 @@ func TestTimeoutCancelAndSnapshot(t *testing.T) {
 	if err := (&Request{Requester: requester, State: Pending}).Cancel(appr1); apperr.CodeOf(err) != apperr.Forbidden {
 		t.Fatalf("cancel by another: %v", err)
 	}
-	if !r.TimeOut(t0.Add(24 * time.Hour)) || r.State != TimedOut {
+	if !r.TimeOut(t0.Add(24*time.Hour)) || r.State != TimedOut {
 		t.Fatalf("not timed out: %s", r.State)
 	}
 	if err := r.Cancel(requester); apperr.CodeOf(err) != apperr.Conflict {

@@ -13,7 +13,7 @@ func TestEveryPairOfStates(t *testing.T) {
 	legal := map[[2]State]bool{
 		{Pending, Approved}: true, {Pending, Denied}: true, {Pending, Cancelled}: true, {Pending, TimedOut}: true,
 		{Approved, Issuing}: true,
-		{Issuing, Active}: true, {Issuing, Failed}: true,
+		{Issuing, Active}:   true, {Issuing, Failed}: true,
 		{Failed, Issuing}: true,
 		{Active, Expired}: true, {Active, Revoked}: true,
 	}

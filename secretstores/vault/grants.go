@@ -1,0 +1,196 @@
+package vault
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"regexp"
+	"strings"
+	"time"
+
+	vaultapi "github.com/hashicorp/vault/api"
+)
+
+// GrantSpec is what one grant's credential is minted for.
+type GrantSpec struct {
+	GrantID string        // names the policy: gatehouse-grant-<id>
+	Tenant  string        // token metadata
+	Subject string        // token metadata: who holds the grant
+	Mount   string        // the tenant's KV v2 mount
+	Path    string        // a secret inside the mount, or a prefix ending in "/"
+	Write   bool          // read-write instead of read
+	TTL     time.Duration // the approved duration
+}
+
+// Issued is a minted grant credential as Gatehouse keeps it: the token's
+// accessor (to revoke and verify), never the token. WrappingToken is the
+// single-use wrapping token for the holder, shown once and not stored.
+type Issued struct {
+	Accessor      string
+	WrappingToken string
+	WrapTTL       time.Duration
+	ExpiresAt     time.Time
+}
+
+var (
+	mountPattern = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]{1,62}$`)
+	pathPattern  = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]*(/[A-Za-z0-9][A-Za-z0-9._-]*)*/?$`)
+	idPattern    = regexp.MustCompile(`^[A-Za-z0-9-]{1,64}$`)
+)
+
+// PolicyName is the Vault ACL policy of a grant.
+func PolicyName(grantID string) string { return "gatehouse-grant-" + grantID }
+
+// check validates the spec; mount, path and ID end up inside an HCL policy,
+// so only plain names pass.
+func (g GrantSpec) check() error {
+	switch {
+	case !idPattern.MatchString(g.GrantID):
+		return fmt.Errorf("grant id %q is not a plain identifier", g.GrantID)
+	case !mountPattern.MatchString(g.Mount):
+		return fmt.Errorf("mount %q is not a plain mount name", g.Mount)
+	case !pathPattern.MatchString(g.Path) || strings.Contains(g.Path, ".."):
+		return fmt.Errorf("secret path %q is not a plain path inside the mount", g.Path)
+	case g.TTL < time.Minute:
+		return fmt.Errorf("grant duration %s is under a minute", g.TTL)
+	}
+	return nil
+}
+
+// policy returns the HCL granting exactly the approved capabilities on
+// exactly the grant's path (or prefix) of the KV v2 mount: no listing, no
+// metadata, nothing else in the mount or outside it.
+func (g GrantSpec) policy() string {
+	target := g.Mount + "/data/" + g.Path
+	if strings.HasSuffix(g.Path, "/") {
+		target += "*"
+	}
+	caps := `["read"]`
+	if g.Write {
+		caps = `["read", "create", "update"]`
+	}
+	return fmt.Sprintf("# Gatehouse grant %s for %s in %s\npath %q {\n  capabilities = %s\n}\n", g.GrantID, g.Subject, g.Tenant, target, caps)
+}
+
+// IssueGrant writes the grant's policy and creates an orphan token holding
+// only that policy, not renewable, living exactly TTL, response-wrapped for
+// wrapTTL (at most 10 minutes) so Gatehouse never sees the token itself.
+func (c *Client) IssueGrant(ctx context.Context, g GrantSpec, wrapTTL time.Duration) (Issued, error) {
+	if err := g.check(); err != nil {
+		return Issued{}, err
+	}
+	if wrapTTL <= 0 || wrapTTL > 10*time.Minute {
+		return Issued{}, fmt.Errorf("wrap TTL %s must be between 0 and 10 minutes", wrapTTL)
+	}
+	if err := c.api.Sys().PutPolicyWithContext(ctx, PolicyName(g.GrantID), g.policy()); err != nil {
+		return Issued{}, fmt.Errorf("writing the grant policy: %w", err)
+	}
+	wrapped, err := c.api.Clone()
+	if err != nil {
+		return Issued{}, err
+	}
+	wrapped.SetToken(c.api.Token())
+	wrapped.SetWrappingLookupFunc(func(string, string) string { return wrapTTL.String() })
+	f := false
+	sec, err := wrapped.Auth().Token().CreateOrphanWithContext(ctx, &vaultapi.TokenCreateRequest{
+		Policies: []string{PolicyName(g.GrantID)}, NoDefaultPolicy: true, Renewable: &f,
+		TTL: g.TTL.String(), ExplicitMaxTTL: g.TTL.String(), DisplayName: "gatehouse-grant-" + g.GrantID,
+		Metadata: map[string]string{"grant_id": g.GrantID, "tenant": g.Tenant, "subject": g.Subject},
+	})
+	if err != nil {
+		return Issued{}, fmt.Errorf("creating the grant token: %w", err)
+	}
+	if sec == nil || sec.WrapInfo == nil || sec.WrapInfo.WrappedAccessor == "" {
+		return Issued{}, errors.New("vault returned no wrapped token")
+	}
+	return Issued{
+		Accessor: sec.WrapInfo.WrappedAccessor, WrappingToken: sec.WrapInfo.Token,
+		WrapTTL: time.Duration(sec.WrapInfo.TTL) * time.Second, ExpiresAt: time.Now().Add(g.TTL),
+	}, nil
+}
+
+// RevealWithGrant reads the grant's secret with a token confined to the
+// grant's own policy: a single-use token is minted for the read and revoked
+// right after, so Gatehouse holds no grant token between reveals. The
+// value is returned to the caller only.
+func (c *Client) RevealWithGrant(ctx context.Context, g GrantSpec, path string) (map[string]any, error) {
+	if err := g.check(); err != nil {
+		return nil, err
+	}
+	f := false
+	sec, err := c.api.Auth().Token().CreateOrphanWithContext(ctx, &vaultapi.TokenCreateRequest{
+		Policies: []string{PolicyName(g.GrantID)}, NoDefaultPolicy: true, Renewable: &f,
+		TTL: "1m", NumUses: 2, DisplayName: "gatehouse-reveal-" + g.GrantID,
+		Metadata: map[string]string{"grant_id": g.GrantID, "purpose": "reveal"},
+	})
+	if err != nil {
+		return nil, fmt.Errorf("creating the reveal token: %w", err)
+	}
+	defer func() {
+		_ = c.api.Auth().Token().RevokeAccessorWithContext(context.WithoutCancel(ctx), sec.Auth.Accessor)
+	}()
+	reader, err := c.api.Clone()
+	if err != nil {
+		return nil, err
+	}
+	reader.SetToken(sec.Auth.ClientToken)
+	s, err := reader.KVv2(g.Mount).Get(ctx, path)
+	if err != nil {
+		return nil, fmt.Errorf("reading %s/%s under grant %s: %w", g.Mount, path, g.GrantID, err)
+	}
+	return s.Data, nil
+}
+
+// RevokeGrant revokes the grant's token by accessor and deletes its policy.
+// Running it again is safe: an already revoked token is not an error.
+func (c *Client) RevokeGrant(ctx context.Context, grantID, accessor string) error {
+	err := c.api.Auth().Token().RevokeAccessorWithContext(ctx, accessor)
+	if err != nil && !isInvalidAccessor(err) {
+		return fmt.Errorf("revoking grant %s: %w", grantID, err)
+	}
+	if err := c.api.Sys().DeletePolicyWithContext(ctx, PolicyName(grantID)); err != nil {
+		return fmt.Errorf("deleting the policy of grant %s: %w", grantID, err)
+	}
+	return nil
+}
+
+// VerifyGrantDead returns nil when the grant's token no longer exists (its
+// accessor is unknown) and its policy is gone, and otherwise says which
+// still lives.
+func (c *Client) VerifyGrantDead(ctx context.Context, grantID, accessor string) error {
+	_, err := c.api.Auth().Token().LookupAccessorWithContext(ctx, accessor)
+	if err == nil {
+		return fmt.Errorf("grant %s: its token is still alive", grantID)
+	}
+	if !isInvalidAccessor(err) {
+		return fmt.Errorf("grant %s: looking up its token: %w", grantID, err)
+	}
+	p, err := c.api.Sys().GetPolicyWithContext(ctx, PolicyName(grantID))
+	if err != nil {
+		return fmt.Errorf("grant %s: reading its policy: %w", grantID, err)
+	}
+	if p != "" {
+		return fmt.Errorf("grant %s: its policy still exists", grantID)
+	}
+	return nil
+}
+
+// isInvalidAccessor reports whether err is Vault saying the accessor is
+// unknown (the token is gone).
+func isInvalidAccessor(err error) bool {
+	var re *vaultapi.ResponseError
+	return errors.As(err, &re) && re.StatusCode == http.StatusBadRequest &&
+		strings.Contains(strings.Join(re.Errors, " "), "invalid accessor")
+}
+
+// CountTokens returns how many tokens exist (auth/token/accessors; needs
+// sudo). Used to prove reveals leave no token behind.
+func (c *Client) CountTokens(ctx context.Context) (int, error) {
+	s, err := c.api.Logical().ListWithContext(ctx, "auth/token/accessors")
+	if err != nil {
+		return 0, err
+	}
+	keys, _ := s.Data["keys"].([]any)
+	return len(keys), nil
+}

@@ -17,9 +17,10 @@ test: tools build
 	cd tools/devidp && $(GO) test -count=1 -timeout 10m ./...
 
 ## bench: Go benchmarks (no timed assertions live in the tests)
-bench:
-	@echo "machine: $$(nproc) cores, $$(free -g | awk '/Mem:/{print $$2}') GiB"
+bench: tools
+	@echo "machine: $$(nproc) cores, $$(free -g | awk '/Mem:/{print $$2}') GiB, $$(go version)"
 	$(GO) test -run '^$$' -bench . -benchmem -benchtime 2s ./authz
+	$(GO) test -run '^$$' -bench IssueGrant -benchtime 500x -count 3 ./secretstores/vault
 
 ## build: the gatehouse binary, into .bin/ (used by make dev and the e2e tests)
 build:

@@ -26,18 +26,18 @@ const MaxGrant = 30 * 24 * time.Hour
 // Person is someone acting on a request: who they are and what their
 // session says they hold.
 type Person struct {
-	Subject string
-	Email   string
-	Name    string
-	Roles   []tenants.Role
-	Groups  []string
+	Subject string         `json:"subject"`
+	Email   string         `json:"email"`
+	Name    string         `json:"name"`
+	Roles   []tenants.Role `json:"roles"`
+	Groups  []string       `json:"groups"`
 }
 
 // Audience is who a policy names: anyone holding one of Roles or belonging
 // to one of the IdP Groups.
 type Audience struct {
-	Roles  []tenants.Role
-	Groups []string
+	Roles  []tenants.Role `json:"roles"`
+	Groups []string       `json:"groups"`
 }
 
 // Includes reports whether p is in the audience.
@@ -58,23 +58,23 @@ func (a Audience) Includes(p Person) bool {
 // Step is one stage of approval: Required approvals from its Approvers.
 // Steps are decided in order.
 type Step struct {
-	Name      string
-	Approvers Audience
-	Required  int
+	Name      string   `json:"name"`
+	Approvers Audience `json:"approvers"`
+	Required  int      `json:"required"`
 }
 
 // Policy is an access policy: who may request and approve, and the bounds
 // of a request. A request keeps a snapshot of the policy in force when it
 // was submitted, so a later change never loosens it.
 type Policy struct {
-	Requesters       Audience
-	Steps            []Step
-	DefaultDuration  time.Duration
-	MaxDuration      time.Duration
-	JustificationMin int    // minimum characters; 0 for none
-	TicketPattern    string // regular expression a ticket must match; "" for no ticket
-	Levels           []Level
-	PendingTimeout   time.Duration // a request undecided this long times out
+	Requesters       Audience      `json:"requesters"`
+	Steps            []Step        `json:"steps"`
+	DefaultDuration  time.Duration `json:"default_duration_ns"`
+	MaxDuration      time.Duration `json:"max_duration_ns"`
+	JustificationMin int           `json:"justification_min"` // minimum characters; 0 for none
+	TicketPattern    string        `json:"ticket_pattern"`    // regular expression a ticket must match; "" for no ticket
+	Levels           []Level       `json:"levels"`
+	PendingTimeout   time.Duration `json:"pending_timeout_ns"` // a request undecided this long times out
 }
 
 // Clone returns a deep copy of p: the snapshot a request keeps.

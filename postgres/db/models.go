@@ -36,6 +36,15 @@ type CasbinRule struct {
 	V5    string
 }
 
+type Grant struct {
+	RequestID uuid.UUID
+	TenantID  uuid.UUID
+	Accessor  string
+	IssuedAt  pgtype.Timestamptz
+	ExpiresAt pgtype.Timestamptz
+	EndedAt   pgtype.Timestamptz
+}
+
 type IdentityProvider struct {
 	TenantID             uuid.UUID
 	IssuerUrl            string
@@ -96,6 +105,39 @@ type Onboarding struct {
 	UpdatedAt            time.Time
 }
 
+type Request struct {
+	ID               uuid.UUID
+	TenantID         uuid.UUID
+	ResourceID       uuid.UUID
+	RequesterSubject string
+	RequesterEmail   string
+	Requester        []byte
+	Level            string
+	DurationSeconds  int64
+	Justification    string
+	Ticket           string
+	State            string
+	Policy           []byte
+	SubmittedAt      time.Time
+	UpdatedAt        time.Time
+	FailureReason    string
+}
+
+type Resource struct {
+	ID             uuid.UUID
+	TenantID       uuid.UUID
+	Name           string
+	Description    string
+	OwnerTeam      string
+	Classification string
+	StoreKind      string
+	Mount          string
+	Path           string
+	Policy         []byte
+	CreatedBy      string
+	CreatedAt      time.Time
+}
+
 type RoleMapping struct {
 	TenantID uuid.UUID
 	IdpGroup string
@@ -142,4 +184,14 @@ type Tenant struct {
 type TenantEmailDomain struct {
 	Domain   string
 	TenantID uuid.UUID
+}
+
+type Vote struct {
+	RequestID       uuid.UUID
+	Step            int32
+	ApproverSubject string
+	Approver        []byte
+	Approve         bool
+	Comment         string
+	DecidedAt       time.Time
 }

@@ -1,0 +1,58 @@
+package approvals
+
+import (
+	"strings"
+
+	"github.com/gatehouse/gatehouse/apperr"
+)
+
+// Classification is how sensitive a resource is.
+type Classification string
+
+// The classifications.
+const (
+	Low      Classification = "low"
+	Medium   Classification = "medium"
+	High     Classification = "high"
+	Critical Classification = "critical"
+)
+
+// Resource is one requestable secret (or path prefix) in a tenant's store
+// binding, with the access policy requests for it are decided under.
+type Resource struct {
+	ID             string
+	Name           string
+	Description    string
+	OwnerTeam      string
+	Classification Classification
+	Mount          string // the tenant's KV v2 mount
+	Path           string // a secret, or a prefix ending in "/"
+	Policy         Policy
+}
+
+// CheckResource validates a catalog entry. The path must stay inside the
+// mount: plain segments, no "..", no leading "/". It returns an
+// apperr.Invalid with a message per bad field.
+func CheckResource(r Resource) error {
+	f := map[string]string{}
+	if n := len(strings.TrimSpace(r.Name)); n == 0 || n > 100 {
+		f["name"] = "Give a name of 1–100 characters."
+	}
+	switch r.Classification {
+	case Low, Medium, High, Critical:
+	default:
+		f["classification"] = "Pick low, medium, high or critical."
+	}
+	if r.Path == "" || strings.HasPrefix(r.Path, "/") || strings.Contains(r.Path, "..") || strings.ContainsAny(r.Path, "*+\"\\ ") {
+		f["path"] = "Give a path inside the mount, like app/db or app/ for a prefix."
+	}
+	if err := r.Policy.Validate(); err != nil {
+		for k, v := range apperr.As(err).Fields {
+			f["policy."+k] = v
+		}
+	}
+	if len(f) > 0 {
+		return apperr.InvalidFields("The resource needs correcting.", f)
+	}
+	return nil
+}

@@ -1,0 +1,209 @@
+package postgres
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/gatehouse/gatehouse/apperr"
+	"github.com/gatehouse/gatehouse/approvals"
+	"github.com/gatehouse/gatehouse/audit"
+	"github.com/gatehouse/gatehouse/jobs"
+	"github.com/gatehouse/gatehouse/postgres/db"
+)
+
+// RequestStore keeps the resource catalog, access requests and votes.
+// Every query is scoped to a tenant ID taken from the caller's session.
+type RequestStore struct {
+	pool *pgxpool.Pool
+	jobs jobs.Inserter
+	now  func() time.Time
+}
+
+// NewRequestStore returns a store over pool that enqueues follow-up jobs
+// with inserter, inside the transaction of the change.
+func NewRequestStore(pool *pgxpool.Pool, inserter jobs.Inserter, now func() time.Time) *RequestStore {
+	return &RequestStore{pool: pool, jobs: inserter, now: now}
+}
+
+var errNoResource = apperr.New(apperr.NotFound, "There is no such resource in your organization's catalog.")
+var errNoRequest = apperr.New(apperr.NotFound, "There is no such request in your organization.")
+
+func parseIDs(tenantID, id string, notFound error) (uuid.UUID, uuid.UUID, error) {
+	t, err := uuid.Parse(tenantID)
+	if err != nil {
+		return t, t, notFound
+	}
+	i, err := uuid.Parse(id)
+	if err != nil {
+		return t, i, notFound
+	}
+	return t, i, nil
+}
+
+// AddResource validates and adds a catalog entry for the tenant, audited,
+// and returns its ID.
+func (s *RequestStore) AddResource(ctx context.Context, tenantID string, r approvals.Resource, actor string, meta audit.Meta) (string, error) {
+	if err := approvals.CheckResource(r); err != nil {
+		return "", err
+	}
+	tid, err := uuid.Parse(tenantID)
+	if err != nil {
+		return "", errNoResource
+	}
+	policy, err := json.Marshal(r.Policy)
+	if err != nil {
+		return "", err
+	}
+	var id uuid.UUID
+	err = InTx(ctx, s.pool, func(tx pgx.Tx) error {
+		q := db.New(tx)
+		id, err = q.InsertResource(ctx, db.InsertResourceParams{
+			TenantID: tid, Name: r.Name, Description: r.Description, OwnerTeam: r.OwnerTeam,
+			Classification: string(r.Classification), StoreKind: "vault-kv2", Mount: r.Mount, Path: r.Path, Policy: policy, Actor: actor,
+		})
+		if err != nil {
+			return conflictOr(err, "resources_tenant_id_mount_path_key", "path", "That secret is in the catalog already.")
+		}
+		return insertAuditEvent(ctx, q, s.now(), meta.Stamp(audit.Event{
+			TenantID: tenantID, Actor: actor, Action: "resource.added", Target: r.Mount + "/" + r.Path, Outcome: audit.Success,
+		}))
+	})
+	return id.String(), err
+}
+
+// Submit checks who's submission against the resource's current policy and
+// records the pending request with a snapshot of that policy, audited. A
+// resource of another tenant is apperr.NotFound, exactly like a missing one.
+func (s *RequestStore) Submit(ctx context.Context, tenantID, resourceID string, who approvals.Person, sub approvals.Submission, meta audit.Meta) (string, error) {
+	tid, rid, err := parseIDs(tenantID, resourceID, errNoResource)
+	if err != nil {
+		return "", err
+	}
+	var id uuid.UUID
+	err = InTx(ctx, s.pool, func(tx pgx.Tx) error {
+		q := db.New(tx)
+		res, err := q.GetResource(ctx, db.GetResourceParams{ID: rid, TenantID: tid})
+		if errors.Is(err, pgx.ErrNoRows) {
+			return errNoResource
+		}
+		if err != nil {
+			return err
+		}
+		var policy approvals.Policy
+		if err := json.Unmarshal(res.Policy, &policy); err != nil {
+			return fmt.Errorf("resource policy: %w", err)
+		}
+		now := s.now()
+		r, err := approvals.NewRequest(who, policy, sub, now)
+		if err != nil {
+			return err
+		}
+		snapshot, _ := json.Marshal(r.Policy)
+		person, _ := json.Marshal(who)
+		id, err = q.InsertRequest(ctx, db.InsertRequestParams{
+			TenantID: tid, ResourceID: rid, RequesterSubject: who.Subject, RequesterEmail: who.Email, Requester: person,
+			Level: string(r.Level), DurationSeconds: int64(r.Duration / time.Second), Justification: sub.Justification,
+			Ticket: sub.Ticket, Policy: snapshot, SubmittedAt: now,
+		})
+		if err != nil {
+			return err
+		}
+		return insertAuditEvent(ctx, q, now, meta.Stamp(audit.Event{
+			TenantID: tenantID, Actor: actor(who), Action: "request.submitted", Target: res.Name, Outcome: audit.Success,
+			Detail: map[string]string{"request": id.String(), "level": string(r.Level), "duration": r.Duration.String()},
+		}))
+	})
+	return id.String(), err
+}
+
+// Decide records approver's decision on the request under the request's
+// row lock, so concurrent votes are counted exactly once: the vote, the new
+// state and — when the last step reaches its quorum — the grant job are
+// committed together, audited. It returns the request's new state, or the
+// domain's apperr (nothing changes then).
+func (s *RequestStore) Decide(ctx context.Context, tenantID, requestID string, approver approvals.Person, approve bool,
+	comment string, shorten time.Duration, meta audit.Meta) (approvals.State, error) {
+	tid, rid, err := parseIDs(tenantID, requestID, errNoRequest)
+	if err != nil {
+		return "", err
+	}
+	var state approvals.State
+	err = InTx(ctx, s.pool, func(tx pgx.Tx) error {
+		q := db.New(tx)
+		row, err := q.LockRequest(ctx, db.LockRequestParams{ID: rid, TenantID: tid})
+		if errors.Is(err, pgx.ErrNoRows) {
+			return errNoRequest
+		}
+		if err != nil {
+			return err
+		}
+		r, err := loadRequest(ctx, q, row)
+		if err != nil {
+			return err
+		}
+		now := s.now()
+		if err := r.Decide(approver, approve, comment, shorten, now); err != nil {
+			return err
+		}
+		v := r.Votes[len(r.Votes)-1]
+		person, _ := json.Marshal(approver)
+		if err := q.InsertVote(ctx, db.InsertVoteParams{RequestID: rid, Step: int32(v.Step), ApproverSubject: approver.Subject,
+			Approver: person, Approve: approve, Comment: v.Comment, DecidedAt: now}); err != nil {
+			return err
+		}
+		if err := q.UpdateRequestDecision(ctx, db.UpdateRequestDecisionParams{ID: rid, State: string(r.State),
+			DurationSeconds: int64(r.Duration / time.Second), UpdatedAt: now}); err != nil {
+			return err
+		}
+		action := "request.vote"
+		switch r.State {
+		case approvals.Denied:
+			action = "request.denied"
+		case approvals.Approved:
+			action = "request.approved"
+			if _, err := s.jobs.InsertTx(ctx, tx, jobs.IssueGrantArgs{TenantID: tenantID, RequestID: requestID}, nil); err != nil {
+				return fmt.Errorf("enqueueing the grant: %w", err)
+			}
+		}
+		state = r.State
+		return insertAuditEvent(ctx, q, now, meta.Stamp(audit.Event{
+			TenantID: tenantID, Actor: actor(approver), Action: action, Target: requestID, Outcome: audit.Success,
+			Detail: map[string]string{"step": strconv.Itoa(v.Step + 1), "approve": strconv.FormatBool(approve)},
+		}))
+	})
+	return state, err
+}
+
+// loadRequest rebuilds the domain request from its row and votes.
+func loadRequest(ctx context.Context, q *db.Queries, row db.Request) (approvals.Request, error) {
+	r := approvals.Request{Level: approvals.Level(row.Level), Duration: time.Duration(row.DurationSeconds) * time.Second,
+		State: approvals.State(row.State), SubmittedAt: row.SubmittedAt}
+	if err := json.Unmarshal(row.Requester, &r.Requester); err != nil {
+		return r, fmt.Errorf("request requester: %w", err)
+	}
+	if err := json.Unmarshal(row.Policy, &r.Policy); err != nil {
+		return r, fmt.Errorf("request policy: %w", err)
+	}
+	votes, err := q.ListVotes(ctx, row.ID)
+	if err != nil {
+		return r, err
+	}
+	for _, v := range votes {
+		var p approvals.Person
+		if err := json.Unmarshal(v.Approver, &p); err != nil {
+			return r, fmt.Errorf("vote approver: %w", err)
+		}
+		r.Votes = append(r.Votes, approvals.Vote{Step: int(v.Step), Approver: p, Approve: v.Approve, Comment: v.Comment, At: v.DecidedAt})
+	}
+	return r, nil
+}
+
+func actor(p approvals.Person) string { return p.Email + " (" + p.Subject + ")" }

@@ -1,0 +1,162 @@
+package postgres_test
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/gatehouse/gatehouse/apperr"
+	"github.com/gatehouse/gatehouse/approvals"
+	"github.com/gatehouse/gatehouse/audit"
+	"github.com/gatehouse/gatehouse/jobs"
+	"github.com/gatehouse/gatehouse/postgres"
+	"github.com/gatehouse/gatehouse/tenants"
+)
+
+func tenantID(t *testing.T, pool *pgxpool.Pool, slug string) string {
+	t.Helper()
+	var id string
+	if err := pool.QueryRow(context.Background(), "SELECT id::text FROM tenants WHERE slug = $1", slug).Scan(&id); err != nil {
+		t.Fatal(err)
+	}
+	return id
+}
+
+// requestFixture registers acme and globex, puts one resource needing two
+// approvals in acme's catalog and submits a request for it.
+func requestFixture(t *testing.T) (*pgxpool.Pool, *postgres.RequestStore, string, string) {
+	t.Helper()
+	ctx := context.Background()
+	pool := stack.NewPool(t)
+	ts := postgres.NewTenantStore(pool)
+	for _, r := range []tenants.Registration{registration(t, "acme", "Acme", "acme.test"), registration(t, "globex", "Globex", "globex.test")} {
+		if err := ts.Register(ctx, r, "test"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	inserter, err := jobs.NewInserter(pool)
+	if err != nil {
+		t.Fatal(err)
+	}
+	store := postgres.NewRequestStore(pool, inserter, time.Now)
+	acme := tenantID(t, pool, "acme")
+	resID, err := store.AddResource(ctx, acme, approvals.Resource{
+		Name: "Orders DB", Classification: approvals.High, Mount: "tenant-acme", Path: "db/orders-primary",
+		Policy: approvals.Policy{
+			Requesters:      approvals.Audience{Roles: []tenants.Role{tenants.RoleRequester}},
+			Steps:           []approvals.Step{{Name: "team", Approvers: approvals.Audience{Roles: []tenants.Role{tenants.RoleApprover}}, Required: 2}},
+			DefaultDuration: time.Hour, MaxDuration: 4 * time.Hour, JustificationMin: 10, Levels: []approvals.Level{approvals.Read},
+			PendingTimeout: 24 * time.Hour,
+		},
+	}, "admin@acme.test", audit.Meta{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	req, err := store.Submit(ctx, acme, resID, approvals.Person{Subject: "req", Email: "requester@acme.test", Roles: []tenants.Role{tenants.RoleRequester}},
+		approvals.Submission{Level: approvals.Read, Justification: "investigating a failed payout"}, audit.Meta{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return pool, store, acme, req
+}
+
+func approver(i int) approvals.Person {
+	return approvals.Person{Subject: fmt.Sprintf("appr-%d", i), Email: fmt.Sprintf("approver%d@acme.test", i), Roles: []tenants.Role{tenants.RoleApprover}}
+}
+
+func TestFiftyConcurrentApproversProduceExactlyOneGrant(t *testing.T) {
+	pool, store, acme, req := requestFixture(t)
+	ctx := context.Background()
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	codes := map[apperr.Code]int{}
+	approvedBy := 0
+	start := make(chan struct{})
+	for i := range 50 {
+		wg.Go(func() {
+			<-start
+			state, err := store.Decide(ctx, acme, req, approver(i), true, "", 0, audit.Meta{})
+			mu.Lock()
+			defer mu.Unlock()
+			codes[apperr.CodeOf(err)]++
+			if err == nil && state == approvals.Approved {
+				approvedBy++
+			}
+		})
+	}
+	close(start)
+	wg.Wait()
+
+	if codes[""] != 2 || codes[apperr.Conflict] != 48 || approvedBy != 1 {
+		t.Fatalf("outcomes %v, approving votes %d; want 2 accepted votes (one approving), 48 conflicts", codes, approvedBy)
+	}
+	var votes, jobsN int
+	var state string
+	if err := pool.QueryRow(ctx, `SELECT (SELECT count(*) FROM votes WHERE request_id::text = $1),
+		(SELECT count(*) FROM river_job WHERE kind = 'issue_grant' AND args->>'request_id' = $1),
+		(SELECT state FROM requests WHERE id::text = $1)`, req).Scan(&votes, &jobsN, &state); err != nil {
+		t.Fatal(err)
+	}
+	if votes != 2 || jobsN != 1 || state != "approved" {
+		t.Fatalf("%d votes, %d grant jobs, state %s; want 2, 1, approved", votes, jobsN, state)
+	}
+}
+
+func TestDecisionsAreTenantScopedAndRefuseSelfApproval(t *testing.T) {
+	pool, store, acme, req := requestFixture(t)
+	ctx := context.Background()
+	globex := tenantID(t, pool, "globex")
+	if _, err := store.Decide(ctx, globex, req, approver(1), true, "", 0, audit.Meta{}); apperr.CodeOf(err) != apperr.NotFound {
+		t.Fatalf("decision through another tenant: %v", err)
+	}
+	self := approvals.Person{Subject: "req", Email: "requester@acme.test", Roles: []tenants.Role{tenants.RoleApprover}}
+	if _, err := store.Decide(ctx, acme, req, self, true, "", 0, audit.Meta{}); apperr.CodeOf(err) != apperr.Forbidden {
+		t.Fatalf("self-approval: %v", err)
+	}
+	if _, err := store.Decide(ctx, acme, "not-a-uuid", approver(1), true, "", 0, audit.Meta{}); apperr.CodeOf(err) != apperr.NotFound {
+		t.Fatalf("malformed id: %v", err)
+	}
+	var votes int
+	if err := pool.QueryRow(ctx, "SELECT count(*) FROM votes").Scan(&votes); err != nil {
+		t.Fatal(err)
+	}
+	if votes != 0 {
+		t.Fatalf("%d votes recorded by refused decisions", votes)
+	}
+}
+
+func TestBadSubmissionsChangeNothing(t *testing.T) {
+	pool, store, acme, _ := requestFixture(t)
+	ctx := context.Background()
+	var resID string
+	if err := pool.QueryRow(ctx, "SELECT id::text FROM resources").Scan(&resID); err != nil {
+		t.Fatal(err)
+	}
+	who := approvals.Person{Subject: "r2", Roles: []tenants.Role{tenants.RoleRequester}}
+	cases := map[string]struct {
+		tenant, resource string
+		sub              approvals.Submission
+		code             apperr.Code
+	}{
+		"over the maximum":      {acme, resID, approvals.Submission{Level: approvals.Read, Duration: 5 * time.Hour, Justification: "long enough reason"}, apperr.Invalid},
+		"missing justification": {acme, resID, approvals.Submission{Level: approvals.Read}, apperr.Invalid},
+		"unknown resource":      {acme, "00000000-0000-0000-0000-000000000000", approvals.Submission{Level: approvals.Read, Justification: "long enough reason"}, apperr.NotFound},
+		"another tenant's":      {tenantID(t, pool, "globex"), resID, approvals.Submission{Level: approvals.Read, Justification: "long enough reason"}, apperr.NotFound},
+	}
+	for name, c := range cases {
+		if _, err := store.Submit(ctx, c.tenant, c.resource, who, c.sub, audit.Meta{}); apperr.CodeOf(err) != c.code {
+			t.Errorf("%s: %v, want %s", name, err, c.code)
+		}
+	}
+	var n int
+	if err := pool.QueryRow(ctx, "SELECT count(*) FROM requests").Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	if n != 1 {
+		t.Fatalf("%d requests; the refused submissions created some", n)
+	}
+}

@@ -12,6 +12,7 @@ import (
 	"github.com/gatehouse/gatehouse/authz"
 	"github.com/gatehouse/gatehouse/handlers"
 	"github.com/gatehouse/gatehouse/identity"
+	"github.com/gatehouse/gatehouse/jobs"
 	"github.com/gatehouse/gatehouse/postgres"
 	"github.com/gatehouse/gatehouse/secretstores/vault"
 	"github.com/gatehouse/gatehouse/tenants"
@@ -47,6 +48,26 @@ func serve(ctx context.Context, cfg config, log *slog.Logger) error {
 	idStore := postgres.NewIdentityStore(pool, time.Now)
 	tenantStore := postgres.NewTenantStore(pool)
 	federation := identity.NewFederation(idStore, vc, idStore, cfg.PublicURL, time.Now)
+	inserter, err := jobs.NewInserter(pool)
+	if err != nil {
+		return err
+	}
+	requests := postgres.NewRequestStore(pool, inserter, time.Now)
+	workers, err := jobs.NewClient(pool, jobs.Workers{Grants: requests, Vault: vc, Now: time.Now, Log: log})
+	if err != nil {
+		return err
+	}
+	if err := workers.Start(ctx); err != nil {
+		return fmt.Errorf("starting the job workers: %w", err)
+	}
+	defer func() {
+		stopCtx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownGrace)
+		defer cancel()
+		if err := workers.Stop(stopCtx); err != nil {
+			log.Warn("stopping the job workers", slog.String("error", err.Error()))
+		}
+	}()
+
 	e := handlers.New(handlers.Deps{
 		Log:             log,
 		Tenants:         tenantStore,

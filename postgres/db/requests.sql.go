@@ -10,7 +10,77 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5/pgtype"
 )
+
+const endGrant = `-- name: EndGrant :exec
+UPDATE grants SET ended_at = $1 WHERE request_id = $2
+`
+
+type EndGrantParams struct {
+	EndedAt   pgtype.Timestamptz
+	RequestID uuid.UUID
+}
+
+func (q *Queries) EndGrant(ctx context.Context, arg EndGrantParams) error {
+	_, err := q.db.Exec(ctx, endGrant, arg.EndedAt, arg.RequestID)
+	return err
+}
+
+const getGrant = `-- name: GetGrant :one
+SELECT request_id, tenant_id, accessor, issued_at, expires_at, ended_at FROM grants WHERE request_id = $1
+`
+
+func (q *Queries) GetGrant(ctx context.Context, requestID uuid.UUID) (Grant, error) {
+	row := q.db.QueryRow(ctx, getGrant, requestID)
+	var i Grant
+	err := row.Scan(
+		&i.RequestID,
+		&i.TenantID,
+		&i.Accessor,
+		&i.IssuedAt,
+		&i.ExpiresAt,
+		&i.EndedAt,
+	)
+	return i, err
+}
+
+const getGrantTarget = `-- name: GetGrantTarget :one
+SELECT r.id, r.tenant_id, t.slug AS tenant_slug, r.state, r.level, r.duration_seconds, r.requester_subject,
+       res.mount, res.path
+FROM requests r JOIN tenants t ON t.id = r.tenant_id JOIN resources res ON res.id = r.resource_id
+WHERE r.id = $1
+FOR UPDATE OF r
+`
+
+type GetGrantTargetRow struct {
+	ID               uuid.UUID
+	TenantID         uuid.UUID
+	TenantSlug       string
+	State            string
+	Level            string
+	DurationSeconds  int64
+	RequesterSubject string
+	Mount            string
+	Path             string
+}
+
+func (q *Queries) GetGrantTarget(ctx context.Context, id uuid.UUID) (GetGrantTargetRow, error) {
+	row := q.db.QueryRow(ctx, getGrantTarget, id)
+	var i GetGrantTargetRow
+	err := row.Scan(
+		&i.ID,
+		&i.TenantID,
+		&i.TenantSlug,
+		&i.State,
+		&i.Level,
+		&i.DurationSeconds,
+		&i.RequesterSubject,
+		&i.Mount,
+		&i.Path,
+	)
+	return i, err
+}
 
 const getResource = `-- name: GetResource :one
 SELECT id, tenant_id, name, description, owner_team, classification, store_kind, mount, path, policy, created_by, created_at FROM resources WHERE id = $1 AND tenant_id = $2
@@ -39,6 +109,28 @@ func (q *Queries) GetResource(ctx context.Context, arg GetResourceParams) (Resou
 		&i.CreatedAt,
 	)
 	return i, err
+}
+
+const insertGrant = `-- name: InsertGrant :exec
+INSERT INTO grants (request_id, tenant_id, issued_at, expires_at) VALUES ($1, $2, $3, $4)
+ON CONFLICT (request_id) DO UPDATE SET issued_at = excluded.issued_at, expires_at = excluded.expires_at
+`
+
+type InsertGrantParams struct {
+	RequestID uuid.UUID
+	TenantID  uuid.UUID
+	IssuedAt  pgtype.Timestamptz
+	ExpiresAt pgtype.Timestamptz
+}
+
+func (q *Queries) InsertGrant(ctx context.Context, arg InsertGrantParams) error {
+	_, err := q.db.Exec(ctx, insertGrant,
+		arg.RequestID,
+		arg.TenantID,
+		arg.IssuedAt,
+		arg.ExpiresAt,
+	)
+	return err
 }
 
 const insertRequest = `-- name: InsertRequest :one
@@ -179,6 +271,30 @@ func (q *Queries) ListVotes(ctx context.Context, requestID uuid.UUID) ([]Vote, e
 	return items, nil
 }
 
+const lockActiveGrantOf = `-- name: LockActiveGrantOf :one
+SELECT g.accessor, g.expires_at FROM grants g JOIN requests r ON r.id = g.request_id
+WHERE g.request_id = $1 AND r.tenant_id = $2 AND r.requester_subject = $3 AND r.state = 'active'
+FOR UPDATE OF g
+`
+
+type LockActiveGrantOfParams struct {
+	RequestID uuid.UUID
+	TenantID  uuid.UUID
+	Holder    string
+}
+
+type LockActiveGrantOfRow struct {
+	Accessor  string
+	ExpiresAt pgtype.Timestamptz
+}
+
+func (q *Queries) LockActiveGrantOf(ctx context.Context, arg LockActiveGrantOfParams) (LockActiveGrantOfRow, error) {
+	row := q.db.QueryRow(ctx, lockActiveGrantOf, arg.RequestID, arg.TenantID, arg.Holder)
+	var i LockActiveGrantOfRow
+	err := row.Scan(&i.Accessor, &i.ExpiresAt)
+	return i, err
+}
+
 const lockRequest = `-- name: LockRequest :one
 SELECT id, tenant_id, resource_id, requester_subject, requester_email, requester, level, duration_seconds, justification, ticket, state, policy, submitted_at, updated_at, failure_reason FROM requests WHERE id = $1 AND tenant_id = $2 FOR UPDATE
 `
@@ -209,6 +325,41 @@ func (q *Queries) LockRequest(ctx context.Context, arg LockRequestParams) (Reque
 		&i.FailureReason,
 	)
 	return i, err
+}
+
+const setGrantAccessor = `-- name: SetGrantAccessor :exec
+UPDATE grants SET accessor = $1 WHERE request_id = $2
+`
+
+type SetGrantAccessorParams struct {
+	Accessor  string
+	RequestID uuid.UUID
+}
+
+func (q *Queries) SetGrantAccessor(ctx context.Context, arg SetGrantAccessorParams) error {
+	_, err := q.db.Exec(ctx, setGrantAccessor, arg.Accessor, arg.RequestID)
+	return err
+}
+
+const setRequestState = `-- name: SetRequestState :exec
+UPDATE requests SET state = $1, failure_reason = $2, updated_at = $3 WHERE id = $4
+`
+
+type SetRequestStateParams struct {
+	State         string
+	FailureReason string
+	UpdatedAt     time.Time
+	ID            uuid.UUID
+}
+
+func (q *Queries) SetRequestState(ctx context.Context, arg SetRequestStateParams) error {
+	_, err := q.db.Exec(ctx, setRequestState,
+		arg.State,
+		arg.FailureReason,
+		arg.UpdatedAt,
+		arg.ID,
+	)
+	return err
 }
 
 const updateRequestDecision = `-- name: UpdateRequestDecision :exec

@@ -25,3 +25,31 @@ VALUES (@request_id, @step, @approver_subject, @approver, @approve, @comment, @d
 
 -- name: UpdateRequestDecision :exec
 UPDATE requests SET state = @state, duration_seconds = @duration_seconds, updated_at = @updated_at WHERE id = @id;
+
+-- name: GetGrantTarget :one
+SELECT r.id, r.tenant_id, t.slug AS tenant_slug, r.state, r.level, r.duration_seconds, r.requester_subject,
+       res.mount, res.path
+FROM requests r JOIN tenants t ON t.id = r.tenant_id JOIN resources res ON res.id = r.resource_id
+WHERE r.id = @id
+FOR UPDATE OF r;
+
+-- name: SetRequestState :exec
+UPDATE requests SET state = @state, failure_reason = @failure_reason, updated_at = @updated_at WHERE id = @id;
+
+-- name: InsertGrant :exec
+INSERT INTO grants (request_id, tenant_id, issued_at, expires_at) VALUES (@request_id, @tenant_id, @issued_at, @expires_at)
+ON CONFLICT (request_id) DO UPDATE SET issued_at = excluded.issued_at, expires_at = excluded.expires_at;
+
+-- name: GetGrant :one
+SELECT * FROM grants WHERE request_id = @request_id;
+
+-- name: SetGrantAccessor :exec
+UPDATE grants SET accessor = @accessor WHERE request_id = @request_id;
+
+-- name: EndGrant :exec
+UPDATE grants SET ended_at = @ended_at WHERE request_id = @request_id;
+
+-- name: LockActiveGrantOf :one
+SELECT g.accessor, g.expires_at FROM grants g JOIN requests r ON r.id = g.request_id
+WHERE g.request_id = @request_id AND r.tenant_id = @tenant_id AND r.requester_subject = @holder AND r.state = 'active'
+FOR UPDATE OF g;

@@ -42,20 +42,34 @@ var (
 // PolicyName is the Vault ACL policy of a grant.
 func PolicyName(grantID string) string { return "gatehouse-grant-" + grantID }
 
+// errBadSpec marks a spec that can never be minted.
+var errBadSpec = errors.New("invalid grant")
+
 // check validates the spec; mount, path and ID end up inside an HCL policy,
 // so only plain names pass.
 func (g GrantSpec) check() error {
 	switch {
 	case !idPattern.MatchString(g.GrantID):
-		return fmt.Errorf("grant id %q is not a plain identifier", g.GrantID)
+		return fmt.Errorf("%w: id %q is not a plain identifier", errBadSpec, g.GrantID)
 	case !mountPattern.MatchString(g.Mount):
-		return fmt.Errorf("mount %q is not a plain mount name", g.Mount)
+		return fmt.Errorf("%w: mount %q is not a plain mount name", errBadSpec, g.Mount)
 	case !pathPattern.MatchString(g.Path) || strings.Contains(g.Path, ".."):
-		return fmt.Errorf("secret path %q is not a plain path inside the mount", g.Path)
+		return fmt.Errorf("%w: secret path %q is not a plain path inside the mount", errBadSpec, g.Path)
 	case g.TTL < time.Minute:
-		return fmt.Errorf("grant duration %s is under a minute", g.TTL)
+		return fmt.Errorf("%w: duration %s is under a minute", errBadSpec, g.TTL)
 	}
 	return nil
+}
+
+// IsPermanent reports whether err will not go away by retrying: an invalid
+// grant, or Vault refusing the request (4xx other than 429). Unreachable
+// Vault, 5xx and 429 are transient.
+func IsPermanent(err error) bool {
+	if errors.Is(err, errBadSpec) {
+		return true
+	}
+	var re *vaultapi.ResponseError
+	return errors.As(err, &re) && re.StatusCode >= 400 && re.StatusCode < 500 && re.StatusCode != http.StatusTooManyRequests
 }
 
 // policy returns the HCL granting exactly the approved capabilities on
@@ -73,18 +87,36 @@ func (g GrantSpec) policy() string {
 	return fmt.Sprintf("# Gatehouse grant %s for %s in %s\npath %q {\n  capabilities = %s\n}\n", g.GrantID, g.Subject, g.Tenant, target, caps)
 }
 
-// IssueGrant writes the grant's policy and creates an orphan token holding
-// only that policy, not renewable, living exactly TTL, response-wrapped for
-// wrapTTL (at most 10 minutes) so Gatehouse never sees the token itself.
+// IssueGrant writes the grant's policy and mints its token (WriteGrantPolicy
+// then MintGrantToken).
 func (c *Client) IssueGrant(ctx context.Context, g GrantSpec, wrapTTL time.Duration) (Issued, error) {
+	if err := c.WriteGrantPolicy(ctx, g); err != nil {
+		return Issued{}, err
+	}
+	return c.MintGrantToken(ctx, g, wrapTTL)
+}
+
+// WriteGrantPolicy writes the grant's ACL policy: exactly the approved
+// capabilities on exactly the grant's path. Writing it again is harmless.
+func (c *Client) WriteGrantPolicy(ctx context.Context, g GrantSpec) error {
+	if err := g.check(); err != nil {
+		return err
+	}
+	if err := c.api.Sys().PutPolicyWithContext(ctx, PolicyName(g.GrantID), g.policy()); err != nil {
+		return fmt.Errorf("writing the grant policy: %w", err)
+	}
+	return nil
+}
+
+// MintGrantToken creates an orphan token holding only the grant's policy,
+// not renewable, living exactly g.TTL, response-wrapped for wrapTTL (at
+// most 10 minutes) so Gatehouse never sees the token itself.
+func (c *Client) MintGrantToken(ctx context.Context, g GrantSpec, wrapTTL time.Duration) (Issued, error) {
 	if err := g.check(); err != nil {
 		return Issued{}, err
 	}
 	if wrapTTL <= 0 || wrapTTL > 10*time.Minute {
 		return Issued{}, fmt.Errorf("wrap TTL %s must be between 0 and 10 minutes", wrapTTL)
-	}
-	if err := c.api.Sys().PutPolicyWithContext(ctx, PolicyName(g.GrantID), g.policy()); err != nil {
-		return Issued{}, fmt.Errorf("writing the grant policy: %w", err)
 	}
 	wrapped, err := c.api.Clone()
 	if err != nil {
@@ -142,12 +174,15 @@ func (c *Client) RevealWithGrant(ctx context.Context, g GrantSpec, path string) 
 	return s.Data, nil
 }
 
-// RevokeGrant revokes the grant's token by accessor and deletes its policy.
-// Running it again is safe: an already revoked token is not an error.
+// RevokeGrant revokes the grant's token by accessor (if one was minted:
+// accessor may be "") and deletes its policy. Running it again is safe: an
+// already revoked token is not an error.
 func (c *Client) RevokeGrant(ctx context.Context, grantID, accessor string) error {
-	err := c.api.Auth().Token().RevokeAccessorWithContext(ctx, accessor)
-	if err != nil && !isInvalidAccessor(err) {
-		return fmt.Errorf("revoking grant %s: %w", grantID, err)
+	if accessor != "" {
+		err := c.api.Auth().Token().RevokeAccessorWithContext(ctx, accessor)
+		if err != nil && !isInvalidAccessor(err) {
+			return fmt.Errorf("revoking grant %s: %w", grantID, err)
+		}
 	}
 	if err := c.api.Sys().DeletePolicyWithContext(ctx, PolicyName(grantID)); err != nil {
 		return fmt.Errorf("deleting the policy of grant %s: %w", grantID, err)
@@ -159,12 +194,14 @@ func (c *Client) RevokeGrant(ctx context.Context, grantID, accessor string) erro
 // accessor is unknown) and its policy is gone, and otherwise says which
 // still lives.
 func (c *Client) VerifyGrantDead(ctx context.Context, grantID, accessor string) error {
-	_, err := c.api.Auth().Token().LookupAccessorWithContext(ctx, accessor)
-	if err == nil {
-		return fmt.Errorf("grant %s: its token is still alive", grantID)
-	}
-	if !isInvalidAccessor(err) {
-		return fmt.Errorf("grant %s: looking up its token: %w", grantID, err)
+	if accessor != "" {
+		_, err := c.api.Auth().Token().LookupAccessorWithContext(ctx, accessor)
+		if err == nil {
+			return fmt.Errorf("grant %s: its token is still alive", grantID)
+		}
+		if !isInvalidAccessor(err) {
+			return fmt.Errorf("grant %s: looking up its token: %w", grantID, err)
+		}
 	}
 	p, err := c.api.Sys().GetPolicyWithContext(ctx, PolicyName(grantID))
 	if err != nil {

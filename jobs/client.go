@@ -1,0 +1,42 @@
+package jobs
+
+import (
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/riverdriver/riverpgxv5"
+)
+
+// Workers are the dependencies of Gatehouse's job workers.
+type Workers struct {
+	Grants GrantStore
+	Vault  GrantVault
+	Now    func() time.Time
+	Log    *slog.Logger
+	// PollInterval overrides how often idle workers look for due jobs
+	// (River's default when zero; tests shorten it).
+	PollInterval time.Duration
+}
+
+// NewClient returns a River client that inserts and works Gatehouse's
+// jobs. Start it with Start(ctx); Stop it on shutdown. Jobs missed while no
+// client ran (an expiry while Gatehouse was down) run as soon as one starts.
+func NewClient(pool *pgxpool.Pool, w Workers) (*river.Client[pgx.Tx], error) {
+	workers := river.NewWorkers()
+	river.AddWorker(workers, &IssueGrantWorker{Store: w.Grants, Vault: w.Vault, Now: w.Now})
+	river.AddWorker(workers, &ExpireGrantWorker{Store: w.Grants, Vault: w.Vault})
+	c, err := river.NewClient(riverpgxv5.New(pool), &river.Config{
+		Queues:            map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: 10}},
+		Workers:           workers,
+		Logger:            w.Log,
+		FetchPollInterval: w.PollInterval,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("creating the job client: %w", err)
+	}
+	return c, nil
+}

@@ -1,0 +1,128 @@
+package jobs
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/riverqueue/river"
+
+	"github.com/gatehouse/gatehouse/secretstores/vault"
+)
+
+// ExpireGrantArgs ends a grant at its expiry (scheduled at issuance).
+type ExpireGrantArgs struct {
+	TenantID  string `json:"tenant_id"`
+	RequestID string `json:"request_id"`
+}
+
+// Kind names the job in River's tables.
+func (ExpireGrantArgs) Kind() string { return "expire_grant" }
+
+// InsertOpts keeps one expiry per grant.
+func (ExpireGrantArgs) InsertOpts() river.InsertOpts {
+	return river.InsertOpts{MaxAttempts: 50, UniqueOpts: river.UniqueOpts{ByArgs: true}}
+}
+
+// GrantTarget is what the workers need to mint or end one grant.
+type GrantTarget struct {
+	RequestID  string
+	TenantID   string
+	TenantSlug string
+	Subject    string
+	Mount      string
+	Path       string
+	Write      bool
+	Duration   time.Duration
+	Accessor   string // the current token's, "" before the holder took one
+}
+
+// Spec returns the Vault grant spec of t.
+func (t GrantTarget) Spec() vault.GrantSpec {
+	return vault.GrantSpec{GrantID: t.RequestID, Tenant: t.TenantSlug, Subject: t.Subject, Mount: t.Mount, Path: t.Path, Write: t.Write, TTL: t.Duration}
+}
+
+// ErrSettled is returned by a GrantStore when the job has nothing left to
+// do (the grant is issued or ended already): the job then succeeds.
+var ErrSettled = errors.New("grant already settled")
+
+// GrantStore moves grants through their lifecycle, each step with its audit
+// event in one transaction (implemented by the postgres adapter).
+type GrantStore interface {
+	// StartIssuing moves an approved (or failed) request to issuing.
+	StartIssuing(ctx context.Context, requestID string) (GrantTarget, error)
+	// FinishIssuing makes the grant active until expiresAt and schedules
+	// its expiry job in the same transaction.
+	FinishIssuing(ctx context.Context, requestID string, expiresAt time.Time) error
+	// FailIssuing moves the request to failed with reason.
+	FailIssuing(ctx context.Context, requestID, reason string) error
+	// Ending returns an active grant's target, or ErrSettled.
+	Ending(ctx context.Context, requestID string) (GrantTarget, error)
+	// FinishEnding records the grant ended as expired (or revoked).
+	FinishEnding(ctx context.Context, requestID string, revoked bool, actor string) error
+}
+
+// GrantVault is what the workers need of Vault.
+type GrantVault interface {
+	WriteGrantPolicy(ctx context.Context, g vault.GrantSpec) error
+	RevokeGrant(ctx context.Context, grantID, accessor string) error
+	VerifyGrantDead(ctx context.Context, grantID, accessor string) error
+}
+
+// IssueGrantWorker makes an approved request's grant: its path-confined
+// Vault policy, then the active grant with its expiry scheduled. While Vault
+// is unreachable the request stays "issuing" and River retries with
+// backoff; a permanent error (or the last attempt) marks it failed with
+// the reason.
+type IssueGrantWorker struct {
+	river.WorkerDefaults[IssueGrantArgs]
+	Store GrantStore
+	Vault GrantVault
+	Now   func() time.Time
+}
+
+// Work issues one grant.
+func (w *IssueGrantWorker) Work(ctx context.Context, job *river.Job[IssueGrantArgs]) error {
+	t, err := w.Store.StartIssuing(ctx, job.Args.RequestID)
+	if errors.Is(err, ErrSettled) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	if err := w.Vault.WriteGrantPolicy(ctx, t.Spec()); err != nil {
+		if vault.IsPermanent(err) || job.Attempt >= job.MaxAttempts {
+			return w.Store.FailIssuing(ctx, t.RequestID, "Vault did not accept the grant: "+err.Error())
+		}
+		return fmt.Errorf("writing the grant policy (attempt %d): %w", job.Attempt, err)
+	}
+	return w.Store.FinishIssuing(ctx, t.RequestID, w.Now().Add(t.Duration))
+}
+
+// ExpireGrantWorker ends a grant at its expiry: every token revoked and the
+// policy deleted, both verified dead, then the grant recorded expired. It
+// retries while Vault is unreachable; Vault's own TTL ends the token anyway.
+type ExpireGrantWorker struct {
+	river.WorkerDefaults[ExpireGrantArgs]
+	Store GrantStore
+	Vault GrantVault
+}
+
+// Work ends one grant.
+func (w *ExpireGrantWorker) Work(ctx context.Context, job *river.Job[ExpireGrantArgs]) error {
+	t, err := w.Store.Ending(ctx, job.Args.RequestID)
+	if errors.Is(err, ErrSettled) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	if err := w.Vault.RevokeGrant(ctx, t.RequestID, t.Accessor); err != nil {
+		return err
+	}
+	if err := w.Vault.VerifyGrantDead(ctx, t.RequestID, t.Accessor); err != nil {
+		return err
+	}
+	return w.Store.FinishEnding(ctx, t.RequestID, false, "system")
+}

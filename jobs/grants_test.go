@@ -1,0 +1,211 @@
+package jobs_test
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"testing"
+	"time"
+
+	vaultapi "github.com/hashicorp/vault/api"
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/riverqueue/river"
+
+	"github.com/gatehouse/gatehouse/approvals"
+	"github.com/gatehouse/gatehouse/audit"
+	"github.com/gatehouse/gatehouse/jobs"
+	"github.com/gatehouse/gatehouse/postgres"
+	"github.com/gatehouse/gatehouse/secretstores/vault"
+	"github.com/gatehouse/gatehouse/tenants"
+	"github.com/gatehouse/gatehouse/testenv"
+)
+
+var stack *testenv.Stack
+
+func TestMain(m *testing.M) { testenv.Main(m, testenv.Options{Vault: true}, &stack) }
+
+type world struct {
+	pool   *pgxpool.Pool
+	store  *postgres.RequestStore
+	vault  *vault.Client
+	tenant string
+}
+
+// approvedRequest seeds a tenant with a Vault mount and secret, a resource,
+// and a request approved by two approvers (its grant job now queued).
+func approvedRequest(t *testing.T, mount string) (world, string) {
+	t.Helper()
+	ctx := context.Background()
+	w := world{pool: stack.NewPool(t), vault: stack.VaultClient(t)}
+	tn, _ := tenants.NewTenant("acme", "Acme", []string{"acme.test"})
+	tn.Status = tenants.StatusActive
+	if err := postgres.NewTenantStore(w.pool).Register(ctx, tenants.Registration{Tenant: tn,
+		IdP:      tenants.IdentityProvider{IssuerURL: "https://idp.example", ClientID: "c", ClientSecretRef: "gatehouse/idp/acme", Scopes: []string{"openid"}, GroupsClaim: "groups"},
+		Mappings: []tenants.RoleMapping{{Group: "admins", Role: tenants.RoleTenantAdmin}},
+		Binding:  tenants.StoreBinding{Kind: tenants.StoreVaultKV2, Location: mount}}, "test"); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.pool.QueryRow(ctx, "SELECT id::text FROM tenants").Scan(&w.tenant); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.vault.EnsureKV2Mount(ctx, mount, "test"); err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range []string{"db/orders", "db/other"} {
+		if err := w.vault.PutKV2(ctx, mount, p, map[string]any{"password": "value-of-" + p}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	inserter, err := jobs.NewInserter(w.pool)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.store = postgres.NewRequestStore(w.pool, inserter, time.Now)
+	res, err := w.store.AddResource(ctx, w.tenant, approvals.Resource{Name: "Orders DB", Classification: approvals.High,
+		Mount: mount, Path: "db/orders", Policy: approvals.Policy{
+			Requesters:      approvals.Audience{Roles: []tenants.Role{tenants.RoleRequester}},
+			Steps:           []approvals.Step{{Approvers: approvals.Audience{Roles: []tenants.Role{tenants.RoleApprover}}, Required: 2}},
+			DefaultDuration: 10 * time.Minute, MaxDuration: time.Hour, Levels: []approvals.Level{approvals.Read}, PendingTimeout: time.Hour,
+		}}, "admin", audit.Meta{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	req, err := w.store.Submit(ctx, w.tenant, res, approvals.Person{Subject: "req", Email: "requester@acme.test", Roles: []tenants.Role{tenants.RoleRequester}},
+		approvals.Submission{Level: approvals.Read}, audit.Meta{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, a := range []string{"a1", "a2"} {
+		if _, err := w.store.Decide(ctx, w.tenant, req, approvals.Person{Subject: a, Roles: []tenants.Role{tenants.RoleApprover}}, true, "", 0, audit.Meta{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return w, req
+}
+
+// startWorkers runs a River client until stopped (or the test ends).
+func startWorkers(t *testing.T, w world, v jobs.GrantVault, now func() time.Time) *river.Client[pgx.Tx] {
+	t.Helper()
+	c, err := jobs.NewClient(w.pool, jobs.Workers{Grants: w.store, Vault: v, Now: now,
+		Log: slog.New(slog.NewTextHandler(io.Discard, nil)), PollInterval: 100 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = c.Stop(context.Background()) })
+	return c
+}
+
+func waitState(t *testing.T, w world, req string, want approvals.State, within time.Duration) {
+	t.Helper()
+	deadline := time.Now().Add(within)
+	var state string
+	for time.Now().Before(deadline) {
+		if err := w.pool.QueryRow(context.Background(), "SELECT state FROM requests WHERE id::text = $1", req).Scan(&state); err != nil {
+			t.Fatal(err)
+		}
+		if state == string(want) {
+			return
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	t.Fatalf("request is %s after %s, want %s", state, within, want)
+}
+
+// handOver mints the holder's token as "Get token" does and returns a
+// client holding it. The token lives a minute (Vault's floor here) while
+// the grant ends in seconds: the expiry job, not Vault's TTL, must kill it.
+func handOver(t *testing.T, w world, req, mount string) (*vaultapi.Client, string) {
+	t.Helper()
+	ctx := context.Background()
+	if _, err := w.store.ActiveGrantExpiry(ctx, w.tenant, req, "req"); err != nil {
+		t.Fatal(err)
+	}
+	issued, err := w.vault.MintGrantToken(ctx, vault.GrantSpec{GrantID: req, Tenant: "acme", Subject: "req", Mount: mount,
+		Path: "db/orders", TTL: time.Minute}, time.Minute)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := w.store.HandOverToken(ctx, w.tenant, req, "req", issued.Accessor, audit.Meta{}); err != nil {
+		t.Fatal(err)
+	}
+	cfg := vaultapi.DefaultConfig()
+	cfg.Address = stack.Vault.Addr
+	holder, _ := vaultapi.NewClient(cfg)
+	holder.SetToken("")
+	sec, err := holder.Logical().Unwrap(issued.WrappingToken)
+	if err != nil {
+		t.Fatal(err)
+	}
+	holder.SetToken(sec.Auth.ClientToken)
+	return holder, issued.Accessor
+}
+
+func TestApprovedRequestsAreIssuedAndExpireOnTime(t *testing.T) {
+	w, req := approvedRequest(t, "tenant-jobs1")
+	// The worker's clock makes the 10-minute grant end 3 s from now.
+	soon := func() time.Time { return time.Now().Add(-10*time.Minute + 3*time.Second) }
+	startWorkers(t, w, w.vault, soon)
+	waitState(t, w, req, approvals.Active, 10*time.Second)
+
+	holder, accessor := handOver(t, w, req, "tenant-jobs1")
+	if s, err := holder.KVv2("tenant-jobs1").Get(context.Background(), "db/orders"); err != nil || s.Data["password"] != "value-of-db/orders" {
+		t.Fatalf("the grant cannot read its secret: %v", err)
+	}
+	if _, err := holder.KVv2("tenant-jobs1").Get(context.Background(), "db/other"); err == nil {
+		t.Fatal("the grant reads another secret")
+	}
+
+	waitState(t, w, req, approvals.Expired, 15*time.Second)
+	if err := w.vault.VerifyGrantDead(context.Background(), req, accessor); err != nil {
+		t.Fatalf("after expiry: %v", err)
+	}
+	if _, err := holder.KVv2("tenant-jobs1").Get(context.Background(), "db/orders"); err == nil {
+		t.Fatal("the expired grant still reads")
+	}
+}
+
+func TestAnExpiryMissedWhileDownRunsAtStartUp(t *testing.T) {
+	w, req := approvedRequest(t, "tenant-jobs2")
+	soon := func() time.Time { return time.Now().Add(-10*time.Minute + 2*time.Second) }
+	c := startWorkers(t, w, w.vault, soon)
+	waitState(t, w, req, approvals.Active, 10*time.Second)
+	_, accessor := handOver(t, w, req, "tenant-jobs2")
+	if err := c.Stop(context.Background()); err != nil { // Gatehouse goes down before the expiry
+		t.Fatal(err)
+	}
+	time.Sleep(3 * time.Second)
+	waitState(t, w, req, approvals.Active, time.Second) // nothing ended it meanwhile
+	startWorkers(t, w, w.vault, soon)                   // and comes back
+	waitState(t, w, req, approvals.Expired, 10*time.Second)
+	if err := w.vault.VerifyGrantDead(context.Background(), req, accessor); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestIssuanceWaitsOutAVaultOutage(t *testing.T) {
+	w, req := approvedRequest(t, "tenant-jobs3")
+	down, err := vault.New("http://127.0.0.1:1", "x") // Vault unreachable
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := startWorkers(t, w, down, time.Now)
+	waitState(t, w, req, approvals.Issuing, 10*time.Second)
+	time.Sleep(time.Second)
+	waitState(t, w, req, approvals.Issuing, time.Second) // still issuing: nothing lost, nothing failed
+	if err := c.Stop(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	startWorkers(t, w, w.vault, time.Now) // Vault is back
+	waitState(t, w, req, approvals.Active, 30*time.Second)
+	var attempts int
+	if err := w.pool.QueryRow(context.Background(), "SELECT attempt FROM river_job WHERE kind = 'issue_grant'").Scan(&attempts); err != nil {
+		t.Fatal(err)
+	}
+	if attempts < 2 {
+		t.Fatalf("issued in %d attempt(s): the outage was not exercised", attempts)
+	}
+}

@@ -1,0 +1,180 @@
+package postgres
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+	"github.com/riverqueue/river"
+
+	"github.com/gatehouse/gatehouse/apperr"
+	"github.com/gatehouse/gatehouse/approvals"
+	"github.com/gatehouse/gatehouse/audit"
+	"github.com/gatehouse/gatehouse/jobs"
+	"github.com/gatehouse/gatehouse/postgres/db"
+)
+
+var _ jobs.GrantStore = (*RequestStore)(nil)
+
+// grantStep locks the request, checks it is in one of from, and runs fn.
+// A request already past those states is jobs.ErrSettled.
+func (s *RequestStore) grantStep(ctx context.Context, requestID string, from []approvals.State,
+	fn func(q *db.Queries, tx pgx.Tx, row db.GetGrantTargetRow, t jobs.GrantTarget) error) (jobs.GrantTarget, error) {
+	id, err := uuid.Parse(requestID)
+	if err != nil {
+		return jobs.GrantTarget{}, errNoRequest
+	}
+	var t jobs.GrantTarget
+	err = InTx(ctx, s.pool, func(tx pgx.Tx) error {
+		q := db.New(tx)
+		row, err := q.GetGrantTarget(ctx, id)
+		if errors.Is(err, pgx.ErrNoRows) {
+			return errNoRequest
+		}
+		if err != nil {
+			return err
+		}
+		ok := false
+		for _, f := range from {
+			ok = ok || approvals.State(row.State) == f
+		}
+		if !ok {
+			return jobs.ErrSettled
+		}
+		t = jobs.GrantTarget{RequestID: requestID, TenantID: row.TenantID.String(), TenantSlug: row.TenantSlug,
+			Subject: row.RequesterSubject, Mount: row.Mount, Path: row.Path, Write: row.Level == string(approvals.ReadWrite),
+			Duration: time.Duration(row.DurationSeconds) * time.Second}
+		if g, err := q.GetGrant(ctx, id); err == nil {
+			t.Accessor = g.Accessor
+		} else if !errors.Is(err, pgx.ErrNoRows) {
+			return err
+		}
+		return fn(q, tx, row, t)
+	})
+	return t, err
+}
+
+// move records the request's transition from its state to next, audited.
+func (s *RequestStore) move(ctx context.Context, q *db.Queries, row db.GetGrantTargetRow, next approvals.State, reason, actor, action string) error {
+	if _, err := approvals.State(row.State).Move(next); err != nil {
+		return err
+	}
+	now := s.now()
+	if err := q.SetRequestState(ctx, db.SetRequestStateParams{ID: row.ID, State: string(next), FailureReason: reason, UpdatedAt: now}); err != nil {
+		return err
+	}
+	ev := audit.Event{TenantID: row.TenantID.String(), Actor: actor, Action: action, Target: row.ID.String(), Outcome: audit.Success}
+	if reason != "" {
+		ev.Outcome, ev.Detail = audit.Failure, map[string]string{"reason": reason}
+	}
+	return insertAuditEvent(ctx, q, now, ev)
+}
+
+// StartIssuing moves an approved (or failed, on retry) request to issuing.
+func (s *RequestStore) StartIssuing(ctx context.Context, requestID string) (jobs.GrantTarget, error) {
+	return s.grantStep(ctx, requestID, []approvals.State{approvals.Approved, approvals.Failed, approvals.Issuing},
+		func(q *db.Queries, _ pgx.Tx, row db.GetGrantTargetRow, _ jobs.GrantTarget) error {
+			if approvals.State(row.State) == approvals.Issuing {
+				return nil // a retried job: already issuing
+			}
+			return s.move(ctx, q, row, approvals.Issuing, "", "system", "grant.issuing")
+		})
+}
+
+// FinishIssuing makes the grant active until expiresAt and schedules its
+// expiry job in the same transaction.
+func (s *RequestStore) FinishIssuing(ctx context.Context, requestID string, expiresAt time.Time) error {
+	_, err := s.grantStep(ctx, requestID, []approvals.State{approvals.Issuing},
+		func(q *db.Queries, tx pgx.Tx, row db.GetGrantTargetRow, _ jobs.GrantTarget) error {
+			if err := q.InsertGrant(ctx, db.InsertGrantParams{RequestID: row.ID, TenantID: row.TenantID,
+				IssuedAt: timestamptz(s.now()), ExpiresAt: timestamptz(expiresAt)}); err != nil {
+				return err
+			}
+			if _, err := s.jobs.InsertTx(ctx, tx, jobs.ExpireGrantArgs{TenantID: row.TenantID.String(), RequestID: requestID},
+				&river.InsertOpts{ScheduledAt: expiresAt}); err != nil {
+				return err
+			}
+			return s.move(ctx, q, row, approvals.Active, "", "system", "grant.issued")
+		})
+	return err
+}
+
+// FailIssuing moves the request to failed with reason (shown to the requester).
+func (s *RequestStore) FailIssuing(ctx context.Context, requestID, reason string) error {
+	_, err := s.grantStep(ctx, requestID, []approvals.State{approvals.Issuing},
+		func(q *db.Queries, _ pgx.Tx, row db.GetGrantTargetRow, _ jobs.GrantTarget) error {
+			return s.move(ctx, q, row, approvals.Failed, reason, "system", "grant.failed")
+		})
+	return err
+}
+
+// Ending returns an active grant's target, or jobs.ErrSettled.
+func (s *RequestStore) Ending(ctx context.Context, requestID string) (jobs.GrantTarget, error) {
+	return s.grantStep(ctx, requestID, []approvals.State{approvals.Active},
+		func(*db.Queries, pgx.Tx, db.GetGrantTargetRow, jobs.GrantTarget) error { return nil })
+}
+
+// FinishEnding records the active grant ended: expired, or revoked by actor.
+func (s *RequestStore) FinishEnding(ctx context.Context, requestID string, revoked bool, actor string) error {
+	_, err := s.grantStep(ctx, requestID, []approvals.State{approvals.Active},
+		func(q *db.Queries, _ pgx.Tx, row db.GetGrantTargetRow, _ jobs.GrantTarget) error {
+			if err := q.EndGrant(ctx, db.EndGrantParams{RequestID: row.ID, EndedAt: timestamptz(s.now())}); err != nil {
+				return err
+			}
+			next, action := approvals.Expired, "grant.expired"
+			if revoked {
+				next, action = approvals.Revoked, "grant.revoked"
+			}
+			return s.move(ctx, q, row, next, "", actor, action)
+		})
+	return err
+}
+
+// HandOverToken records accessor as the current token of the holder's
+// active grant and returns the previous token's accessor ("" if none), for
+// the caller to revoke. Audited. It returns apperr.NotFound unless the
+// request is the holder's own, in the tenant, and active.
+func (s *RequestStore) HandOverToken(ctx context.Context, tenantID, requestID, holder, accessor string, meta audit.Meta) (string, time.Time, error) {
+	tid, rid, err := parseIDs(tenantID, requestID, errNoRequest)
+	if err != nil {
+		return "", time.Time{}, err
+	}
+	var previous string
+	var expires time.Time
+	err = InTx(ctx, s.pool, func(tx pgx.Tx) error {
+		q := db.New(tx)
+		g, err := q.LockActiveGrantOf(ctx, db.LockActiveGrantOfParams{RequestID: rid, TenantID: tid, Holder: holder})
+		if errors.Is(err, pgx.ErrNoRows) {
+			return errNoActiveGrant
+		}
+		if err != nil {
+			return err
+		}
+		previous, expires = g.Accessor, g.ExpiresAt.Time
+		if err := q.SetGrantAccessor(ctx, db.SetGrantAccessorParams{RequestID: rid, Accessor: accessor}); err != nil {
+			return err
+		}
+		return insertAuditEvent(ctx, q, s.now(), meta.Stamp(audit.Event{
+			TenantID: tenantID, Actor: holder, Action: "grant.token_handed_over", Target: requestID, Outcome: audit.Success,
+		}))
+	})
+	return previous, expires, err
+}
+
+// ActiveGrantExpiry returns when the holder's active grant ends, or
+// apperr.NotFound.
+func (s *RequestStore) ActiveGrantExpiry(ctx context.Context, tenantID, requestID, holder string) (time.Time, error) {
+	tid, rid, err := parseIDs(tenantID, requestID, errNoRequest)
+	if err != nil {
+		return time.Time{}, err
+	}
+	g, err := db.New(s.pool).LockActiveGrantOf(ctx, db.LockActiveGrantOfParams{RequestID: rid, TenantID: tid, Holder: holder})
+	if errors.Is(err, pgx.ErrNoRows) {
+		return time.Time{}, errNoActiveGrant
+	}
+	return g.ExpiresAt.Time, err
+}
+
+var errNoActiveGrant = apperr.New(apperr.NotFound, "There is no active grant of yours with that ID.")

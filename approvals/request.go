@@ -1,6 +1,7 @@
 package approvals
 
 import (
+	"strconv"
 	"strings"
 	"time"
 
@@ -148,4 +149,25 @@ func (r Request) EligibleApprovers(candidates []Person) []Person {
 		}
 	}
 	return out
+}
+
+// Describe says in words who decides the step and how many are needed,
+// e.g. "team: 2 approvals from role approver".
+func (s Step) Describe() string {
+	var who []string
+	for _, r := range s.Approvers.Roles {
+		who = append(who, "role "+string(r))
+	}
+	for _, g := range s.Approvers.Groups {
+		who = append(who, "group "+g)
+	}
+	name := s.Name
+	if name == "" {
+		name = "approval"
+	}
+	n := "1 approval"
+	if s.Required > 1 {
+		n = strconv.Itoa(s.Required) + " approvals"
+	}
+	return name + ": " + n + " from " + strings.Join(who, " or ")
 }

@@ -28,6 +28,10 @@ const (
 	ViewMembers    Permission = "tenant.members:view"
 	ManageMappings Permission = "tenant.mappings:manage"
 	ManageTenants  Permission = "platform.tenants:manage"
+	ViewCatalog    Permission = "catalog:view"
+	ManageCatalog  Permission = "catalog:manage"
+	CreateRequests Permission = "requests:create"
+	DecideRequests Permission = "requests:decide"
 )
 
 // Split returns the permission's object and action.

@@ -5,7 +5,9 @@ import (
 	"fmt"
 	"os"
 	"strings"
+	"time"
 
+	"github.com/gatehouse/gatehouse/approvals"
 	"github.com/gatehouse/gatehouse/tenants"
 )
 
@@ -21,6 +23,8 @@ type DemoOrg struct {
 	Users    []DemoUser
 	Mappings []tenants.RoleMapping
 	Secrets  map[string]map[string]any // KV path → demo data written to the tenant's mount
+	// Resources are the catalog entries (their mount is the tenant's).
+	Resources []approvals.Resource
 	// Unseeded organizations have an IdP but no tenant: they are there to
 	// be onboarded through the wizard.
 	Unseeded bool
@@ -48,6 +52,15 @@ func DemoOrgs() []DemoOrg {
 			{"nogroup@" + domain, "Noa Nogroup", nil},
 		}
 	}
+	catalog := func(entries ...approvals.Resource) []approvals.Resource { return entries }
+	policy := func(required int, ticket string) approvals.Policy {
+		return approvals.Policy{
+			Requesters:      approvals.Audience{Roles: []tenants.Role{tenants.RoleRequester, tenants.RoleResponder}},
+			Steps:           []approvals.Step{{Name: "team", Approvers: approvals.Audience{Roles: []tenants.Role{tenants.RoleApprover}}, Required: required}},
+			DefaultDuration: time.Hour, MaxDuration: 8 * time.Hour, JustificationMin: 10, TicketPattern: ticket,
+			Levels: []approvals.Level{approvals.Read}, PendingTimeout: 24 * time.Hour,
+		}
+	}
 	mappings := []tenants.RoleMapping{
 		{Group: "requesters", Role: tenants.RoleRequester},
 		{Group: "approvers", Role: tenants.RoleApprover},
@@ -61,12 +74,22 @@ func DemoOrgs() []DemoOrg {
 				"payments/stripe-api-key": {"api_key": "sk_demo_acme_payments"},
 				"db/orders-primary":       {"username": "orders", "password": "demo-orders-password"},
 				"ci/deploy-token":         {"token": "demo-acme-deploy"},
-			}},
+			},
+			Resources: catalog(
+				approvals.Resource{Name: "Orders database", Description: "Primary orders DB credentials", OwnerTeam: "payments",
+					Classification: approvals.High, Path: "db/orders-primary", Policy: policy(2, "")},
+				approvals.Resource{Name: "Stripe API key", Description: "Payments provider key", OwnerTeam: "payments",
+					Classification: approvals.Critical, Path: "payments/stripe-api-key", Policy: policy(1, `INC-[0-9]+`)},
+				approvals.Resource{Name: "CI deploy token", OwnerTeam: "platform", Classification: approvals.Medium,
+					Path: "ci/deploy-token", Policy: policy(1, "")},
+			)},
 		{Slug: "globex", Name: "Globex Corporation", Domain: "globex.test", Users: member("globex.test"), Mappings: mappings,
 			Secrets: map[string]map[string]any{
 				"analytics/warehouse": {"username": "analyst", "password": "demo-warehouse-password"},
 				"email/smtp-relay":    {"password": "demo-smtp"},
-			}},
+			},
+			Resources: catalog(approvals.Resource{Name: "Analytics warehouse", OwnerTeam: "data", Classification: approvals.High,
+				Path: "analytics/warehouse", Policy: policy(1, "")})},
 		{Slug: "gatehouse", Name: "Gatehouse Platform", Domain: "gatehouse.test",
 			Users:    []DemoUser{{"operator@gatehouse.test", "Olive Operator", []string{"platform-operators"}}},
 			Mappings: []tenants.RoleMapping{{Group: "platform-operators", Role: tenants.RolePlatformOperator}}},

@@ -3,8 +3,13 @@ package devstack
 import (
 	"context"
 	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/gatehouse/gatehouse/apperr"
+	"github.com/gatehouse/gatehouse/audit"
+	"github.com/gatehouse/gatehouse/jobs"
 	"github.com/gatehouse/gatehouse/postgres"
 	"github.com/gatehouse/gatehouse/secretstores/vault"
 	"github.com/gatehouse/gatehouse/tenants"
@@ -15,8 +20,14 @@ import (
 // secrets; in PostgreSQL, each tenant active with its domain, IdP (issuer
 // from issuers), role mappings and store binding. Running it again
 // refreshes the IdP settings and changes nothing else.
-func Seed(ctx context.Context, store *postgres.TenantStore, vc *vault.Client, orgs []DemoOrg, issuers map[string]string) error {
+func Seed(ctx context.Context, pool *pgxpool.Pool, vc *vault.Client, orgs []DemoOrg, issuers map[string]string) error {
 	const actor = "seed"
+	store := postgres.NewTenantStore(pool)
+	inserter, err := jobs.NewInserter(pool)
+	if err != nil {
+		return err
+	}
+	requests := postgres.NewRequestStore(pool, inserter, time.Now)
 	if err := vc.EnsureKV2Mount(ctx, tenants.GatehouseMount, "Gatehouse's own secrets"); err != nil {
 		return err
 	}
@@ -60,6 +71,16 @@ func Seed(ctx context.Context, store *postgres.TenantStore, vc *vault.Client, or
 		}
 		if err != nil {
 			return fmt.Errorf("seeding tenant %s: %w", o.Slug, err)
+		}
+		var tenantID string
+		if err := pool.QueryRow(ctx, "SELECT id::text FROM tenants WHERE slug = $1", o.Slug).Scan(&tenantID); err != nil {
+			return err
+		}
+		for _, r := range o.Resources {
+			r.Mount = mount
+			if _, err := requests.AddResource(ctx, tenantID, r, actor, audit.Meta{}); err != nil && apperr.CodeOf(err) != apperr.Conflict {
+				return fmt.Errorf("seeding resource %s: %w", r.Name, err)
+			}
 		}
 	}
 	return nil

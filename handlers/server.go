@@ -16,6 +16,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
+	"github.com/gatehouse/gatehouse/access"
+	"github.com/gatehouse/gatehouse/approvals"
 	"github.com/gatehouse/gatehouse/audit"
 	"github.com/gatehouse/gatehouse/authz"
 	"github.com/gatehouse/gatehouse/identity"
@@ -40,6 +42,8 @@ type Deps struct {
 	Registry        tenants.Registry
 	Admin           tenants.Admin
 	Onboarder       *tenants.Onboarder
+	Requests        approvals.Store
+	Access          *access.Service
 	Federation      *identity.Federation
 	Sessions        *identity.Sessions
 	Authz           *authz.Enforcer

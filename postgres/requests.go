@@ -33,6 +33,8 @@ func NewRequestStore(pool *pgxpool.Pool, inserter jobs.Inserter, now func() time
 	return &RequestStore{pool: pool, jobs: inserter, now: now}
 }
 
+var _ approvals.Store = (*RequestStore)(nil)
+
 var errNoResource = apperr.New(apperr.NotFound, "There is no such resource in your organization's catalog.")
 var errNoRequest = apperr.New(apperr.NotFound, "There is no such request in your organization.")
 
@@ -207,3 +209,7 @@ func loadRequest(ctx context.Context, q *db.Queries, row db.Request) (approvals.
 }
 
 func actor(p approvals.Person) string { return p.Email + " (" + p.Subject + ")" }
+
+func auditOf(tenantID string, who approvals.Person, action, target string) audit.Event {
+	return audit.Event{TenantID: tenantID, Actor: actor(who), Action: action, Target: target, Outcome: audit.Success}
+}

@@ -184,7 +184,7 @@ func (s *Stack) Seed(t testing.TB, pool *pgxpool.Pool) {
 	if s.IdPs == nil {
 		t.Fatal("testenv: IdPs were not requested in Options")
 	}
-	err := devstack.Seed(context.Background(), postgres.NewTenantStore(pool), s.VaultClient(t), devstack.DemoOrgs(), s.IdPs.Issuers)
+	err := devstack.Seed(context.Background(), pool, s.VaultClient(t), devstack.DemoOrgs(), s.IdPs.Issuers)
 	if err != nil {
 		t.Fatalf("seeding: %v", err)
 	}

@@ -1,6 +1,9 @@
 package web
 
-import "encoding/json"
+import (
+	"encoding/json"
+	"strconv"
+)
 
 // csrfHeader returns the hx-headers JSON that makes htmx send the CSRF token
 // with every request it issues, or "{}" when there is no token.
@@ -31,3 +34,5 @@ func wizardTitle(name string) string {
 	}
 	return "Onboard an organization: " + name
 }
+
+func itoa(n int) string { return strconv.Itoa(n) }

@@ -119,7 +119,7 @@ func run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	if err := devstack.Seed(ctx, postgres.NewTenantStore(pool), vc, orgs, idps.Issuers); err != nil {
+	if err := devstack.Seed(ctx, pool, vc, orgs, idps.Issuers); err != nil {
 		return err
 	}
 

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/gatehouse/gatehouse/access"
 	"github.com/gatehouse/gatehouse/authz"
 	"github.com/gatehouse/gatehouse/handlers"
 	"github.com/gatehouse/gatehouse/identity"
@@ -74,6 +75,8 @@ func serve(ctx context.Context, cfg config, log *slog.Logger) error {
 		Registry:        tenantStore,
 		Admin:           tenantStore,
 		Onboarder:       &tenants.Onboarder{Store: tenantStore, IdP: federation, Vault: vc},
+		Requests:        requests,
+		Access:          &access.Service{Store: requests, Vault: vc, Audit: idStore, Now: time.Now},
 		Federation:      federation,
 		Sessions:        identity.NewSessions(idStore, time.Now, cfg.SessionIdle, cfg.SessionMax),
 		Authz:           enforcer,

@@ -82,6 +82,73 @@ func (q *Queries) GetGrantTarget(ctx context.Context, id uuid.UUID) (GetGrantTar
 	return i, err
 }
 
+const getRequestDetail = `-- name: GetRequestDetail :one
+SELECT r.id, r.tenant_id, r.resource_id, r.requester_subject, r.requester_email, r.requester, r.level, r.duration_seconds, r.justification, r.ticket, r.state, r.policy, r.submitted_at, r.updated_at, r.failure_reason, res.name AS resource_name, res.mount, res.path, res.classification,
+       g.issued_at, g.expires_at, g.ended_at
+FROM requests r JOIN resources res ON res.id = r.resource_id LEFT JOIN grants g ON g.request_id = r.id
+WHERE r.id = $1 AND r.tenant_id = $2
+`
+
+type GetRequestDetailParams struct {
+	ID       uuid.UUID
+	TenantID uuid.UUID
+}
+
+type GetRequestDetailRow struct {
+	ID               uuid.UUID
+	TenantID         uuid.UUID
+	ResourceID       uuid.UUID
+	RequesterSubject string
+	RequesterEmail   string
+	Requester        []byte
+	Level            string
+	DurationSeconds  int64
+	Justification    string
+	Ticket           string
+	State            string
+	Policy           []byte
+	SubmittedAt      time.Time
+	UpdatedAt        time.Time
+	FailureReason    string
+	ResourceName     string
+	Mount            string
+	Path             string
+	Classification   string
+	IssuedAt         pgtype.Timestamptz
+	ExpiresAt        pgtype.Timestamptz
+	EndedAt          pgtype.Timestamptz
+}
+
+func (q *Queries) GetRequestDetail(ctx context.Context, arg GetRequestDetailParams) (GetRequestDetailRow, error) {
+	row := q.db.QueryRow(ctx, getRequestDetail, arg.ID, arg.TenantID)
+	var i GetRequestDetailRow
+	err := row.Scan(
+		&i.ID,
+		&i.TenantID,
+		&i.ResourceID,
+		&i.RequesterSubject,
+		&i.RequesterEmail,
+		&i.Requester,
+		&i.Level,
+		&i.DurationSeconds,
+		&i.Justification,
+		&i.Ticket,
+		&i.State,
+		&i.Policy,
+		&i.SubmittedAt,
+		&i.UpdatedAt,
+		&i.FailureReason,
+		&i.ResourceName,
+		&i.Mount,
+		&i.Path,
+		&i.Classification,
+		&i.IssuedAt,
+		&i.ExpiresAt,
+		&i.EndedAt,
+	)
+	return i, err
+}
+
 const getResource = `-- name: GetResource :one
 SELECT id, tenant_id, name, description, owner_team, classification, store_kind, mount, path, policy, created_by, created_at FROM resources WHERE id = $1 AND tenant_id = $2
 `
@@ -237,6 +304,174 @@ func (q *Queries) InsertVote(ctx context.Context, arg InsertVoteParams) error {
 		arg.DecidedAt,
 	)
 	return err
+}
+
+const listMembersOf = `-- name: ListMembersOf :many
+SELECT subject, email, display_name, groups, roles FROM members WHERE tenant_id = $1 ORDER BY email
+`
+
+type ListMembersOfRow struct {
+	Subject     string
+	Email       string
+	DisplayName string
+	Groups      []string
+	Roles       []string
+}
+
+func (q *Queries) ListMembersOf(ctx context.Context, tenantID uuid.UUID) ([]ListMembersOfRow, error) {
+	rows, err := q.db.Query(ctx, listMembersOf, tenantID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var items []ListMembersOfRow
+	for rows.Next() {
+		var i ListMembersOfRow
+		if err := rows.Scan(
+			&i.Subject,
+			&i.Email,
+			&i.DisplayName,
+			&i.Groups,
+			&i.Roles,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
+const listPendingRequests = `-- name: ListPendingRequests :many
+SELECT id, tenant_id, resource_id, requester_subject, requester_email, requester, level, duration_seconds, justification, ticket, state, policy, submitted_at, updated_at, failure_reason FROM requests WHERE tenant_id = $1 AND state = 'pending' ORDER BY submitted_at LIMIT 500
+`
+
+func (q *Queries) ListPendingRequests(ctx context.Context, tenantID uuid.UUID) ([]Request, error) {
+	rows, err := q.db.Query(ctx, listPendingRequests, tenantID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var items []Request
+	for rows.Next() {
+		var i Request
+		if err := rows.Scan(
+			&i.ID,
+			&i.TenantID,
+			&i.ResourceID,
+			&i.RequesterSubject,
+			&i.RequesterEmail,
+			&i.Requester,
+			&i.Level,
+			&i.DurationSeconds,
+			&i.Justification,
+			&i.Ticket,
+			&i.State,
+			&i.Policy,
+			&i.SubmittedAt,
+			&i.UpdatedAt,
+			&i.FailureReason,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
+const listRequestsOf = `-- name: ListRequestsOf :many
+SELECT r.id, r.state, r.level, r.duration_seconds, r.submitted_at, r.failure_reason, res.name AS resource_name,
+       g.expires_at
+FROM requests r JOIN resources res ON res.id = r.resource_id LEFT JOIN grants g ON g.request_id = r.id
+WHERE r.tenant_id = $1 AND r.requester_subject = $2
+ORDER BY r.submitted_at DESC LIMIT 200
+`
+
+type ListRequestsOfParams struct {
+	TenantID uuid.UUID
+	Subject  string
+}
+
+type ListRequestsOfRow struct {
+	ID              uuid.UUID
+	State           string
+	Level           string
+	DurationSeconds int64
+	SubmittedAt     time.Time
+	FailureReason   string
+	ResourceName    string
+	ExpiresAt       pgtype.Timestamptz
+}
+
+func (q *Queries) ListRequestsOf(ctx context.Context, arg ListRequestsOfParams) ([]ListRequestsOfRow, error) {
+	rows, err := q.db.Query(ctx, listRequestsOf, arg.TenantID, arg.Subject)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var items []ListRequestsOfRow
+	for rows.Next() {
+		var i ListRequestsOfRow
+		if err := rows.Scan(
+			&i.ID,
+			&i.State,
+			&i.Level,
+			&i.DurationSeconds,
+			&i.SubmittedAt,
+			&i.FailureReason,
+			&i.ResourceName,
+			&i.ExpiresAt,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
+const listResources = `-- name: ListResources :many
+SELECT id, tenant_id, name, description, owner_team, classification, store_kind, mount, path, policy, created_by, created_at FROM resources WHERE tenant_id = $1 ORDER BY name
+`
+
+func (q *Queries) ListResources(ctx context.Context, tenantID uuid.UUID) ([]Resource, error) {
+	rows, err := q.db.Query(ctx, listResources, tenantID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var items []Resource
+	for rows.Next() {
+		var i Resource
+		if err := rows.Scan(
+			&i.ID,
+			&i.TenantID,
+			&i.Name,
+			&i.Description,
+			&i.OwnerTeam,
+			&i.Classification,
+			&i.StoreKind,
+			&i.Mount,
+			&i.Path,
+			&i.Policy,
+			&i.CreatedBy,
+			&i.CreatedAt,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
 }
 
 const listVotes = `-- name: ListVotes :many

@@ -53,3 +53,25 @@ UPDATE grants SET ended_at = @ended_at WHERE request_id = @request_id;
 SELECT g.accessor, g.expires_at FROM grants g JOIN requests r ON r.id = g.request_id
 WHERE g.request_id = @request_id AND r.tenant_id = @tenant_id AND r.requester_subject = @holder AND r.state = 'active'
 FOR UPDATE OF g;
+
+-- name: ListResources :many
+SELECT * FROM resources WHERE tenant_id = @tenant_id ORDER BY name;
+
+-- name: ListRequestsOf :many
+SELECT r.id, r.state, r.level, r.duration_seconds, r.submitted_at, r.failure_reason, res.name AS resource_name,
+       g.expires_at
+FROM requests r JOIN resources res ON res.id = r.resource_id LEFT JOIN grants g ON g.request_id = r.id
+WHERE r.tenant_id = @tenant_id AND r.requester_subject = @subject
+ORDER BY r.submitted_at DESC LIMIT 200;
+
+-- name: ListPendingRequests :many
+SELECT * FROM requests WHERE tenant_id = @tenant_id AND state = 'pending' ORDER BY submitted_at LIMIT 500;
+
+-- name: GetRequestDetail :one
+SELECT r.*, res.name AS resource_name, res.mount, res.path, res.classification,
+       g.issued_at, g.expires_at, g.ended_at
+FROM requests r JOIN resources res ON res.id = r.resource_id LEFT JOIN grants g ON g.request_id = r.id
+WHERE r.id = @id AND r.tenant_id = @tenant_id;
+
+-- name: ListMembersOf :many
+SELECT subject, email, display_name, groups, roles FROM members WHERE tenant_id = @tenant_id ORDER BY email;

@@ -231,3 +231,13 @@ func (c *Client) CountTokens(ctx context.Context) (int, error) {
 	keys, _ := s.Data["keys"].([]any)
 	return len(keys), nil
 }
+
+// RevokeToken revokes one token by accessor (a replaced grant token); an
+// already revoked one is not an error.
+func (c *Client) RevokeToken(ctx context.Context, accessor string) error {
+	err := c.api.Auth().Token().RevokeAccessorWithContext(ctx, accessor)
+	if err != nil && !isInvalidAccessor(err) {
+		return fmt.Errorf("revoking a token: %w", err)
+	}
+	return nil
+}

@@ -1,0 +1,140 @@
+// Package access is the just-in-time access service a grant's holder uses:
+// take the grant's Vault token (response-wrapped, shown once), reveal its
+// secret once, or relinquish it early. It orchestrates the request store
+// and Vault; the rules of requests and decisions live in approvals.
+package access
+
+import (
+	"context"
+	"strings"
+	"time"
+
+	"github.com/gatehouse/gatehouse/apperr"
+	"github.com/gatehouse/gatehouse/approvals"
+	"github.com/gatehouse/gatehouse/audit"
+	"github.com/gatehouse/gatehouse/jobs"
+	"github.com/gatehouse/gatehouse/secretstores/vault"
+)
+
+// Store is what the service needs of the request store.
+type Store interface {
+	Detail(ctx context.Context, tenantID, id string) (approvals.Detail, error)
+	HandOverToken(ctx context.Context, tenantID, requestID, holder, accessor string, meta audit.Meta) (string, time.Time, error)
+	Ending(ctx context.Context, requestID string) (jobs.GrantTarget, error)
+	FinishEnding(ctx context.Context, requestID string, revoked bool, actor string) error
+}
+
+// Vault is what the service needs of Vault.
+type Vault interface {
+	MintGrantToken(ctx context.Context, g vault.GrantSpec, wrapTTL time.Duration) (vault.Issued, error)
+	RevealWithGrant(ctx context.Context, g vault.GrantSpec, path string) (map[string]any, error)
+	RevokeGrant(ctx context.Context, grantID, accessor string) error
+	RevokeToken(ctx context.Context, accessor string) error
+	VerifyGrantDead(ctx context.Context, grantID, accessor string) error
+}
+
+// Service serves grant holders.
+type Service struct {
+	Store Store
+	Vault Vault
+	Audit audit.Recorder
+	Now   func() time.Time
+}
+
+// WrapTTL is how long a handed-out wrapping token can be redeemed.
+const WrapTTL = 10 * time.Minute
+
+// Holder identifies the person acting and their tenant.
+type Holder struct {
+	TenantID   string
+	TenantSlug string
+	Person     approvals.Person
+}
+
+var errNoGrant = apperr.New(apperr.NotFound, "There is no active grant of yours with that ID.")
+
+// activeGrant returns the request when it is the holder's own and active.
+func (s *Service) activeGrant(ctx context.Context, h Holder, requestID string) (approvals.Detail, error) {
+	d, err := s.Store.Detail(ctx, h.TenantID, requestID)
+	if err != nil {
+		return d, err
+	}
+	if d.Requester.Subject != h.Person.Subject || d.State != approvals.Active {
+		return d, errNoGrant
+	}
+	return d, nil
+}
+
+func spec(h Holder, d approvals.Detail, ttl time.Duration) vault.GrantSpec {
+	return vault.GrantSpec{GrantID: d.ID, Tenant: h.TenantSlug, Subject: h.Person.Subject, Mount: d.Mount, Path: d.Path,
+		Write: d.Level == approvals.ReadWrite, TTL: ttl}
+}
+
+// TakeToken mints the grant's Vault token for the rest of the grant,
+// response-wrapped for WrapTTL, and replaces (revokes) any token handed out
+// before. Gatehouse keeps only the accessor.
+func (s *Service) TakeToken(ctx context.Context, h Holder, requestID string, meta audit.Meta) (vault.Issued, error) {
+	d, err := s.activeGrant(ctx, h, requestID)
+	if err != nil {
+		return vault.Issued{}, err
+	}
+	left := d.ExpiresAt.Sub(s.Now()).Truncate(time.Second)
+	if left < time.Minute {
+		return vault.Issued{}, apperr.New(apperr.Conflict, "Less than a minute of this grant is left: no new token is handed out.")
+	}
+	issued, err := s.Vault.MintGrantToken(ctx, spec(h, d, left), WrapTTL)
+	if err != nil {
+		return vault.Issued{}, apperr.Wrap(apperr.Unavailable, "Vault could not mint the token right now. Try again in a moment.", err)
+	}
+	previous, _, err := s.Store.HandOverToken(ctx, h.TenantID, requestID, h.Person.Subject, issued.Accessor, meta)
+	if err != nil {
+		_ = s.Vault.RevokeToken(context.WithoutCancel(ctx), issued.Accessor)
+		return vault.Issued{}, err
+	}
+	if previous != "" {
+		if err := s.Vault.RevokeToken(ctx, previous); err != nil {
+			return issued, apperr.Wrap(apperr.Unavailable, "The new token is ready, but the previous one could not be revoked yet; it ends with the grant.", err)
+		}
+	}
+	return issued, nil
+}
+
+// Reveal reads the grant's secret once for the holder, through a
+// throwaway token confined to the grant, audited without the value.
+func (s *Service) Reveal(ctx context.Context, h Holder, requestID string, meta audit.Meta) (map[string]any, error) {
+	d, err := s.activeGrant(ctx, h, requestID)
+	if err != nil {
+		return nil, err
+	}
+	if strings.HasSuffix(d.Path, "/") {
+		return nil, apperr.New(apperr.Invalid, "This grant covers a folder of secrets: take the token and read them with Vault.")
+	}
+	data, err := s.Vault.RevealWithGrant(ctx, spec(h, d, time.Minute), d.Path)
+	if err != nil {
+		return nil, apperr.Wrap(apperr.Unavailable, "Vault could not read the secret right now. Try again in a moment.", err)
+	}
+	if err := s.Audit.RecordEvent(ctx, meta.Stamp(audit.Event{TenantID: h.TenantID, Actor: h.Person.Email + " (" + h.Person.Subject + ")",
+		Action: "grant.revealed", Target: requestID, Outcome: audit.Success, Detail: map[string]string{"secret": d.Mount + "/" + d.Path}})); err != nil {
+		return nil, err
+	}
+	return data, nil
+}
+
+// Relinquish ends the holder's grant now: tokens and policy revoked and
+// verified dead, then the grant recorded revoked.
+func (s *Service) Relinquish(ctx context.Context, h Holder, requestID string) error {
+	if _, err := s.activeGrant(ctx, h, requestID); err != nil {
+		return err
+	}
+	t, err := s.Store.Ending(ctx, requestID)
+	if err != nil {
+		return err
+	}
+	if err := s.Vault.RevokeGrant(ctx, t.RequestID, t.Accessor); err != nil {
+		return apperr.Wrap(apperr.Unavailable, "Vault could not revoke the grant right now; it still ends on time. Try again in a moment.", err)
+	}
+	if err := s.Vault.VerifyGrantDead(ctx, t.RequestID, t.Accessor); err != nil {
+		return apperr.Wrap(apperr.Unavailable, "The grant's revocation could not be verified yet. Try again in a moment.", err)
+	}
+	return s.Store.FinishEnding(ctx, requestID, true, h.Person.Email+" ("+h.Person.Subject+")")
+}

@@ -1,0 +1,24 @@
+package approvals
+
+import (
+	"context"
+	"time"
+
+	"github.com/gatehouse/gatehouse/audit"
+)
+
+// Store keeps the catalog, requests and decisions (implemented by the
+// postgres adapter). Every method is scoped to the tenant ID of the
+// caller's session; another tenant's object is apperr.NotFound.
+type Store interface {
+	Catalog(ctx context.Context, tenantID string) ([]Resource, error)
+	Resource(ctx context.Context, tenantID, id string) (Resource, error)
+	AddResource(ctx context.Context, tenantID string, r Resource, actor string, meta audit.Meta) (string, error)
+	Submit(ctx context.Context, tenantID, resourceID string, who Person, sub Submission, meta audit.Meta) (string, error)
+	RequestsOf(ctx context.Context, tenantID, subject string) ([]Summary, error)
+	Pending(ctx context.Context, tenantID string) ([]Detail, error)
+	Detail(ctx context.Context, tenantID, id string) (Detail, error)
+	Decide(ctx context.Context, tenantID, id string, approver Person, approve bool, comment string, shorten time.Duration, meta audit.Meta) (State, error)
+	Cancel(ctx context.Context, tenantID, id string, who Person, meta audit.Meta) error
+	People(ctx context.Context, tenantID string) ([]Person, error)
+}

@@ -1,0 +1,108 @@
+package e2e
+
+import (
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+)
+
+// signIn signs email in through the sign-in page and Dex.
+func signIn(base, email string) chromedp.Tasks {
+	return chromedp.Tasks{
+		chromedp.Navigate(base + "/login"),
+		chromedp.SendKeys(`#email`, email),
+		chromedp.Submit(`#email`),
+		dexLogin(email),
+		chromedp.WaitVisible(`[data-testid="roles"]`),
+	}
+}
+
+func signOut() chromedp.Tasks {
+	return chromedp.Tasks{chromedp.Click(`[data-testid="logout"]`), chromedp.WaitVisible(`#email`)}
+}
+
+func TestRequestApproveRevealRelinquishInTheBrowser(t *testing.T) {
+	base := startConsole(t)
+	ctx := newBrowser(t)
+	var requestURL, state, approvers, secret, final string
+	var shot []byte
+	err := chromedp.Run(ctx,
+		// The requester asks for the orders database (two approvals needed).
+		signIn(base, "requester@acme.test"),
+		chromedp.Navigate(base+"/catalog"),
+		chromedp.Click(`a[data-resource="Orders database"]`),
+		chromedp.WaitVisible(`#justification`),
+		chromedp.SetValue(`#justification`, "investigating the failed payout run"),
+		chromedp.SetValue(`#duration`, "30m"),
+		chromedp.Click(`[data-testid="submit-request"]`),
+		chromedp.WaitVisible(`[data-testid="timeline"]`),
+		chromedp.Location(&requestURL),
+		chromedp.Text(`[data-testid="state"]`, &state),
+		chromedp.Text(`[data-testid="steps"]`, &approvers),
+		signOut(),
+	)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if state != "pending" || !strings.Contains(approvers, "team: 2 approvals from role approver") {
+		t.Fatalf("after submitting: state %q, approvers shown as %q", state, approvers)
+	}
+	for _, a := range []string{"approver1@acme.test", "approver2@acme.test"} {
+		if err := chromedp.Run(ctx,
+			signIn(base, a),
+			chromedp.Navigate(base+"/approvals"),
+			chromedp.WaitVisible(`[data-testid="inbox"] a`),
+			chromedp.Click(`[data-testid="inbox"] a`),
+			chromedp.WaitVisible(`[data-testid="approve"]`),
+			chromedp.Click(`[data-testid="approve"]`),
+			chromedp.WaitVisible(`[data-testid="timeline"]`),
+			signOut(),
+		); err != nil {
+			t.Fatalf("%s: %v", a, err)
+		}
+	}
+	// The grant is issued by the job; the requester reveals the secret once.
+	err = chromedp.Run(ctx, signIn(base, "requester@acme.test"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		if err := chromedp.Run(ctx, chromedp.Navigate(requestURL), chromedp.Text(`[data-testid="state"]`, &state)); err != nil {
+			t.Fatal(err)
+		}
+		if state == "active" || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(500 * time.Millisecond)
+	}
+	if state != "active" {
+		t.Fatalf("grant state %q after approvals", state)
+	}
+	err = chromedp.Run(ctx,
+		chromedp.Navigate(base+"/grants"),
+		chromedp.Click(`button[data-action="reveal"]`),
+		chromedp.WaitVisible(`[data-testid="secret"]`),
+		chromedp.Text(`[data-testid="secret"]`, &secret),
+		chromedp.FullScreenshot(&shot, 100),
+		chromedp.Navigate(base+"/grants"),
+		chromedp.Click(`button[data-action="relinquish"]`),
+		chromedp.WaitVisible(`[data-testid="timeline"]`),
+		chromedp.Text(`[data-testid="state"]`, &final),
+	)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(artifact(t, "reveal.png"), shot, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(secret, "demo-orders-password") {
+		t.Fatalf("revealed %q", secret)
+	}
+	if final != "revoked" {
+		t.Fatalf("after relinquishing: %q", final)
+	}
+}

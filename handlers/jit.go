@@ -1,0 +1,359 @@
+package handlers
+
+import (
+	"fmt"
+	"net/http"
+	"slices"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/gatehouse/gatehouse/access"
+	"github.com/gatehouse/gatehouse/apperr"
+	"github.com/gatehouse/gatehouse/approvals"
+	"github.com/gatehouse/gatehouse/identity"
+	"github.com/gatehouse/gatehouse/tenants"
+	"github.com/gatehouse/gatehouse/web"
+)
+
+// person is the signed-in person as the approvals rules see them.
+func person(sess *identity.Session) approvals.Person {
+	return approvals.Person{Subject: sess.Subject, Email: sess.Email, Name: sess.Name, Roles: sess.Roles, Groups: sess.Groups}
+}
+
+func holder(sess *identity.Session) access.Holder {
+	return access.Holder{TenantID: sess.TenantID, TenantSlug: sess.TenantSlug, Person: person(sess)}
+}
+
+func catalogItem(r approvals.Resource) web.CatalogItem {
+	return web.CatalogItem{ID: r.ID, Name: r.Name, Description: r.Description, Classification: string(r.Classification),
+		Secret: r.Mount + "/" + r.Path, MaxDuration: r.Policy.MaxDuration.String()}
+}
+
+func when(t time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	return t.UTC().Format("2006-01-02 15:04 MST")
+}
+
+func names(ps []approvals.Person) []string {
+	out := make([]string, 0, len(ps))
+	for _, p := range ps {
+		n := p.Name
+		if n == "" {
+			n = p.Email
+		}
+		out = append(out, n)
+	}
+	return out
+}
+
+// catalog lists the resources the person may request.
+func (s *Server) catalog(c echo.Context) error {
+	sess := currentSession(c)
+	all, err := s.deps.Requests.Catalog(c.Request().Context(), sess.TenantID)
+	if err != nil {
+		return err
+	}
+	m := web.CatalogPage{Page: s.page(c, "Catalog")}
+	for _, r := range all {
+		if r.Policy.Requesters.Includes(person(sess)) {
+			m.Items = append(m.Items, catalogItem(r))
+		}
+	}
+	return render(c, http.StatusOK, web.Catalog(m))
+}
+
+// requestForm shows the request form of one resource.
+func (s *Server) requestForm(c echo.Context) error {
+	m, err := s.requestFormModel(c)
+	if err != nil {
+		return err
+	}
+	return render(c, http.StatusOK, web.RequestForm(m))
+}
+
+func (s *Server) requestFormModel(c echo.Context) (web.RequestFormPage, error) {
+	sess := currentSession(c)
+	ctx := c.Request().Context()
+	r, err := s.deps.Requests.Resource(ctx, sess.TenantID, c.Param("id"))
+	if err != nil {
+		return web.RequestFormPage{}, err
+	}
+	if !r.Policy.Requesters.Includes(person(sess)) {
+		return web.RequestFormPage{}, apperr.New(apperr.Forbidden, "You are not among the people who may request this resource.")
+	}
+	m := web.RequestFormPage{Page: s.page(c, "Request "+r.Name), Resource: catalogItem(r), DefaultDuration: r.Policy.DefaultDuration.String(),
+		JustificationMin: r.Policy.JustificationMin, TicketRequired: r.Policy.TicketPattern != "", Fields: map[string]string{}}
+	for _, l := range r.Policy.Levels {
+		m.Levels = append(m.Levels, string(l))
+	}
+	people, err := s.deps.Requests.People(ctx, sess.TenantID)
+	if err != nil {
+		return m, err
+	}
+	draft := approvals.Request{Requester: person(sess), Policy: r.Policy, State: approvals.Pending}
+	m.Approvers, m.Steps = names(draft.EligibleApprovers(people)), steps(r.Policy)
+	return m, nil
+}
+
+// submitRequest records a request; invalid input re-renders the form with
+// field errors and creates nothing.
+func (s *Server) submitRequest(c echo.Context) error {
+	sess := currentSession(c)
+	fields := map[string]string{"level": c.FormValue("level"), "duration": strings.TrimSpace(c.FormValue("duration")),
+		"justification": c.FormValue("justification"), "ticket": c.FormValue("ticket")}
+	sub := approvals.Submission{Level: approvals.Level(fields["level"]), Justification: fields["justification"], Ticket: fields["ticket"]}
+	var err error
+	if fields["duration"] != "" {
+		if sub.Duration, err = time.ParseDuration(fields["duration"]); err != nil {
+			err = apperr.InvalidFields("The request needs correcting.", map[string]string{"duration": "Write a duration like 30m or 2h."})
+		}
+	}
+	var id string
+	if err == nil {
+		id, err = s.deps.Requests.Submit(c.Request().Context(), sess.TenantID, c.Param("id"), person(sess), sub, meta(c))
+	}
+	if e := apperr.As(err); e != nil && e.Code == apperr.Invalid {
+		m, merr := s.requestFormModel(c)
+		if merr != nil {
+			return merr
+		}
+		m.Fields, m.FieldErrors, m.FormError = fields, e.Fields, e.Message
+		return render(c, http.StatusBadRequest, web.RequestForm(m))
+	}
+	if err != nil {
+		return err
+	}
+	return c.Redirect(http.StatusSeeOther, "/requests/"+id)
+}
+
+func summaryRow(r approvals.Summary) web.RequestRow {
+	return web.RequestRow{ID: r.ID, Resource: r.Resource, Requester: r.Requester.Email, State: string(r.State), Level: string(r.Level),
+		Duration: r.Duration.String(), Submitted: when(r.SubmittedAt), Expires: when(r.ExpiresAt), Failure: r.FailureReason}
+}
+
+// myRequests lists the person's requests.
+func (s *Server) myRequests(c echo.Context) error {
+	sess := currentSession(c)
+	rs, err := s.deps.Requests.RequestsOf(c.Request().Context(), sess.TenantID, sess.Subject)
+	if err != nil {
+		return err
+	}
+	m := web.RequestsPage{Page: s.page(c, "My requests")}
+	for _, r := range rs {
+		m.Rows = append(m.Rows, summaryRow(r))
+	}
+	return render(c, http.StatusOK, web.Requests(m))
+}
+
+// requestDetail shows a request to its requester and to the tenant's
+// approvers, admins and auditors; to anyone else it does not exist.
+func (s *Server) requestDetail(c echo.Context) error {
+	m, err := s.requestDetailModel(c)
+	if err != nil {
+		return err
+	}
+	return render(c, http.StatusOK, web.RequestDetail(m))
+}
+
+func (s *Server) requestDetailModel(c echo.Context) (web.RequestDetailPage, error) {
+	sess := currentSession(c)
+	ctx := c.Request().Context()
+	d, err := s.deps.Requests.Detail(ctx, sess.TenantID, c.Param("id"))
+	if err != nil {
+		return web.RequestDetailPage{}, err
+	}
+	me := person(sess)
+	overseer := slices.ContainsFunc(sess.Roles, func(r tenants.Role) bool {
+		return r == tenants.RoleApprover || r == tenants.RoleTenantAdmin || r == tenants.RoleAuditor
+	})
+	if d.Requester.Subject != me.Subject && !overseer {
+		return web.RequestDetailPage{}, apperr.New(apperr.NotFound, "There is no such request in your organization.")
+	}
+	m := web.RequestDetailPage{Page: s.page(c, d.Resource), Row: summaryRow(d.Summary), Justification: d.Justification, Ticket: d.Ticket,
+		CanDecide:     d.State == approvals.Pending && d.Request.Eligible(me),
+		CanCancel:     d.State == approvals.Pending && d.Requester.Subject == me.Subject,
+		IsActiveGrant: d.State == approvals.Active && d.Requester.Subject == me.Subject}
+	m.Timeline, m.Steps = timeline(d), steps(d.Request.Policy)
+	if d.State == approvals.Pending {
+		people, err := s.deps.Requests.People(ctx, sess.TenantID)
+		if err != nil {
+			return m, err
+		}
+		m.Approvers = names(d.Request.EligibleApprovers(people))
+	}
+	return m, nil
+}
+
+func steps(p approvals.Policy) []string {
+	out := make([]string, 0, len(p.Steps))
+	for _, s := range p.Steps {
+		out = append(out, s.Describe())
+	}
+	return out
+}
+
+// timeline lists a request's events in time order.
+func timeline(d approvals.Detail) []web.TimelineEntry {
+	type ev struct {
+		at   time.Time
+		text string
+	}
+	evs := []ev{{d.SubmittedAt, "Submitted by " + d.Requester.Email}}
+	for _, v := range d.Request.Votes {
+		verb := "Approved"
+		if !v.Approve {
+			verb = "Denied"
+		}
+		text := fmt.Sprintf("%s by %s (step %d)", verb, v.Approver.Email, v.Step+1)
+		if v.Comment != "" {
+			text += ": " + v.Comment
+		}
+		evs = append(evs, ev{v.At, text})
+	}
+	if !d.IssuedAt.IsZero() {
+		evs = append(evs, ev{d.IssuedAt, "Access granted until " + when(d.ExpiresAt)})
+	}
+	if !d.EndedAt.IsZero() {
+		evs = append(evs, ev{d.EndedAt, "Access ended (" + string(d.State) + ")"})
+	}
+	sort.SliceStable(evs, func(i, j int) bool { return evs[i].at.Before(evs[j].at) })
+	out := make([]web.TimelineEntry, 0, len(evs))
+	for _, e := range evs {
+		out = append(out, web.TimelineEntry{At: when(e.at), Text: e.text})
+	}
+	switch d.State {
+	case approvals.Approved, approvals.Issuing:
+		out = append(out, web.TimelineEntry{Text: "Approved: the credential is being prepared. If Vault is unreachable this is retried until it works."})
+	case approvals.Failed:
+		out = append(out, web.TimelineEntry{Text: "Issuing failed: " + d.FailureReason})
+	}
+	return out
+}
+
+// decide records an approval or denial; refusals re-render the request
+// with the reason and change nothing.
+func (s *Server) decide(c echo.Context) error {
+	sess := currentSession(c)
+	approve := c.FormValue("decision") == "approve"
+	var shorten time.Duration
+	var err error
+	if d := strings.TrimSpace(c.FormValue("duration")); d != "" && approve {
+		if shorten, err = time.ParseDuration(d); err != nil {
+			err = apperr.InvalidFields("Check the duration.", map[string]string{"duration": "Write a duration like 30m."})
+		}
+	}
+	if err == nil {
+		_, err = s.deps.Requests.Decide(c.Request().Context(), sess.TenantID, c.Param("id"), person(sess), approve, c.FormValue("comment"), shorten, meta(c))
+	}
+	if e := apperr.As(err); e != nil && e.Code != apperr.Internal && e.Code != apperr.Unavailable && e.Code != apperr.NotFound {
+		m, merr := s.requestDetailModel(c)
+		if merr != nil {
+			return merr
+		}
+		m.FieldErrors, m.FormError = e.Fields, e.Message
+		return render(c, statusOf(e.Code), web.RequestDetail(m))
+	}
+	if err != nil {
+		return err
+	}
+	return c.Redirect(http.StatusSeeOther, "/requests/"+c.Param("id"))
+}
+
+// cancelRequest ends the requester's own pending request.
+func (s *Server) cancelRequest(c echo.Context) error {
+	sess := currentSession(c)
+	if err := s.deps.Requests.Cancel(c.Request().Context(), sess.TenantID, c.Param("id"), person(sess), meta(c)); err != nil {
+		return err
+	}
+	return c.Redirect(http.StatusSeeOther, "/requests/"+c.Param("id"))
+}
+
+// eligibleInbox returns the pending requests the approver can decide now.
+func (s *Server) eligibleInbox(c echo.Context) ([]approvals.Detail, error) {
+	sess := currentSession(c)
+	pending, err := s.deps.Requests.Pending(c.Request().Context(), sess.TenantID)
+	if err != nil {
+		return nil, err
+	}
+	me := person(sess)
+	return slices.DeleteFunc(pending, func(d approvals.Detail) bool { return !d.Request.Eligible(me) }), nil
+}
+
+// inbox lists what the approver can decide now.
+func (s *Server) inbox(c echo.Context) error {
+	ds, err := s.eligibleInbox(c)
+	if err != nil {
+		return err
+	}
+	m := web.InboxPage{Page: s.page(c, "Approvals")}
+	for _, d := range ds {
+		row := summaryRow(d.Summary)
+		row.Note = d.Justification
+		m.Rows = append(m.Rows, row)
+	}
+	return render(c, http.StatusOK, web.Inbox(m))
+}
+
+// inboxCount is the live count of the approvals inbox, polled by htmx.
+func (s *Server) inboxCount(c echo.Context) error {
+	ds, err := s.eligibleInbox(c)
+	if err != nil {
+		return err
+	}
+	return render(c, http.StatusOK, web.InboxCount(len(ds)))
+}
+
+// grants lists the person's active grants.
+func (s *Server) grants(c echo.Context) error {
+	sess := currentSession(c)
+	rs, err := s.deps.Requests.RequestsOf(c.Request().Context(), sess.TenantID, sess.Subject)
+	if err != nil {
+		return err
+	}
+	m := web.GrantsPage{Page: s.page(c, "My grants")}
+	for _, r := range rs {
+		if r.State == approvals.Active {
+			m.Rows = append(m.Rows, summaryRow(r))
+		}
+	}
+	return render(c, http.StatusOK, web.Grants(m))
+}
+
+// grantAction hands out the grant's wrapped token, reveals its secret once,
+// or relinquishes it.
+func (s *Server) grantAction(c echo.Context) error {
+	sess := currentSession(c)
+	ctx, id := c.Request().Context(), c.Param("id")
+	m := web.OncePage{Page: s.page(c, "Your access")}
+	switch c.Param("action") {
+	case "token":
+		issued, err := s.deps.Access.TakeToken(ctx, holder(sess), id, meta(c))
+		if err != nil {
+			return err
+		}
+		m.Resource, m.WrappingToken, m.WrapTTL = "Vault token", issued.WrappingToken, issued.WrapTTL.String()
+	case "reveal":
+		data, err := s.deps.Access.Reveal(ctx, holder(sess), id, meta(c))
+		if err != nil {
+			return err
+		}
+		m.Resource = "Secret"
+		for k, v := range data {
+			m.Values = append(m.Values, web.KeyValue{Key: k, Value: fmt.Sprint(v)})
+		}
+		sort.Slice(m.Values, func(i, j int) bool { return m.Values[i].Key < m.Values[j].Key })
+	case "relinquish":
+		if err := s.deps.Access.Relinquish(ctx, holder(sess), id); err != nil {
+			return err
+		}
+		return c.Redirect(http.StatusSeeOther, "/requests/"+id)
+	default:
+		return apperr.New(apperr.NotFound, "There is no page at this address.")
+	}
+	return render(c, http.StatusOK, web.Once(m))
+}

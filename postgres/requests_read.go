@@ -1,0 +1,186 @@
+package postgres
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+
+	"github.com/gatehouse/gatehouse/apperr"
+	"github.com/gatehouse/gatehouse/approvals"
+	"github.com/gatehouse/gatehouse/audit"
+	"github.com/gatehouse/gatehouse/postgres/db"
+	"github.com/gatehouse/gatehouse/tenants"
+)
+
+// Catalog returns the tenant's resources.
+func (s *RequestStore) Catalog(ctx context.Context, tenantID string) ([]approvals.Resource, error) {
+	tid, err := uuid.Parse(tenantID)
+	if err != nil {
+		return nil, errNoResource
+	}
+	rows, err := db.New(s.pool).ListResources(ctx, tid)
+	if err != nil {
+		return nil, apperr.Wrap(apperr.Unavailable, "The catalog cannot be read right now.", err)
+	}
+	out := make([]approvals.Resource, 0, len(rows))
+	for _, r := range rows {
+		res, err := resourceFrom(r)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, res)
+	}
+	return out, nil
+}
+
+// Resource returns one of the tenant's resources, or apperr.NotFound.
+func (s *RequestStore) Resource(ctx context.Context, tenantID, id string) (approvals.Resource, error) {
+	tid, rid, err := parseIDs(tenantID, id, errNoResource)
+	if err != nil {
+		return approvals.Resource{}, err
+	}
+	r, err := db.New(s.pool).GetResource(ctx, db.GetResourceParams{ID: rid, TenantID: tid})
+	if errors.Is(err, pgx.ErrNoRows) {
+		return approvals.Resource{}, errNoResource
+	}
+	if err != nil {
+		return approvals.Resource{}, err
+	}
+	return resourceFrom(r)
+}
+
+func resourceFrom(r db.Resource) (approvals.Resource, error) {
+	res := approvals.Resource{ID: r.ID.String(), Name: r.Name, Description: r.Description, OwnerTeam: r.OwnerTeam,
+		Classification: approvals.Classification(r.Classification), Mount: r.Mount, Path: r.Path}
+	if err := json.Unmarshal(r.Policy, &res.Policy); err != nil {
+		return res, fmt.Errorf("resource policy: %w", err)
+	}
+	return res, nil
+}
+
+// RequestsOf returns the subject's requests in the tenant, newest first.
+func (s *RequestStore) RequestsOf(ctx context.Context, tenantID, subject string) ([]approvals.Summary, error) {
+	tid, err := uuid.Parse(tenantID)
+	if err != nil {
+		return nil, errNoRequest
+	}
+	rows, err := db.New(s.pool).ListRequestsOf(ctx, db.ListRequestsOfParams{TenantID: tid, Subject: subject})
+	if err != nil {
+		return nil, apperr.Wrap(apperr.Unavailable, "Your requests cannot be read right now.", err)
+	}
+	out := make([]approvals.Summary, 0, len(rows))
+	for _, r := range rows {
+		out = append(out, approvals.Summary{ID: r.ID.String(), Resource: r.ResourceName, State: approvals.State(r.State),
+			Level: approvals.Level(r.Level), Duration: time.Duration(r.DurationSeconds) * time.Second,
+			SubmittedAt: r.SubmittedAt, ExpiresAt: r.ExpiresAt.Time, FailureReason: r.FailureReason})
+	}
+	return out, nil
+}
+
+// Pending returns the tenant's pending requests with their votes, oldest
+// first, for the approvals inbox to filter by eligibility.
+func (s *RequestStore) Pending(ctx context.Context, tenantID string) ([]approvals.Detail, error) {
+	tid, err := uuid.Parse(tenantID)
+	if err != nil {
+		return nil, errNoRequest
+	}
+	q := db.New(s.pool)
+	rows, err := q.ListPendingRequests(ctx, tid)
+	if err != nil {
+		return nil, apperr.Wrap(apperr.Unavailable, "Pending requests cannot be read right now.", err)
+	}
+	out := make([]approvals.Detail, 0, len(rows))
+	for _, row := range rows {
+		d, err := s.Detail(ctx, tenantID, row.ID.String())
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, d)
+	}
+	return out, nil
+}
+
+// Detail returns one request of the tenant with its votes and grant, or
+// apperr.NotFound.
+func (s *RequestStore) Detail(ctx context.Context, tenantID, id string) (approvals.Detail, error) {
+	tid, rid, err := parseIDs(tenantID, id, errNoRequest)
+	if err != nil {
+		return approvals.Detail{}, err
+	}
+	q := db.New(s.pool)
+	r, err := q.GetRequestDetail(ctx, db.GetRequestDetailParams{ID: rid, TenantID: tid})
+	if errors.Is(err, pgx.ErrNoRows) {
+		return approvals.Detail{}, errNoRequest
+	}
+	if err != nil {
+		return approvals.Detail{}, err
+	}
+	req, err := loadRequest(ctx, q, db.Request{ID: r.ID, Requester: r.Requester, Policy: r.Policy, Level: r.Level,
+		DurationSeconds: r.DurationSeconds, State: r.State, SubmittedAt: r.SubmittedAt})
+	if err != nil {
+		return approvals.Detail{}, err
+	}
+	return approvals.Detail{
+		Summary: approvals.Summary{ID: id, Resource: r.ResourceName, Requester: req.Requester, State: req.State, Level: req.Level,
+			Duration: req.Duration, SubmittedAt: r.SubmittedAt, ExpiresAt: r.ExpiresAt.Time, FailureReason: r.FailureReason},
+		Request: req, ResourceID: r.ResourceID.String(), Mount: r.Mount, Path: r.Path, Justification: r.Justification,
+		Ticket: r.Ticket, IssuedAt: r.IssuedAt.Time, EndedAt: r.EndedAt.Time,
+	}, nil
+}
+
+// People returns the tenant's members as approvals.Person, to show a
+// requester who the eligible approvers are.
+func (s *RequestStore) People(ctx context.Context, tenantID string) ([]approvals.Person, error) {
+	tid, err := uuid.Parse(tenantID)
+	if err != nil {
+		return nil, errNoRequest
+	}
+	rows, err := db.New(s.pool).ListMembersOf(ctx, tid)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]approvals.Person, 0, len(rows))
+	for _, m := range rows {
+		p := approvals.Person{Subject: m.Subject, Email: m.Email, Name: m.DisplayName, Groups: m.Groups}
+		for _, r := range m.Roles {
+			p.Roles = append(p.Roles, tenants.Role(r))
+		}
+		out = append(out, p)
+	}
+	return out, nil
+}
+
+// Cancel ends the requester's own pending request, audited.
+func (s *RequestStore) Cancel(ctx context.Context, tenantID, id string, who approvals.Person, meta audit.Meta) error {
+	tid, rid, err := parseIDs(tenantID, id, errNoRequest)
+	if err != nil {
+		return err
+	}
+	return InTx(ctx, s.pool, func(tx pgx.Tx) error {
+		q := db.New(tx)
+		row, err := q.LockRequest(ctx, db.LockRequestParams{ID: rid, TenantID: tid})
+		if errors.Is(err, pgx.ErrNoRows) {
+			return errNoRequest
+		}
+		if err != nil {
+			return err
+		}
+		r, err := loadRequest(ctx, q, row)
+		if err != nil {
+			return err
+		}
+		if err := r.Cancel(who); err != nil {
+			return err
+		}
+		now := s.now()
+		if err := q.SetRequestState(ctx, db.SetRequestStateParams{ID: rid, State: string(r.State), UpdatedAt: now}); err != nil {
+			return err
+		}
+		return insertAuditEvent(ctx, q, now, meta.Stamp(auditOf(tenantID, who, "request.cancelled", id)))
+	})
+}

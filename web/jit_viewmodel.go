@@ -1,0 +1,101 @@
+package web
+
+// CatalogPage lists the resources a person may request.
+type CatalogPage struct {
+	Page
+	Items []CatalogItem
+}
+
+// CatalogItem is one requestable resource.
+type CatalogItem struct {
+	ID             string
+	Name           string
+	Description    string
+	Classification string
+	Secret         string // mount/path
+	MaxDuration    string
+}
+
+// RequestFormPage is the form asking for access to one resource.
+type RequestFormPage struct {
+	Page
+	Resource         CatalogItem
+	Levels           []string
+	DefaultDuration  string
+	JustificationMin int
+	TicketRequired   bool
+	Steps            []string // the approval steps, in words
+	Approvers        []string // known people who can approve the first step
+	Fields           map[string]string
+	FieldErrors      map[string]string
+	FormError        string
+}
+
+// RequestsPage lists a person's own requests.
+type RequestsPage struct {
+	Page
+	Rows []RequestRow
+}
+
+// RequestRow is one request in a list.
+type RequestRow struct {
+	ID        string
+	Resource  string
+	Requester string
+	State     string
+	Level     string
+	Duration  string
+	Submitted string
+	Expires   string
+	Failure   string
+	Note      string // e.g. the justification, in the inbox
+}
+
+// RequestDetailPage is one request with its timeline and actions.
+type RequestDetailPage struct {
+	Page
+	Row           RequestRow
+	Justification string
+	Ticket        string
+	Timeline      []TimelineEntry
+	Steps         []string // the approval steps, in words
+	Approvers     []string // known people who can decide the current step
+	CanDecide     bool
+	CanCancel     bool
+	IsActiveGrant bool
+	FieldErrors   map[string]string
+	FormError     string
+}
+
+// TimelineEntry is one event of a request.
+type TimelineEntry struct {
+	At   string
+	Text string
+}
+
+// InboxPage lists the requests the approver can decide now.
+type InboxPage struct {
+	Page
+	Rows []RequestRow
+}
+
+// GrantsPage lists a person's active grants.
+type GrantsPage struct {
+	Page
+	Rows []RequestRow
+}
+
+// OncePage shows a wrapped token or a secret's value exactly once.
+type OncePage struct {
+	Page
+	Resource      string
+	WrappingToken string
+	WrapTTL       string
+	Values        []KeyValue
+}
+
+// KeyValue is one field of a revealed secret.
+type KeyValue struct {
+	Key   string
+	Value string
+}

@@ -1,0 +1,141 @@
+package handlers_test
+
+import (
+	"context"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+
+	"github.com/gatehouse/gatehouse/testenv"
+)
+
+// resourceID returns the ID of the named resource in the fixture's catalog.
+func resourceID(t *testing.T, f *fixture, name string) string {
+	t.Helper()
+	var id string
+	if err := f.pool.QueryRow(context.Background(), "SELECT id::text FROM resources WHERE name = $1", name).Scan(&id); err != nil {
+		t.Fatal(err)
+	}
+	return id
+}
+
+func countRequests(t *testing.T, f *fixture) int {
+	t.Helper()
+	var n int
+	if err := f.pool.QueryRow(context.Background(), "SELECT count(*) FROM requests").Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
+func TestBadRequestsGetFieldErrorsAndCreateNothing(t *testing.T) {
+	f := newFixture(t, nil)
+	console := f.serve(t)
+	b, _ := signedIn(t, console, "acme", "requester@acme.test")
+	stripe := resourceID(t, f, "Stripe API key") // needs a ticket INC-<n>, at most 8h
+	form := b.Get(console + "/catalog/" + stripe)
+	if form.Status != http.StatusOK {
+		t.Fatalf("form: %d", form.Status)
+	}
+	csrf := testenv.CSRF(t, form)
+	good := url.Values{"_csrf": {csrf}, "level": {"read"}, "duration": {"1h"}, "justification": {"rotating after INC-42"}, "ticket": {"INC-42"}}
+	cases := []struct {
+		name, field, value, errField string
+	}{
+		{"over the maximum", "duration", "9h", "duration"},
+		{"not a duration", "duration", "soon", "duration"},
+		{"missing justification", "justification", "", "justification"},
+		{"ticket mismatch", "ticket", "JIRA-1", "ticket"},
+		{"level not allowed", "level", "read-write", "level"},
+	}
+	for _, c := range cases {
+		v := url.Values{}
+		for k, vs := range good {
+			v[k] = vs
+		}
+		v.Set(c.field, c.value)
+		p := b.PostForm(console+"/catalog/"+stripe+"/requests", v)
+		if p.Status != http.StatusBadRequest || fieldError(t, p, c.errField) == "" {
+			t.Errorf("%s: status %d, %s error %q", c.name, p.Status, c.errField, fieldError(t, p, c.errField))
+		}
+	}
+	if n := countRequests(t, f); n != 0 {
+		t.Fatalf("%d requests created by refused submissions", n)
+	}
+	// A resource of another tenant is not there.
+	var globexRes string
+	if err := f.pool.QueryRow(context.Background(), `SELECT r.id::text FROM resources r JOIN tenants t ON t.id = r.tenant_id
+		WHERE t.slug = 'globex' LIMIT 1`).Scan(&globexRes); err != nil {
+		t.Fatal(err)
+	}
+	if p := b.Get(console + "/catalog/" + globexRes); p.Status != http.StatusNotFound {
+		t.Fatalf("another tenant's resource: %d", p.Status)
+	}
+	if p := b.PostForm(console+"/catalog/"+globexRes+"/requests", good); p.Status != http.StatusNotFound {
+		t.Fatalf("requesting another tenant's resource: %d", p.Status)
+	}
+	if p := b.PostForm(console+"/catalog/"+stripe+"/requests", good); p.Status != http.StatusOK || p.URL.Path == "/catalog/"+stripe+"/requests" {
+		t.Fatalf("a good request: %d at %s", p.Status, p.URL)
+	}
+	if n := countRequests(t, f); n != 1 {
+		t.Fatalf("%d requests, want 1", n)
+	}
+}
+
+func TestRequestsAreVisibleOnlyToTheRightPeople(t *testing.T) {
+	f := newFixture(t, nil)
+	console := f.serve(t)
+	req, _ := signedIn(t, console, "acme", "requester@acme.test")
+	ci := resourceID(t, f, "CI deploy token")
+	csrf := testenv.CSRF(t, req.Get(console+"/catalog/"+ci))
+	p := req.PostForm(console+"/catalog/"+ci+"/requests", url.Values{"_csrf": {csrf}, "level": {"read"}, "justification": {"deploy hotfix 1.2.3"}})
+	if !strings.HasPrefix(p.URL.Path, "/requests/") {
+		t.Fatalf("submit ended at %s", p.URL)
+	}
+	detail := p.URL.Path
+
+	// The requester cannot approve their own request; a responder of the same tenant cannot see it.
+	if p.Doc(t).Find(`[data-testid="approve"]`).Length() != 0 {
+		t.Fatal("the requester is offered to approve their own request")
+	}
+	responder, _ := signedIn(t, console, "acme", "responder@acme.test")
+	if p := responder.Get(console + detail); p.Status != http.StatusNotFound {
+		t.Fatalf("an uninvolved member sees the request: %d", p.Status)
+	}
+	other, _ := signedIn(t, console, "globex", "approver1@globex.test")
+	if p := other.Get(console + detail); p.Status != http.StatusNotFound || strings.Contains(p.Body, "deploy hotfix") {
+		t.Fatalf("another tenant's approver sees the request: %d", p.Status)
+	}
+	// An approver sees it in the inbox, decides; a second vote is refused.
+	appr, _ := signedIn(t, console, "acme", "approver1@acme.test")
+	inbox := appr.Get(console + "/approvals")
+	if !strings.Contains(inbox.Body, detail) {
+		t.Fatal("the request is not in the approver's inbox")
+	}
+	if c := appr.Get(console + "/approvals/count"); strings.TrimSpace(c.Doc(t).Find(`[data-testid="inbox-count"]`).Text()) != "1" {
+		t.Fatalf("inbox count %q", c.Body)
+	}
+	acsrf := testenv.CSRF(t, inbox)
+	if p := appr.PostForm(console+detail+"/decide", url.Values{"_csrf": {acsrf}, "decision": {"deny"}}); p.Status != http.StatusBadRequest || fieldError(t, p, "comment") == "" {
+		t.Fatalf("deny without comment: %d", p.Status)
+	}
+	if p := appr.PostForm(console+detail+"/decide", url.Values{"_csrf": {acsrf}, "decision": {"approve"}}); p.Status != http.StatusOK ||
+		strings.TrimSpace(p.Doc(t).Find(`[data-testid="state"]`).Text()) != "approved" {
+		t.Fatalf("approve: %d", p.Status)
+	}
+	if p := appr.PostForm(console+detail+"/decide", url.Values{"_csrf": {acsrf}, "decision": {"approve"}}); p.Status != http.StatusConflict {
+		t.Fatalf("vote on a closed request: %d", p.Status)
+	}
+	if c := appr.Get(console + "/approvals/count"); strings.TrimSpace(c.Doc(t).Find(`[data-testid="inbox-count"]`).Text()) != "0" {
+		t.Fatalf("inbox count after deciding %q", c.Body)
+	}
+	// The holder's grant actions are the holder's alone.
+	stranger, _ := signedIn(t, console, "globex", "requester@globex.test")
+	scsrf := testenv.CSRF(t, stranger.Get(console+"/catalog"))
+	for _, action := range []string{"reveal", "token", "relinquish"} {
+		if p := stranger.PostForm(console+"/grants/"+strings.TrimPrefix(detail, "/requests/")+"/"+action, url.Values{"_csrf": {scsrf}}); p.Status != http.StatusNotFound {
+			t.Fatalf("another tenant's %s: %d", action, p.Status)
+		}
+	}
+}

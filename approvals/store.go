@@ -14,6 +14,8 @@ type Store interface {
 	Catalog(ctx context.Context, tenantID string) ([]Resource, error)
 	Resource(ctx context.Context, tenantID, id string) (Resource, error)
 	AddResource(ctx context.Context, tenantID string, r Resource, actor string, meta audit.Meta) (string, error)
+	SetPolicy(ctx context.Context, tenantID, resourceID string, p Policy, actor string, meta audit.Meta) error
+	VaultMount(ctx context.Context, tenantID string) (string, error)
 	Submit(ctx context.Context, tenantID, resourceID string, who Person, sub Submission, meta audit.Meta) (string, error)
 	RequestsOf(ctx context.Context, tenantID, subject string) ([]Summary, error)
 	Pending(ctx context.Context, tenantID string) ([]Detail, error)

@@ -35,6 +35,11 @@ type PingFunc func(ctx context.Context) error
 // Ping calls f.
 func (f PingFunc) Ping(ctx context.Context) error { return f(ctx) }
 
+// KeyLister lists secret names (never values) in a Vault KV v2 mount.
+type KeyLister interface {
+	ListKV2(ctx context.Context, mount, prefix string) ([]string, error)
+}
+
 // Deps is everything the HTTP layer needs, passed explicitly from cmd/.
 type Deps struct {
 	Log             *slog.Logger
@@ -44,6 +49,7 @@ type Deps struct {
 	Onboarder       *tenants.Onboarder
 	Requests        approvals.Store
 	Access          *access.Service
+	SecretKeys      KeyLister
 	Federation      *identity.Federation
 	Sessions        *identity.Sessions
 	Authz           *authz.Enforcer

@@ -213,3 +213,47 @@ func actor(p approvals.Person) string { return p.Email + " (" + p.Subject + ")" 
 func auditOf(tenantID string, who approvals.Person, action, target string) audit.Event {
 	return audit.Event{TenantID: tenantID, Actor: actor(who), Action: action, Target: target, Outcome: audit.Success}
 }
+
+// SetPolicy replaces a resource's access policy, audited. Requests already
+// submitted keep the snapshot they were submitted under.
+func (s *RequestStore) SetPolicy(ctx context.Context, tenantID, resourceID string, p approvals.Policy, actor string, meta audit.Meta) error {
+	if err := p.Validate(); err != nil {
+		return err
+	}
+	tid, rid, err := parseIDs(tenantID, resourceID, errNoResource)
+	if err != nil {
+		return err
+	}
+	policy, err := json.Marshal(p)
+	if err != nil {
+		return err
+	}
+	return InTx(ctx, s.pool, func(tx pgx.Tx) error {
+		q := db.New(tx)
+		n, err := q.UpdateResourcePolicy(ctx, db.UpdateResourcePolicyParams{ID: rid, TenantID: tid, Policy: policy})
+		if err != nil {
+			return err
+		}
+		if n == 0 {
+			return errNoResource
+		}
+		return insertAuditEvent(ctx, q, s.now(), meta.Stamp(audit.Event{
+			TenantID: tenantID, Actor: actor, Action: "resource.policy_changed", Target: resourceID, Outcome: audit.Success,
+		}))
+	})
+}
+
+// VaultMount returns the tenant's bound Vault KV v2 mount, or apperr.NotFound.
+func (s *RequestStore) VaultMount(ctx context.Context, tenantID string) (string, error) {
+	tid, err := uuid.Parse(tenantID)
+	if err != nil {
+		return "", errNoBinding
+	}
+	m, err := db.New(s.pool).GetVaultBinding(ctx, tid)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return "", errNoBinding
+	}
+	return m, err
+}
+
+var errNoBinding = apperr.New(apperr.NotFound, "Your organization has no Vault mount bound yet.")

@@ -36,3 +36,6 @@ func wizardTitle(name string) string {
 }
 
 func itoa(n int) string { return strconv.Itoa(n) }
+
+// isFolder reports whether a Vault key names a folder.
+func isFolder(key string) bool { return len(key) > 0 && key[len(key)-1] == '/' }

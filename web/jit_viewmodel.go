@@ -99,3 +99,44 @@ type KeyValue struct {
 	Key   string
 	Value string
 }
+
+// AdminCatalogPage is the tenant admin's catalog: entries, the tenant's
+// Vault keys to pick from, and the form adding an entry with its policy.
+type AdminCatalogPage struct {
+	Page
+	Items       []CatalogItem
+	Mount       string
+	Prefix      string
+	Keys        []string // key names under Prefix (metadata only)
+	Roles       []string
+	Policy      PolicyForm
+	Fields      map[string]string
+	FieldErrors map[string]string
+	FormError   string
+}
+
+// PolicyPage edits one resource's access policy.
+type PolicyPage struct {
+	Page
+	Resource    CatalogItem
+	Roles       []string
+	Policy      PolicyForm
+	FieldErrors map[string]string
+	FormError   string
+}
+
+// PolicyForm is an access policy as its form shows it.
+type PolicyForm struct {
+	RequesterRoles   []string
+	ApproverRoles    []string
+	ApproverGroups   string
+	Required         string
+	Step2Groups      string // an optional second step (e.g. security)
+	Step2Required    string
+	DefaultDuration  string
+	MaxDuration      string
+	JustificationMin string
+	TicketPattern    string
+	Levels           []string
+	PendingTimeout   string
+}

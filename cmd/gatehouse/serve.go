@@ -76,6 +76,7 @@ func serve(ctx context.Context, cfg config, log *slog.Logger) error {
 		Admin:           tenantStore,
 		Onboarder:       &tenants.Onboarder{Store: tenantStore, IdP: federation, Vault: vc},
 		Requests:        requests,
+		SecretKeys:      vc,
 		Access:          &access.Service{Store: requests, Vault: vc, Audit: idStore, Now: time.Now},
 		Federation:      federation,
 		Sessions:        identity.NewSessions(idStore, time.Now, cfg.SessionIdle, cfg.SessionMax),

@@ -178,6 +178,17 @@ func (q *Queries) GetResource(ctx context.Context, arg GetResourceParams) (Resou
 	return i, err
 }
 
+const getVaultBinding = `-- name: GetVaultBinding :one
+SELECT location FROM store_bindings WHERE tenant_id = $1 AND kind = 'vault-kv2' ORDER BY created_at LIMIT 1
+`
+
+func (q *Queries) GetVaultBinding(ctx context.Context, tenantID uuid.UUID) (string, error) {
+	row := q.db.QueryRow(ctx, getVaultBinding, tenantID)
+	var location string
+	err := row.Scan(&location)
+	return location, err
+}
+
 const insertGrant = `-- name: InsertGrant :exec
 INSERT INTO grants (request_id, tenant_id, issued_at, expires_at) VALUES ($1, $2, $3, $4)
 ON CONFLICT (request_id) DO UPDATE SET issued_at = excluded.issued_at, expires_at = excluded.expires_at
@@ -616,4 +627,22 @@ func (q *Queries) UpdateRequestDecision(ctx context.Context, arg UpdateRequestDe
 		arg.ID,
 	)
 	return err
+}
+
+const updateResourcePolicy = `-- name: UpdateResourcePolicy :execrows
+UPDATE resources SET policy = $1 WHERE id = $2 AND tenant_id = $3
+`
+
+type UpdateResourcePolicyParams struct {
+	Policy   []byte
+	ID       uuid.UUID
+	TenantID uuid.UUID
+}
+
+func (q *Queries) UpdateResourcePolicy(ctx context.Context, arg UpdateResourcePolicyParams) (int64, error) {
+	result, err := q.db.Exec(ctx, updateResourcePolicy, arg.Policy, arg.ID, arg.TenantID)
+	if err != nil {
+		return 0, err
+	}
+	return result.RowsAffected(), nil
 }

@@ -75,3 +75,9 @@ WHERE r.id = @id AND r.tenant_id = @tenant_id;
 
 -- name: ListMembersOf :many
 SELECT subject, email, display_name, groups, roles FROM members WHERE tenant_id = @tenant_id ORDER BY email;
+
+-- name: UpdateResourcePolicy :execrows
+UPDATE resources SET policy = @policy WHERE id = @id AND tenant_id = @tenant_id;
+
+-- name: GetVaultBinding :one
+SELECT location FROM store_bindings WHERE tenant_id = @tenant_id AND kind = 'vault-kv2' ORDER BY created_at LIMIT 1;

@@ -148,3 +148,24 @@ func (c *Client) ReadClientSecret(ctx context.Context, ref string) (string, erro
 	}
 	return v, nil
 }
+
+// ListKV2 lists the key names directly under prefix in the KV v2 mount
+// (metadata only: values are never read). Folder names end in "/". An
+// empty or missing folder gives an empty list.
+func (c *Client) ListKV2(ctx context.Context, mount, prefix string) ([]string, error) {
+	s, err := c.api.Logical().ListWithContext(ctx, strings.Trim(mount, "/")+"/metadata/"+strings.TrimLeft(prefix, "/"))
+	if err != nil {
+		return nil, fmt.Errorf("listing %s/%s: %w", mount, prefix, err)
+	}
+	if s == nil {
+		return nil, nil
+	}
+	raw, _ := s.Data["keys"].([]any)
+	out := make([]string, 0, len(raw))
+	for _, k := range raw {
+		if str, ok := k.(string); ok {
+			out = append(out, str)
+		}
+	}
+	return out, nil
+}

@@ -1,0 +1,120 @@
+package handlers
+
+import (
+	"net/http"
+	"strings"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/gatehouse/gatehouse/apperr"
+	"github.com/gatehouse/gatehouse/approvals"
+	"github.com/gatehouse/gatehouse/web"
+)
+
+// adminCatalog shows the catalog, the tenant's Vault keys under ?prefix=
+// (names only) and the form adding an entry.
+func (s *Server) adminCatalog(c echo.Context) error {
+	m, err := s.adminCatalogModel(c)
+	if err != nil {
+		return err
+	}
+	m.Policy = policyForm(defaultPolicy())
+	m.Fields["classification"] = "medium"
+	return render(c, http.StatusOK, web.AdminCatalog(m))
+}
+
+func (s *Server) adminCatalogModel(c echo.Context) (web.AdminCatalogPage, error) {
+	sess := currentSession(c)
+	ctx := c.Request().Context()
+	items, err := s.deps.Requests.Catalog(ctx, sess.TenantID)
+	if err != nil {
+		return web.AdminCatalogPage{}, err
+	}
+	m := web.AdminCatalogPage{Page: s.page(c, "Catalog management"), Roles: requestRoles(), Fields: map[string]string{}}
+	for _, r := range items {
+		m.Items = append(m.Items, catalogItem(r))
+	}
+	if m.Mount, err = s.deps.Requests.VaultMount(ctx, sess.TenantID); err != nil {
+		return m, err
+	}
+	prefix := strings.TrimLeft(c.QueryParam("prefix"), "/")
+	if strings.Contains(prefix, "..") {
+		prefix = ""
+	}
+	m.Prefix = prefix
+	if m.Keys, err = s.deps.SecretKeys.ListKV2(ctx, m.Mount, prefix); err != nil {
+		return m, apperr.Wrap(apperr.Unavailable, "Vault cannot list your organization's secrets right now.", err)
+	}
+	return m, nil
+}
+
+// adminCatalogAdd adds an entry; invalid input re-renders with field errors.
+func (s *Server) adminCatalogAdd(c echo.Context) error {
+	sess := currentSession(c)
+	fields := map[string]string{"name": c.FormValue("name"), "path": strings.TrimSpace(c.FormValue("path")),
+		"description": c.FormValue("description"), "owner_team": c.FormValue("owner_team"), "classification": c.FormValue("classification")}
+	policy, pf, err := parsePolicy(c)
+	var id string
+	if err == nil {
+		mount, merr := s.deps.Requests.VaultMount(c.Request().Context(), sess.TenantID)
+		if merr != nil {
+			return merr
+		}
+		id, err = s.deps.Requests.AddResource(c.Request().Context(), sess.TenantID, approvals.Resource{
+			Name: strings.TrimSpace(fields["name"]), Description: fields["description"], OwnerTeam: fields["owner_team"],
+			Classification: approvals.Classification(fields["classification"]), Mount: mount, Path: fields["path"], Policy: policy,
+		}, sess.Actor(), meta(c))
+	}
+	if e := apperr.As(err); e != nil && (e.Code == apperr.Invalid || e.Code == apperr.Conflict) {
+		m, merr := s.adminCatalogModel(c)
+		if merr != nil {
+			return merr
+		}
+		m.Fields, m.Policy, m.FieldErrors, m.FormError = fields, pf, e.Fields, e.Message
+		return render(c, statusOf(e.Code), web.AdminCatalog(m))
+	}
+	if err != nil {
+		return err
+	}
+	return c.Redirect(http.StatusSeeOther, "/admin/catalog/"+id)
+}
+
+// policyEditor shows one resource's policy form.
+func (s *Server) policyEditor(c echo.Context) error {
+	sess := currentSession(c)
+	r, err := s.deps.Requests.Resource(c.Request().Context(), sess.TenantID, c.Param("id"))
+	if err != nil {
+		return err
+	}
+	return render(c, http.StatusOK, web.PolicyEditor(web.PolicyPage{Page: s.page(c, "Access policy"), Resource: catalogItem(r),
+		Roles: requestRoles(), Policy: policyForm(r.Policy)}))
+}
+
+// policySave replaces a resource's policy; invalid input re-renders.
+func (s *Server) policySave(c echo.Context) error {
+	sess := currentSession(c)
+	ctx := c.Request().Context()
+	r, err := s.deps.Requests.Resource(ctx, sess.TenantID, c.Param("id"))
+	if err != nil {
+		return err
+	}
+	policy, pf, err := parsePolicy(c)
+	if err == nil {
+		err = s.deps.Requests.SetPolicy(ctx, sess.TenantID, r.ID, policy, sess.Actor(), meta(c))
+	}
+	if e := apperr.As(err); e != nil && e.Code == apperr.Invalid {
+		fields := map[string]string{}
+		for k, v := range e.Fields {
+			if !strings.HasPrefix(k, "policy.") {
+				k = "policy." + k
+			}
+			fields[k] = v
+		}
+		return render(c, http.StatusBadRequest, web.PolicyEditor(web.PolicyPage{Page: s.page(c, "Access policy"), Resource: catalogItem(r),
+			Roles: requestRoles(), Policy: pf, FieldErrors: fields, FormError: e.Message}))
+	}
+	if err != nil {
+		return err
+	}
+	return c.Redirect(http.StatusSeeOther, "/admin/catalog")
+}

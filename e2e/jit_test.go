@@ -58,7 +58,8 @@ func TestRequestApproveRevealRelinquishInTheBrowser(t *testing.T) {
 			chromedp.Click(`[data-testid="inbox"] a`),
 			chromedp.WaitVisible(`[data-testid="approve"]`),
 			chromedp.Click(`[data-testid="approve"]`),
-			chromedp.WaitVisible(`[data-testid="timeline"]`),
+			// Wait for the vote itself: the timeline is on the page before the POST too.
+			chromedp.WaitVisible(`//ol[@data-testid="timeline"]/li[contains(., "Approved by `+a+`")]`, chromedp.BySearch),
 			signOut(),
 		); err != nil {
 			t.Fatalf("%s: %v", a, err)

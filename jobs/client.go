@@ -13,10 +13,11 @@ import (
 
 // Workers are the dependencies of Gatehouse's job workers.
 type Workers struct {
-	Grants GrantStore
-	Vault  GrantVault
-	Now    func() time.Time
-	Log    *slog.Logger
+	Grants  GrantStore
+	Sweeper PendingSweeper
+	Vault   GrantVault
+	Now     func() time.Time
+	Log     *slog.Logger
 	// PollInterval overrides how often idle workers look for due jobs
 	// (River's default when zero; tests shorten it).
 	PollInterval time.Duration
@@ -29,10 +30,14 @@ func NewClient(pool *pgxpool.Pool, w Workers) (*river.Client[pgx.Tx], error) {
 	workers := river.NewWorkers()
 	river.AddWorker(workers, &IssueGrantWorker{Store: w.Grants, Vault: w.Vault, Now: w.Now})
 	river.AddWorker(workers, &ExpireGrantWorker{Store: w.Grants, Vault: w.Vault})
+	river.AddWorker(workers, &TimeoutRequestsWorker{Sweeper: w.Sweeper})
 	c, err := river.NewClient(riverpgxv5.New(pool), &river.Config{
-		Queues:            map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: 10}},
-		Workers:           workers,
-		Logger:            w.Log,
+		Queues:  map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: 10}},
+		Workers: workers,
+		Logger:  w.Log,
+		PeriodicJobs: []*river.PeriodicJob{river.NewPeriodicJob(river.PeriodicInterval(time.Minute),
+			func() (river.JobArgs, *river.InsertOpts) { return TimeoutRequestsArgs{}, nil },
+			&river.PeriodicJobOpts{RunOnStart: true})},
 		FetchPollInterval: w.PollInterval,
 	})
 	if err != nil {

@@ -126,3 +126,26 @@ func (w *ExpireGrantWorker) Work(ctx context.Context, job *river.Job[ExpireGrant
 	}
 	return w.Store.FinishEnding(ctx, t.RequestID, false, "system")
 }
+
+// TimeoutRequestsArgs is the periodic sweep closing requests nobody decided in time.
+type TimeoutRequestsArgs struct{}
+
+// Kind names the job in River's tables.
+func (TimeoutRequestsArgs) Kind() string { return "timeout_requests" }
+
+// PendingSweeper closes timed-out requests (implemented by the postgres adapter).
+type PendingSweeper interface {
+	TimeOutPending(ctx context.Context) (int, error)
+}
+
+// TimeoutRequestsWorker runs the sweep.
+type TimeoutRequestsWorker struct {
+	river.WorkerDefaults[TimeoutRequestsArgs]
+	Sweeper PendingSweeper
+}
+
+// Work closes the requests past their pending timeout.
+func (w *TimeoutRequestsWorker) Work(ctx context.Context, _ *river.Job[TimeoutRequestsArgs]) error {
+	_, err := w.Sweeper.TimeOutPending(ctx)
+	return err
+}

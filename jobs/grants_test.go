@@ -87,7 +87,7 @@ func approvedRequest(t *testing.T, mount string) (world, string) {
 // startWorkers runs a River client until stopped (or the test ends).
 func startWorkers(t *testing.T, w world, v jobs.GrantVault, now func() time.Time) *river.Client[pgx.Tx] {
 	t.Helper()
-	c, err := jobs.NewClient(w.pool, jobs.Workers{Grants: w.store, Vault: v, Now: now,
+	c, err := jobs.NewClient(w.pool, jobs.Workers{Grants: w.store, Sweeper: w.store, Vault: v, Now: now,
 		Log: slog.New(slog.NewTextHandler(io.Discard, nil)), PollInterval: 100 * time.Millisecond})
 	if err != nil {
 		t.Fatal(err)

@@ -178,3 +178,37 @@ func (s *RequestStore) ActiveGrantExpiry(ctx context.Context, tenantID, requestI
 }
 
 var errNoActiveGrant = apperr.New(apperr.NotFound, "There is no active grant of yours with that ID.")
+
+// TimeOutPending closes every pending request undecided past the pending
+// timeout of the policy it was submitted under, audited, and returns how
+// many it closed. Rows another replica is handling are skipped.
+func (s *RequestStore) TimeOutPending(ctx context.Context) (int, error) {
+	now := s.now()
+	closed := 0
+	err := InTx(ctx, s.pool, func(tx pgx.Tx) error {
+		q := db.New(tx)
+		rows, err := q.LockPendingBefore(ctx, now.Add(-time.Minute)) // no policy times out in under a minute
+		if err != nil {
+			return err
+		}
+		for _, row := range rows {
+			r, err := loadRequest(ctx, q, row)
+			if err != nil {
+				return err
+			}
+			if !r.TimeOut(now) {
+				continue
+			}
+			if err := q.SetRequestState(ctx, db.SetRequestStateParams{ID: row.ID, State: string(r.State), UpdatedAt: now}); err != nil {
+				return err
+			}
+			if err := insertAuditEvent(ctx, q, now, audit.Event{TenantID: row.TenantID.String(), Actor: "system",
+				Action: "request.timed_out", Target: row.ID.String(), Outcome: audit.Success}); err != nil {
+				return err
+			}
+			closed++
+		}
+		return nil
+	})
+	return closed, err
+}

@@ -160,3 +160,32 @@ func TestBadSubmissionsChangeNothing(t *testing.T) {
 		t.Fatalf("%d requests; the refused submissions created some", n)
 	}
 }
+
+func TestUndecidedRequestsTimeOut(t *testing.T) {
+	pool, store, acme, req := requestFixture(t) // the fixture's policy times out after 24h
+	ctx := context.Background()
+	inserter, err := jobs.NewInserter(pool)
+	if err != nil {
+		t.Fatal(err)
+	}
+	at := func(d time.Duration) *postgres.RequestStore {
+		return postgres.NewRequestStore(pool, inserter, func() time.Time { return time.Now().Add(d) })
+	}
+	if n, err := at(23*time.Hour).TimeOutPending(ctx); err != nil || n != 0 {
+		t.Fatalf("after 23h: closed %d, %v", n, err)
+	}
+	// One vote does not stop the clock.
+	if _, err := store.Decide(ctx, acme, req, approver(1), true, "", 0, audit.Meta{}); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := at(25*time.Hour).TimeOutPending(ctx); err != nil || n != 1 {
+		t.Fatalf("after 25h: closed %d, %v", n, err)
+	}
+	if _, err := store.Decide(ctx, acme, req, approver(2), true, "", 0, audit.Meta{}); apperr.CodeOf(err) != apperr.Conflict {
+		t.Fatalf("vote on a timed-out request: %v", err)
+	}
+	var state string
+	if err := pool.QueryRow(ctx, "SELECT state FROM requests WHERE id::text = $1", req).Scan(&state); err != nil || state != "timed-out" {
+		t.Fatalf("state %q, %v", state, err)
+	}
+}

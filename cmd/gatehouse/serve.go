@@ -54,7 +54,7 @@ func serve(ctx context.Context, cfg config, log *slog.Logger) error {
 		return err
 	}
 	requests := postgres.NewRequestStore(pool, inserter, time.Now)
-	workers, err := jobs.NewClient(pool, jobs.Workers{Grants: requests, Vault: vc, Now: time.Now, Log: log})
+	workers, err := jobs.NewClient(pool, jobs.Workers{Grants: requests, Sweeper: requests, Vault: vc, Now: time.Now, Log: log})
 	if err != nil {
 		return err
 	}

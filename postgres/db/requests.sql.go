@@ -541,6 +541,48 @@ func (q *Queries) LockActiveGrantOf(ctx context.Context, arg LockActiveGrantOfPa
 	return i, err
 }
 
+const lockPendingBefore = `-- name: LockPendingBefore :many
+SELECT id, tenant_id, resource_id, requester_subject, requester_email, requester, level, duration_seconds, justification, ticket, state, policy, submitted_at, updated_at, failure_reason FROM requests WHERE state = 'pending' AND submitted_at < $1
+ORDER BY submitted_at LIMIT 500
+FOR UPDATE SKIP LOCKED
+`
+
+func (q *Queries) LockPendingBefore(ctx context.Context, before time.Time) ([]Request, error) {
+	rows, err := q.db.Query(ctx, lockPendingBefore, before)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var items []Request
+	for rows.Next() {
+		var i Request
+		if err := rows.Scan(
+			&i.ID,
+			&i.TenantID,
+			&i.ResourceID,
+			&i.RequesterSubject,
+			&i.RequesterEmail,
+			&i.Requester,
+			&i.Level,
+			&i.DurationSeconds,
+			&i.Justification,
+			&i.Ticket,
+			&i.State,
+			&i.Policy,
+			&i.SubmittedAt,
+			&i.UpdatedAt,
+			&i.FailureReason,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
 const lockRequest = `-- name: LockRequest :one
 SELECT id, tenant_id, resource_id, requester_subject, requester_email, requester, level, duration_seconds, justification, ticket, state, policy, submitted_at, updated_at, failure_reason FROM requests WHERE id = $1 AND tenant_id = $2 FOR UPDATE
 `

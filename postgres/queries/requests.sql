@@ -81,3 +81,8 @@ UPDATE resources SET policy = @policy WHERE id = @id AND tenant_id = @tenant_id;
 
 -- name: GetVaultBinding :one
 SELECT location FROM store_bindings WHERE tenant_id = @tenant_id AND kind = 'vault-kv2' ORDER BY created_at LIMIT 1;
+
+-- name: LockPendingBefore :many
+SELECT * FROM requests WHERE state = 'pending' AND submitted_at < @before
+ORDER BY submitted_at LIMIT 500
+FOR UPDATE SKIP LOCKED;

@@ -32,6 +32,7 @@ const (
 	ManageCatalog  Permission = "catalog:manage"
 	CreateRequests Permission = "requests:create"
 	DecideRequests Permission = "requests:decide"
+	ManageSettings Permission = "tenant.settings:manage"
 )
 
 // Split returns the permission's object and action.

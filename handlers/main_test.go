@@ -66,6 +66,7 @@ func newFixture(t *testing.T, override func(*handlers.Deps, *pgxpool.Pool)) *fix
 		Onboarder:       &tenants.Onboarder{Store: tenantStore, IdP: federation, Vault: vc},
 		Requests:        requests,
 		SecretKeys:      vc,
+		Channels:        requests,
 		Access:          &access.Service{Store: requests, Vault: vc, Audit: ids, Now: time.Now},
 		Federation:      federation,
 		Sessions:        identity.NewSessions(ids, time.Now, 30*time.Minute, 12*time.Hour),

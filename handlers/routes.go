@@ -59,6 +59,8 @@ func (s *Server) routes() []Route {
 		{http.MethodPost, "/admin/catalog", "admin.catalog.add", needs(authz.ManageCatalog), "", s.adminCatalogAdd},
 		{http.MethodGet, "/admin/catalog/:id", "admin.catalog.policy", needs(authz.ManageCatalog), "", s.policyEditor},
 		{http.MethodPost, "/admin/catalog/:id/policy", "admin.catalog.policy.save", needs(authz.ManageCatalog), "", s.policySave},
+		{http.MethodGet, "/admin/notifications", "admin.notifications", needs(authz.ManageSettings), "Notifications", s.channels},
+		{http.MethodPost, "/admin/notifications", "admin.notifications.save", needs(authz.ManageSettings), "", s.channelsSave},
 		{http.MethodGet, "/admin/members", "admin.members", needs(authz.ViewMembers), "Members", s.members},
 		{http.MethodGet, "/admin/mappings", "admin.mappings", needs(authz.ManageMappings), "Role mappings", s.mappings},
 		{http.MethodPost, "/admin/mappings", "admin.mappings.add", needs(authz.ManageMappings), "", s.mappingAdd},

@@ -17,6 +17,7 @@ var publicRoutes = map[string]bool{
 var knownPermissions = map[authz.Permission]bool{
 	authz.ViewConsole: true, authz.ViewMembers: true, authz.ManageMappings: true, authz.ManageTenants: true,
 	authz.ViewCatalog: true, authz.ManageCatalog: true, authz.CreateRequests: true, authz.DecideRequests: true,
+	authz.ManageSettings: true,
 }
 
 func TestEveryRouteDeclaresAPermission(t *testing.T) {

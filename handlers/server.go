@@ -40,6 +40,12 @@ type KeyLister interface {
 	ListKV2(ctx context.Context, mount, prefix string) ([]string, error)
 }
 
+// ChannelStore keeps a tenant's chat webhook.
+type ChannelStore interface {
+	Webhook(ctx context.Context, tenantID string) (string, error)
+	SetWebhook(ctx context.Context, tenantID, url, actor string, meta audit.Meta) error
+}
+
 // Deps is everything the HTTP layer needs, passed explicitly from cmd/.
 type Deps struct {
 	Log             *slog.Logger
@@ -50,6 +56,7 @@ type Deps struct {
 	Requests        approvals.Store
 	Access          *access.Service
 	SecretKeys      KeyLister
+	Channels        ChannelStore
 	Federation      *identity.Federation
 	Sessions        *identity.Sessions
 	Authz           *authz.Enforcer

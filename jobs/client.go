@@ -9,15 +9,20 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/riverqueue/river"
 	"github.com/riverqueue/river/riverdriver/riverpgxv5"
+
+	"github.com/gatehouse/gatehouse/notify"
 )
 
 // Workers are the dependencies of Gatehouse's job workers.
 type Workers struct {
-	Grants  GrantStore
-	Sweeper PendingSweeper
-	Vault   GrantVault
-	Now     func() time.Time
-	Log     *slog.Logger
+	Grants   GrantStore
+	Sweeper  PendingSweeper
+	Channels Channels
+	Mailer   *notify.Mailer
+	Webhook  *notify.Webhook
+	Vault    GrantVault
+	Now      func() time.Time
+	Log      *slog.Logger
 	// PollInterval overrides how often idle workers look for due jobs
 	// (River's default when zero; tests shorten it).
 	PollInterval time.Duration
@@ -31,6 +36,7 @@ func NewClient(pool *pgxpool.Pool, w Workers) (*river.Client[pgx.Tx], error) {
 	river.AddWorker(workers, &IssueGrantWorker{Store: w.Grants, Vault: w.Vault, Now: w.Now})
 	river.AddWorker(workers, &ExpireGrantWorker{Store: w.Grants, Vault: w.Vault})
 	river.AddWorker(workers, &TimeoutRequestsWorker{Sweeper: w.Sweeper})
+	river.AddWorker(workers, &NotifyWorker{Mailer: w.Mailer, Webhook: w.Webhook, Channels: w.Channels})
 	c, err := river.NewClient(riverpgxv5.New(pool), &river.Config{
 		Queues:  map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: 10}},
 		Workers: workers,

@@ -2,8 +2,12 @@ package jobs_test
 
 import (
 	"context"
+	"encoding/json"
 	"io"
 	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"strings"
 	"testing"
 	"time"
 
@@ -15,6 +19,7 @@ import (
 	"github.com/gatehouse/gatehouse/approvals"
 	"github.com/gatehouse/gatehouse/audit"
 	"github.com/gatehouse/gatehouse/jobs"
+	"github.com/gatehouse/gatehouse/notify"
 	"github.com/gatehouse/gatehouse/postgres"
 	"github.com/gatehouse/gatehouse/secretstores/vault"
 	"github.com/gatehouse/gatehouse/tenants"
@@ -26,10 +31,13 @@ var stack *testenv.Stack
 func TestMain(m *testing.M) { testenv.Main(m, testenv.Options{Vault: true}, &stack) }
 
 type world struct {
-	pool   *pgxpool.Pool
-	store  *postgres.RequestStore
-	vault  *vault.Client
-	tenant string
+	pool    *pgxpool.Pool
+	store   *postgres.RequestStore
+	vault   *vault.Client
+	tenant  string
+	smtp    *notify.TestSMTPServer
+	webhook *httptest.Server
+	chat    chan string
 }
 
 // approvedRequest seeds a tenant with a Vault mount and secret, a resource,
@@ -37,7 +45,18 @@ type world struct {
 func approvedRequest(t *testing.T, mount string) (world, string) {
 	t.Helper()
 	ctx := context.Background()
-	w := world{pool: stack.NewPool(t), vault: stack.VaultClient(t)}
+	w := world{pool: stack.NewPool(t), vault: stack.VaultClient(t), chat: make(chan string, 100)}
+	var err error
+	if w.smtp, err = notify.StartTestSMTPServer(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = w.smtp.Close() })
+	w.webhook = httptest.NewServer(http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
+		var body map[string]string
+		_ = json.NewDecoder(r.Body).Decode(&body)
+		w.chat <- body["text"]
+	}))
+	t.Cleanup(w.webhook.Close)
 	tn, _ := tenants.NewTenant("acme", "Acme", []string{"acme.test"})
 	tn.Status = tenants.StatusActive
 	if err := postgres.NewTenantStore(w.pool).Register(ctx, tenants.Registration{Tenant: tn,
@@ -62,6 +81,9 @@ func approvedRequest(t *testing.T, mount string) (world, string) {
 		t.Fatal(err)
 	}
 	w.store = postgres.NewRequestStore(w.pool, inserter, time.Now)
+	if err := w.store.SetWebhook(ctx, w.tenant, w.webhook.URL, "admin", audit.Meta{}); err != nil {
+		t.Fatal(err)
+	}
 	res, err := w.store.AddResource(ctx, w.tenant, approvals.Resource{Name: "Orders DB", Classification: approvals.High,
 		Mount: mount, Path: "db/orders", Policy: approvals.Policy{
 			Requesters:      approvals.Audience{Roles: []tenants.Role{tenants.RoleRequester}},
@@ -88,7 +110,10 @@ func approvedRequest(t *testing.T, mount string) (world, string) {
 func startWorkers(t *testing.T, w world, v jobs.GrantVault, now func() time.Time) *river.Client[pgx.Tx] {
 	t.Helper()
 	c, err := jobs.NewClient(w.pool, jobs.Workers{Grants: w.store, Sweeper: w.store, Vault: v, Now: now,
-		Log: slog.New(slog.NewTextHandler(io.Discard, nil)), PollInterval: 100 * time.Millisecond})
+		Log: slog.New(slog.NewTextHandler(io.Discard, nil)), PollInterval: 100 * time.Millisecond,
+		Channels: w.store, Mailer: &notify.Mailer{Addr: w.smtp.Addr, From: "gatehouse@acme.test", TLS: w.smtp.ClientTLS,
+			PublicURL: "https://gatehouse.example", Now: time.Now},
+		Webhook: &notify.Webhook{Client: w.webhook.Client(), PublicURL: "https://gatehouse.example"}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -162,6 +187,45 @@ func TestApprovedRequestsAreIssuedAndExpireOnTime(t *testing.T) {
 	waitState(t, w, req, approvals.Expired, 15*time.Second)
 	if err := w.vault.VerifyGrantDead(context.Background(), req, accessor); err != nil {
 		t.Fatalf("after expiry: %v", err)
+	}
+	// The requester was told by email, and the tenant's chat saw every step.
+	want := []string{"Request approved", "Access granted: Orders DB", "Access ended: Orders DB"}
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		var subjects []string
+		for _, m := range w.smtp.Messages() {
+			if len(m.To) == 1 && m.To[0] == "requester@acme.test" {
+				subjects = append(subjects, m.Data)
+			}
+		}
+		all := strings.Join(subjects, "\n")
+		ok := true
+		for _, s := range want {
+			ok = ok && strings.Contains(all, s)
+		}
+		if ok {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("emails to the requester lack %v:\n%s", want, all)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	seen := map[string]bool{}
+	for len(seen) < 4 {
+		select {
+		case text := <-w.chat:
+			for _, s := range append(want, "Access request: Orders DB") {
+				if strings.Contains(text, s) {
+					seen[s] = true
+				}
+			}
+			if strings.Contains(text, "value-of-") {
+				t.Fatal("a secret value reached the chat")
+			}
+		case <-time.After(10 * time.Second):
+			t.Fatalf("chat saw only %v", seen)
+		}
 	}
 	if _, err := holder.KVv2("tenant-jobs1").Get(context.Background(), "db/orders"); err == nil {
 		t.Fatal("the expired grant still reads")

@@ -13,6 +13,7 @@ import (
 	"github.com/gatehouse/gatehouse/approvals"
 	"github.com/gatehouse/gatehouse/audit"
 	"github.com/gatehouse/gatehouse/jobs"
+	"github.com/gatehouse/gatehouse/notify"
 	"github.com/gatehouse/gatehouse/postgres/db"
 )
 
@@ -96,6 +97,11 @@ func (s *RequestStore) FinishIssuing(ctx context.Context, requestID string, expi
 				&river.InsertOpts{ScheduledAt: expiresAt}); err != nil {
 				return err
 			}
+			if err := s.notice(ctx, tx, row.TenantID.String(), []string{row.RequesterEmail}, notify.Message{
+				Subject: "Access granted: " + row.ResourceName, Text: "Your access is ready until " + expiresAt.UTC().Format(time.RFC1123) + ".",
+				Link: "/grants"}); err != nil {
+				return err
+			}
 			return s.move(ctx, q, row, approvals.Active, "", "system", "grant.issued")
 		})
 	return err
@@ -104,7 +110,11 @@ func (s *RequestStore) FinishIssuing(ctx context.Context, requestID string, expi
 // FailIssuing moves the request to failed with reason (shown to the requester).
 func (s *RequestStore) FailIssuing(ctx context.Context, requestID, reason string) error {
 	_, err := s.grantStep(ctx, requestID, []approvals.State{approvals.Issuing},
-		func(q *db.Queries, _ pgx.Tx, row db.GetGrantTargetRow, _ jobs.GrantTarget) error {
+		func(q *db.Queries, tx pgx.Tx, row db.GetGrantTargetRow, _ jobs.GrantTarget) error {
+			if err := s.notice(ctx, tx, row.TenantID.String(), []string{row.RequesterEmail}, notify.Message{
+				Subject: "Access could not be issued: " + row.ResourceName, Text: reason, Link: "/requests/" + requestID}); err != nil {
+				return err
+			}
 			return s.move(ctx, q, row, approvals.Failed, reason, "system", "grant.failed")
 		})
 	return err
@@ -119,13 +129,17 @@ func (s *RequestStore) Ending(ctx context.Context, requestID string) (jobs.Grant
 // FinishEnding records the active grant ended: expired, or revoked by actor.
 func (s *RequestStore) FinishEnding(ctx context.Context, requestID string, revoked bool, actor string) error {
 	_, err := s.grantStep(ctx, requestID, []approvals.State{approvals.Active},
-		func(q *db.Queries, _ pgx.Tx, row db.GetGrantTargetRow, _ jobs.GrantTarget) error {
+		func(q *db.Queries, tx pgx.Tx, row db.GetGrantTargetRow, _ jobs.GrantTarget) error {
 			if err := q.EndGrant(ctx, db.EndGrantParams{RequestID: row.ID, EndedAt: timestamptz(s.now())}); err != nil {
 				return err
 			}
 			next, action := approvals.Expired, "grant.expired"
 			if revoked {
 				next, action = approvals.Revoked, "grant.revoked"
+			}
+			if err := s.notice(ctx, tx, row.TenantID.String(), []string{row.RequesterEmail}, notify.Message{
+				Subject: "Access ended: " + row.ResourceName, Text: "Your access has ended (" + string(next) + ").", Link: "/requests/" + requestID}); err != nil {
+				return err
 			}
 			return s.move(ctx, q, row, next, "", actor, action)
 		})
@@ -204,6 +218,11 @@ func (s *RequestStore) TimeOutPending(ctx context.Context) (int, error) {
 			}
 			if err := insertAuditEvent(ctx, q, now, audit.Event{TenantID: row.TenantID.String(), Actor: "system",
 				Action: "request.timed_out", Target: row.ID.String(), Outcome: audit.Success}); err != nil {
+				return err
+			}
+			if err := s.notice(ctx, tx, row.TenantID.String(), []string{row.RequesterEmail}, notify.Message{
+				Subject: "Request timed out", Text: "Nobody decided your request in time; it is closed. You can ask again.",
+				Link: "/requests/" + row.ID.String()}); err != nil {
 				return err
 			}
 			closed++

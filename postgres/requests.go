@@ -16,6 +16,7 @@ import (
 	"github.com/gatehouse/gatehouse/approvals"
 	"github.com/gatehouse/gatehouse/audit"
 	"github.com/gatehouse/gatehouse/jobs"
+	"github.com/gatehouse/gatehouse/notify"
 	"github.com/gatehouse/gatehouse/postgres/db"
 )
 
@@ -118,6 +119,19 @@ func (s *RequestStore) Submit(ctx context.Context, tenantID, resourceID string, 
 		if err != nil {
 			return err
 		}
+		people, err := q.ListMembersOf(ctx, tid)
+		if err != nil {
+			return err
+		}
+		var to []string
+		for _, p := range r.EligibleApprovers(peopleFrom(people)) {
+			to = append(to, p.Email)
+		}
+		if err := s.notice(ctx, tx, tenantID, to, notify.Message{Subject: "Access request: " + res.Name,
+			Text: who.Email + " asks for " + string(r.Level) + " access for " + r.Duration.String() + ": " + sub.Justification,
+			Link: "/requests/" + id.String()}); err != nil {
+			return err
+		}
 		return insertAuditEvent(ctx, q, now, meta.Stamp(audit.Event{
 			TenantID: tenantID, Actor: actor(who), Action: "request.submitted", Target: res.Name, Outcome: audit.Success,
 			Detail: map[string]string{"request": id.String(), "level": string(r.Level), "duration": r.Duration.String()},
@@ -169,10 +183,18 @@ func (s *RequestStore) Decide(ctx context.Context, tenantID, requestID string, a
 		switch r.State {
 		case approvals.Denied:
 			action = "request.denied"
+			if err := s.notice(ctx, tx, tenantID, []string{r.Requester.Email}, notify.Message{Subject: "Request denied",
+				Text: approver.Email + " denied your request: " + v.Comment, Link: "/requests/" + requestID}); err != nil {
+				return err
+			}
 		case approvals.Approved:
 			action = "request.approved"
 			if _, err := s.jobs.InsertTx(ctx, tx, jobs.IssueGrantArgs{TenantID: tenantID, RequestID: requestID}, nil); err != nil {
 				return fmt.Errorf("enqueueing the grant: %w", err)
+			}
+			if err := s.notice(ctx, tx, tenantID, []string{r.Requester.Email}, notify.Message{Subject: "Request approved",
+				Text: "Your request is approved; the access is being prepared.", Link: "/requests/" + requestID}); err != nil {
+				return err
 			}
 		}
 		state = r.State

@@ -144,6 +144,10 @@ func (s *RequestStore) People(ctx context.Context, tenantID string) ([]approvals
 	if err != nil {
 		return nil, err
 	}
+	return peopleFrom(rows), nil
+}
+
+func peopleFrom(rows []db.ListMembersOfRow) []approvals.Person {
 	out := make([]approvals.Person, 0, len(rows))
 	for _, m := range rows {
 		p := approvals.Person{Subject: m.Subject, Email: m.Email, Name: m.DisplayName, Groups: m.Groups}
@@ -152,7 +156,7 @@ func (s *RequestStore) People(ctx context.Context, tenantID string) ([]approvals
 		}
 		out = append(out, p)
 	}
-	return out, nil
+	return out
 }
 
 // Cancel ends the requester's own pending request, audited.

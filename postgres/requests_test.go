@@ -171,14 +171,14 @@ func TestUndecidedRequestsTimeOut(t *testing.T) {
 	at := func(d time.Duration) *postgres.RequestStore {
 		return postgres.NewRequestStore(pool, inserter, func() time.Time { return time.Now().Add(d) })
 	}
-	if n, err := at(23*time.Hour).TimeOutPending(ctx); err != nil || n != 0 {
+	if n, err := at(23 * time.Hour).TimeOutPending(ctx); err != nil || n != 0 {
 		t.Fatalf("after 23h: closed %d, %v", n, err)
 	}
 	// One vote does not stop the clock.
 	if _, err := store.Decide(ctx, acme, req, approver(1), true, "", 0, audit.Meta{}); err != nil {
 		t.Fatal(err)
 	}
-	if n, err := at(25*time.Hour).TimeOutPending(ctx); err != nil || n != 1 {
+	if n, err := at(25 * time.Hour).TimeOutPending(ctx); err != nil || n != 1 {
 		t.Fatalf("after 25h: closed %d, %v", n, err)
 	}
 	if _, err := store.Decide(ctx, acme, req, approver(2), true, "", 0, audit.Meta{}); apperr.CodeOf(err) != apperr.Conflict {

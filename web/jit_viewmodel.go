@@ -140,3 +140,11 @@ type PolicyForm struct {
 	Levels           []string
 	PendingTimeout   string
 }
+
+// ChannelsPage sets the tenant's notification channels.
+type ChannelsPage struct {
+	Page
+	WebhookSet  bool
+	FieldErrors map[string]string
+	FormError   string
+}

@@ -22,6 +22,11 @@ type config struct {
 	ShutdownGrace  time.Duration
 	SessionIdle    time.Duration
 	SessionMax     time.Duration
+	SMTPAddr       string
+	SMTPFrom       string
+	SMTPUsername   string
+	SMTPPassword   string // from the environment only
+	SMTPPlaintext  bool
 }
 
 // envDefault returns the environment variable name's value, or def.
@@ -46,6 +51,10 @@ func parseConfig(cmd string, args []string) (config, error) {
 	grace := fs.String("shutdown-grace", envDefault("GATEHOUSE_SHUTDOWN_GRACE", "15s"), "time given to in-flight requests at shutdown")
 	idle := fs.String("session-idle", envDefault("GATEHOUSE_SESSION_IDLE", "30m"), "a session ends after this long without activity")
 	maxAge := fs.String("session-max", envDefault("GATEHOUSE_SESSION_MAX", "12h"), "a session ends this long after sign-in, active or not")
+	fs.StringVar(&c.SMTPAddr, "smtp-addr", envDefault("GATEHOUSE_SMTP_ADDR", ""), "SMTP relay host:port for email notifications (empty: no email)")
+	fs.StringVar(&c.SMTPFrom, "smtp-from", envDefault("GATEHOUSE_SMTP_FROM", "gatehouse@localhost"), "sender address of notifications")
+	fs.StringVar(&c.SMTPUsername, "smtp-username", envDefault("GATEHOUSE_SMTP_USERNAME", ""), "SMTP username (PLAIN over TLS)")
+	fs.BoolVar(&c.SMTPPlaintext, "smtp-plaintext", envDefault("GATEHOUSE_SMTP_PLAINTEXT", "") == "true", "talk to a loopback relay without TLS")
 	if err := fs.Parse(args); err != nil {
 		return c, err
 	}
@@ -53,6 +62,7 @@ func parseConfig(cmd string, args []string) (config, error) {
 		return c, fmt.Errorf("unexpected argument %q", fs.Arg(0))
 	}
 	c.VaultToken = os.Getenv("GATEHOUSE_VAULT_TOKEN")
+	c.SMTPPassword = os.Getenv("GATEHOUSE_SMTP_PASSWORD")
 	var err error
 	if c.RequestTimeout, err = time.ParseDuration(*timeout); err != nil || c.RequestTimeout <= 0 {
 		return c, fmt.Errorf("request timeout %q is not a positive duration like 30s", *timeout)
@@ -83,6 +93,12 @@ func (c config) validateServe() error {
 	u, err := url.Parse(c.PublicURL)
 	if err != nil || u.Host == "" || (u.Scheme != "https" && u.Scheme != "http") {
 		return fmt.Errorf("public URL %q is not an http(s) URL", c.PublicURL)
+	}
+	if c.SMTPPlaintext {
+		host, _, err := net.SplitHostPort(c.SMTPAddr)
+		if err != nil || !isLoopback(host) || c.SMTPUsername != "" {
+			return fmt.Errorf("plaintext SMTP is only allowed to a loopback relay without a username")
+		}
 	}
 	if u.Scheme == "http" && !isLoopback(u.Hostname()) {
 		return fmt.Errorf("public URL %q uses plain HTTP on a non-loopback host: serve the console over HTTPS", c.PublicURL)

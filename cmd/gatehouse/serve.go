@@ -14,6 +14,7 @@ import (
 	"github.com/gatehouse/gatehouse/handlers"
 	"github.com/gatehouse/gatehouse/identity"
 	"github.com/gatehouse/gatehouse/jobs"
+	"github.com/gatehouse/gatehouse/notify"
 	"github.com/gatehouse/gatehouse/postgres"
 	"github.com/gatehouse/gatehouse/secretstores/vault"
 	"github.com/gatehouse/gatehouse/tenants"
@@ -54,7 +55,12 @@ func serve(ctx context.Context, cfg config, log *slog.Logger) error {
 		return err
 	}
 	requests := postgres.NewRequestStore(pool, inserter, time.Now)
-	workers, err := jobs.NewClient(pool, jobs.Workers{Grants: requests, Sweeper: requests, Vault: vc, Now: time.Now, Log: log})
+	workers, err := jobs.NewClient(pool, jobs.Workers{Grants: requests, Sweeper: requests, Vault: vc, Now: time.Now, Log: log,
+		Channels: requests,
+		Mailer: &notify.Mailer{Addr: cfg.SMTPAddr, From: cfg.SMTPFrom, Username: cfg.SMTPUsername, Password: cfg.SMTPPassword,
+			AllowPlaintext: cfg.SMTPPlaintext, PublicURL: cfg.PublicURL, Now: time.Now},
+		Webhook: &notify.Webhook{Client: &http.Client{Timeout: 10 * time.Second}, PublicURL: cfg.PublicURL},
+	})
 	if err != nil {
 		return err
 	}
@@ -77,6 +83,7 @@ func serve(ctx context.Context, cfg config, log *slog.Logger) error {
 		Onboarder:       &tenants.Onboarder{Store: tenantStore, IdP: federation, Vault: vc},
 		Requests:        requests,
 		SecretKeys:      vc,
+		Channels:        requests,
 		Access:          &access.Service{Store: requests, Vault: vc, Audit: idStore, Now: time.Now},
 		Federation:      federation,
 		Sessions:        identity.NewSessions(idStore, time.Now, cfg.SessionIdle, cfg.SessionMax),

@@ -181,6 +181,13 @@ type Tenant struct {
 	UpdatedAt   time.Time
 }
 
+type TenantChannel struct {
+	TenantID   uuid.UUID
+	WebhookUrl string
+	UpdatedBy  string
+	UpdatedAt  time.Time
+}
+
 type TenantEmailDomain struct {
 	Domain   string
 	TenantID uuid.UUID

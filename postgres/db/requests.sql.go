@@ -47,7 +47,7 @@ func (q *Queries) GetGrant(ctx context.Context, requestID uuid.UUID) (Grant, err
 
 const getGrantTarget = `-- name: GetGrantTarget :one
 SELECT r.id, r.tenant_id, t.slug AS tenant_slug, r.state, r.level, r.duration_seconds, r.requester_subject,
-       res.mount, res.path
+       r.requester_email, res.name AS resource_name, res.mount, res.path
 FROM requests r JOIN tenants t ON t.id = r.tenant_id JOIN resources res ON res.id = r.resource_id
 WHERE r.id = $1
 FOR UPDATE OF r
@@ -61,6 +61,8 @@ type GetGrantTargetRow struct {
 	Level            string
 	DurationSeconds  int64
 	RequesterSubject string
+	RequesterEmail   string
+	ResourceName     string
 	Mount            string
 	Path             string
 }
@@ -76,6 +78,8 @@ func (q *Queries) GetGrantTarget(ctx context.Context, id uuid.UUID) (GetGrantTar
 		&i.Level,
 		&i.DurationSeconds,
 		&i.RequesterSubject,
+		&i.RequesterEmail,
+		&i.ResourceName,
 		&i.Mount,
 		&i.Path,
 	)

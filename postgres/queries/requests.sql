@@ -28,7 +28,7 @@ UPDATE requests SET state = @state, duration_seconds = @duration_seconds, update
 
 -- name: GetGrantTarget :one
 SELECT r.id, r.tenant_id, t.slug AS tenant_slug, r.state, r.level, r.duration_seconds, r.requester_subject,
-       res.mount, res.path
+       r.requester_email, res.name AS resource_name, res.mount, res.path
 FROM requests r JOIN tenants t ON t.id = r.tenant_id JOIN resources res ON res.id = r.resource_id
 WHERE r.id = @id
 FOR UPDATE OF r;

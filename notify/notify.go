@@ -1,0 +1,139 @@
+// Package notify delivers Gatehouse's notifications: email over SMTP and a
+// Slack-compatible chat webhook per tenant. Senders are called by jobs,
+// which retry with backoff; a failing channel never blocks the decision or
+// grant that caused the message. Messages never carry secret values or tokens.
+package notify
+
+import (
+	"bytes"
+	"context"
+	"crypto/tls"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/emersion/go-sasl"
+	"github.com/emersion/go-smtp"
+)
+
+// Message is one notification.
+type Message struct {
+	Subject string
+	Text    string
+	Link    string // a path in the console, e.g. /requests/<id>; made absolute when sent
+	Urgent  bool
+}
+
+func (m Message) subject() string {
+	s := strings.NewReplacer("\r", " ", "\n", " ").Replace(m.Subject)
+	if m.Urgent {
+		s = "[URGENT] " + s
+	}
+	return "[Gatehouse] " + s
+}
+
+func (m Message) body(publicURL string) string {
+	b := m.Text
+	if m.Link != "" {
+		b += "\n\n" + strings.TrimRight(publicURL, "/") + m.Link
+	}
+	return b
+}
+
+// Mailer sends email through an SMTP relay, over STARTTLS.
+type Mailer struct {
+	Addr      string // host:port of the relay; "" disables email
+	From      string
+	Username  string // PLAIN auth when set (only ever over TLS)
+	Password  string
+	PublicURL string
+	TLS       *tls.Config // roots and server name for STARTTLS; nil for the system's
+	// AllowPlaintext talks to the relay without TLS (a local dev relay on
+	// loopback); never with a username.
+	AllowPlaintext bool
+	Now            func() time.Time
+}
+
+// Send mails msg to the recipients. It returns the relay's error.
+func (m *Mailer) Send(_ context.Context, to []string, msg Message) error {
+	if m.Addr == "" || len(to) == 0 {
+		return nil
+	}
+	for _, a := range append([]string{m.From}, to...) {
+		if strings.ContainsAny(a, "\r\n<>") {
+			return fmt.Errorf("refusing an address with control characters")
+		}
+	}
+	var buf bytes.Buffer
+	fmt.Fprintf(&buf, "From: %s\r\nTo: %s\r\nSubject: %s\r\nDate: %s\r\nMIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\n",
+		m.From, strings.Join(to, ", "), msg.subject(), m.Now().UTC().Format(time.RFC1123Z))
+	if msg.Urgent {
+		buf.WriteString("X-Priority: 1\r\nImportance: high\r\n")
+	}
+	buf.WriteString("\r\n" + strings.ReplaceAll(msg.body(m.PublicURL), "\n", "\r\n") + "\r\n")
+	if err := m.deliver(to, &buf); err != nil {
+		return fmt.Errorf("sending mail through %s: %w", m.Addr, err)
+	}
+	return nil
+}
+
+func (m *Mailer) deliver(to []string, msg io.Reader) error {
+	var c *smtp.Client
+	var err error
+	if m.AllowPlaintext && m.Username == "" {
+		c, err = smtp.Dial(m.Addr)
+	} else {
+		cfg := m.TLS
+		if cfg == nil {
+			host, _, _ := net.SplitHostPort(m.Addr)
+			cfg = &tls.Config{ServerName: host, MinVersion: tls.VersionTLS12}
+		}
+		c, err = smtp.DialStartTLS(m.Addr, cfg)
+	}
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	if m.Username != "" {
+		if err := c.Auth(sasl.NewPlainClient("", m.Username, m.Password)); err != nil {
+			return err
+		}
+	}
+	if err := c.SendMail(m.From, to, msg); err != nil {
+		return err
+	}
+	return c.Quit()
+}
+
+// Webhook posts Slack-compatible JSON ({"text": …}) to a tenant's URL.
+type Webhook struct {
+	Client    *http.Client
+	PublicURL string
+}
+
+// Post sends msg to url. A non-2xx answer is an error (and retried).
+func (w *Webhook) Post(ctx context.Context, url string, msg Message) error {
+	if url == "" {
+		return nil
+	}
+	body, _ := json.Marshal(map[string]string{"text": "*" + msg.subject() + "*\n" + msg.body(w.PublicURL)})
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(body))
+	if err != nil {
+		return fmt.Errorf("webhook URL: %w", err)
+	}
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := w.Client.Do(req)
+	if err != nil {
+		return fmt.Errorf("posting to the webhook: %w", err)
+	}
+	defer resp.Body.Close()
+	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
+	if resp.StatusCode < 200 || resp.StatusCode > 299 {
+		return fmt.Errorf("the webhook answered %s", resp.Status)
+	}
+	return nil
+}

@@ -1,0 +1,75 @@
+package notify
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestMailGoesThroughARealSMTPServer(t *testing.T) {
+	srv, err := StartTestSMTPServer()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Close()
+	m := &Mailer{Addr: srv.Addr, From: "gatehouse@acme.test", PublicURL: "https://gatehouse.example", TLS: srv.ClientTLS, Now: time.Now}
+	// Without trusting the relay's certificate, nothing is sent.
+	untrusted := &Mailer{Addr: srv.Addr, From: "gatehouse@acme.test", Now: time.Now}
+	if err := untrusted.Send(context.Background(), []string{"x@acme.test"}, Message{Subject: "s"}); err == nil {
+		t.Fatal("mail went to a relay whose certificate is not trusted")
+	}
+	err = m.Send(context.Background(), []string{"approver1@acme.test", "approver2@acme.test"},
+		Message{Subject: "Access request: Orders DB\r\nBcc: evil@x", Text: "Riley asks for read access.", Link: "/requests/r1", Urgent: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := srv.Messages()
+	if len(got) != 1 || len(got[0].To) != 2 || got[0].From != "gatehouse@acme.test" {
+		t.Fatalf("received %+v", got)
+	}
+	d := got[0].Data
+	for _, want := range []string{"Subject: [Gatehouse] [URGENT] Access request: Orders DB  Bcc: evil@x", "https://gatehouse.example/requests/r1", "Importance: high"} {
+		if !strings.Contains(d, want) {
+			t.Errorf("message lacks %q:\n%s", want, d)
+		}
+	}
+	if strings.Contains(d, "\r\nBcc:") {
+		t.Error("a header was injected through the subject")
+	}
+	// Nothing to send, nothing sent.
+	if err := (&Mailer{}).Send(context.Background(), []string{"a@b"}, Message{}); err != nil {
+		t.Fatal(err)
+	}
+	// An unreachable relay is an error (the job retries it).
+	down := &Mailer{Addr: "127.0.0.1:1", From: "g@x", Now: time.Now}
+	if err := down.Send(context.Background(), []string{"a@b.test"}, Message{Subject: "s"}); err == nil {
+		t.Fatal("sending to a closed port succeeded")
+	}
+}
+
+func TestWebhookPostsSlackCompatibleJSON(t *testing.T) {
+	var got map[string]string
+	status := http.StatusOK
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b, _ := io.ReadAll(r.Body)
+		_ = json.Unmarshal(b, &got)
+		w.WriteHeader(status)
+	}))
+	defer srv.Close()
+	w := &Webhook{Client: srv.Client(), PublicURL: "https://gatehouse.example"}
+	if err := w.Post(context.Background(), srv.URL, Message{Subject: "Access granted", Text: "until 12:00", Link: "/grants"}); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(got["text"], "*[Gatehouse] Access granted*") || !strings.Contains(got["text"], "https://gatehouse.example/grants") {
+		t.Fatalf("posted %q", got["text"])
+	}
+	status = http.StatusInternalServerError
+	if err := w.Post(context.Background(), srv.URL, Message{Subject: "x"}); err == nil {
+		t.Fatal("a 500 from the webhook was not an error")
+	}
+}

@@ -1,0 +1,114 @@
+package notify
+
+import (
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"io"
+	"math/big"
+	"net"
+	"sync"
+	"time"
+
+	"github.com/emersion/go-smtp"
+)
+
+// Received is one message accepted by a TestSMTPServer.
+type Received struct {
+	From string
+	To   []string
+	Data string
+}
+
+// TestSMTPServer is a real SMTP server (go-smtp) on loopback that keeps
+// what it receives, for tests of code that sends mail. Not for production.
+type TestSMTPServer struct {
+	Addr      string
+	ClientTLS *tls.Config // trusts the server's certificate
+	srv       *smtp.Server
+	mu        sync.Mutex
+	got       []Received
+}
+
+// StartTestSMTPServer listens on a free loopback port, offering STARTTLS
+// with a certificate from a fresh test CA; ClientTLS trusts it.
+func StartTestSMTPServer() (*TestSMTPServer, error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return nil, err
+	}
+	cert, pool, err := testCertificate()
+	if err != nil {
+		return nil, err
+	}
+	t := &TestSMTPServer{Addr: ln.Addr().String(), ClientTLS: &tls.Config{RootCAs: pool, ServerName: "127.0.0.1", MinVersion: tls.VersionTLS12}}
+	t.srv = smtp.NewServer(smtp.BackendFunc(func(*smtp.Conn) (smtp.Session, error) { return &testSession{server: t}, nil }))
+	t.srv.Domain, t.srv.ReadTimeout, t.srv.WriteTimeout = "localhost", 10*time.Second, 10*time.Second
+	t.srv.TLSConfig = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
+	go func() { _ = t.srv.Serve(ln) }()
+	return t, nil
+}
+
+// Messages returns what was received so far.
+func (t *TestSMTPServer) Messages() []Received {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return append([]Received(nil), t.got...)
+}
+
+// Close stops the server.
+func (t *TestSMTPServer) Close() error { return t.srv.Close() }
+
+type testSession struct {
+	server *TestSMTPServer
+	cur    Received
+}
+
+func (s *testSession) Reset()        { s.cur = Received{} }
+func (s *testSession) Logout() error { return nil }
+func (s *testSession) Mail(from string, _ *smtp.MailOptions) error {
+	s.cur.From = from
+	return nil
+}
+func (s *testSession) Rcpt(to string, _ *smtp.RcptOptions) error {
+	s.cur.To = append(s.cur.To, to)
+	return nil
+}
+func (s *testSession) Data(r io.Reader) error {
+	b, err := io.ReadAll(r)
+	if err != nil {
+		return err
+	}
+	s.cur.Data = string(b)
+	s.server.mu.Lock()
+	s.server.got = append(s.server.got, s.cur)
+	s.server.mu.Unlock()
+	return nil
+}
+
+// testCertificate makes a self-signed certificate for 127.0.0.1 and a
+// pool trusting it.
+func testCertificate() (tls.Certificate, *x509.CertPool, error) {
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		return tls.Certificate{}, nil, err
+	}
+	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "gatehouse test smtp"},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(24 * time.Hour),
+		IPAddresses: []net.IP{net.ParseIP("127.0.0.1")}, IsCA: true, BasicConstraintsValid: true,
+		KeyUsage: x509.KeyUsageDigitalSignature | x509.KeyUsageCertSign, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		return tls.Certificate{}, nil, err
+	}
+	leaf, err := x509.ParseCertificate(der)
+	if err != nil {
+		return tls.Certificate{}, nil, err
+	}
+	pool := x509.NewCertPool()
+	pool.AddCert(leaf)
+	return tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key, Leaf: leaf}, pool, nil
+}

@@ -1,0 +1,75 @@
+package postgres
+
+import (
+	"context"
+	"errors"
+	"net/url"
+	"strings"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+
+	"github.com/gatehouse/gatehouse/apperr"
+	"github.com/gatehouse/gatehouse/audit"
+	"github.com/gatehouse/gatehouse/jobs"
+	"github.com/gatehouse/gatehouse/notify"
+	"github.com/gatehouse/gatehouse/postgres/db"
+)
+
+// notice enqueues msg by email to the recipients and to the tenant's chat
+// webhook, inside tx: it is sent if and only if the event commits.
+func (s *RequestStore) notice(ctx context.Context, tx pgx.Tx, tenantID string, to []string, msg notify.Message) error {
+	if len(to) > 0 {
+		if _, err := s.jobs.InsertTx(ctx, tx, jobs.NotifyArgs{TenantID: tenantID, Channel: "email", To: to, Message: msg}, nil); err != nil {
+			return err
+		}
+	}
+	_, err := s.jobs.InsertTx(ctx, tx, jobs.NotifyArgs{TenantID: tenantID, Channel: "chat", Message: msg}, nil)
+	return err
+}
+
+// Webhook returns the tenant's chat webhook URL, or "" when none is set.
+func (s *RequestStore) Webhook(ctx context.Context, tenantID string) (string, error) {
+	tid, err := uuid.Parse(tenantID)
+	if err != nil {
+		return "", nil
+	}
+	u, err := db.New(s.pool).GetWebhook(ctx, tid)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return "", nil
+	}
+	return u, err
+}
+
+// SetWebhook sets the tenant's chat webhook URL ("" to remove it), audited
+// without the URL (it often embeds a credential). It must be https (or
+// http on loopback, for development).
+func (s *RequestStore) SetWebhook(ctx context.Context, tenantID, raw, actor string, meta audit.Meta) error {
+	raw = strings.TrimSpace(raw)
+	if raw != "" {
+		u, err := url.Parse(raw)
+		loopback := u != nil && (u.Hostname() == "127.0.0.1" || u.Hostname() == "localhost")
+		if err != nil || u.Host == "" || !(u.Scheme == "https" || (u.Scheme == "http" && loopback)) {
+			return apperr.InvalidFields("Check the webhook URL.", map[string]string{"webhook_url": "Give an https:// URL."})
+		}
+	}
+	tid, err := uuid.Parse(tenantID)
+	if err != nil {
+		return errNoRequest
+	}
+	return InTx(ctx, s.pool, func(tx pgx.Tx) error {
+		q := db.New(tx)
+		if err := q.SetWebhook(ctx, db.SetWebhookParams{TenantID: tid, WebhookUrl: raw, Actor: actor}); err != nil {
+			return err
+		}
+		return insertAuditEvent(ctx, q, s.now(), meta.Stamp(audit.Event{TenantID: tenantID, Actor: actor,
+			Action: "channels.webhook_set", Outcome: audit.Success, Detail: map[string]string{"set": boolString(raw != "")}}))
+	})
+}
+
+func boolString(b bool) string {
+	if b {
+		return "yes"
+	}
+	return "no"
+}

@@ -1,6 +1,7 @@
 package approvals
 
 import (
+	"regexp"
 	"strings"
 
 	"github.com/gatehouse/gatehouse/apperr"
@@ -16,6 +17,8 @@ const (
 	High     Classification = "high"
 	Critical Classification = "critical"
 )
+
+var mountRE = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]{1,62}$`)
 
 // Resource is one requestable secret (or path prefix) in a tenant's store
 // binding, with the access policy requests for it are decided under.
@@ -42,6 +45,9 @@ func CheckResource(r Resource) error {
 	case Low, Medium, High, Critical:
 	default:
 		f["classification"] = "Pick low, medium, high or critical."
+	}
+	if !mountRE.MatchString(r.Mount) {
+		f["mount"] = "The store binding's mount is not a plain mount name."
 	}
 	if r.Path == "" || strings.HasPrefix(r.Path, "/") || strings.Contains(r.Path, "..") || strings.ContainsAny(r.Path, "*+\"\\ ") {
 		f["path"] = "Give a path inside the mount, like app/db or app/ for a prefix."

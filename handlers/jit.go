@@ -117,13 +117,13 @@ func (s *Server) submitRequest(c echo.Context) error {
 	if err == nil {
 		id, err = s.deps.Requests.Submit(c.Request().Context(), sess.TenantID, c.Param("id"), person(sess), sub, meta(c))
 	}
-	if e := apperr.As(err); e != nil && e.Code == apperr.Invalid {
+	if e := apperr.As(err); e != nil && (e.Code == apperr.Invalid || e.Code == apperr.Conflict) {
 		m, merr := s.requestFormModel(c)
 		if merr != nil {
 			return merr
 		}
 		m.Fields, m.FieldErrors, m.FormError = fields, e.Fields, e.Message
-		return render(c, http.StatusBadRequest, web.RequestForm(m))
+		return render(c, statusOf(e.Code), web.RequestForm(m))
 	}
 	if err != nil {
 		return err

@@ -3,6 +3,7 @@ package jobs_test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -271,5 +272,35 @@ func TestIssuanceWaitsOutAVaultOutage(t *testing.T) {
 	}
 	if attempts < 2 {
 		t.Fatalf("issued in %d attempt(s): the outage was not exercised", attempts)
+	}
+}
+
+func TestAPermanentVaultRefusalFailsTheRequestWithTheReason(t *testing.T) {
+	w, req := approvedRequest(t, "tenant-jobs4")
+	// A Gatehouse identity Vault refuses: a token with no policy at all.
+	root := stack.VaultClient(t)
+	weak, err := root.CreateTestToken(context.Background(), []string{"gatehouse-test-nothing"}) // a policy that grants nothing
+	if err != nil {
+		t.Fatal(err)
+	}
+	refused, err := vault.New(stack.Vault.Addr, weak)
+	if err != nil {
+		t.Fatal(err)
+	}
+	startWorkers(t, w, refused, time.Now)
+	waitState(t, w, req, approvals.Failed, 10*time.Second)
+	var reason string
+	if err := w.pool.QueryRow(context.Background(), "SELECT failure_reason FROM requests WHERE id::text = $1", req).Scan(&reason); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(reason, "permission denied") {
+		t.Fatalf("failure reason %q", reason)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for !strings.Contains(fmt.Sprint(w.smtp.Messages()), "Access could not be issued") {
+		if time.Now().After(deadline) {
+			t.Fatal("the requester was not told")
+		}
+		time.Sleep(200 * time.Millisecond)
 	}
 }

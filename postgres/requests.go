@@ -109,6 +109,17 @@ func (s *RequestStore) Submit(ctx context.Context, tenantID, resourceID string, 
 		if err != nil {
 			return err
 		}
+		// One open request per person and resource: a double submit changes nothing.
+		if _, err := tx.Exec(ctx, "SELECT pg_advisory_xact_lock(hashtextextended($1, 0))", tenantID+"/"+resourceID+"/"+who.Subject); err != nil {
+			return err
+		}
+		open, err := q.CountOpenRequestsOf(ctx, db.CountOpenRequestsOfParams{TenantID: tid, ResourceID: rid, Subject: who.Subject})
+		if err != nil {
+			return err
+		}
+		if open > 0 {
+			return apperr.New(apperr.Conflict, "You already have an open request or grant for this resource; see My requests.")
+		}
 		snapshot, _ := json.Marshal(r.Policy)
 		person, _ := json.Marshal(who)
 		id, err = q.InsertRequest(ctx, db.InsertRequestParams{

@@ -189,3 +189,26 @@ func TestUndecidedRequestsTimeOut(t *testing.T) {
 		t.Fatalf("state %q, %v", state, err)
 	}
 }
+
+func TestADoubleSubmitChangesNothing(t *testing.T) {
+	pool, store, acme, _ := requestFixture(t) // the requester "req" has a pending request already
+	var resID string
+	if err := pool.QueryRow(context.Background(), "SELECT id::text FROM resources").Scan(&resID); err != nil {
+		t.Fatal(err)
+	}
+	who := approvals.Person{Subject: "req", Email: "requester@acme.test", Roles: []tenants.Role{tenants.RoleRequester}}
+	sub := approvals.Submission{Level: approvals.Read, Justification: "investigating a failed payout"}
+	var wg sync.WaitGroup
+	for range 5 {
+		wg.Go(func() {
+			if _, err := store.Submit(context.Background(), acme, resID, who, sub, audit.Meta{}); apperr.CodeOf(err) != apperr.Conflict {
+				t.Errorf("double submit: %v", err)
+			}
+		})
+	}
+	wg.Wait()
+	var n int
+	if err := pool.QueryRow(context.Background(), "SELECT count(*) FROM requests").Scan(&n); err != nil || n != 1 {
+		t.Fatalf("%d requests, %v", n, err)
+	}
+}

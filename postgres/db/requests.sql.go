@@ -13,6 +13,25 @@ import (
 	"github.com/jackc/pgx/v5/pgtype"
 )
 
+const countOpenRequestsOf = `-- name: CountOpenRequestsOf :one
+SELECT count(*) FROM requests
+WHERE tenant_id = $1 AND resource_id = $2 AND requester_subject = $3
+  AND state IN ('pending', 'approved', 'issuing', 'active')
+`
+
+type CountOpenRequestsOfParams struct {
+	TenantID   uuid.UUID
+	ResourceID uuid.UUID
+	Subject    string
+}
+
+func (q *Queries) CountOpenRequestsOf(ctx context.Context, arg CountOpenRequestsOfParams) (int64, error) {
+	row := q.db.QueryRow(ctx, countOpenRequestsOf, arg.TenantID, arg.ResourceID, arg.Subject)
+	var count int64
+	err := row.Scan(&count)
+	return count, err
+}
+
 const endGrant = `-- name: EndGrant :exec
 UPDATE grants SET ended_at = $1 WHERE request_id = $2
 `

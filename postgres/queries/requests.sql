@@ -86,3 +86,8 @@ SELECT location FROM store_bindings WHERE tenant_id = @tenant_id AND kind = 'vau
 SELECT * FROM requests WHERE state = 'pending' AND submitted_at < @before
 ORDER BY submitted_at LIMIT 500
 FOR UPDATE SKIP LOCKED;
+
+-- name: CountOpenRequestsOf :one
+SELECT count(*) FROM requests
+WHERE tenant_id = @tenant_id AND resource_id = @resource_id AND requester_subject = @subject
+  AND state IN ('pending', 'approved', 'issuing', 'active');

@@ -241,3 +241,17 @@ func (c *Client) RevokeToken(ctx context.Context, accessor string) error {
 	}
 	return nil
 }
+
+// CreateTestToken creates an orphan token holding exactly policies (name a
+// policy that does not exist for a token allowed nothing; no policies at
+// all would inherit the caller's), for tests of Gatehouse running with too
+// little permission.
+func (c *Client) CreateTestToken(ctx context.Context, policies []string) (string, error) {
+	s, err := c.api.Auth().Token().CreateOrphanWithContext(ctx, &vaultapi.TokenCreateRequest{
+		Policies: policies, NoDefaultPolicy: true, TTL: "10m",
+	})
+	if err != nil {
+		return "", err
+	}
+	return s.Auth.ClientToken, nil
+}

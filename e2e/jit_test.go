@@ -51,8 +51,12 @@ func TestRequestApproveRevealRelinquishInTheBrowser(t *testing.T) {
 		t.Fatalf("after submitting: state %q, approvers shown as %q", state, approvers)
 	}
 	for _, a := range []string{"approver1@acme.test", "approver2@acme.test"} {
+		var badge string
 		if err := chromedp.Run(ctx,
 			signIn(base, a),
+			// The live badge in the navigation counts what waits for this approver.
+			chromedp.WaitVisible(`[data-testid="inbox-count"]`),
+			chromedp.Text(`[data-testid="inbox-count"]`, &badge),
 			chromedp.Navigate(base+"/approvals"),
 			chromedp.WaitVisible(`[data-testid="inbox"] a`),
 			chromedp.Click(`[data-testid="inbox"] a`),
@@ -63,6 +67,9 @@ func TestRequestApproveRevealRelinquishInTheBrowser(t *testing.T) {
 			signOut(),
 		); err != nil {
 			t.Fatalf("%s: %v", a, err)
+		}
+		if badge != "1" {
+			t.Fatalf("%s: badge %q, want 1", a, badge)
 		}
 	}
 	// The grant is issued by the job; the requester reveals the secret once.

@@ -30,7 +30,11 @@ func (s *Server) page(c echo.Context, title string) web.Page {
 		if !s.deps.Authz.Allowed(sess.Roles, sess.TenantSlug, authz.Permission(r.Perm)) {
 			continue
 		}
-		p.Nav = append(p.Nav, web.NavItem{Label: r.NavLabel, Href: r.Path, Active: r.Path == path})
+		item := web.NavItem{Label: r.NavLabel, Href: r.Path, Active: r.Path == path}
+		if r.Name == "approvals" {
+			item.BadgeURL = "/approvals/count"
+		}
+		p.Nav = append(p.Nav, item)
 	}
 	return p
 }

@@ -36,6 +36,7 @@ func NewClient(pool *pgxpool.Pool, w Workers) (*river.Client[pgx.Tx], error) {
 	river.AddWorker(workers, &IssueGrantWorker{Store: w.Grants, Vault: w.Vault, Now: w.Now})
 	river.AddWorker(workers, &ExpireGrantWorker{Store: w.Grants, Vault: w.Vault})
 	river.AddWorker(workers, &TimeoutRequestsWorker{Sweeper: w.Sweeper})
+	river.AddWorker(workers, &RemindWorker{Store: w.Grants, Mailer: w.Mailer})
 	river.AddWorker(workers, &NotifyWorker{Mailer: w.Mailer, Webhook: w.Webhook, Channels: w.Channels})
 	c, err := river.NewClient(riverpgxv5.New(pool), &river.Config{
 		Queues:  map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: 10}},

@@ -8,6 +8,7 @@ import (
 
 	"github.com/riverqueue/river"
 
+	"github.com/gatehouse/gatehouse/notify"
 	"github.com/gatehouse/gatehouse/secretstores/vault"
 )
 
@@ -36,6 +37,9 @@ type GrantTarget struct {
 	Write      bool
 	Duration   time.Duration
 	Accessor   string // the current token's, "" before the holder took one
+	Email      string // the holder's
+	Resource   string // the resource's name
+	ExpiresAt  time.Time
 }
 
 // Spec returns the Vault grant spec of t.
@@ -148,4 +152,37 @@ type TimeoutRequestsWorker struct {
 func (w *TimeoutRequestsWorker) Work(ctx context.Context, _ *river.Job[TimeoutRequestsArgs]) error {
 	_, err := w.Sweeper.TimeOutPending(ctx)
 	return err
+}
+
+// RemindArgs reminds a holder that their grant ends soon (scheduled at issuance).
+type RemindArgs struct {
+	TenantID  string `json:"tenant_id"`
+	RequestID string `json:"request_id"`
+}
+
+// Kind names the job in River's tables.
+func (RemindArgs) Kind() string { return "remind_expiry" }
+
+// RemindBefore is how long before the end a holder is reminded: a quarter
+// of the grant, at most 15 minutes.
+func RemindBefore(d time.Duration) time.Duration { return min(d/4, 15*time.Minute) }
+
+// RemindWorker reminds the holder, if the grant is still active.
+type RemindWorker struct {
+	river.WorkerDefaults[RemindArgs]
+	Store  GrantStore
+	Mailer *notify.Mailer
+}
+
+// Work sends the reminder.
+func (w *RemindWorker) Work(ctx context.Context, job *river.Job[RemindArgs]) error {
+	t, err := w.Store.Ending(ctx, job.Args.RequestID)
+	if errors.Is(err, ErrSettled) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	return w.Mailer.Send(ctx, []string{t.Email}, notify.Message{Subject: "Access ends soon: " + t.Resource,
+		Text: "Your access ends at " + t.ExpiresAt.UTC().Format(time.RFC1123) + ".", Link: "/grants"})
 }

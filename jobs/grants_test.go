@@ -190,7 +190,7 @@ func TestApprovedRequestsAreIssuedAndExpireOnTime(t *testing.T) {
 		t.Fatalf("after expiry: %v", err)
 	}
 	// The requester was told by email, and the tenant's chat saw every step.
-	want := []string{"Request approved", "Access granted: Orders DB", "Access ended: Orders DB"}
+	want := []string{"Request approved", "Access granted: Orders DB", "Access ends soon: Orders DB", "Access ended: Orders DB"}
 	deadline := time.Now().Add(10 * time.Second)
 	for {
 		var subjects []string
@@ -213,10 +213,11 @@ func TestApprovedRequestsAreIssuedAndExpireOnTime(t *testing.T) {
 		time.Sleep(200 * time.Millisecond)
 	}
 	seen := map[string]bool{}
-	for len(seen) < 4 {
+	chatWant := []string{"Request approved", "Access granted: Orders DB", "Access ended: Orders DB", "Access request: Orders DB"}
+	for len(seen) < len(chatWant) {
 		select {
 		case text := <-w.chat:
-			for _, s := range append(want, "Access request: Orders DB") {
+			for _, s := range chatWant {
 				if strings.Contains(text, s) {
 					seen[s] = true
 				}

@@ -46,9 +46,9 @@ func (s *RequestStore) grantStep(ctx context.Context, requestID string, from []a
 		}
 		t = jobs.GrantTarget{RequestID: requestID, TenantID: row.TenantID.String(), TenantSlug: row.TenantSlug,
 			Subject: row.RequesterSubject, Mount: row.Mount, Path: row.Path, Write: row.Level == string(approvals.ReadWrite),
-			Duration: time.Duration(row.DurationSeconds) * time.Second}
+			Duration: time.Duration(row.DurationSeconds) * time.Second, Email: row.RequesterEmail, Resource: row.ResourceName}
 		if g, err := q.GetGrant(ctx, id); err == nil {
-			t.Accessor = g.Accessor
+			t.Accessor, t.ExpiresAt = g.Accessor, g.ExpiresAt.Time
 		} else if !errors.Is(err, pgx.ErrNoRows) {
 			return err
 		}
@@ -95,6 +95,11 @@ func (s *RequestStore) FinishIssuing(ctx context.Context, requestID string, expi
 			}
 			if _, err := s.jobs.InsertTx(ctx, tx, jobs.ExpireGrantArgs{TenantID: row.TenantID.String(), RequestID: requestID},
 				&river.InsertOpts{ScheduledAt: expiresAt}); err != nil {
+				return err
+			}
+			remindAt := expiresAt.Add(-jobs.RemindBefore(time.Duration(row.DurationSeconds) * time.Second))
+			if _, err := s.jobs.InsertTx(ctx, tx, jobs.RemindArgs{TenantID: row.TenantID.String(), RequestID: requestID},
+				&river.InsertOpts{ScheduledAt: remindAt}); err != nil {
 				return err
 			}
 			if err := s.notice(ctx, tx, row.TenantID.String(), []string{row.RequesterEmail}, notify.Message{

@@ -16,9 +16,10 @@ type Page struct {
 
 // NavItem is one link of the navigation bar.
 type NavItem struct {
-	Label  string
-	Href   string
-	Active bool
+	Label    string
+	Href     string
+	Active   bool
+	BadgeURL string // polled by htmx for a live count, or ""
 }
 
 // FlashKind styles a flash message.

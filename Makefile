@@ -21,6 +21,7 @@ bench: tools
 	@echo "machine: $$(nproc) cores, $$(free -g | awk '/Mem:/{print $$2}') GiB, $$(go version)"
 	$(GO) test -run '^$$' -bench . -benchmem -benchtime 2s ./authz
 	$(GO) test -run '^$$' -bench IssueGrant -benchtime 500x -count 3 ./secretstores/vault
+	$(GO) test -run '^$$' -bench ApproveToCredential -benchtime 100x -timeout 10m ./jobs
 
 ## build: the gatehouse binary, into .bin/ (used by make dev and the e2e tests)
 build:

@@ -1,0 +1,125 @@
+package jobs_test
+
+import (
+	"context"
+	"fmt"
+	"testing"
+	"time"
+
+	vaultapi "github.com/hashicorp/vault/api"
+	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/rivertype"
+
+	"github.com/gatehouse/gatehouse/access"
+	"github.com/gatehouse/gatehouse/approvals"
+	"github.com/gatehouse/gatehouse/audit"
+	"github.com/gatehouse/gatehouse/jobs"
+	"github.com/gatehouse/gatehouse/tenants"
+)
+
+// pendingWithOneVote submits a request and records its first approval, so
+// the next approval is the final one.
+func pendingWithOneVote(b *testing.B, w world, resID string, i int) string {
+	ctx := context.Background()
+	who := approvals.Person{Subject: fmt.Sprintf("req-%d", i), Email: "requester@acme.test", Roles: []tenants.Role{tenants.RoleRequester}}
+	req, err := w.store.Submit(ctx, w.tenant, resID, who, approvals.Submission{Level: approvals.Read}, audit.Meta{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	if _, err := w.store.Decide(ctx, w.tenant, req, approvals.Person{Subject: "a1", Roles: []tenants.Role{tenants.RoleApprover}}, true, "", 0, audit.Meta{}); err != nil {
+		b.Fatal(err)
+	}
+	return req
+}
+
+// BenchmarkApproveToCredential measures, on the same PostgreSQL and Vault
+// in one run: the final approval through to the holder's wrapped token
+// (Gatehouse), the same with the grant job going through River's queue,
+// and the raw Vault calls for the same credential (policy write + wrapped
+// orphan token). make bench reports the ratios.
+func BenchmarkApproveToCredential(b *testing.B) {
+	ctx := context.Background()
+	w, _ := approvedRequest(b, "tenant-bench")
+	var resID string
+	if err := w.pool.QueryRow(ctx, "SELECT id::text FROM resources").Scan(&resID); err != nil {
+		b.Fatal(err)
+	}
+	svc := &access.Service{Store: w.store, Vault: w.vault, Audit: nil, Now: time.Now}
+	issue := &jobs.IssueGrantWorker{Store: w.store, Vault: w.vault, Now: time.Now}
+	final := approvals.Person{Subject: "a2", Roles: []tenants.Role{tenants.RoleApprover}}
+	holder := func(i int) access.Holder {
+		return access.Holder{TenantID: w.tenant, TenantSlug: "acme", Person: approvals.Person{Subject: fmt.Sprintf("req-%d", i)}}
+	}
+	n := 0
+	b.Run("gatehouse-inline", func(b *testing.B) {
+		for i := 0; i < b.N; i++ {
+			b.StopTimer()
+			n++
+			req := pendingWithOneVote(b, w, resID, n)
+			b.StartTimer()
+			if _, err := w.store.Decide(ctx, w.tenant, req, final, true, "", 0, audit.Meta{}); err != nil {
+				b.Fatal(err)
+			}
+			job := &river.Job[jobs.IssueGrantArgs]{Args: jobs.IssueGrantArgs{TenantID: w.tenant, RequestID: req}}
+			job.JobRow = &rivertype.JobRow{Attempt: 1, MaxAttempts: 25}
+			if err := issue.Work(ctx, job); err != nil {
+				b.Fatal(err)
+			}
+			if _, err := svc.TakeToken(ctx, holder(n), req, audit.Meta{}); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("gatehouse-via-river", func(b *testing.B) {
+		startWorkers(b, w, w.vault, time.Now)
+		for i := 0; i < b.N; i++ {
+			b.StopTimer()
+			n++
+			req := pendingWithOneVote(b, w, resID, n)
+			b.StartTimer()
+			if _, err := w.store.Decide(ctx, w.tenant, req, final, true, "", 0, audit.Meta{}); err != nil {
+				b.Fatal(err)
+			}
+			for {
+				var state string
+				if err := w.pool.QueryRow(ctx, "SELECT state FROM requests WHERE id::text = $1", req).Scan(&state); err != nil {
+					b.Fatal(err)
+				}
+				if state == "active" {
+					break
+				}
+				time.Sleep(500 * time.Microsecond)
+			}
+			if _, err := svc.TakeToken(ctx, holder(n), req, audit.Meta{}); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("raw-vault", func(b *testing.B) {
+		cfg := vaultapi.DefaultConfig()
+		cfg.Address = stack.Vault.Addr
+		raw, err := vaultapi.NewClient(cfg)
+		if err != nil {
+			b.Fatal(err)
+		}
+		raw.SetToken(stack.Vault.RootToken)
+		raw.SetWrappingLookupFunc(func(_, path string) string {
+			if path == "auth/token/create-orphan" {
+				return "10m"
+			}
+			return ""
+		})
+		f := false
+		for i := 0; i < b.N; i++ {
+			name := fmt.Sprintf("bench-raw-%d", i)
+			if err := raw.Sys().PutPolicy(name, `path "tenant-bench/data/db/orders" { capabilities = ["read"] }`); err != nil {
+				b.Fatal(err)
+			}
+			if _, err := raw.Auth().Token().CreateOrphan(&vaultapi.TokenCreateRequest{
+				Policies: []string{name}, NoDefaultPolicy: true, Renewable: &f, TTL: "10m", ExplicitMaxTTL: "10m",
+			}); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}

@@ -21,6 +21,7 @@ import (
 	"github.com/gatehouse/gatehouse/audit"
 	"github.com/gatehouse/gatehouse/jobs"
 	"github.com/gatehouse/gatehouse/notify"
+	"github.com/gatehouse/gatehouse/notify/notifytest"
 	"github.com/gatehouse/gatehouse/postgres"
 	"github.com/gatehouse/gatehouse/secretstores/vault"
 	"github.com/gatehouse/gatehouse/tenants"
@@ -36,7 +37,7 @@ type world struct {
 	store   *postgres.RequestStore
 	vault   *vault.Client
 	tenant  string
-	smtp    *notify.TestSMTPServer
+	smtp    *notifytest.TestSMTPServer
 	webhook *httptest.Server
 	chat    chan string
 }
@@ -48,7 +49,7 @@ func approvedRequest(t testing.TB, mount string) (world, string) {
 	ctx := context.Background()
 	w := world{pool: stack.NewPool(t), vault: stack.VaultClient(t), chat: make(chan string, 100)}
 	var err error
-	if w.smtp, err = notify.StartTestSMTPServer(); err != nil {
+	if w.smtp, err = notifytest.StartTestSMTPServer(); err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = w.smtp.Close() })
@@ -282,11 +283,7 @@ func TestIssuanceWaitsOutAVaultOutage(t *testing.T) {
 func TestAPermanentVaultRefusalFailsTheRequestWithTheReason(t *testing.T) {
 	w, req := approvedRequest(t, "tenant-jobs4")
 	// A Gatehouse identity Vault refuses: a token with no policy at all.
-	root := stack.VaultClient(t)
-	weak, err := root.CreateTestToken(context.Background(), []string{"gatehouse-test-nothing"}) // a policy that grants nothing
-	if err != nil {
-		t.Fatal(err)
-	}
+	weak := stack.VaultToken(t, "gatehouse-test-nothing") // a policy that grants nothing
 	refused, err := vault.New(stack.Vault.Addr, weak)
 	if err != nil {
 		t.Fatal(err)

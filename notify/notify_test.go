@@ -1,4 +1,4 @@
-package notify
+package notify_test
 
 import (
 	"context"
@@ -9,22 +9,25 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/gatehouse/gatehouse/notify"
+	"github.com/gatehouse/gatehouse/notify/notifytest"
 )
 
 func TestMailGoesThroughARealSMTPServer(t *testing.T) {
-	srv, err := StartTestSMTPServer()
+	srv, err := notifytest.StartTestSMTPServer()
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer srv.Close()
-	m := &Mailer{Addr: srv.Addr, From: "gatehouse@acme.test", PublicURL: "https://gatehouse.example", TLS: srv.ClientTLS, Now: time.Now}
+	m := &notify.Mailer{Addr: srv.Addr, From: "gatehouse@acme.test", PublicURL: "https://gatehouse.example", TLS: srv.ClientTLS, Now: time.Now}
 	// Without trusting the relay's certificate, nothing is sent.
-	untrusted := &Mailer{Addr: srv.Addr, From: "gatehouse@acme.test", Now: time.Now}
-	if err := untrusted.Send(context.Background(), []string{"x@acme.test"}, Message{Subject: "s"}); err == nil {
+	untrusted := &notify.Mailer{Addr: srv.Addr, From: "gatehouse@acme.test", Now: time.Now}
+	if err := untrusted.Send(context.Background(), []string{"x@acme.test"}, notify.Message{Subject: "s"}); err == nil {
 		t.Fatal("mail went to a relay whose certificate is not trusted")
 	}
 	err = m.Send(context.Background(), []string{"approver1@acme.test", "approver2@acme.test"},
-		Message{Subject: "Access request: Orders DB\r\nBcc: evil@x", Text: "Riley asks for read access.", Link: "/requests/r1", Urgent: true})
+		notify.Message{Subject: "Access request: Orders DB\r\nBcc: evil@x", Text: "Riley asks for read access.", Link: "/requests/r1", Urgent: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -42,12 +45,12 @@ func TestMailGoesThroughARealSMTPServer(t *testing.T) {
 		t.Error("a header was injected through the subject")
 	}
 	// Nothing to send, nothing sent.
-	if err := (&Mailer{}).Send(context.Background(), []string{"a@b"}, Message{}); err != nil {
+	if err := (&notify.Mailer{}).Send(context.Background(), []string{"a@b"}, notify.Message{}); err != nil {
 		t.Fatal(err)
 	}
 	// An unreachable relay is an error (the job retries it).
-	down := &Mailer{Addr: "127.0.0.1:1", From: "g@x", Now: time.Now}
-	if err := down.Send(context.Background(), []string{"a@b.test"}, Message{Subject: "s"}); err == nil {
+	down := &notify.Mailer{Addr: "127.0.0.1:1", From: "g@x", Now: time.Now}
+	if err := down.Send(context.Background(), []string{"a@b.test"}, notify.Message{Subject: "s"}); err == nil {
 		t.Fatal("sending to a closed port succeeded")
 	}
 }
@@ -61,15 +64,15 @@ func TestWebhookPostsSlackCompatibleJSON(t *testing.T) {
 		w.WriteHeader(status)
 	}))
 	defer srv.Close()
-	w := &Webhook{Client: srv.Client(), PublicURL: "https://gatehouse.example"}
-	if err := w.Post(context.Background(), srv.URL, Message{Subject: "Access granted", Text: "until 12:00", Link: "/grants"}); err != nil {
+	w := &notify.Webhook{Client: srv.Client(), PublicURL: "https://gatehouse.example"}
+	if err := w.Post(context.Background(), srv.URL, notify.Message{Subject: "Access granted", Text: "until 12:00", Link: "/grants"}); err != nil {
 		t.Fatal(err)
 	}
 	if !strings.Contains(got["text"], "*[Gatehouse] Access granted*") || !strings.Contains(got["text"], "https://gatehouse.example/grants") {
 		t.Fatalf("posted %q", got["text"])
 	}
 	status = http.StatusInternalServerError
-	if err := w.Post(context.Background(), srv.URL, Message{Subject: "x"}); err == nil {
+	if err := w.Post(context.Background(), srv.URL, notify.Message{Subject: "x"}); err == nil {
 		t.Fatal("a 500 from the webhook was not an error")
 	}
 }

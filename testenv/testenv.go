@@ -24,6 +24,7 @@ import (
 	"testing"
 	"time"
 
+	vaultapi "github.com/hashicorp/vault/api"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/gatehouse/gatehouse/devstack"
@@ -175,6 +176,24 @@ func (s *Stack) VaultClient(t testing.TB) *vault.Client {
 		t.Fatal(err)
 	}
 	return c
+}
+
+// VaultToken returns a new orphan token of the test Vault holding exactly
+// policies (name one that does not exist for a token allowed nothing).
+func (s *Stack) VaultToken(t testing.TB, policies ...string) string {
+	t.Helper()
+	cfg := vaultapi.DefaultConfig()
+	cfg.Address = s.Vault.Addr
+	c, err := vaultapi.NewClient(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.SetToken(s.Vault.RootToken)
+	sec, err := c.Auth().Token().CreateOrphan(&vaultapi.TokenCreateRequest{Policies: policies, NoDefaultPolicy: true, TTL: "10m"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return sec.Auth.ClientToken
 }
 
 // Seed writes the demo organizations into the database behind pool and the

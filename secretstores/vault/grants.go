@@ -221,17 +221,6 @@ func isInvalidAccessor(err error) bool {
 		strings.Contains(strings.Join(re.Errors, " "), "invalid accessor")
 }
 
-// CountTokens returns how many tokens exist (auth/token/accessors; needs
-// sudo). Used to prove reveals leave no token behind.
-func (c *Client) CountTokens(ctx context.Context) (int, error) {
-	s, err := c.api.Logical().ListWithContext(ctx, "auth/token/accessors")
-	if err != nil {
-		return 0, err
-	}
-	keys, _ := s.Data["keys"].([]any)
-	return len(keys), nil
-}
-
 // RevokeToken revokes one token by accessor (a replaced grant token); an
 // already revoked one is not an error.
 func (c *Client) RevokeToken(ctx context.Context, accessor string) error {
@@ -240,18 +229,4 @@ func (c *Client) RevokeToken(ctx context.Context, accessor string) error {
 		return fmt.Errorf("revoking a token: %w", err)
 	}
 	return nil
-}
-
-// CreateTestToken creates an orphan token holding exactly policies (name a
-// policy that does not exist for a token allowed nothing; no policies at
-// all would inherit the caller's), for tests of Gatehouse running with too
-// little permission.
-func (c *Client) CreateTestToken(ctx context.Context, policies []string) (string, error) {
-	s, err := c.api.Auth().Token().CreateOrphanWithContext(ctx, &vaultapi.TokenCreateRequest{
-		Policies: policies, NoDefaultPolicy: true, TTL: "10m",
-	})
-	if err != nil {
-		return "", err
-	}
-	return s.Auth.ClientToken, nil
 }

@@ -208,10 +208,10 @@ func rootAPI(t *testing.T) *vaultapi.Client {
 
 func accessorCount(t *testing.T) int {
 	t.Helper()
-	c := stack.VaultClient(t)
-	n, err := c.CountTokens(context.Background())
+	s, err := rootAPI(t).Logical().List("auth/token/accessors")
 	if err != nil {
 		t.Fatal(err)
 	}
-	return n
+	keys, _ := s.Data["keys"].([]any)
+	return len(keys)
 }

@@ -1,4 +1,6 @@
-package notify
+// Package notifytest provides a real SMTP server (go-smtp, STARTTLS with a
+// test CA) on loopback for tests of code that sends mail.
+package notifytest
 
 import (
 	"crypto/ecdsa"

@@ -51,6 +51,22 @@ func names(ps []approvals.Person) []string {
 	return out
 }
 
+// scoped returns err, auditing it first when it is a NotFound for an
+// object that exists in another tenant (a cross-tenant probe: the answer
+// stays 404, exactly as for a missing object).
+func (s *Server) scoped(c echo.Context, kind, id string, err error) error {
+	if apperr.CodeOf(err) != apperr.NotFound {
+		return err
+	}
+	sess := currentSession(c)
+	if elsewhere, lerr := s.deps.Requests.OwnedElsewhere(c.Request().Context(), kind, sess.TenantID, id); lerr == nil && elsewhere {
+		if aerr := s.crossTenant(c, kind+" "+id); aerr != nil {
+			return aerr
+		}
+	}
+	return err
+}
+
 // catalog lists the resources the person may request.
 func (s *Server) catalog(c echo.Context) error {
 	sess := currentSession(c)
@@ -81,7 +97,7 @@ func (s *Server) requestFormModel(c echo.Context) (web.RequestFormPage, error) {
 	ctx := c.Request().Context()
 	r, err := s.deps.Requests.Resource(ctx, sess.TenantID, c.Param("id"))
 	if err != nil {
-		return web.RequestFormPage{}, err
+		return web.RequestFormPage{}, s.scoped(c, "resource", c.Param("id"), err)
 	}
 	if !r.Policy.Requesters.Includes(person(sess)) {
 		return web.RequestFormPage{}, apperr.New(apperr.Forbidden, "You are not among the people who may request this resource.")
@@ -126,7 +142,7 @@ func (s *Server) submitRequest(c echo.Context) error {
 		return render(c, statusOf(e.Code), web.RequestForm(m))
 	}
 	if err != nil {
-		return err
+		return s.scoped(c, "resource", c.Param("id"), err)
 	}
 	return c.Redirect(http.StatusSeeOther, "/requests/"+id)
 }
@@ -165,7 +181,7 @@ func (s *Server) requestDetailModel(c echo.Context) (web.RequestDetailPage, erro
 	ctx := c.Request().Context()
 	d, err := s.deps.Requests.Detail(ctx, sess.TenantID, c.Param("id"))
 	if err != nil {
-		return web.RequestDetailPage{}, err
+		return web.RequestDetailPage{}, s.scoped(c, "request", c.Param("id"), err)
 	}
 	me := person(sess)
 	overseer := slices.ContainsFunc(sess.Roles, func(r tenants.Role) bool {
@@ -259,7 +275,7 @@ func (s *Server) decide(c echo.Context) error {
 		return render(c, statusOf(e.Code), web.RequestDetail(m))
 	}
 	if err != nil {
-		return err
+		return s.scoped(c, "request", c.Param("id"), err)
 	}
 	return c.Redirect(http.StatusSeeOther, "/requests/"+c.Param("id"))
 }
@@ -268,7 +284,7 @@ func (s *Server) decide(c echo.Context) error {
 func (s *Server) cancelRequest(c echo.Context) error {
 	sess := currentSession(c)
 	if err := s.deps.Requests.Cancel(c.Request().Context(), sess.TenantID, c.Param("id"), person(sess), meta(c)); err != nil {
-		return err
+		return s.scoped(c, "request", c.Param("id"), err)
 	}
 	return c.Redirect(http.StatusSeeOther, "/requests/"+c.Param("id"))
 }
@@ -334,13 +350,13 @@ func (s *Server) grantAction(c echo.Context) error {
 	case "token":
 		issued, err := s.deps.Access.TakeToken(ctx, holder(sess), id, meta(c))
 		if err != nil {
-			return err
+			return s.scoped(c, "request", id, err)
 		}
 		m.Resource, m.WrappingToken, m.WrapTTL = "Vault token", issued.WrappingToken, issued.WrapTTL.String()
 	case "reveal":
 		data, err := s.deps.Access.Reveal(ctx, holder(sess), id, meta(c))
 		if err != nil {
-			return err
+			return s.scoped(c, "request", id, err)
 		}
 		m.Resource = "Secret"
 		for k, v := range data {
@@ -349,7 +365,7 @@ func (s *Server) grantAction(c echo.Context) error {
 		sort.Slice(m.Values, func(i, j int) bool { return m.Values[i].Key < m.Values[j].Key })
 	case "relinquish":
 		if err := s.deps.Access.Relinquish(ctx, holder(sess), id); err != nil {
-			return err
+			return s.scoped(c, "request", id, err)
 		}
 		return c.Redirect(http.StatusSeeOther, "/requests/"+id)
 	default:

@@ -75,6 +75,12 @@ func TestBadRequestsGetFieldErrorsAndCreateNothing(t *testing.T) {
 	if p := b.PostForm(console+"/catalog/"+globexRes+"/requests", good); p.Status != http.StatusNotFound {
 		t.Fatalf("requesting another tenant's resource: %d", p.Status)
 	}
+	if n := auditCount(t, f, "access.cross_tenant", "denied"); n != 2 {
+		t.Fatalf("%d cross-tenant probes audited, want 2", n)
+	}
+	if p := b.Get(console + "/catalog/00000000-0000-0000-0000-000000000000"); p.Status != http.StatusNotFound || auditCount(t, f, "access.cross_tenant", "denied") != 2 {
+		t.Fatal("a missing resource was audited as a cross-tenant probe")
+	}
 	if p := b.PostForm(console+"/catalog/"+stripe+"/requests", good); p.Status != http.StatusOK || p.URL.Path == "/catalog/"+stripe+"/requests" {
 		t.Fatalf("a good request: %d at %s", p.Status, p.URL)
 	}

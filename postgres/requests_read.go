@@ -188,3 +188,18 @@ func (s *RequestStore) Cancel(ctx context.Context, tenantID, id string, who appr
 		return insertAuditEvent(ctx, q, now, meta.Stamp(auditOf(tenantID, who, "request.cancelled", id)))
 	})
 }
+
+// OwnedElsewhere reports whether id names a request (kind "request") or
+// resource ("resource") of another tenant than tenantID — a cross-tenant
+// probe, answered as not found but audited.
+func (s *RequestStore) OwnedElsewhere(ctx context.Context, kind, tenantID, id string) (bool, error) {
+	tid, oid, err := parseIDs(tenantID, id, errNoRequest)
+	if err != nil {
+		return false, nil // not even an ID: nothing to find anywhere
+	}
+	q := db.New(s.pool)
+	if kind == "resource" {
+		return q.ResourceOwnedElsewhere(ctx, db.ResourceOwnedElsewhereParams{ID: oid, TenantID: tid})
+	}
+	return q.RequestOwnedElsewhere(ctx, db.RequestOwnedElsewhereParams{ID: oid, TenantID: tid})
+}

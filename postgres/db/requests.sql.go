@@ -638,6 +638,38 @@ func (q *Queries) LockRequest(ctx context.Context, arg LockRequestParams) (Reque
 	return i, err
 }
 
+const requestOwnedElsewhere = `-- name: RequestOwnedElsewhere :one
+SELECT EXISTS (SELECT 1 FROM requests WHERE id = $1 AND tenant_id <> $2)
+`
+
+type RequestOwnedElsewhereParams struct {
+	ID       uuid.UUID
+	TenantID uuid.UUID
+}
+
+func (q *Queries) RequestOwnedElsewhere(ctx context.Context, arg RequestOwnedElsewhereParams) (bool, error) {
+	row := q.db.QueryRow(ctx, requestOwnedElsewhere, arg.ID, arg.TenantID)
+	var exists bool
+	err := row.Scan(&exists)
+	return exists, err
+}
+
+const resourceOwnedElsewhere = `-- name: ResourceOwnedElsewhere :one
+SELECT EXISTS (SELECT 1 FROM resources WHERE id = $1 AND tenant_id <> $2)
+`
+
+type ResourceOwnedElsewhereParams struct {
+	ID       uuid.UUID
+	TenantID uuid.UUID
+}
+
+func (q *Queries) ResourceOwnedElsewhere(ctx context.Context, arg ResourceOwnedElsewhereParams) (bool, error) {
+	row := q.db.QueryRow(ctx, resourceOwnedElsewhere, arg.ID, arg.TenantID)
+	var exists bool
+	err := row.Scan(&exists)
+	return exists, err
+}
+
 const setGrantAccessor = `-- name: SetGrantAccessor :exec
 UPDATE grants SET accessor = $1 WHERE request_id = $2
 `

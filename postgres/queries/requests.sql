@@ -91,3 +91,9 @@ FOR UPDATE SKIP LOCKED;
 SELECT count(*) FROM requests
 WHERE tenant_id = @tenant_id AND resource_id = @resource_id AND requester_subject = @subject
   AND state IN ('pending', 'approved', 'issuing', 'active');
+
+-- name: RequestOwnedElsewhere :one
+SELECT EXISTS (SELECT 1 FROM requests WHERE id = @id AND tenant_id <> @tenant_id);
+
+-- name: ResourceOwnedElsewhere :one
+SELECT EXISTS (SELECT 1 FROM resources WHERE id = @id AND tenant_id <> @tenant_id);

@@ -50,8 +50,23 @@ func TestRequestApproveRevealRelinquishInTheBrowser(t *testing.T) {
 	if state != "pending" || !strings.Contains(approvers, "team: 2 approvals from role approver") {
 		t.Fatalf("after submitting: state %q, approvers shown as %q", state, approvers)
 	}
-	for _, a := range []string{"approver1@acme.test", "approver2@acme.test"} {
-		var badge string
+	// The first approver decides on the request's page, the second in place in the inbox (htmx).
+	for i, a := range []string{"approver1@acme.test", "approver2@acme.test"} {
+		var badge, outcome string
+		decide := chromedp.Tasks{
+			chromedp.Click(`[data-testid="inbox"] a`),
+			chromedp.WaitVisible(`[data-testid="approve"]`),
+			chromedp.Click(`[data-testid="approve"]`),
+			// Wait for the vote itself: the timeline is on the page before the POST too.
+			chromedp.WaitVisible(`//ol[@data-testid="timeline"]/li[contains(., "Approved by `+a+`")]`, chromedp.BySearch),
+		}
+		if i == 1 {
+			decide = chromedp.Tasks{
+				chromedp.Click(`[data-testid="approve-inline"]`),
+				chromedp.WaitVisible(`[data-testid="outcome"]`),
+				chromedp.Text(`[data-testid="outcome"]`, &outcome),
+			}
+		}
 		if err := chromedp.Run(ctx,
 			signIn(base, a),
 			// The live badge in the navigation counts what waits for this approver.
@@ -59,17 +74,16 @@ func TestRequestApproveRevealRelinquishInTheBrowser(t *testing.T) {
 			chromedp.Text(`[data-testid="inbox-count"]`, &badge),
 			chromedp.Navigate(base+"/approvals"),
 			chromedp.WaitVisible(`[data-testid="inbox"] a`),
-			chromedp.Click(`[data-testid="inbox"] a`),
-			chromedp.WaitVisible(`[data-testid="approve"]`),
-			chromedp.Click(`[data-testid="approve"]`),
-			// Wait for the vote itself: the timeline is on the page before the POST too.
-			chromedp.WaitVisible(`//ol[@data-testid="timeline"]/li[contains(., "Approved by `+a+`")]`, chromedp.BySearch),
+			decide,
 			signOut(),
 		); err != nil {
 			t.Fatalf("%s: %v", a, err)
 		}
 		if badge != "1" {
 			t.Fatalf("%s: badge %q, want 1", a, badge)
+		}
+		if i == 1 && !strings.Contains(outcome, "the request is approved") {
+			t.Fatalf("decision in place: %q", outcome)
 		}
 	}
 	// The grant is issued by the job; the requester reveals the secret once.

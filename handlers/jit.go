@@ -263,8 +263,12 @@ func (s *Server) decide(c echo.Context) error {
 			err = apperr.InvalidFields("Check the duration.", map[string]string{"duration": "Write a duration like 30m."})
 		}
 	}
+	var state approvals.State
 	if err == nil {
-		_, err = s.deps.Requests.Decide(c.Request().Context(), sess.TenantID, c.Param("id"), person(sess), approve, c.FormValue("comment"), shorten, meta(c))
+		state, err = s.deps.Requests.Decide(c.Request().Context(), sess.TenantID, c.Param("id"), person(sess), approve, c.FormValue("comment"), shorten, meta(c))
+	}
+	if c.Request().Header.Get("HX-Request") == "true" {
+		return s.decidedInPlace(c, state, err)
 	}
 	if e := apperr.As(err); e != nil && e.Code != apperr.Internal && e.Code != apperr.Unavailable && e.Code != apperr.NotFound {
 		m, merr := s.requestDetailModel(c)
@@ -278,6 +282,33 @@ func (s *Server) decide(c echo.Context) error {
 		return s.scoped(c, "request", c.Param("id"), err)
 	}
 	return c.Redirect(http.StatusSeeOther, "/requests/"+c.Param("id"))
+}
+
+// decidedInPlace answers a decision made from the inbox (htmx): the row,
+// showing the outcome, or the refusal's reason with the form still there.
+func (s *Server) decidedInPlace(c echo.Context, state approvals.State, err error) error {
+	sess := currentSession(c)
+	d, derr := s.deps.Requests.Detail(c.Request().Context(), sess.TenantID, c.Param("id"))
+	if derr != nil {
+		return s.scoped(c, "request", c.Param("id"), derr)
+	}
+	row := summaryRow(d.Summary)
+	row.Note = d.Justification
+	outcome := "Your vote is recorded; the request is " + string(state) + "."
+	if e := apperr.As(err); e != nil {
+		if e.Code == apperr.Internal || e.Code == apperr.Unavailable {
+			return err
+		}
+		outcome = e.Message
+		for _, v := range e.Fields {
+			outcome += " " + v
+		}
+		if e.Code == apperr.Invalid { // keep the form: the approver can correct and retry
+			row.Note = outcome
+			outcome = ""
+		}
+	}
+	return render(c, http.StatusOK, web.InboxRow(s.page(c, ""), row, outcome))
 }
 
 // cancelRequest ends the requester's own pending request.

@@ -128,3 +128,29 @@ func TestRequestApproveRevealRelinquishInTheBrowser(t *testing.T) {
 		t.Fatalf("after relinquishing: %q", final)
 	}
 }
+
+func TestTheRequestFormValidatesAsItIsFilledIn(t *testing.T) {
+	base := startConsole(t)
+	ctx := newBrowser(t)
+	var durationErr, ticketErr string
+	err := chromedp.Run(ctx,
+		signIn(base, "requester@acme.test"),
+		chromedp.Navigate(base+"/catalog"),
+		chromedp.Click(`a[data-resource="Stripe API key"]`),
+		chromedp.WaitVisible(`#duration`),
+		chromedp.SendKeys(`#duration`, "99h"),
+		chromedp.Click(`#justification`), // leaving the field fires change
+		chromedp.WaitVisible(`#duration-error`),
+		chromedp.Text(`#duration-error`, &durationErr),
+		chromedp.SendKeys(`#ticket`, "JIRA-1"),
+		chromedp.Click(`#justification`),
+		chromedp.WaitVisible(`#ticket-error`),
+		chromedp.Text(`#ticket-error`, &ticketErr),
+	)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(durationErr, "longest this resource allows is 8h") || !strings.Contains(ticketErr, "ticket reference") {
+		t.Fatalf("inline messages: duration %q, ticket %q", durationErr, ticketErr)
+	}
+}

@@ -116,18 +116,51 @@ func (s *Server) requestFormModel(c echo.Context) (web.RequestFormPage, error) {
 	return m, nil
 }
 
+// checkRequest validates the request form as it is filled in (htmx, on
+// change) against the resource's policy, saving nothing, and answers the
+// field messages to swap into place.
+func (s *Server) checkRequest(c echo.Context) error {
+	sess := currentSession(c)
+	r, err := s.deps.Requests.Resource(c.Request().Context(), sess.TenantID, c.Param("id"))
+	if err != nil {
+		return s.scoped(c, "resource", c.Param("id"), err)
+	}
+	sub, errs := parseSubmission(c)
+	if len(errs) == 0 {
+		if _, err := r.Policy.CheckSubmission(person(sess), sub); err != nil {
+			errs = apperr.As(err).Fields
+		}
+	}
+	if c.FormValue("justification") == "" { // not typed yet: no message before the person gets there
+		delete(errs, "justification")
+	}
+	return render(c, http.StatusOK, web.FieldMessages(errs, []string{"level", "duration", "justification", "ticket"}))
+}
+
+// parseSubmission reads the request form; a duration that does not parse is
+// a field error.
+func parseSubmission(c echo.Context) (approvals.Submission, map[string]string) {
+	sub := approvals.Submission{Level: approvals.Level(c.FormValue("level")), Justification: c.FormValue("justification"), Ticket: c.FormValue("ticket")}
+	errs := map[string]string{}
+	if d := strings.TrimSpace(c.FormValue("duration")); d != "" {
+		var err error
+		if sub.Duration, err = time.ParseDuration(d); err != nil {
+			errs["duration"] = "Write a duration like 30m or 2h."
+		}
+	}
+	return sub, errs
+}
+
 // submitRequest records a request; invalid input re-renders the form with
 // field errors and creates nothing.
 func (s *Server) submitRequest(c echo.Context) error {
 	sess := currentSession(c)
 	fields := map[string]string{"level": c.FormValue("level"), "duration": strings.TrimSpace(c.FormValue("duration")),
 		"justification": c.FormValue("justification"), "ticket": c.FormValue("ticket")}
-	sub := approvals.Submission{Level: approvals.Level(fields["level"]), Justification: fields["justification"], Ticket: fields["ticket"]}
+	sub, errs := parseSubmission(c)
 	var err error
-	if fields["duration"] != "" {
-		if sub.Duration, err = time.ParseDuration(fields["duration"]); err != nil {
-			err = apperr.InvalidFields("The request needs correcting.", map[string]string{"duration": "Write a duration like 30m or 2h."})
-		}
+	if len(errs) > 0 {
+		err = apperr.InvalidFields("The request needs correcting.", errs)
 	}
 	var id string
 	if err == nil {

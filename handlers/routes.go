@@ -47,6 +47,7 @@ func (s *Server) routes() []Route {
 		{http.MethodGet, "/catalog", "catalog", needs(authz.ViewCatalog), "Catalog", s.catalog},
 		{http.MethodGet, "/catalog/:id", "catalog.request", needs(authz.CreateRequests), "", s.requestForm},
 		{http.MethodPost, "/catalog/:id/requests", "requests.submit", needs(authz.CreateRequests), "", s.submitRequest},
+		{http.MethodPost, "/catalog/:id/check", "requests.check", needs(authz.CreateRequests), "", s.checkRequest},
 		{http.MethodGet, "/requests", "requests", needs(authz.CreateRequests), "My requests", s.myRequests},
 		{http.MethodGet, "/requests/:id", "requests.show", needs(authz.ViewCatalog), "", s.requestDetail},
 		{http.MethodPost, "/requests/:id/decide", "requests.decide", needs(authz.DecideRequests), "", s.decide},

@@ -17,7 +17,7 @@ import (
 	"github.com/gatehouse/gatehouse/tenants"
 )
 
-func tenantID(t *testing.T, pool *pgxpool.Pool, slug string) string {
+func tenantID(t testing.TB, pool *pgxpool.Pool, slug string) string {
 	t.Helper()
 	var id string
 	if err := pool.QueryRow(context.Background(), "SELECT id::text FROM tenants WHERE slug = $1", slug).Scan(&id); err != nil {
@@ -28,7 +28,7 @@ func tenantID(t *testing.T, pool *pgxpool.Pool, slug string) string {
 
 // requestFixture registers acme and globex, puts one resource needing two
 // approvals in acme's catalog and submits a request for it.
-func requestFixture(t *testing.T) (*pgxpool.Pool, *postgres.RequestStore, string, string) {
+func requestFixture(t testing.TB) (*pgxpool.Pool, *postgres.RequestStore, string, string) {
 	t.Helper()
 	ctx := context.Background()
 	pool := stack.NewPool(t)

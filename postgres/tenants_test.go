@@ -10,7 +10,7 @@ import (
 	"github.com/gatehouse/gatehouse/tenants"
 )
 
-func registration(t *testing.T, slug, name string, domains ...string) tenants.Registration {
+func registration(t testing.TB, slug, name string, domains ...string) tenants.Registration {
 	t.Helper()
 	tn, err := tenants.NewTenant(slug, name, domains)
 	if err != nil {

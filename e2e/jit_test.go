@@ -27,7 +27,7 @@ func signOut() chromedp.Tasks {
 func TestRequestApproveRevealRelinquishInTheBrowser(t *testing.T) {
 	base := startConsole(t)
 	ctx := newBrowser(t)
-	var requestURL, state, approvers, secret, final string
+	var requestURL, state, approvers, secret, final, remaining, wrapping string
 	var shot []byte
 	err := chromedp.Run(ctx,
 		// The requester asks for the orders database (two approvals needed).
@@ -111,6 +111,11 @@ func TestRequestApproveRevealRelinquishInTheBrowser(t *testing.T) {
 		chromedp.Text(`[data-testid="secret"]`, &secret),
 		chromedp.FullScreenshot(&shot, 100),
 		chromedp.Navigate(base+"/grants"),
+		chromedp.Text(`[data-testid="remaining"]`, &remaining),
+		chromedp.Click(`button[data-action="token"]`),
+		chromedp.WaitVisible(`[data-testid="wrapping-token"]`),
+		chromedp.Text(`[data-testid="wrapping-token"]`, &wrapping),
+		chromedp.Navigate(base+"/grants"),
 		chromedp.Click(`button[data-action="relinquish"]`),
 		chromedp.WaitVisible(`[data-testid="timeline"]`),
 		chromedp.Text(`[data-testid="state"]`, &final),
@@ -122,7 +127,10 @@ func TestRequestApproveRevealRelinquishInTheBrowser(t *testing.T) {
 		t.Fatal(err)
 	}
 	if !strings.Contains(secret, "demo-orders-password") {
-		t.Fatalf("revealed %q", secret)
+		t.Fatalf("the revealed page does not show the expected value (%d characters shown)", len(secret))
+	}
+	if !strings.HasSuffix(remaining, "m0s") || len(strings.TrimSpace(wrapping)) < 20 {
+		t.Fatalf("grant showed %q left, wrapping token %d characters", remaining, len(wrapping))
 	}
 	if final != "revoked" {
 		t.Fatalf("after relinquishing: %q", final)

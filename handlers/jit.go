@@ -398,7 +398,12 @@ func (s *Server) grants(c echo.Context) error {
 	m := web.GrantsPage{Page: s.page(c, "My grants")}
 	for _, r := range rs {
 		if r.State == approvals.Active {
-			m.Rows = append(m.Rows, summaryRow(r))
+			row := summaryRow(r)
+			row.Remaining = time.Until(r.ExpiresAt).Truncate(time.Minute).String()
+			if left := time.Until(r.ExpiresAt); left < time.Minute {
+				row.Remaining = "under a minute"
+			}
+			m.Rows = append(m.Rows, row)
 		}
 	}
 	return render(c, http.StatusOK, web.Grants(m))

@@ -17,6 +17,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/riverqueue/river"
 
+	"github.com/gatehouse/gatehouse/access"
 	"github.com/gatehouse/gatehouse/approvals"
 	"github.com/gatehouse/gatehouse/audit"
 	"github.com/gatehouse/gatehouse/jobs"
@@ -303,5 +304,28 @@ func TestAPermanentVaultRefusalFailsTheRequestWithTheReason(t *testing.T) {
 			t.Fatal("the requester was not told")
 		}
 		time.Sleep(200 * time.Millisecond)
+	}
+}
+
+func TestRelinquishingKillsTheTokenAtOnce(t *testing.T) {
+	w, req := approvedRequest(t, "tenant-jobs5")
+	startWorkers(t, w, w.vault, time.Now)
+	waitState(t, w, req, approvals.Active, 10*time.Second)
+	holder, accessor := handOver(t, w, req, "tenant-jobs5")
+	svc := &access.Service{Store: w.store, Vault: w.vault, Now: time.Now}
+	h := access.Holder{TenantID: w.tenant, TenantSlug: "acme", Person: approvals.Person{Subject: "req", Email: "requester@acme.test"}}
+	stranger := access.Holder{TenantID: w.tenant, TenantSlug: "acme", Person: approvals.Person{Subject: "someone-else"}}
+	if err := svc.Relinquish(context.Background(), stranger, req); err == nil {
+		t.Fatal("someone else relinquished the grant")
+	}
+	if err := svc.Relinquish(context.Background(), h, req); err != nil {
+		t.Fatal(err)
+	}
+	waitState(t, w, req, approvals.Revoked, time.Second)
+	if err := w.vault.VerifyGrantDead(context.Background(), req, accessor); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := holder.KVv2("tenant-jobs5").Get(context.Background(), "db/orders"); err == nil {
+		t.Fatal("the relinquished token still reads")
 	}
 }

@@ -49,6 +49,7 @@ type RequestRow struct {
 	Expires   string
 	Failure   string
 	Note      string // e.g. the justification, in the inbox
+	Remaining string // time left on an active grant, e.g. "42m"
 }
 
 // RequestDetailPage is one request with its timeline and actions.

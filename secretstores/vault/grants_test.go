@@ -158,7 +158,7 @@ func TestRevealUsesAThrowawayTokenConfinedToTheGrant(t *testing.T) {
 	before := accessorCount(t)
 	data, err := c.RevealWithGrant(ctx, spec, "app/db")
 	if err != nil || data["v"] != "tenant-ga/app/db" {
-		t.Fatalf("reveal: %v %v", data["v"], err)
+		t.Fatalf("reveal returned the wrong value or failed: %v", err)
 	}
 	if _, err := c.RevealWithGrant(ctx, spec, "other/key"); err == nil {
 		t.Fatal("reveal read outside the grant")

@@ -20,9 +20,13 @@ type Workers struct {
 	Channels Channels
 	Mailer   *notify.Mailer
 	Webhook  *notify.Webhook
-	Vault    GrantVault
-	Now      func() time.Time
-	Log      *slog.Logger
+	// Sessions and SessionIdle drive the periodic sweep of ended sessions
+	// (skipped when Sessions is nil).
+	Sessions    SessionSweeper
+	SessionIdle time.Duration
+	Vault       GrantVault
+	Now         func() time.Time
+	Log         *slog.Logger
 	// PollInterval overrides how often idle workers look for due jobs
 	// (River's default when zero; tests shorten it).
 	PollInterval time.Duration
@@ -36,19 +40,30 @@ func NewClient(pool *pgxpool.Pool, w Workers) (*river.Client[pgx.Tx], error) {
 	river.AddWorker(workers, &IssueGrantWorker{Store: w.Grants, Vault: w.Vault, Now: w.Now})
 	river.AddWorker(workers, &ExpireGrantWorker{Store: w.Grants, Vault: w.Vault})
 	river.AddWorker(workers, &TimeoutRequestsWorker{Sweeper: w.Sweeper})
+	river.AddWorker(workers, &SweepSessionsWorker{Sweeper: w.Sessions, Idle: w.SessionIdle})
 	river.AddWorker(workers, &RemindWorker{Store: w.Grants, Mailer: w.Mailer})
 	river.AddWorker(workers, &NotifyWorker{Mailer: w.Mailer, Webhook: w.Webhook, Channels: w.Channels})
 	c, err := river.NewClient(riverpgxv5.New(pool), &river.Config{
-		Queues:  map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: 10}},
-		Workers: workers,
-		Logger:  w.Log,
-		PeriodicJobs: []*river.PeriodicJob{river.NewPeriodicJob(river.PeriodicInterval(time.Minute),
-			func() (river.JobArgs, *river.InsertOpts) { return TimeoutRequestsArgs{}, nil },
-			&river.PeriodicJobOpts{RunOnStart: true})},
+		Queues:            map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: 10}},
+		Workers:           workers,
+		Logger:            w.Log,
+		PeriodicJobs:      periodic(w),
 		FetchPollInterval: w.PollInterval,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("creating the job client: %w", err)
 	}
 	return c, nil
+}
+
+func periodic(w Workers) []*river.PeriodicJob {
+	jobs := []*river.PeriodicJob{river.NewPeriodicJob(river.PeriodicInterval(time.Minute),
+		func() (river.JobArgs, *river.InsertOpts) { return TimeoutRequestsArgs{}, nil },
+		&river.PeriodicJobOpts{RunOnStart: true})}
+	if w.Sessions != nil {
+		jobs = append(jobs, river.NewPeriodicJob(river.PeriodicInterval(10*time.Minute),
+			func() (river.JobArgs, *river.InsertOpts) { return SweepSessionsArgs{}, nil },
+			&river.PeriodicJobOpts{RunOnStart: true}))
+	}
+	return jobs
 }

@@ -186,3 +186,27 @@ func (w *RemindWorker) Work(ctx context.Context, job *river.Job[RemindArgs]) err
 	return w.Mailer.Send(ctx, []string{t.Email}, notify.Message{Subject: "Access ends soon: " + t.Resource,
 		Text: "Your access ends at " + t.ExpiresAt.UTC().Format(time.RFC1123) + ".", Link: "/grants"})
 }
+
+// SweepSessionsArgs is the periodic deletion of ended sessions.
+type SweepSessionsArgs struct{}
+
+// Kind names the job in River's tables.
+func (SweepSessionsArgs) Kind() string { return "sweep_sessions" }
+
+// SessionSweeper deletes ended sessions (implemented by the postgres adapter).
+type SessionSweeper interface {
+	SweepSessions(ctx context.Context, idle time.Duration) (int64, error)
+}
+
+// SweepSessionsWorker runs the sweep.
+type SweepSessionsWorker struct {
+	river.WorkerDefaults[SweepSessionsArgs]
+	Sweeper SessionSweeper
+	Idle    time.Duration
+}
+
+// Work deletes the sessions that have ended.
+func (w *SweepSessionsWorker) Work(ctx context.Context, _ *river.Job[SweepSessionsArgs]) error {
+	_, err := w.Sweeper.SweepSessions(ctx, w.Idle)
+	return err
+}

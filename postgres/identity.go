@@ -207,3 +207,15 @@ func nonNilMap(m map[string]string) map[string]string {
 	}
 	return m
 }
+
+// SweepSessions deletes sessions past their absolute timeout or idle for
+// longer than idle, and expired login attempts. It returns how many
+// sessions it deleted.
+func (s *IdentityStore) SweepSessions(ctx context.Context, idle time.Duration) (int64, error) {
+	now := s.now()
+	q := db.New(s.pool)
+	if err := q.DeleteExpiredLoginAttempts(ctx, now); err != nil {
+		return 0, err
+	}
+	return q.DeleteEndedSessions(ctx, db.DeleteEndedSessionsParams{Now: now, IdleBefore: now.Add(-idle)})
+}

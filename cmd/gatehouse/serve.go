@@ -56,7 +56,7 @@ func serve(ctx context.Context, cfg config, log *slog.Logger) error {
 	}
 	requests := postgres.NewRequestStore(pool, inserter, time.Now)
 	workers, err := jobs.NewClient(pool, jobs.Workers{Grants: requests, Sweeper: requests, Vault: vc, Now: time.Now, Log: log,
-		Channels: requests,
+		Channels: requests, Sessions: idStore, SessionIdle: cfg.SessionIdle,
 		Mailer: &notify.Mailer{Addr: cfg.SMTPAddr, From: cfg.SMTPFrom, Username: cfg.SMTPUsername, Password: cfg.SMTPPassword,
 			AllowPlaintext: cfg.SMTPPlaintext, PublicURL: cfg.PublicURL, Now: time.Now},
 		Webhook: &notify.Webhook{Client: &http.Client{Timeout: 10 * time.Second}, PublicURL: cfg.PublicURL},

@@ -43,6 +43,23 @@ func (q *Queries) ConsumeLoginAttempt(ctx context.Context, arg ConsumeLoginAttem
 	return i, err
 }
 
+const deleteEndedSessions = `-- name: DeleteEndedSessions :execrows
+DELETE FROM sessions WHERE expires_at < $1 OR last_seen_at < $2
+`
+
+type DeleteEndedSessionsParams struct {
+	Now        time.Time
+	IdleBefore time.Time
+}
+
+func (q *Queries) DeleteEndedSessions(ctx context.Context, arg DeleteEndedSessionsParams) (int64, error) {
+	result, err := q.db.Exec(ctx, deleteEndedSessions, arg.Now, arg.IdleBefore)
+	if err != nil {
+		return 0, err
+	}
+	return result.RowsAffected(), nil
+}
+
 const deleteExpiredLoginAttempts = `-- name: DeleteExpiredLoginAttempts :exec
 DELETE FROM login_attempts WHERE expires_at < $1
 `

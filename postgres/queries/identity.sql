@@ -56,3 +56,6 @@ DELETE FROM sessions WHERE tenant_id = @tenant_id;
 -- name: InsertAuditEvent :exec
 INSERT INTO audit_events (tenant_id, occurred_at, actor, action, target, outcome, ip, user_agent, request_id, detail)
 VALUES (@tenant_id, @occurred_at, @actor, @action, @target, @outcome, @ip, @user_agent, @request_id, @detail);
+
+-- name: DeleteEndedSessions :execrows
+DELETE FROM sessions WHERE expires_at < @now OR last_seen_at < @idle_before;

@@ -43,7 +43,7 @@ func startConsole(t *testing.T) string {
 	u, _ := url.Parse(stack.PublicURL)
 	cmd := exec.Command(bin, "serve")
 	cmd.Env = append(os.Environ(), "GATEHOUSE_LISTEN="+u.Host, "GATEHOUSE_PUBLIC_URL="+stack.PublicURL,
-		"GATEHOUSE_DATABASE_URL="+dbURL, "GATEHOUSE_VAULT_ADDR="+stack.Vault.Addr, "GATEHOUSE_VAULT_TOKEN="+stack.Vault.RootToken)
+		"GATEHOUSE_DATABASE_URL="+dbURL, "GATEHOUSE_VAULT_ADDR="+stack.Vault.Addr, "GATEHOUSE_VAULT_TOKEN="+stack.GatehouseToken(t))
 	logs, err := os.Create(filepath.Join(t.TempDir(), "gatehouse.log"))
 	if err != nil {
 		t.Fatal(err)

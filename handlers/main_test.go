@@ -44,7 +44,10 @@ func newFixture(t *testing.T, override func(*handlers.Deps, *pgxpool.Pool)) *fix
 	t.Helper()
 	pool := stack.NewPool(t)
 	stack.Seed(t, pool)
-	vc := stack.VaultClient(t)
+	vc, err := vault.New(stack.Vault.Addr, stack.GatehouseToken(t)) // least privilege, as in production
+	if err != nil {
+		t.Fatal(err)
+	}
 	logs := &bytes.Buffer{}
 	enforcer, err := authz.New(postgres.NewCasbinAdapter(pool))
 	if err != nil {

@@ -178,6 +178,18 @@ func (s *Stack) VaultClient(t testing.TB) *vault.Client {
 	return c
 }
 
+// GatehouseToken installs Gatehouse's least-privilege Vault policy and
+// returns a token holding only it: tests run the console the way it runs
+// in production, not with the root token.
+func (s *Stack) GatehouseToken(t testing.TB) string {
+	t.Helper()
+	token, err := s.VaultClient(t).InstallGatehousePolicy(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return token
+}
+
 // VaultToken returns a new orphan token of the test Vault holding exactly
 // policies (name one that does not exist for a token allowed nothing).
 func (s *Stack) VaultToken(t testing.TB, policies ...string) string {

@@ -122,6 +122,12 @@ func run(ctx context.Context) error {
 	if err := devstack.Seed(ctx, pool, vc, orgs, idps.Issuers); err != nil {
 		return err
 	}
+	// Gatehouse runs as in production: with a token holding only its
+	// least-privilege policy, never the root token.
+	ghToken, err := vc.InstallGatehousePolicy(ctx)
+	if err != nil {
+		return err
+	}
 
 	step("Gatehouse")
 	bin, err := devstack.Tool("gatehouse")
@@ -131,7 +137,7 @@ func run(ctx context.Context) error {
 	gh := exec.Command(bin, "serve")
 	gh.Env = append(os.Environ(),
 		"GATEHOUSE_LISTEN="+listen, "GATEHOUSE_PUBLIC_URL="+publicURL,
-		"GATEHOUSE_DATABASE_URL="+dbURL, "GATEHOUSE_VAULT_ADDR="+v.Addr, "GATEHOUSE_VAULT_TOKEN="+rootToken)
+		"GATEHOUSE_DATABASE_URL="+dbURL, "GATEHOUSE_VAULT_ADDR="+v.Addr, "GATEHOUSE_VAULT_TOKEN="+ghToken)
 	gh.Stdout, gh.Stderr = logFile, logFile
 	gh.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGTERM}
 	if err := gh.Start(); err != nil {
@@ -174,7 +180,7 @@ func atoi(s string) int {
 
 func printBanner(console, vaultAddr, vaultToken, moto, db string, issuers map[string]string, orgs []devstack.DemoOrg, logPath string) {
 	fmt.Printf("\nGatehouse is running: %s/login\n\n", console)
-	fmt.Printf("  PostgreSQL  %s\n  Vault       %s (dev root token: %s)\n  moto (AWS)  %s\n", db, vaultAddr, vaultToken, moto)
+	fmt.Printf("  PostgreSQL  %s\n  Vault       %s (dev root token for you: %s; Gatehouse runs with the least-privilege policy \"gatehouse\")\n  moto (AWS)  %s\n", db, vaultAddr, vaultToken, moto)
 	for _, o := range orgs {
 		fmt.Printf("  IdP %-9s %s\n", o.Slug, issuers[o.Slug])
 	}

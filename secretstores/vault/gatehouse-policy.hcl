@@ -1,0 +1,52 @@
+# The Vault policy of Gatehouse's own identity (GATEHOUSE_VAULT_TOKEN).
+# Least privilege: Gatehouse manages tenant mounts and per-grant policies and
+# mints grant tokens, but cannot read tenants' secret values itself — a
+# reveal reads through a throwaway token holding only the grant's policy.
+
+# Verify its own token at start-up.
+path "auth/token/lookup-self" {
+  capabilities = ["read"]
+}
+
+# Tenant KV v2 mounts: list mounts, create a tenant's at onboarding.
+path "sys/mounts" {
+  capabilities = ["read"]
+}
+path "sys/mounts/tenant-*" {
+  capabilities = ["create", "update", "read"]
+}
+
+# Catalog management browses key names only (metadata listing, no values).
+# Vault globs only at the end of a path, so the mount segment is "+" (any
+# mount): names may be listed anywhere, values nowhere.
+path "+/metadata" {
+  capabilities = ["list"]
+}
+path "+/metadata/*" {
+  capabilities = ["list"]
+}
+
+# Gatehouse's own secrets: the IdP client secrets.
+path "gatehouse/data/idp/*" {
+  capabilities = ["create", "update", "read"]
+}
+
+# Per-grant ACL policies, and nothing else in the policy store.
+path "sys/policies/acl/gatehouse-grant-*" {
+  capabilities = ["create", "update", "read", "delete"]
+}
+path "sys/policy/gatehouse-grant-*" {
+  capabilities = ["create", "update", "read", "delete"]
+}
+
+# Grant tokens: orphans carrying a policy Gatehouse does not hold itself,
+# which Vault allows only with sudo on the creation endpoint.
+path "auth/token/create-orphan" {
+  capabilities = ["create", "update", "sudo"]
+}
+path "auth/token/lookup-accessor" {
+  capabilities = ["update"]
+}
+path "auth/token/revoke-accessor" {
+  capabilities = ["update"]
+}

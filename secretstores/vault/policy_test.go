@@ -1,0 +1,83 @@
+package vault_test
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/gatehouse/gatehouse/secretstores/vault"
+)
+
+// TestGatehouseRunsWithItsLeastPrivilegePolicy runs every Vault operation
+// Gatehouse performs with a token holding only the gatehouse policy, and
+// checks what that token must not be able to do.
+func TestGatehouseRunsWithItsLeastPrivilegePolicy(t *testing.T) {
+	ctx := context.Background()
+	root := stack.VaultClient(t)
+	if err := root.EnsureKV2Mount(ctx, "gatehouse", "Gatehouse's own secrets"); err != nil {
+		t.Fatal(err)
+	}
+	token, err := root.InstallGatehousePolicy(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	gh, err := vault.New(stack.Vault.Addr, token)
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	// What Gatehouse does.
+	if err := gh.Verify(ctx); err != nil {
+		t.Fatalf("verify: %v", err)
+	}
+	if err := gh.EnsureKV2Mount(ctx, "tenant-leastpriv", "onboarding"); err != nil {
+		t.Fatalf("mounting a tenant: %v", err)
+	}
+	if err := gh.PutClientSecret(ctx, "gatehouse/idp/leastpriv", "s3cret"); err != nil {
+		t.Fatalf("storing an IdP secret: %v", err)
+	}
+	if v, err := gh.ReadClientSecret(ctx, "gatehouse/idp/leastpriv"); err != nil || v != "s3cret" {
+		t.Fatalf("reading an IdP secret: %v", err)
+	}
+	if err := root.PutKV2(ctx, "tenant-leastpriv", "app/db", map[string]any{"password": "tenant-value"}); err != nil {
+		t.Fatal(err)
+	}
+	if keys, err := gh.ListKV2(ctx, "tenant-leastpriv", ""); err != nil || len(keys) != 1 {
+		t.Fatalf("browsing key names: %v %v", keys, err)
+	}
+	spec := vault.GrantSpec{GrantID: "lp-grant", Tenant: "leastpriv", Subject: "s", Mount: "tenant-leastpriv", Path: "app/db", TTL: time.Minute}
+	issued, err := gh.IssueGrant(ctx, spec, time.Minute)
+	if err != nil {
+		t.Fatalf("issuing a grant: %v", err)
+	}
+	if data, err := gh.RevealWithGrant(ctx, spec, "app/db"); err != nil || data["password"] != "tenant-value" {
+		t.Fatalf("revealing through the grant failed: %v", err)
+	}
+	if err := gh.RevokeGrant(ctx, "lp-grant", issued.Accessor); err != nil {
+		t.Fatalf("revoking: %v", err)
+	}
+	if err := gh.VerifyGrantDead(ctx, "lp-grant", issued.Accessor); err != nil {
+		t.Fatalf("verifying dead: %v", err)
+	}
+
+	// What it must not do.
+	if _, err := gh.GetKV2(ctx, "tenant-leastpriv", "app/db"); err == nil {
+		t.Error("Gatehouse's own token reads a tenant's secret value")
+	}
+	if err := gh.EnsureKV2Mount(ctx, "other-mount", "x"); err == nil {
+		t.Error("Gatehouse mounts outside tenant-*")
+	}
+	if err := gh.WriteGrantPolicy(ctx, vault.GrantSpec{GrantID: "x", Mount: "tenant-leastpriv", Path: "a", TTL: time.Minute}); err != nil {
+		t.Errorf("writing a grant policy: %v", err)
+	}
+	if err := rootPolicyWrite(t, token); err == nil {
+		t.Error("Gatehouse writes a policy outside gatehouse-grant-*")
+	}
+}
+
+// rootPolicyWrite tries to overwrite the "default" policy with token.
+func rootPolicyWrite(t *testing.T, token string) error {
+	c := rootAPI(t)
+	c.SetToken(token)
+	return c.Sys().PutPolicy("default", `path "*" { capabilities = ["sudo"] }`)
+}

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/gatehouse/gatehouse/postgres"
 	"github.com/gatehouse/gatehouse/testenv"
 )
 
@@ -137,6 +138,9 @@ func TestRequestsAreVisibleOnlyToTheRightPeople(t *testing.T) {
 		t.Fatalf("inbox count after deciding %q", c.Body)
 	}
 	// The holder's grant actions are the holder's alone.
+	if rep, err := postgres.VerifyAudit(context.Background(), f.pool, ""); err != nil || len(rep.Problems) != 0 {
+		t.Fatalf("audit verification after the request flow: %+v, %v", rep, err)
+	}
 	stranger, _ := signedIn(t, console, "globex", "requester@globex.test")
 	scsrf := testenv.CSRF(t, stranger.Get(console+"/catalog"))
 	for _, action := range []string{"reveal", "token", "relinquish"} {

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/gatehouse/gatehouse/devstack"
+	"github.com/gatehouse/gatehouse/postgres"
 	"github.com/gatehouse/gatehouse/testenv"
 )
 
@@ -159,5 +160,10 @@ func TestOnboardingWizardEndToEnd(t *testing.T) {
 	}
 	if leaks != 0 {
 		t.Fatal("the client secret reached the audit trail")
+	}
+	// Everything the wizard and the sign-ins recorded verifies.
+	rep, err := postgres.VerifyAudit(context.Background(), f.pool, "")
+	if err != nil || len(rep.Problems) != 0 || rep.Events < 20 {
+		t.Fatalf("audit verification: %+v, %v", rep, err)
 	}
 }

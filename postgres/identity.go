@@ -167,14 +167,16 @@ func (s *IdentityStore) DeleteSession(ctx context.Context, idHash []byte, ev *au
 // RecordEvent writes an audit event on its own (refused sign-ins, where
 // nothing else changes).
 func (s *IdentityStore) RecordEvent(ctx context.Context, ev audit.Event) error {
-	return s.insertEvent(ctx, db.New(s.pool), ev)
+	return InTx(ctx, s.pool, func(tx pgx.Tx) error { return s.insertEvent(ctx, db.New(tx), ev) })
 }
 
 func (s *IdentityStore) insertEvent(ctx context.Context, q *db.Queries, ev audit.Event) error {
 	return insertAuditEvent(ctx, q, s.now(), ev)
 }
 
-// insertAuditEvent writes ev through q (inside the caller's transaction).
+// insertAuditEvent appends ev to its chain through q, which must be inside
+// the caller's transaction: the chain's head is locked, the event linked to
+// the previous hash, and the head advanced, all committing with the change.
 func insertAuditEvent(ctx context.Context, q *db.Queries, at time.Time, ev audit.Event) error {
 	var tid pgtype.UUID
 	if ev.TenantID != "" {
@@ -188,10 +190,22 @@ func insertAuditEvent(ctx context.Context, q *db.Queries, at time.Time, ev audit
 	if err != nil {
 		return err
 	}
-	return q.InsertAuditEvent(ctx, db.InsertAuditEventParams{
+	chain := audit.ChainOf(ev.TenantID)
+	head, err := q.LockAuditHead(ctx, chain)
+	if err != nil {
+		return err
+	}
+	at = at.UTC().Truncate(time.Microsecond) // what PostgreSQL keeps, so the hash verifies
+	seq := head.Seq + 1
+	hash := audit.Hash(head.Hash, audit.Record{Chain: chain, Seq: seq, OccurredAt: at, Event: ev})
+	if err := q.InsertAuditEvent(ctx, db.InsertAuditEventParams{
 		TenantID: tid, OccurredAt: at, Actor: ev.Actor, Action: ev.Action, Target: ev.Target,
 		Outcome: string(ev.Outcome), Ip: ev.IP, UserAgent: ev.UserAgent, RequestID: ev.RequestID, Detail: detail,
-	})
+		Chain: pgtype.Text{String: chain, Valid: true}, Seq: pgtype.Int8{Int64: seq, Valid: true}, PrevHash: head.Hash, Hash: hash,
+	}); err != nil {
+		return err
+	}
+	return q.SetAuditHead(ctx, db.SetAuditHeadParams{Chain: chain, Seq: seq, Hash: hash})
 }
 
 func nonNil(s []string) []string {

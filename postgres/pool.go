@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5/pgtype"
 	"github.com/jackc/pgx/v5/pgxpool"
 )
@@ -36,3 +37,7 @@ func Open(ctx context.Context, url string) (*pgxpool.Pool, error) {
 
 // timestamptz wraps t for a nullable timestamptz column.
 func timestamptz(t time.Time) pgtype.Timestamptz { return pgtype.Timestamptz{Time: t, Valid: true} }
+
+func textOf(s string) pgtype.Text { return pgtype.Text{String: s, Valid: true} }
+
+func uuidString(b [16]byte) string { return uuid.UUID(b).String() }

@@ -3,6 +3,7 @@
 //	gatehouse serve            run the web console
 //	gatehouse migrate up       apply pending database migrations
 //	gatehouse migrate status   list migrations and whether they are applied
+//	gatehouse audit verify     check the audit trail's hash chains
 //	gatehouse version          print the version
 //	gatehouse healthcheck      exit 0 when the local console answers /healthz
 //
@@ -31,6 +32,7 @@ commands:
   serve            run the web console
   migrate up       apply pending database migrations
   migrate status   list migrations and whether they are applied
+  audit verify     check the audit trail's hash chains ([--tenant ID])
   version          print the version
   healthcheck      exit 0 when the local console answers /healthz
 
@@ -72,6 +74,19 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 			return err
 		}
 		return migrate(ctx, cfg, args[1], stdout)
+	case "audit":
+		if len(args) < 2 || args[1] != "verify" {
+			return errors.New(`audit needs "verify"`)
+		}
+		rest, tenant := args[2:], ""
+		if len(rest) >= 2 && rest[0] == "--tenant" {
+			tenant, rest = rest[1], rest[2:]
+		}
+		cfg, err := parseConfig("audit verify", rest)
+		if err != nil {
+			return err
+		}
+		return auditVerify(ctx, cfg, tenant, stdout)
 	case "healthcheck":
 		cfg, err := parseConfig("healthcheck", args[1:])
 		if err != nil {

@@ -100,6 +100,10 @@ func TestMigrateThenServeThenShutDownCleanly(t *testing.T) {
 	if err != nil || !strings.Contains(out, "database is up to date") {
 		t.Fatalf("migrate up: %v\n%s", err, out)
 	}
+	out, err = runCmd(t, context.Background(), "audit", "verify")
+	if err != nil || !strings.Contains(out, "0 broken") {
+		t.Fatalf("audit verify on a fresh database: %v\n%s", err, out)
+	}
 	out, err = runCmd(t, context.Background(), "migrate", "status")
 	if err != nil || !strings.Contains(out, "applied") || regexp.MustCompile(`(?m)^\S+\s+pending\s`).MatchString(out) {
 		t.Fatalf("migrate status: %v\n%s", err, out)

@@ -201,8 +201,10 @@ func (q *Queries) GetSignInConfig(ctx context.Context, slug string) (GetSignInCo
 }
 
 const insertAuditEvent = `-- name: InsertAuditEvent :exec
-INSERT INTO audit_events (tenant_id, occurred_at, actor, action, target, outcome, ip, user_agent, request_id, detail)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+INSERT INTO audit_events (tenant_id, occurred_at, actor, action, target, outcome, ip, user_agent, request_id, detail,
+                          chain, seq, prev_hash, hash)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10,
+        $11, $12, $13, $14)
 `
 
 type InsertAuditEventParams struct {
@@ -216,6 +218,10 @@ type InsertAuditEventParams struct {
 	UserAgent  string
 	RequestID  string
 	Detail     []byte
+	Chain      pgtype.Text
+	Seq        pgtype.Int8
+	PrevHash   []byte
+	Hash       []byte
 }
 
 func (q *Queries) InsertAuditEvent(ctx context.Context, arg InsertAuditEventParams) error {
@@ -230,6 +236,10 @@ func (q *Queries) InsertAuditEvent(ctx context.Context, arg InsertAuditEventPara
 		arg.UserAgent,
 		arg.RequestID,
 		arg.Detail,
+		arg.Chain,
+		arg.Seq,
+		arg.PrevHash,
+		arg.Hash,
 	)
 	return err
 }
@@ -312,6 +322,87 @@ func (q *Queries) InsertSession(ctx context.Context, arg InsertSessionParams) er
 	return err
 }
 
+const listAuditHeads = `-- name: ListAuditHeads :many
+SELECT chain, seq, hash FROM audit_heads ORDER BY chain
+`
+
+func (q *Queries) ListAuditHeads(ctx context.Context) ([]AuditHead, error) {
+	rows, err := q.db.Query(ctx, listAuditHeads)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var items []AuditHead
+	for rows.Next() {
+		var i AuditHead
+		if err := rows.Scan(&i.Chain, &i.Seq, &i.Hash); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
+const listChain = `-- name: ListChain :many
+SELECT chain, seq, occurred_at, tenant_id, actor, action, target, outcome, ip, user_agent, request_id, detail, prev_hash, hash
+FROM audit_events WHERE chain = $1 ORDER BY seq
+`
+
+type ListChainRow struct {
+	Chain      pgtype.Text
+	Seq        pgtype.Int8
+	OccurredAt time.Time
+	TenantID   pgtype.UUID
+	Actor      string
+	Action     string
+	Target     string
+	Outcome    string
+	Ip         string
+	UserAgent  string
+	RequestID  string
+	Detail     []byte
+	PrevHash   []byte
+	Hash       []byte
+}
+
+func (q *Queries) ListChain(ctx context.Context, chain pgtype.Text) ([]ListChainRow, error) {
+	rows, err := q.db.Query(ctx, listChain, chain)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var items []ListChainRow
+	for rows.Next() {
+		var i ListChainRow
+		if err := rows.Scan(
+			&i.Chain,
+			&i.Seq,
+			&i.OccurredAt,
+			&i.TenantID,
+			&i.Actor,
+			&i.Action,
+			&i.Target,
+			&i.Outcome,
+			&i.Ip,
+			&i.UserAgent,
+			&i.RequestID,
+			&i.Detail,
+			&i.PrevHash,
+			&i.Hash,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
 const listRoleMappings = `-- name: ListRoleMappings :many
 SELECT idp_group, role FROM role_mappings WHERE tenant_id = $1 ORDER BY idp_group, role
 `
@@ -339,6 +430,39 @@ func (q *Queries) ListRoleMappings(ctx context.Context, tenantID uuid.UUID) ([]L
 		return nil, err
 	}
 	return items, nil
+}
+
+const lockAuditHead = `-- name: LockAuditHead :one
+INSERT INTO audit_heads (chain, seq, hash) VALUES ($1, 0, ''::bytea)
+ON CONFLICT (chain) DO UPDATE SET chain = excluded.chain
+RETURNING seq, hash
+`
+
+type LockAuditHeadRow struct {
+	Seq  int64
+	Hash []byte
+}
+
+func (q *Queries) LockAuditHead(ctx context.Context, chain string) (LockAuditHeadRow, error) {
+	row := q.db.QueryRow(ctx, lockAuditHead, chain)
+	var i LockAuditHeadRow
+	err := row.Scan(&i.Seq, &i.Hash)
+	return i, err
+}
+
+const setAuditHead = `-- name: SetAuditHead :exec
+UPDATE audit_heads SET seq = $1, hash = $2 WHERE chain = $3
+`
+
+type SetAuditHeadParams struct {
+	Seq   int64
+	Hash  []byte
+	Chain string
+}
+
+func (q *Queries) SetAuditHead(ctx context.Context, arg SetAuditHeadParams) error {
+	_, err := q.db.Exec(ctx, setAuditHead, arg.Seq, arg.Hash, arg.Chain)
+	return err
 }
 
 const touchSession = `-- name: TouchSession :exec

@@ -23,6 +23,16 @@ type AuditEvent struct {
 	UserAgent  string
 	RequestID  string
 	Detail     []byte
+	Chain      pgtype.Text
+	Seq        pgtype.Int8
+	PrevHash   []byte
+	Hash       []byte
+}
+
+type AuditHead struct {
+	Chain string
+	Seq   int64
+	Hash  []byte
 }
 
 type CasbinRule struct {

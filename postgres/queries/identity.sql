@@ -54,8 +54,25 @@ DELETE FROM sessions WHERE id_hash = @id_hash;
 DELETE FROM sessions WHERE tenant_id = @tenant_id;
 
 -- name: InsertAuditEvent :exec
-INSERT INTO audit_events (tenant_id, occurred_at, actor, action, target, outcome, ip, user_agent, request_id, detail)
-VALUES (@tenant_id, @occurred_at, @actor, @action, @target, @outcome, @ip, @user_agent, @request_id, @detail);
+INSERT INTO audit_events (tenant_id, occurred_at, actor, action, target, outcome, ip, user_agent, request_id, detail,
+                          chain, seq, prev_hash, hash)
+VALUES (@tenant_id, @occurred_at, @actor, @action, @target, @outcome, @ip, @user_agent, @request_id, @detail,
+        @chain, @seq, @prev_hash, @hash);
 
 -- name: DeleteEndedSessions :execrows
 DELETE FROM sessions WHERE expires_at < @now OR last_seen_at < @idle_before;
+
+-- name: LockAuditHead :one
+INSERT INTO audit_heads (chain, seq, hash) VALUES (@chain, 0, ''::bytea)
+ON CONFLICT (chain) DO UPDATE SET chain = excluded.chain
+RETURNING seq, hash;
+
+-- name: SetAuditHead :exec
+UPDATE audit_heads SET seq = @seq, hash = @hash WHERE chain = @chain;
+
+-- name: ListAuditHeads :many
+SELECT * FROM audit_heads ORDER BY chain;
+
+-- name: ListChain :many
+SELECT chain, seq, occurred_at, tenant_id, actor, action, target, outcome, ip, user_agent, request_id, detail, prev_hash, hash
+FROM audit_events WHERE chain = @chain ORDER BY seq;

@@ -16,14 +16,11 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/labstack/echo/v4"
 
-	"github.com/gatehouse/gatehouse/access"
-	"github.com/gatehouse/gatehouse/authz"
+	"github.com/gatehouse/gatehouse/app"
 	"github.com/gatehouse/gatehouse/handlers"
 	"github.com/gatehouse/gatehouse/identity"
-	"github.com/gatehouse/gatehouse/jobs"
 	"github.com/gatehouse/gatehouse/postgres"
 	"github.com/gatehouse/gatehouse/secretstores/vault"
-	"github.com/gatehouse/gatehouse/tenants"
 	"github.com/gatehouse/gatehouse/testenv"
 )
 
@@ -49,38 +46,12 @@ func newFixture(t *testing.T, override func(*handlers.Deps, *pgxpool.Pool)) *fix
 		t.Fatal(err)
 	}
 	logs := &bytes.Buffer{}
-	enforcer, err := authz.New(postgres.NewCasbinAdapter(pool))
+	parts, err := app.Wire(pool, vc, app.Options{Log: slog.New(slog.NewJSONHandler(logs, nil)), PublicURL: stack.PublicURL,
+		SessionIdle: 30 * time.Minute, SessionMax: 12 * time.Hour, RequestTimeout: 5 * time.Second, Version: "test", Now: time.Now})
 	if err != nil {
 		t.Fatal(err)
 	}
-	ids := postgres.NewIdentityStore(pool, time.Now)
-	tenantStore := postgres.NewTenantStore(pool)
-	federation := identity.NewFederation(ids, vc, ids, stack.PublicURL, time.Now)
-	inserter, err := jobs.NewInserter(pool)
-	if err != nil {
-		t.Fatal(err)
-	}
-	requests := postgres.NewRequestStore(pool, inserter, time.Now)
-	deps := handlers.Deps{
-		Log:             slog.New(slog.NewJSONHandler(logs, nil)),
-		Tenants:         tenantStore,
-		Registry:        tenantStore,
-		Admin:           tenantStore,
-		Onboarder:       &tenants.Onboarder{Store: tenantStore, IdP: federation, Vault: vc},
-		Requests:        requests,
-		SecretKeys:      vc,
-		Channels:        requests,
-		Access:          &access.Service{Store: requests, Vault: vc, Audit: ids, Now: time.Now},
-		Federation:      federation,
-		Sessions:        identity.NewSessions(ids, time.Now, 30*time.Minute, 12*time.Hour),
-		Authz:           enforcer,
-		Audit:           ids,
-		SessionAbsolute: 12 * time.Hour,
-		Postgres:        handlers.PingFunc(pool.Ping),
-		Vault:           handlers.PingFunc(vc.Health),
-		RequestTimeout:  5 * time.Second,
-		Version:         "test",
-	}
+	deps := parts.Deps
 	if override != nil {
 		override(&deps, pool)
 	}

@@ -9,15 +9,12 @@ import (
 	"net/http"
 	"time"
 
-	"github.com/gatehouse/gatehouse/access"
-	"github.com/gatehouse/gatehouse/authz"
+	"github.com/gatehouse/gatehouse/app"
 	"github.com/gatehouse/gatehouse/handlers"
-	"github.com/gatehouse/gatehouse/identity"
 	"github.com/gatehouse/gatehouse/jobs"
 	"github.com/gatehouse/gatehouse/notify"
 	"github.com/gatehouse/gatehouse/postgres"
 	"github.com/gatehouse/gatehouse/secretstores/vault"
-	"github.com/gatehouse/gatehouse/tenants"
 )
 
 // serve connects to PostgreSQL and Vault, failing fast with the reason when
@@ -43,18 +40,13 @@ func serve(ctx context.Context, cfg config, log *slog.Logger) error {
 		return err
 	}
 
-	enforcer, err := authz.New(postgres.NewCasbinAdapter(pool))
+	parts, err := app.Wire(pool, vc, app.Options{Log: log, PublicURL: cfg.PublicURL, SessionIdle: cfg.SessionIdle,
+		SessionMax: cfg.SessionMax, SecureCookies: cfg.secureCookies(), RequestTimeout: cfg.RequestTimeout,
+		Version: version, Now: time.Now})
 	if err != nil {
 		return err
 	}
-	idStore := postgres.NewIdentityStore(pool, time.Now)
-	tenantStore := postgres.NewTenantStore(pool)
-	federation := identity.NewFederation(idStore, vc, idStore, cfg.PublicURL, time.Now)
-	inserter, err := jobs.NewInserter(pool)
-	if err != nil {
-		return err
-	}
-	requests := postgres.NewRequestStore(pool, inserter, time.Now)
+	requests, idStore := parts.Requests, parts.Identity
 	workers, err := jobs.NewClient(pool, jobs.Workers{Grants: requests, Sweeper: requests, Vault: vc, Now: time.Now, Log: log,
 		Channels: requests, Sessions: idStore, SessionIdle: cfg.SessionIdle,
 		Mailer: &notify.Mailer{Addr: cfg.SMTPAddr, From: cfg.SMTPFrom, Username: cfg.SMTPUsername, Password: cfg.SMTPPassword,
@@ -75,27 +67,7 @@ func serve(ctx context.Context, cfg config, log *slog.Logger) error {
 		}
 	}()
 
-	e := handlers.New(handlers.Deps{
-		Log:             log,
-		Tenants:         tenantStore,
-		Registry:        tenantStore,
-		Admin:           tenantStore,
-		Onboarder:       &tenants.Onboarder{Store: tenantStore, IdP: federation, Vault: vc},
-		Requests:        requests,
-		SecretKeys:      vc,
-		Channels:        requests,
-		Access:          &access.Service{Store: requests, Vault: vc, Audit: idStore, Now: time.Now},
-		Federation:      federation,
-		Sessions:        identity.NewSessions(idStore, time.Now, cfg.SessionIdle, cfg.SessionMax),
-		Authz:           enforcer,
-		Audit:           idStore,
-		SessionAbsolute: cfg.SessionMax,
-		Postgres:        handlers.PingFunc(pool.Ping),
-		Vault:           handlers.PingFunc(vc.Health),
-		SecureCookies:   cfg.secureCookies(),
-		RequestTimeout:  cfg.RequestTimeout,
-		Version:         version,
-	})
+	e := handlers.New(parts.Deps)
 	ln, err := net.Listen("tcp", cfg.Listen)
 	if err != nil {
 		return fmt.Errorf("listening on %s: %w", cfg.Listen, err)

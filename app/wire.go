@@ -1,0 +1,78 @@
+// Package app is Gatehouse's composition root: it wires the adapters
+// (PostgreSQL stores, Vault, OIDC federation, casbin) into the HTTP layer's
+// dependencies. `gatehouse serve` and the handler tests both use it, so the
+// tests exercise the graph that runs in production.
+package app
+
+import (
+	"log/slog"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/gatehouse/gatehouse/access"
+	"github.com/gatehouse/gatehouse/authz"
+	"github.com/gatehouse/gatehouse/handlers"
+	"github.com/gatehouse/gatehouse/identity"
+	"github.com/gatehouse/gatehouse/jobs"
+	"github.com/gatehouse/gatehouse/postgres"
+	"github.com/gatehouse/gatehouse/secretstores/vault"
+	"github.com/gatehouse/gatehouse/tenants"
+)
+
+// Options are the settings the wiring needs from configuration.
+type Options struct {
+	Log            *slog.Logger
+	PublicURL      string
+	SessionIdle    time.Duration
+	SessionMax     time.Duration
+	SecureCookies  bool
+	RequestTimeout time.Duration
+	Version        string
+	Now            func() time.Time
+}
+
+// Parts are the wired dependencies, plus the stores the job workers need.
+type Parts struct {
+	Deps     handlers.Deps
+	Requests *postgres.RequestStore
+	Identity *postgres.IdentityStore
+}
+
+// Wire builds every store and service over pool and vc. It fails when the
+// authorization policies or the job client cannot be set up.
+func Wire(pool *pgxpool.Pool, vc *vault.Client, o Options) (Parts, error) {
+	enforcer, err := authz.New(postgres.NewCasbinAdapter(pool))
+	if err != nil {
+		return Parts{}, err
+	}
+	inserter, err := jobs.NewInserter(pool)
+	if err != nil {
+		return Parts{}, err
+	}
+	ids := postgres.NewIdentityStore(pool, o.Now)
+	tenantStore := postgres.NewTenantStore(pool)
+	requests := postgres.NewRequestStore(pool, inserter, o.Now)
+	federation := identity.NewFederation(ids, vc, ids, o.PublicURL, o.Now)
+	return Parts{Requests: requests, Identity: ids, Deps: handlers.Deps{
+		Log:             o.Log,
+		Tenants:         tenantStore,
+		Registry:        tenantStore,
+		Admin:           tenantStore,
+		Onboarder:       &tenants.Onboarder{Store: tenantStore, IdP: federation, Vault: vc},
+		Requests:        requests,
+		SecretKeys:      vc,
+		Channels:        requests,
+		Access:          &access.Service{Store: requests, Vault: vc, Audit: ids, Now: o.Now},
+		Federation:      federation,
+		Sessions:        identity.NewSessions(ids, o.Now, o.SessionIdle, o.SessionMax),
+		Authz:           enforcer,
+		Audit:           ids,
+		SessionAbsolute: o.SessionMax,
+		Postgres:        handlers.PingFunc(pool.Ping),
+		Vault:           handlers.PingFunc(vc.Health),
+		SecureCookies:   o.SecureCookies,
+		RequestTimeout:  o.RequestTimeout,
+		Version:         o.Version,
+	}}, nil
+}

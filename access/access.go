@@ -6,6 +6,7 @@ package access
 
 import (
 	"context"
+	"log/slog"
 	"strings"
 	"time"
 
@@ -18,19 +19,18 @@ import (
 
 // Store is what the service needs of the request store.
 type Store interface {
+	jobs.GrantStore
 	Detail(ctx context.Context, tenantID, id string) (approvals.Detail, error)
 	HandOverToken(ctx context.Context, tenantID, requestID, holder, accessor string, meta audit.Meta) (string, time.Time, error)
-	Ending(ctx context.Context, requestID string) (jobs.GrantTarget, error)
-	FinishEnding(ctx context.Context, requestID string, revoked bool, actor string) error
+	BreakGlass(ctx context.Context, tenantID, resourceID string, who approvals.Person, e approvals.Emergency, fresh bool, meta audit.Meta) (jobs.GrantTarget, error)
 }
 
 // Vault is what the service needs of Vault.
 type Vault interface {
+	jobs.GrantVault
 	MintGrantToken(ctx context.Context, g vault.GrantSpec, wrapTTL time.Duration) (vault.Issued, error)
 	RevealWithGrant(ctx context.Context, g vault.GrantSpec, path string) (map[string]any, error)
-	RevokeGrant(ctx context.Context, grantID, accessor string) error
 	RevokeToken(ctx context.Context, accessor string) error
-	VerifyGrantDead(ctx context.Context, grantID, accessor string) error
 }
 
 // Service serves grant holders.
@@ -39,6 +39,7 @@ type Service struct {
 	Vault Vault
 	Audit audit.Recorder
 	Now   func() time.Time
+	Log   *slog.Logger // optional
 }
 
 // WrapTTL is how long a handed-out wrapping token can be redeemed.
@@ -120,8 +121,9 @@ func (s *Service) Reveal(ctx context.Context, h Holder, requestID string, meta a
 	return data, nil
 }
 
-// Relinquish ends the holder's grant now: tokens and policy revoked and
-// verified dead, then the grant recorded revoked.
+// Relinquish ends the holder's grant now (see jobs.End: tokens and policy
+// revoked and verified dead, the secret rotated where asked, then the grant
+// recorded revoked).
 func (s *Service) Relinquish(ctx context.Context, h Holder, requestID string) error {
 	if _, err := s.activeGrant(ctx, h, requestID); err != nil {
 		return err
@@ -130,11 +132,11 @@ func (s *Service) Relinquish(ctx context.Context, h Holder, requestID string) er
 	if err != nil {
 		return err
 	}
-	if err := s.Vault.RevokeGrant(ctx, t.RequestID, t.Accessor); err != nil {
-		return apperr.Wrap(apperr.Unavailable, "Vault could not revoke the grant right now; it still ends on time. Try again in a moment.", err)
+	if err := jobs.End(ctx, s.Store, s.Vault, t, true, h.Person.Email+" ("+h.Person.Subject+")"); err != nil {
+		if apperr.CodeOf(err) != apperr.Internal {
+			return err
+		}
+		return apperr.Wrap(apperr.Unavailable, "Vault could not end the grant right now; it still ends on time. Try again in a moment.", err)
 	}
-	if err := s.Vault.VerifyGrantDead(ctx, t.RequestID, t.Accessor); err != nil {
-		return apperr.Wrap(apperr.Unavailable, "The grant's revocation could not be verified yet. Try again in a moment.", err)
-	}
-	return s.Store.FinishEnding(ctx, requestID, true, h.Person.Email+" ("+h.Person.Subject+")")
+	return nil
 }

@@ -63,7 +63,8 @@ func Wire(pool *pgxpool.Pool, vc *vault.Client, o Options) (Parts, error) {
 		Requests:        requests,
 		SecretKeys:      vc,
 		Channels:        requests,
-		Access:          &access.Service{Store: requests, Vault: vc, Audit: ids, Now: o.Now},
+		BreakGlass:      requests,
+		Access:          &access.Service{Store: requests, Vault: vc, Audit: ids, Now: o.Now, Log: o.Log},
 		Federation:      federation,
 		Sessions:        identity.NewSessions(ids, o.Now, o.SessionIdle, o.SessionMax),
 		Authz:           enforcer,
@@ -74,5 +75,6 @@ func Wire(pool *pgxpool.Pool, vc *vault.Client, o Options) (Parts, error) {
 		SecureCookies:   o.SecureCookies,
 		RequestTimeout:  o.RequestTimeout,
 		Version:         o.Version,
+		Now:             o.Now,
 	}}, nil
 }

@@ -31,6 +31,7 @@ type Resource struct {
 	Mount          string // the tenant's KV v2 mount
 	Path           string // a secret, or a prefix ending in "/"
 	Policy         Policy
+	BreakGlass     BreakGlass
 }
 
 // CheckResource validates a catalog entry. The path must stay inside the
@@ -51,6 +52,11 @@ func CheckResource(r Resource) error {
 	}
 	if r.Path == "" || strings.HasPrefix(r.Path, "/") || strings.Contains(r.Path, "..") || strings.ContainsAny(r.Path, "*+\"\\ ") {
 		f["path"] = "Give a path inside the mount, like app/db or app/ for a prefix."
+	}
+	if err := CheckBreakGlassSetting(r.BreakGlass); err != nil {
+		for k, v := range apperr.As(err).Fields {
+			f["breakglass."+k] = v
+		}
 	}
 	if err := r.Policy.Validate(); err != nil {
 		for k, v := range apperr.As(err).Fields {

@@ -24,15 +24,18 @@ type Permission string
 
 // The permissions routes require.
 const (
-	ViewConsole    Permission = "console:view"
-	ViewMembers    Permission = "tenant.members:view"
-	ManageMappings Permission = "tenant.mappings:manage"
-	ManageTenants  Permission = "platform.tenants:manage"
-	ViewCatalog    Permission = "catalog:view"
-	ManageCatalog  Permission = "catalog:manage"
-	CreateRequests Permission = "requests:create"
-	DecideRequests Permission = "requests:decide"
-	ManageSettings Permission = "tenant.settings:manage"
+	ViewConsole      Permission = "console:view"
+	ViewMembers      Permission = "tenant.members:view"
+	ManageMappings   Permission = "tenant.mappings:manage"
+	ManageTenants    Permission = "platform.tenants:manage"
+	ViewCatalog      Permission = "catalog:view"
+	ManageCatalog    Permission = "catalog:manage"
+	CreateRequests   Permission = "requests:create"
+	DecideRequests   Permission = "requests:decide"
+	ManageSettings   Permission = "tenant.settings:manage"
+	UseBreakGlass    Permission = "breakglass:use"
+	ViewBreakGlass   Permission = "breakglass:view"
+	ReviewBreakGlass Permission = "breakglass:review"
 )
 
 // Split returns the permission's object and action.

@@ -25,6 +25,7 @@ func (s *Server) page(c echo.Context, title string) web.Page {
 		return p
 	}
 	p.Org, p.User = sess.TenantName, sess.Name
+	p.Emergencies = s.emergencies(c, sess.TenantID)
 	path := c.Path()
 	for _, r := range s.nav {
 		if !s.deps.Authz.Allowed(sess.Roles, sess.TenantSlug, authz.Permission(r.Perm)) {

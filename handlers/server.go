@@ -21,6 +21,7 @@ import (
 	"github.com/gatehouse/gatehouse/audit"
 	"github.com/gatehouse/gatehouse/authz"
 	"github.com/gatehouse/gatehouse/identity"
+	"github.com/gatehouse/gatehouse/jobs"
 	"github.com/gatehouse/gatehouse/tenants"
 )
 
@@ -46,6 +47,18 @@ type ChannelStore interface {
 	SetWebhook(ctx context.Context, tenantID, url, actor string, meta audit.Meta) error
 }
 
+// BreakGlassStore keeps break-glass settings, reviews and their records.
+type BreakGlassStore interface {
+	BreakGlassList(ctx context.Context, tenantID string) ([]approvals.BreakGlassRow, error)
+	ActiveBreakGlass(ctx context.Context, tenantID string) ([]approvals.Summary, error)
+	ReviewBreakGlass(ctx context.Context, tenantID, requestID string, reviewer approvals.Person, v approvals.Verdict, notes string, meta audit.Meta) error
+	BreakGlassLimits(ctx context.Context, tenantID string) (approvals.Limits, error)
+	SetBreakGlassLimits(ctx context.Context, tenantID string, l approvals.Limits, actor string, meta audit.Meta) error
+	SetBreakGlass(ctx context.Context, tenantID, resourceID string, b approvals.BreakGlass, actor string, meta audit.Meta) error
+	ResponderFlags(ctx context.Context, tenantID string) ([]approvals.Flag, error)
+	Deliveries(ctx context.Context, tenantID, ref string) ([]jobs.Delivery, error)
+}
+
 // Deps is everything the HTTP layer needs, passed explicitly from cmd/.
 type Deps struct {
 	Log             *slog.Logger
@@ -55,6 +68,7 @@ type Deps struct {
 	Onboarder       *tenants.Onboarder
 	Requests        approvals.Store
 	Access          *access.Service
+	BreakGlass      BreakGlassStore
 	SecretKeys      KeyLister
 	Channels        ChannelStore
 	Federation      *identity.Federation
@@ -67,6 +81,7 @@ type Deps struct {
 	SecureCookies   bool          // true unless serving plain HTTP on loopback for local development
 	RequestTimeout  time.Duration // deadline put on each request's context
 	Version         string
+	Now             func() time.Time // the clock rules are checked against
 }
 
 // Server holds the handlers' dependencies.

@@ -17,6 +17,7 @@ import (
 type Workers struct {
 	Grants   GrantStore
 	Sweeper  PendingSweeper
+	Reviews  ReviewEscalator
 	Channels Channels
 	Mailer   *notify.Mailer
 	Webhook  *notify.Webhook
@@ -40,6 +41,7 @@ func NewClient(pool *pgxpool.Pool, w Workers) (*river.Client[pgx.Tx], error) {
 	river.AddWorker(workers, &IssueGrantWorker{Store: w.Grants, Vault: w.Vault, Now: w.Now})
 	river.AddWorker(workers, &ExpireGrantWorker{Store: w.Grants, Vault: w.Vault})
 	river.AddWorker(workers, &TimeoutRequestsWorker{Sweeper: w.Sweeper})
+	river.AddWorker(workers, &EscalateReviewsWorker{Escalator: w.Reviews})
 	river.AddWorker(workers, &SweepSessionsWorker{Sweeper: w.Sessions, Idle: w.SessionIdle})
 	river.AddWorker(workers, &RemindWorker{Store: w.Grants, Mailer: w.Mailer})
 	river.AddWorker(workers, &NotifyWorker{Mailer: w.Mailer, Webhook: w.Webhook, Channels: w.Channels})
@@ -59,7 +61,10 @@ func NewClient(pool *pgxpool.Pool, w Workers) (*river.Client[pgx.Tx], error) {
 func periodic(w Workers) []*river.PeriodicJob {
 	jobs := []*river.PeriodicJob{river.NewPeriodicJob(river.PeriodicInterval(time.Minute),
 		func() (river.JobArgs, *river.InsertOpts) { return TimeoutRequestsArgs{}, nil },
-		&river.PeriodicJobOpts{RunOnStart: true})}
+		&river.PeriodicJobOpts{RunOnStart: true}),
+		river.NewPeriodicJob(river.PeriodicInterval(5*time.Minute),
+			func() (river.JobArgs, *river.InsertOpts) { return EscalateReviewsArgs{}, nil },
+			&river.PeriodicJobOpts{RunOnStart: true})}
 	if w.Sessions != nil {
 		jobs = append(jobs, river.NewPeriodicJob(river.PeriodicInterval(10*time.Minute),
 			func() (river.JobArgs, *river.InsertOpts) { return SweepSessionsArgs{}, nil },

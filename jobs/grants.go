@@ -40,6 +40,10 @@ type GrantTarget struct {
 	Email      string // the holder's
 	Resource   string // the resource's name
 	ExpiresAt  time.Time
+	BreakGlass bool // an emergency grant (reviewed afterwards)
+	Drill      bool // a break-glass drill
+	Rotate     bool // rotate the secret when the window ends (break-glass only)
+	Rotated    bool // the rotation is done
 }
 
 // Spec returns the Vault grant spec of t.
@@ -65,6 +69,9 @@ type GrantStore interface {
 	Ending(ctx context.Context, requestID string) (GrantTarget, error)
 	// FinishEnding records the grant ended as expired (or revoked).
 	FinishEnding(ctx context.Context, requestID string, revoked bool, actor string) error
+	// RecordRotation records the secret rotated to version when a
+	// break-glass window ended (version 0: the rotation failed for good).
+	RecordRotation(ctx context.Context, requestID string, version int) error
 }
 
 // GrantVault is what the workers need of Vault.
@@ -72,6 +79,50 @@ type GrantVault interface {
 	WriteGrantPolicy(ctx context.Context, g vault.GrantSpec) error
 	RevokeGrant(ctx context.Context, grantID, accessor string) error
 	VerifyGrantDead(ctx context.Context, grantID, accessor string) error
+	RotateSecret(ctx context.Context, grantID, tenant, mount, path string) (int, error)
+}
+
+// Issue makes the grant of t (a request in issuing) active: its
+// path-confined Vault policy, then the grant recorded active until now +
+// its duration with its expiry scheduled. It is shared by the issue job and
+// break-glass, which issues at once. A grant issued already is not an error.
+func Issue(ctx context.Context, store GrantStore, v GrantVault, t GrantTarget, now time.Time) error {
+	if err := v.WriteGrantPolicy(ctx, t.Spec()); err != nil {
+		return err
+	}
+	err := store.FinishIssuing(ctx, t.RequestID, now.Add(t.Duration))
+	if errors.Is(err, ErrSettled) {
+		return nil
+	}
+	return err
+}
+
+// End ends the active grant of t: every token revoked and the policy
+// deleted, both verified dead, the secret rotated when the grant asks for
+// it (once; a permanent failure is recorded, not retried), then the grant
+// recorded expired, or revoked by actor. Shared by the expiry job and early
+// relinquish; running it again is safe.
+func End(ctx context.Context, store GrantStore, v GrantVault, t GrantTarget, revoked bool, actor string) error {
+	if err := v.RevokeGrant(ctx, t.RequestID, t.Accessor); err != nil {
+		return err
+	}
+	if err := v.VerifyGrantDead(ctx, t.RequestID, t.Accessor); err != nil {
+		return err
+	}
+	if t.Rotate && !t.Rotated {
+		version, err := v.RotateSecret(ctx, t.RequestID, t.TenantSlug, t.Mount, t.Path)
+		if err != nil && !vault.IsPermanent(err) {
+			return fmt.Errorf("rotating the secret: %w", err)
+		}
+		if err := store.RecordRotation(ctx, t.RequestID, version); err != nil {
+			return err
+		}
+	}
+	err := store.FinishEnding(ctx, t.RequestID, revoked, actor)
+	if errors.Is(err, ErrSettled) {
+		return nil
+	}
+	return err
 }
 
 // IssueGrantWorker makes an approved request's grant: its path-confined
@@ -95,18 +146,17 @@ func (w *IssueGrantWorker) Work(ctx context.Context, job *river.Job[IssueGrantAr
 	if err != nil {
 		return err
 	}
-	if err := w.Vault.WriteGrantPolicy(ctx, t.Spec()); err != nil {
+	if err := Issue(ctx, w.Store, w.Vault, t, w.Now()); err != nil {
 		if vault.IsPermanent(err) || job.Attempt >= job.MaxAttempts {
 			return w.Store.FailIssuing(ctx, t.RequestID, "Vault did not accept the grant: "+err.Error())
 		}
-		return fmt.Errorf("writing the grant policy (attempt %d): %w", job.Attempt, err)
+		return fmt.Errorf("issuing the grant (attempt %d): %w", job.Attempt, err)
 	}
-	return w.Store.FinishIssuing(ctx, t.RequestID, w.Now().Add(t.Duration))
+	return nil
 }
 
-// ExpireGrantWorker ends a grant at its expiry: every token revoked and the
-// policy deleted, both verified dead, then the grant recorded expired. It
-// retries while Vault is unreachable; Vault's own TTL ends the token anyway.
+// ExpireGrantWorker ends a grant at its expiry (see End). It retries while
+// Vault is unreachable; Vault's own TTL ends the token anyway.
 type ExpireGrantWorker struct {
 	river.WorkerDefaults[ExpireGrantArgs]
 	Store GrantStore
@@ -122,13 +172,7 @@ func (w *ExpireGrantWorker) Work(ctx context.Context, job *river.Job[ExpireGrant
 	if err != nil {
 		return err
 	}
-	if err := w.Vault.RevokeGrant(ctx, t.RequestID, t.Accessor); err != nil {
-		return err
-	}
-	if err := w.Vault.VerifyGrantDead(ctx, t.RequestID, t.Accessor); err != nil {
-		return err
-	}
-	return w.Store.FinishEnding(ctx, t.RequestID, false, "system")
+	return End(ctx, w.Store, w.Vault, t, false, "system")
 }
 
 // TimeoutRequestsArgs is the periodic sweep closing requests nobody decided in time.
@@ -208,5 +252,28 @@ type SweepSessionsWorker struct {
 // Work deletes the sessions that have ended.
 func (w *SweepSessionsWorker) Work(ctx context.Context, _ *river.Job[SweepSessionsArgs]) error {
 	_, err := w.Sweeper.SweepSessions(ctx, w.Idle)
+	return err
+}
+
+// EscalateReviewsArgs is the periodic escalation of overdue break-glass reviews.
+type EscalateReviewsArgs struct{}
+
+// Kind names the job in River's tables.
+func (EscalateReviewsArgs) Kind() string { return "escalate_reviews" }
+
+// ReviewEscalator escalates overdue reviews (implemented by the postgres adapter).
+type ReviewEscalator interface {
+	EscalateOverdue(ctx context.Context) (int, error)
+}
+
+// EscalateReviewsWorker runs the escalation.
+type EscalateReviewsWorker struct {
+	river.WorkerDefaults[EscalateReviewsArgs]
+	Escalator ReviewEscalator
+}
+
+// Work escalates the overdue reviews.
+func (w *EscalateReviewsWorker) Work(ctx context.Context, _ *river.Job[EscalateReviewsArgs]) error {
+	_, err := w.Escalator.EscalateOverdue(ctx)
 	return err
 }

@@ -12,6 +12,7 @@ import (
 // enqueued in the transaction of the event it tells about.
 type NotifyArgs struct {
 	TenantID string         `json:"tenant_id"`
+	Ref      string         `json:"ref,omitempty"` // the request it is about, to show its delivery there
 	Channel  string         `json:"channel"`
 	To       []string       `json:"to,omitempty"`
 	Message  notify.Message `json:"message"`
@@ -49,3 +50,15 @@ func (w *NotifyWorker) Work(ctx context.Context, job *river.Job[NotifyArgs]) err
 	}
 	return w.Webhook.Post(ctx, url, a.Message)
 }
+
+// Delivery is the state of one notification job, shown on the page of the
+// request it is about.
+type Delivery struct {
+	Channel   string // "email" or "chat"
+	State     string // River's: available, running, retryable, completed, discarded…
+	Attempts  int
+	LastError string // the channel's last error; never a secret (URLs are not included)
+}
+
+// Delivered reports whether the notification was sent.
+func (d Delivery) Delivered() bool { return d.State == "completed" }

@@ -9,10 +9,12 @@ import (
 	"context"
 	"crypto/tls"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net"
 	"net/http"
+	neturl "net/url"
 	"strings"
 	"time"
 
@@ -123,11 +125,15 @@ func (w *Webhook) Post(ctx context.Context, url string, msg Message) error {
 	body, _ := json.Marshal(map[string]string{"text": "*" + msg.subject() + "*\n" + msg.body(w.PublicURL)})
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(body))
 	if err != nil {
-		return fmt.Errorf("webhook URL: %w", err)
+		return errors.New("the webhook URL is not valid") // the URL itself is a credential: never in errors
 	}
 	req.Header.Set("Content-Type", "application/json")
 	resp, err := w.Client.Do(req)
 	if err != nil {
+		var ue *neturl.Error
+		if errors.As(err, &ue) {
+			err = ue.Err // without the URL, which is a credential
+		}
 		return fmt.Errorf("posting to the webhook: %w", err)
 	}
 	defer resp.Body.Close()

@@ -46,7 +46,9 @@ func (s *RequestStore) grantStep(ctx context.Context, requestID string, from []a
 		}
 		t = jobs.GrantTarget{RequestID: requestID, TenantID: row.TenantID.String(), TenantSlug: row.TenantSlug,
 			Subject: row.RequesterSubject, Mount: row.Mount, Path: row.Path, Write: row.Level == string(approvals.ReadWrite),
-			Duration: time.Duration(row.DurationSeconds) * time.Second, Email: row.RequesterEmail, Resource: row.ResourceName}
+			Duration: time.Duration(row.DurationSeconds) * time.Second, Email: row.RequesterEmail, Resource: row.ResourceName,
+			BreakGlass: row.Kind == string(approvals.BreakGlassKind), Drill: row.Drill, Rotated: row.RotatedVersion.Valid}
+		t.Rotate = t.BreakGlass && row.BreakglassRotate
 		if g, err := q.GetGrant(ctx, id); err == nil {
 			t.Accessor, t.ExpiresAt = g.Accessor, g.ExpiresAt.Time
 		} else if !errors.Is(err, pgx.ErrNoRows) {

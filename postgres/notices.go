@@ -19,12 +19,18 @@ import (
 // notice enqueues msg by email to the recipients and to the tenant's chat
 // webhook, inside tx: it is sent if and only if the event commits.
 func (s *RequestStore) notice(ctx context.Context, tx pgx.Tx, tenantID string, to []string, msg notify.Message) error {
+	return s.noticeAbout(ctx, tx, tenantID, "", to, msg)
+}
+
+// noticeAbout is notice with ref naming the object it is about (a request
+// ID), so its delivery can be shown on that object's page.
+func (s *RequestStore) noticeAbout(ctx context.Context, tx pgx.Tx, tenantID, ref string, to []string, msg notify.Message) error {
 	if len(to) > 0 {
-		if _, err := s.jobs.InsertTx(ctx, tx, jobs.NotifyArgs{TenantID: tenantID, Channel: "email", To: to, Message: msg}, nil); err != nil {
+		if _, err := s.jobs.InsertTx(ctx, tx, jobs.NotifyArgs{TenantID: tenantID, Ref: ref, Channel: "email", To: to, Message: msg}, nil); err != nil {
 			return err
 		}
 	}
-	_, err := s.jobs.InsertTx(ctx, tx, jobs.NotifyArgs{TenantID: tenantID, Channel: "chat", Message: msg}, nil)
+	_, err := s.jobs.InsertTx(ctx, tx, jobs.NotifyArgs{TenantID: tenantID, Ref: ref, Channel: "chat", Message: msg}, nil)
 	return err
 }
 

@@ -54,6 +54,9 @@ func parseIDs(tenantID, id string, notFound error) (uuid.UUID, uuid.UUID, error)
 // AddResource validates and adds a catalog entry for the tenant, audited,
 // and returns its ID.
 func (s *RequestStore) AddResource(ctx context.Context, tenantID string, r approvals.Resource, actor string, meta audit.Meta) (string, error) {
+	if r.BreakGlass.MaxDuration == 0 {
+		r.BreakGlass.MaxDuration = approvals.DefaultBreakGlassWindow
+	}
 	if err := approvals.CheckResource(r); err != nil {
 		return "", err
 	}
@@ -71,6 +74,8 @@ func (s *RequestStore) AddResource(ctx context.Context, tenantID string, r appro
 		id, err = q.InsertResource(ctx, db.InsertResourceParams{
 			TenantID: tid, Name: r.Name, Description: r.Description, OwnerTeam: r.OwnerTeam,
 			Classification: string(r.Classification), StoreKind: "vault-kv2", Mount: r.Mount, Path: r.Path, Policy: policy, Actor: actor,
+			Breakglass: r.BreakGlass.Enabled, BreakglassMaxSeconds: int64(r.BreakGlass.MaxDuration / time.Second),
+			BreakglassRotate: r.BreakGlass.RotateAfter, BreakglassDrill: r.BreakGlass.Drill,
 		})
 		if err != nil {
 			return conflictOr(err, "resources_tenant_id_mount_path_key", "path", "That secret is in the catalog already.")

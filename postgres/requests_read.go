@@ -56,7 +56,9 @@ func (s *RequestStore) Resource(ctx context.Context, tenantID, id string) (appro
 
 func resourceFrom(r db.Resource) (approvals.Resource, error) {
 	res := approvals.Resource{ID: r.ID.String(), Name: r.Name, Description: r.Description, OwnerTeam: r.OwnerTeam,
-		Classification: approvals.Classification(r.Classification), Mount: r.Mount, Path: r.Path}
+		Classification: approvals.Classification(r.Classification), Mount: r.Mount, Path: r.Path,
+		BreakGlass: approvals.BreakGlass{Enabled: r.Breakglass, MaxDuration: time.Duration(r.BreakglassMaxSeconds) * time.Second,
+			RotateAfter: r.BreakglassRotate, Drill: r.BreakglassDrill}}
 	if err := json.Unmarshal(r.Policy, &res.Policy); err != nil {
 		return res, fmt.Errorf("resource policy: %w", err)
 	}
@@ -77,7 +79,8 @@ func (s *RequestStore) RequestsOf(ctx context.Context, tenantID, subject string)
 	for _, r := range rows {
 		out = append(out, approvals.Summary{ID: r.ID.String(), Resource: r.ResourceName, State: approvals.State(r.State),
 			Level: approvals.Level(r.Level), Duration: time.Duration(r.DurationSeconds) * time.Second,
-			SubmittedAt: r.SubmittedAt, ExpiresAt: r.ExpiresAt.Time, FailureReason: r.FailureReason})
+			SubmittedAt: r.SubmittedAt, ExpiresAt: r.ExpiresAt.Time, FailureReason: r.FailureReason,
+			Kind: approvals.Kind(r.Kind), Drill: r.Drill})
 	}
 	return out, nil
 }
@@ -125,12 +128,42 @@ func (s *RequestStore) Detail(ctx context.Context, tenantID, id string) (approva
 	if err != nil {
 		return approvals.Detail{}, err
 	}
-	return approvals.Detail{
+	d := approvals.Detail{
 		Summary: approvals.Summary{ID: id, Resource: r.ResourceName, Requester: req.Requester, State: req.State, Level: req.Level,
-			Duration: req.Duration, SubmittedAt: r.SubmittedAt, ExpiresAt: r.ExpiresAt.Time, FailureReason: r.FailureReason},
+			Duration: req.Duration, SubmittedAt: r.SubmittedAt, ExpiresAt: r.ExpiresAt.Time, FailureReason: r.FailureReason,
+			Kind: approvals.Kind(r.Kind), Drill: r.Drill},
 		Request: req, ResourceID: r.ResourceID.String(), Mount: r.Mount, Path: r.Path, Justification: r.Justification,
-		Ticket: r.Ticket, IssuedAt: r.IssuedAt.Time, EndedAt: r.EndedAt.Time,
-	}, nil
+		Ticket: r.Ticket, IssuedAt: r.IssuedAt.Time, EndedAt: r.EndedAt.Time, Incident: r.Incident,
+	}
+	if d.Kind == approvals.BreakGlassKind {
+		rv, err := q.GetBreakGlassReview(ctx, db.GetBreakGlassReviewParams{RequestID: rid, TenantID: tid})
+		if err != nil {
+			return d, fmt.Errorf("break-glass review: %w", err)
+		}
+		review, err := reviewFrom(rv)
+		if err != nil {
+			return d, err
+		}
+		d.Review = &review
+	}
+	return d, nil
+}
+
+func reviewFrom(rv db.BreakglassReview) (approvals.Review, error) {
+	r := approvals.Review{DueAt: rv.DueAt, Notes: rv.Notes, ReviewedAt: rv.ReviewedAt.Time, Escalations: int(rv.Escalations),
+		RotatedAt: rv.RotatedAt.Time}
+	if rv.Verdict.Valid {
+		r.Verdict = approvals.Verdict(rv.Verdict.String)
+	}
+	if rv.RotatedVersion.Valid {
+		r.RotatedVersion = int(rv.RotatedVersion.Int32)
+	}
+	if len(rv.Reviewer) > 0 {
+		if err := json.Unmarshal(rv.Reviewer, &r.Reviewer); err != nil {
+			return r, fmt.Errorf("break-glass reviewer: %w", err)
+		}
+	}
+	return r, nil
 }
 
 // People returns the tenant's members as approvals.Person, to show a

@@ -12,6 +12,18 @@ type Page struct {
 	User      string // the signed-in person's display name or email, if any
 	Nav       []NavItem
 	Flashes   []Flash
+	// Emergencies are the organization's active break-glass grants, shown
+	// as a banner on every page while any is active.
+	Emergencies []EmergencyBanner
+}
+
+// EmergencyBanner is one active break-glass in the page banner.
+type EmergencyBanner struct {
+	Responder string
+	Resource  string
+	Until     string
+	Drill     bool
+	Href      string
 }
 
 // NavItem is one link of the navigation bar.

@@ -35,6 +35,29 @@ type AuditHead struct {
 	Hash  []byte
 }
 
+type BreakglassLimit struct {
+	TenantID         uuid.UUID
+	PerResponder     int32
+	PerTenant        int32
+	ReviewSlaSeconds int64
+	UpdatedBy        string
+	UpdatedAt        time.Time
+}
+
+type BreakglassReview struct {
+	RequestID       uuid.UUID
+	TenantID        uuid.UUID
+	DueAt           time.Time
+	Verdict         pgtype.Text
+	Notes           string
+	Reviewer        []byte
+	ReviewedAt      pgtype.Timestamptz
+	Escalations     int32
+	LastEscalatedAt pgtype.Timestamptz
+	RotatedVersion  pgtype.Int4
+	RotatedAt       pgtype.Timestamptz
+}
+
 type CasbinRule struct {
 	ID    int64
 	Ptype string
@@ -131,21 +154,36 @@ type Request struct {
 	SubmittedAt      time.Time
 	UpdatedAt        time.Time
 	FailureReason    string
+	Kind             string
+	Incident         string
+	Drill            bool
 }
 
 type Resource struct {
-	ID             uuid.UUID
-	TenantID       uuid.UUID
-	Name           string
-	Description    string
-	OwnerTeam      string
-	Classification string
-	StoreKind      string
-	Mount          string
-	Path           string
-	Policy         []byte
-	CreatedBy      string
-	CreatedAt      time.Time
+	ID                   uuid.UUID
+	TenantID             uuid.UUID
+	Name                 string
+	Description          string
+	OwnerTeam            string
+	Classification       string
+	StoreKind            string
+	Mount                string
+	Path                 string
+	Policy               []byte
+	CreatedBy            string
+	CreatedAt            time.Time
+	Breakglass           bool
+	BreakglassMaxSeconds int64
+	BreakglassRotate     bool
+	BreakglassDrill      bool
+}
+
+type ResponderFlag struct {
+	RequestID uuid.UUID
+	TenantID  uuid.UUID
+	Subject   string
+	Email     string
+	FlaggedAt time.Time
 }
 
 type RoleMapping struct {

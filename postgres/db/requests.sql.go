@@ -66,8 +66,10 @@ func (q *Queries) GetGrant(ctx context.Context, requestID uuid.UUID) (Grant, err
 
 const getGrantTarget = `-- name: GetGrantTarget :one
 SELECT r.id, r.tenant_id, t.slug AS tenant_slug, r.state, r.level, r.duration_seconds, r.requester_subject,
-       r.requester_email, res.name AS resource_name, res.mount, res.path
+       r.requester_email, r.kind, r.drill, res.name AS resource_name, res.mount, res.path, res.breakglass_rotate,
+       rv.rotated_version
 FROM requests r JOIN tenants t ON t.id = r.tenant_id JOIN resources res ON res.id = r.resource_id
+LEFT JOIN breakglass_reviews rv ON rv.request_id = r.id
 WHERE r.id = $1
 FOR UPDATE OF r
 `
@@ -81,9 +83,13 @@ type GetGrantTargetRow struct {
 	DurationSeconds  int64
 	RequesterSubject string
 	RequesterEmail   string
+	Kind             string
+	Drill            bool
 	ResourceName     string
 	Mount            string
 	Path             string
+	BreakglassRotate bool
+	RotatedVersion   pgtype.Int4
 }
 
 func (q *Queries) GetGrantTarget(ctx context.Context, id uuid.UUID) (GetGrantTargetRow, error) {
@@ -98,15 +104,19 @@ func (q *Queries) GetGrantTarget(ctx context.Context, id uuid.UUID) (GetGrantTar
 		&i.DurationSeconds,
 		&i.RequesterSubject,
 		&i.RequesterEmail,
+		&i.Kind,
+		&i.Drill,
 		&i.ResourceName,
 		&i.Mount,
 		&i.Path,
+		&i.BreakglassRotate,
+		&i.RotatedVersion,
 	)
 	return i, err
 }
 
 const getRequestDetail = `-- name: GetRequestDetail :one
-SELECT r.id, r.tenant_id, r.resource_id, r.requester_subject, r.requester_email, r.requester, r.level, r.duration_seconds, r.justification, r.ticket, r.state, r.policy, r.submitted_at, r.updated_at, r.failure_reason, res.name AS resource_name, res.mount, res.path, res.classification,
+SELECT r.id, r.tenant_id, r.resource_id, r.requester_subject, r.requester_email, r.requester, r.level, r.duration_seconds, r.justification, r.ticket, r.state, r.policy, r.submitted_at, r.updated_at, r.failure_reason, r.kind, r.incident, r.drill, res.name AS resource_name, res.mount, res.path, res.classification,
        g.issued_at, g.expires_at, g.ended_at
 FROM requests r JOIN resources res ON res.id = r.resource_id LEFT JOIN grants g ON g.request_id = r.id
 WHERE r.id = $1 AND r.tenant_id = $2
@@ -133,6 +143,9 @@ type GetRequestDetailRow struct {
 	SubmittedAt      time.Time
 	UpdatedAt        time.Time
 	FailureReason    string
+	Kind             string
+	Incident         string
+	Drill            bool
 	ResourceName     string
 	Mount            string
 	Path             string
@@ -161,6 +174,9 @@ func (q *Queries) GetRequestDetail(ctx context.Context, arg GetRequestDetailPara
 		&i.SubmittedAt,
 		&i.UpdatedAt,
 		&i.FailureReason,
+		&i.Kind,
+		&i.Incident,
+		&i.Drill,
 		&i.ResourceName,
 		&i.Mount,
 		&i.Path,
@@ -173,7 +189,7 @@ func (q *Queries) GetRequestDetail(ctx context.Context, arg GetRequestDetailPara
 }
 
 const getResource = `-- name: GetResource :one
-SELECT id, tenant_id, name, description, owner_team, classification, store_kind, mount, path, policy, created_by, created_at FROM resources WHERE id = $1 AND tenant_id = $2
+SELECT id, tenant_id, name, description, owner_team, classification, store_kind, mount, path, policy, created_by, created_at, breakglass, breakglass_max_seconds, breakglass_rotate, breakglass_drill FROM resources WHERE id = $1 AND tenant_id = $2
 `
 
 type GetResourceParams struct {
@@ -197,6 +213,10 @@ func (q *Queries) GetResource(ctx context.Context, arg GetResourceParams) (Resou
 		&i.Policy,
 		&i.CreatedBy,
 		&i.CreatedAt,
+		&i.Breakglass,
+		&i.BreakglassMaxSeconds,
+		&i.BreakglassRotate,
+		&i.BreakglassDrill,
 	)
 	return i, err
 }
@@ -276,22 +296,28 @@ func (q *Queries) InsertRequest(ctx context.Context, arg InsertRequestParams) (u
 }
 
 const insertResource = `-- name: InsertResource :one
-INSERT INTO resources (tenant_id, name, description, owner_team, classification, store_kind, mount, path, policy, created_by)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+INSERT INTO resources (tenant_id, name, description, owner_team, classification, store_kind, mount, path, policy, created_by,
+                       breakglass, breakglass_max_seconds, breakglass_rotate, breakglass_drill)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10,
+        $11, $12, $13, $14)
 RETURNING id
 `
 
 type InsertResourceParams struct {
-	TenantID       uuid.UUID
-	Name           string
-	Description    string
-	OwnerTeam      string
-	Classification string
-	StoreKind      string
-	Mount          string
-	Path           string
-	Policy         []byte
-	Actor          string
+	TenantID             uuid.UUID
+	Name                 string
+	Description          string
+	OwnerTeam            string
+	Classification       string
+	StoreKind            string
+	Mount                string
+	Path                 string
+	Policy               []byte
+	Actor                string
+	Breakglass           bool
+	BreakglassMaxSeconds int64
+	BreakglassRotate     bool
+	BreakglassDrill      bool
 }
 
 func (q *Queries) InsertResource(ctx context.Context, arg InsertResourceParams) (uuid.UUID, error) {
@@ -306,6 +332,10 @@ func (q *Queries) InsertResource(ctx context.Context, arg InsertResourceParams) 
 		arg.Path,
 		arg.Policy,
 		arg.Actor,
+		arg.Breakglass,
+		arg.BreakglassMaxSeconds,
+		arg.BreakglassRotate,
+		arg.BreakglassDrill,
 	)
 	var id uuid.UUID
 	err := row.Scan(&id)
@@ -379,7 +409,7 @@ func (q *Queries) ListMembersOf(ctx context.Context, tenantID uuid.UUID) ([]List
 }
 
 const listPendingRequests = `-- name: ListPendingRequests :many
-SELECT id, tenant_id, resource_id, requester_subject, requester_email, requester, level, duration_seconds, justification, ticket, state, policy, submitted_at, updated_at, failure_reason FROM requests WHERE tenant_id = $1 AND state = 'pending' ORDER BY submitted_at LIMIT 500
+SELECT id, tenant_id, resource_id, requester_subject, requester_email, requester, level, duration_seconds, justification, ticket, state, policy, submitted_at, updated_at, failure_reason, kind, incident, drill FROM requests WHERE tenant_id = $1 AND state = 'pending' ORDER BY submitted_at LIMIT 500
 `
 
 func (q *Queries) ListPendingRequests(ctx context.Context, tenantID uuid.UUID) ([]Request, error) {
@@ -407,6 +437,9 @@ func (q *Queries) ListPendingRequests(ctx context.Context, tenantID uuid.UUID) (
 			&i.SubmittedAt,
 			&i.UpdatedAt,
 			&i.FailureReason,
+			&i.Kind,
+			&i.Incident,
+			&i.Drill,
 		); err != nil {
 			return nil, err
 		}
@@ -419,8 +452,8 @@ func (q *Queries) ListPendingRequests(ctx context.Context, tenantID uuid.UUID) (
 }
 
 const listRequestsOf = `-- name: ListRequestsOf :many
-SELECT r.id, r.state, r.level, r.duration_seconds, r.submitted_at, r.failure_reason, res.name AS resource_name,
-       g.expires_at
+SELECT r.id, r.state, r.level, r.duration_seconds, r.submitted_at, r.failure_reason, r.kind, r.drill,
+       res.name AS resource_name, g.expires_at
 FROM requests r JOIN resources res ON res.id = r.resource_id LEFT JOIN grants g ON g.request_id = r.id
 WHERE r.tenant_id = $1 AND r.requester_subject = $2
 ORDER BY r.submitted_at DESC LIMIT 200
@@ -438,6 +471,8 @@ type ListRequestsOfRow struct {
 	DurationSeconds int64
 	SubmittedAt     time.Time
 	FailureReason   string
+	Kind            string
+	Drill           bool
 	ResourceName    string
 	ExpiresAt       pgtype.Timestamptz
 }
@@ -458,6 +493,8 @@ func (q *Queries) ListRequestsOf(ctx context.Context, arg ListRequestsOfParams) 
 			&i.DurationSeconds,
 			&i.SubmittedAt,
 			&i.FailureReason,
+			&i.Kind,
+			&i.Drill,
 			&i.ResourceName,
 			&i.ExpiresAt,
 		); err != nil {
@@ -472,7 +509,7 @@ func (q *Queries) ListRequestsOf(ctx context.Context, arg ListRequestsOfParams) 
 }
 
 const listResources = `-- name: ListResources :many
-SELECT id, tenant_id, name, description, owner_team, classification, store_kind, mount, path, policy, created_by, created_at FROM resources WHERE tenant_id = $1 ORDER BY name
+SELECT id, tenant_id, name, description, owner_team, classification, store_kind, mount, path, policy, created_by, created_at, breakglass, breakglass_max_seconds, breakglass_rotate, breakglass_drill FROM resources WHERE tenant_id = $1 ORDER BY name
 `
 
 func (q *Queries) ListResources(ctx context.Context, tenantID uuid.UUID) ([]Resource, error) {
@@ -497,6 +534,10 @@ func (q *Queries) ListResources(ctx context.Context, tenantID uuid.UUID) ([]Reso
 			&i.Policy,
 			&i.CreatedBy,
 			&i.CreatedAt,
+			&i.Breakglass,
+			&i.BreakglassMaxSeconds,
+			&i.BreakglassRotate,
+			&i.BreakglassDrill,
 		); err != nil {
 			return nil, err
 		}
@@ -565,7 +606,7 @@ func (q *Queries) LockActiveGrantOf(ctx context.Context, arg LockActiveGrantOfPa
 }
 
 const lockPendingBefore = `-- name: LockPendingBefore :many
-SELECT id, tenant_id, resource_id, requester_subject, requester_email, requester, level, duration_seconds, justification, ticket, state, policy, submitted_at, updated_at, failure_reason FROM requests WHERE state = 'pending' AND submitted_at < $1
+SELECT id, tenant_id, resource_id, requester_subject, requester_email, requester, level, duration_seconds, justification, ticket, state, policy, submitted_at, updated_at, failure_reason, kind, incident, drill FROM requests WHERE state = 'pending' AND submitted_at < $1
 ORDER BY submitted_at LIMIT 500
 FOR UPDATE SKIP LOCKED
 `
@@ -595,6 +636,9 @@ func (q *Queries) LockPendingBefore(ctx context.Context, before time.Time) ([]Re
 			&i.SubmittedAt,
 			&i.UpdatedAt,
 			&i.FailureReason,
+			&i.Kind,
+			&i.Incident,
+			&i.Drill,
 		); err != nil {
 			return nil, err
 		}
@@ -607,7 +651,7 @@ func (q *Queries) LockPendingBefore(ctx context.Context, before time.Time) ([]Re
 }
 
 const lockRequest = `-- name: LockRequest :one
-SELECT id, tenant_id, resource_id, requester_subject, requester_email, requester, level, duration_seconds, justification, ticket, state, policy, submitted_at, updated_at, failure_reason FROM requests WHERE id = $1 AND tenant_id = $2 FOR UPDATE
+SELECT id, tenant_id, resource_id, requester_subject, requester_email, requester, level, duration_seconds, justification, ticket, state, policy, submitted_at, updated_at, failure_reason, kind, incident, drill FROM requests WHERE id = $1 AND tenant_id = $2 FOR UPDATE
 `
 
 type LockRequestParams struct {
@@ -634,6 +678,9 @@ func (q *Queries) LockRequest(ctx context.Context, arg LockRequestParams) (Reque
 		&i.SubmittedAt,
 		&i.UpdatedAt,
 		&i.FailureReason,
+		&i.Kind,
+		&i.Incident,
+		&i.Drill,
 	)
 	return i, err
 }

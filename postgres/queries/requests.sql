@@ -1,6 +1,8 @@
 -- name: InsertResource :one
-INSERT INTO resources (tenant_id, name, description, owner_team, classification, store_kind, mount, path, policy, created_by)
-VALUES (@tenant_id, @name, @description, @owner_team, @classification, @store_kind, @mount, @path, @policy, @actor)
+INSERT INTO resources (tenant_id, name, description, owner_team, classification, store_kind, mount, path, policy, created_by,
+                       breakglass, breakglass_max_seconds, breakglass_rotate, breakglass_drill)
+VALUES (@tenant_id, @name, @description, @owner_team, @classification, @store_kind, @mount, @path, @policy, @actor,
+        @breakglass, @breakglass_max_seconds, @breakglass_rotate, @breakglass_drill)
 RETURNING id;
 
 -- name: GetResource :one
@@ -28,8 +30,10 @@ UPDATE requests SET state = @state, duration_seconds = @duration_seconds, update
 
 -- name: GetGrantTarget :one
 SELECT r.id, r.tenant_id, t.slug AS tenant_slug, r.state, r.level, r.duration_seconds, r.requester_subject,
-       r.requester_email, res.name AS resource_name, res.mount, res.path
+       r.requester_email, r.kind, r.drill, res.name AS resource_name, res.mount, res.path, res.breakglass_rotate,
+       rv.rotated_version
 FROM requests r JOIN tenants t ON t.id = r.tenant_id JOIN resources res ON res.id = r.resource_id
+LEFT JOIN breakglass_reviews rv ON rv.request_id = r.id
 WHERE r.id = @id
 FOR UPDATE OF r;
 
@@ -58,8 +62,8 @@ FOR UPDATE OF g;
 SELECT * FROM resources WHERE tenant_id = @tenant_id ORDER BY name;
 
 -- name: ListRequestsOf :many
-SELECT r.id, r.state, r.level, r.duration_seconds, r.submitted_at, r.failure_reason, res.name AS resource_name,
-       g.expires_at
+SELECT r.id, r.state, r.level, r.duration_seconds, r.submitted_at, r.failure_reason, r.kind, r.drill,
+       res.name AS resource_name, g.expires_at
 FROM requests r JOIN resources res ON res.id = r.resource_id LEFT JOIN grants g ON g.request_id = r.id
 WHERE r.tenant_id = @tenant_id AND r.requester_subject = @subject
 ORDER BY r.submitted_at DESC LIMIT 200;

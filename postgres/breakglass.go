@@ -1,0 +1,427 @@
+package postgres
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"strconv"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgtype"
+	"github.com/riverqueue/river"
+
+	"github.com/gatehouse/gatehouse/apperr"
+	"github.com/gatehouse/gatehouse/approvals"
+	"github.com/gatehouse/gatehouse/audit"
+	"github.com/gatehouse/gatehouse/jobs"
+	"github.com/gatehouse/gatehouse/notify"
+	"github.com/gatehouse/gatehouse/postgres/db"
+	"github.com/gatehouse/gatehouse/tenants"
+)
+
+// BreakGlassBackstop is how long after breaking glass the issue job runs
+// when the inline issuance did not finish (Vault unreachable): the job then
+// retries with backoff until it does.
+const BreakGlassBackstop = 30 * time.Second
+
+// BreakGlass checks who's emergency on the resource against the break-glass
+// rules, the tenant's limits (counted under a per-tenant lock) and fresh
+// (a recent forced re-authentication), and in one transaction records the
+// grant as issuing, its review due after the tenant's SLA, urgent notices
+// to every approver and tenant admin and the tenant's webhook, a backstop
+// issue job, and the audit event. It returns the grant's target for the
+// caller to issue at once. A refusal changes nothing but is audited as
+// breakglass.refused (failed attempts are security events).
+func (s *RequestStore) BreakGlass(ctx context.Context, tenantID, resourceID string, who approvals.Person, e approvals.Emergency,
+	fresh bool, meta audit.Meta) (jobs.GrantTarget, error) {
+	tid, rid, err := parseIDs(tenantID, resourceID, errNoResource)
+	if err != nil {
+		return jobs.GrantTarget{}, err
+	}
+	var t jobs.GrantTarget
+	err = InTx(ctx, s.pool, func(tx pgx.Tx) error {
+		q := db.New(tx)
+		if _, err := tx.Exec(ctx, "SELECT pg_advisory_xact_lock(hashtextextended($1, 0))", "breakglass/"+tenantID); err != nil {
+			return err
+		}
+		res, err := q.GetResource(ctx, db.GetResourceParams{ID: rid, TenantID: tid})
+		if errors.Is(err, pgx.ErrNoRows) {
+			return errNoResource
+		}
+		if err != nil {
+			return err
+		}
+		resource, err := resourceFrom(res)
+		if err != nil {
+			return err
+		}
+		limits, err := s.limits(ctx, q, tid)
+		if err != nil {
+			return err
+		}
+		n, err := q.CountActiveBreakGlass(ctx, db.CountActiveBreakGlassParams{TenantID: tid, Subject: who.Subject})
+		if err != nil {
+			return err
+		}
+		d, err := approvals.CheckBreakGlass(who, resource, e, fresh, approvals.InForce{ByResponder: int(n.ByResponder), InTenant: int(n.InTenant)}, limits)
+		if err != nil {
+			return err
+		}
+		now := s.now()
+		person, _ := json.Marshal(who)
+		id, err := q.InsertBreakGlassRequest(ctx, db.InsertBreakGlassRequestParams{TenantID: tid, ResourceID: rid,
+			RequesterSubject: who.Subject, RequesterEmail: who.Email, Requester: person, DurationSeconds: int64(d / time.Second),
+			Justification: e.Justification, Incident: e.Incident, Drill: resource.BreakGlass.Drill, Policy: res.Policy, SubmittedAt: now})
+		if err != nil {
+			return err
+		}
+		if err := q.InsertBreakGlassReview(ctx, db.InsertBreakGlassReviewParams{RequestID: id, TenantID: tid, DueAt: now.Add(limits.ReviewSLA)}); err != nil {
+			return err
+		}
+		t = jobs.GrantTarget{RequestID: id.String(), TenantID: tenantID, Subject: who.Subject, Mount: res.Mount, Path: res.Path,
+			Duration: d, Email: who.Email, Resource: res.Name, BreakGlass: true, Drill: resource.BreakGlass.Drill,
+			Rotate: resource.BreakGlass.RotateAfter}
+		if t.TenantSlug, err = q.GetTenantSlug(ctx, tid); err != nil {
+			return err
+		}
+		if _, err := s.jobs.InsertTx(ctx, tx, jobs.IssueGrantArgs{TenantID: tenantID, RequestID: t.RequestID},
+			&river.InsertOpts{ScheduledAt: now.Add(BreakGlassBackstop)}); err != nil {
+			return fmt.Errorf("enqueueing the backstop issue job: %w", err)
+		}
+		members, err := q.ListMembersOf(ctx, tid)
+		if err != nil {
+			return err
+		}
+		msg := notify.Message{Subject: drillMark(t.Drill) + "Break-glass: " + who.Email + " on " + res.Name, Urgent: true,
+			Text: who.Email + " broke glass on " + res.Name + " for " + d.String() + " (incident " + e.Incident + "): " + e.Justification +
+				"\nA review by an approver is due by " + now.Add(limits.ReviewSLA).UTC().Format(time.RFC1123) + ".",
+			Link: "/breakglass/" + t.RequestID}
+		if err := s.noticeAbout(ctx, tx, tenantID, t.RequestID, responsible(members, who.Subject), msg); err != nil {
+			return err
+		}
+		return insertAuditEvent(ctx, q, now, meta.Stamp(audit.Event{TenantID: tenantID, Actor: actor(who),
+			Action: "breakglass.started", Target: res.Name, Outcome: audit.Success,
+			Detail: map[string]string{"request": t.RequestID, "incident": e.Incident, "duration": d.String(), "drill": strconv.FormatBool(t.Drill)}}))
+	})
+	if code := apperr.CodeOf(err); code == apperr.Forbidden || code == apperr.Invalid || code == apperr.Conflict || code == apperr.NotFound {
+		if aerr := s.recordEvent(ctx, tenantID, meta.Stamp(audit.Event{TenantID: tenantID, Actor: actor(who),
+			Action: "breakglass.refused", Target: resourceID, Outcome: audit.Denied,
+			Detail: map[string]string{"reason": apperr.As(err).Message, "incident": e.Incident}})); aerr != nil {
+			return t, errors.Join(err, aerr)
+		}
+	}
+	return t, err
+}
+
+func drillMark(drill bool) string {
+	if drill {
+		return "[DRILL] "
+	}
+	return ""
+}
+
+// responsible returns the email of every approver and tenant admin among
+// members, but not the responder's own.
+func responsible(members []db.ListMembersOfRow, responder string) []string {
+	var to []string
+	for _, m := range members {
+		if m.Subject != responder && (slices.Contains(m.Roles, string(tenants.RoleApprover)) || slices.Contains(m.Roles, string(tenants.RoleTenantAdmin))) {
+			to = append(to, m.Email)
+		}
+	}
+	return to
+}
+
+func admins(members []db.ListMembersOfRow) []string {
+	var to []string
+	for _, m := range members {
+		if slices.Contains(m.Roles, string(tenants.RoleTenantAdmin)) {
+			to = append(to, m.Email)
+		}
+	}
+	return to
+}
+
+func (s *RequestStore) recordEvent(ctx context.Context, tenantID string, ev audit.Event) error {
+	return InTx(context.WithoutCancel(ctx), s.pool, func(tx pgx.Tx) error {
+		return insertAuditEvent(ctx, db.New(tx), s.now(), ev)
+	})
+}
+
+func (s *RequestStore) limits(ctx context.Context, q *db.Queries, tid uuid.UUID) (approvals.Limits, error) {
+	l, err := q.GetBreakGlassLimits(ctx, tid)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return approvals.DefaultLimits, nil
+	}
+	if err != nil {
+		return approvals.Limits{}, err
+	}
+	return approvals.Limits{PerResponder: int(l.PerResponder), PerTenant: int(l.PerTenant), ReviewSLA: time.Duration(l.ReviewSlaSeconds) * time.Second}, nil
+}
+
+// BreakGlassLimits returns the tenant's limits (the defaults until set).
+func (s *RequestStore) BreakGlassLimits(ctx context.Context, tenantID string) (approvals.Limits, error) {
+	tid, err := uuid.Parse(tenantID)
+	if err != nil {
+		return approvals.Limits{}, errNoRequest
+	}
+	return s.limits(ctx, db.New(s.pool), tid)
+}
+
+// SetBreakGlassLimits validates and sets the tenant's limits, audited.
+func (s *RequestStore) SetBreakGlassLimits(ctx context.Context, tenantID string, l approvals.Limits, actor string, meta audit.Meta) error {
+	if err := approvals.CheckLimits(l); err != nil {
+		return err
+	}
+	tid, err := uuid.Parse(tenantID)
+	if err != nil {
+		return errNoRequest
+	}
+	return InTx(ctx, s.pool, func(tx pgx.Tx) error {
+		q := db.New(tx)
+		if err := q.UpsertBreakGlassLimits(ctx, db.UpsertBreakGlassLimitsParams{TenantID: tid, PerResponder: int32(l.PerResponder),
+			PerTenant: int32(l.PerTenant), ReviewSlaSeconds: int64(l.ReviewSLA / time.Second), Actor: actor}); err != nil {
+			return err
+		}
+		return insertAuditEvent(ctx, q, s.now(), meta.Stamp(audit.Event{TenantID: tenantID, Actor: actor,
+			Action: "breakglass.limits_changed", Outcome: audit.Success, Detail: map[string]string{"per_responder": strconv.Itoa(l.PerResponder),
+				"per_tenant": strconv.Itoa(l.PerTenant), "review_sla": l.ReviewSLA.String()}}))
+	})
+}
+
+// SetBreakGlass sets a resource's break-glass setting, audited.
+func (s *RequestStore) SetBreakGlass(ctx context.Context, tenantID, resourceID string, b approvals.BreakGlass, actor string, meta audit.Meta) error {
+	if err := approvals.CheckBreakGlassSetting(b); err != nil {
+		return err
+	}
+	tid, rid, err := parseIDs(tenantID, resourceID, errNoResource)
+	if err != nil {
+		return err
+	}
+	return InTx(ctx, s.pool, func(tx pgx.Tx) error {
+		q := db.New(tx)
+		n, err := q.SetResourceBreakGlass(ctx, db.SetResourceBreakGlassParams{ID: rid, TenantID: tid, Enabled: b.Enabled,
+			MaxSeconds: int64(b.MaxDuration / time.Second), Rotate: b.RotateAfter, Drill: b.Drill})
+		if err != nil {
+			return err
+		}
+		if n == 0 {
+			return errNoResource
+		}
+		return insertAuditEvent(ctx, q, s.now(), meta.Stamp(audit.Event{TenantID: tenantID, Actor: actor,
+			Action: "resource.breakglass_changed", Target: resourceID, Outcome: audit.Success,
+			Detail: map[string]string{"enabled": strconv.FormatBool(b.Enabled), "max": b.MaxDuration.String(),
+				"rotate": strconv.FormatBool(b.RotateAfter), "drill": strconv.FormatBool(b.Drill)}}))
+	})
+}
+
+// ReviewBreakGlass records reviewer's verdict on a break-glass of the
+// tenant under its row lock, audited: once only, never by the responder.
+// "Not justified" flags the responder and notifies the tenant admins.
+func (s *RequestStore) ReviewBreakGlass(ctx context.Context, tenantID, requestID string, reviewer approvals.Person,
+	v approvals.Verdict, notes string, meta audit.Meta) error {
+	tid, rid, err := parseIDs(tenantID, requestID, errNoRequest)
+	if err != nil {
+		return err
+	}
+	return InTx(ctx, s.pool, func(tx pgx.Tx) error {
+		q := db.New(tx)
+		row, err := q.LockBreakGlassReview(ctx, db.LockBreakGlassReviewParams{RequestID: rid, TenantID: tid})
+		if errors.Is(err, pgx.ErrNoRows) {
+			return errNoRequest
+		}
+		if err != nil {
+			return err
+		}
+		var responder approvals.Person
+		if err := json.Unmarshal(row.Requester, &responder); err != nil {
+			return fmt.Errorf("break-glass responder: %w", err)
+		}
+		if err := approvals.CheckReview(responder, reviewer, v, notes); err != nil {
+			return err
+		}
+		if row.Verdict.Valid {
+			return apperr.New(apperr.Conflict, "This break-glass has been reviewed already.")
+		}
+		now := s.now()
+		who, _ := json.Marshal(reviewer)
+		if err := q.SetBreakGlassVerdict(ctx, db.SetBreakGlassVerdictParams{RequestID: rid, Verdict: textOf(string(v)),
+			Notes: notes, Reviewer: who, ReviewedAt: timestamptz(now)}); err != nil {
+			return err
+		}
+		if v == approvals.NotJustified {
+			if err := q.InsertResponderFlag(ctx, db.InsertResponderFlagParams{RequestID: rid, TenantID: tid, Subject: responder.Subject,
+				Email: responder.Email, FlaggedAt: now}); err != nil {
+				return err
+			}
+			members, err := q.ListMembersOf(ctx, tid)
+			if err != nil {
+				return err
+			}
+			if err := s.noticeAbout(ctx, tx, tenantID, requestID, admins(members), notify.Message{Urgent: true,
+				Subject: drillMark(row.Drill) + "Break-glass not justified: " + responder.Email + " on " + row.ResourceName,
+				Text:    reviewer.Email + " reviewed the break-glass as not justified: " + notes, Link: "/breakglass/" + requestID}); err != nil {
+				return err
+			}
+		}
+		return insertAuditEvent(ctx, q, now, meta.Stamp(audit.Event{TenantID: tenantID, Actor: actor(reviewer),
+			Action: "breakglass.reviewed", Target: requestID, Outcome: audit.Success,
+			Detail: map[string]string{"verdict": string(v), "responder": actor(responder), "drill": strconv.FormatBool(row.Drill)}}))
+	})
+}
+
+// EscalateOverdue notifies the approvers and tenant admins of every
+// break-glass whose review is overdue — when it becomes overdue, then again
+// every SLA while it stays so — audited, and returns how many it escalated.
+// Rows another replica is handling are skipped.
+func (s *RequestStore) EscalateOverdue(ctx context.Context) (int, error) {
+	now := s.now()
+	n := 0
+	err := InTx(ctx, s.pool, func(tx pgx.Tx) error {
+		q := db.New(tx)
+		rows, err := q.LockOverdueReviews(ctx, now)
+		if err != nil {
+			return err
+		}
+		for _, r := range rows {
+			if !approvals.EscalationDue(r.DueAt, r.LastEscalatedAt.Time, now, time.Duration(r.ReviewSlaSeconds)*time.Second) {
+				continue
+			}
+			members, err := q.ListMembersOf(ctx, r.TenantID)
+			if err != nil {
+				return err
+			}
+			id := r.RequestID.String()
+			if err := s.noticeAbout(ctx, tx, r.TenantID.String(), id, responsible(members, ""), notify.Message{Urgent: true,
+				Subject: drillMark(r.Drill) + "Break-glass review overdue: " + r.RequesterEmail + " on " + r.ResourceName,
+				Text:    "The review of this break-glass was due " + r.DueAt.UTC().Format(time.RFC1123) + ". An approver who is not the responder must review it.",
+				Link:    "/breakglass/" + id}); err != nil {
+				return err
+			}
+			if err := q.MarkEscalated(ctx, db.MarkEscalatedParams{RequestID: r.RequestID, At: timestamptz(now)}); err != nil {
+				return err
+			}
+			if err := insertAuditEvent(ctx, q, now, audit.Event{TenantID: r.TenantID.String(), Actor: "system",
+				Action: "breakglass.review_escalated", Target: id, Outcome: audit.Success,
+				Detail: map[string]string{"escalation": strconv.Itoa(int(r.Escalations) + 1)}}); err != nil {
+				return err
+			}
+			n++
+		}
+		return nil
+	})
+	return n, err
+}
+
+// RecordRotation records that the secret of a break-glass grant was
+// rotated to KV version when its window ended (version 0: the rotation
+// failed for good and is not retried), audited.
+func (s *RequestStore) RecordRotation(ctx context.Context, requestID string, version int) error {
+	rid, err := uuid.Parse(requestID)
+	if err != nil {
+		return errNoRequest
+	}
+	return InTx(ctx, s.pool, func(tx pgx.Tx) error {
+		q := db.New(tx)
+		row, err := q.GetGrantTarget(ctx, rid)
+		if err != nil {
+			return err
+		}
+		now := s.now()
+		if err := q.RecordRotation(ctx, db.RecordRotationParams{RequestID: rid, Version: pgtype.Int4{Int32: int32(version), Valid: true}, At: timestamptz(now)}); err != nil {
+			return err
+		}
+		ev := audit.Event{TenantID: row.TenantID.String(), Actor: "system", Action: "secret.rotated",
+			Target: row.Mount + "/" + row.Path, Outcome: audit.Success,
+			Detail: map[string]string{"request": requestID, "version": strconv.Itoa(version), "reason": "break-glass window ended"}}
+		if version == 0 {
+			ev.Action, ev.Outcome = "secret.rotation_failed", audit.Failure
+		}
+		return insertAuditEvent(ctx, q, now, ev)
+	})
+}
+
+// BreakGlassList returns the tenant's break-glasses, newest first.
+func (s *RequestStore) BreakGlassList(ctx context.Context, tenantID string) ([]approvals.BreakGlassRow, error) {
+	tid, err := uuid.Parse(tenantID)
+	if err != nil {
+		return nil, errNoRequest
+	}
+	rows, err := db.New(s.pool).ListBreakGlass(ctx, tid)
+	if err != nil {
+		return nil, apperr.Wrap(apperr.Unavailable, "Break-glass events cannot be read right now.", err)
+	}
+	out := make([]approvals.BreakGlassRow, 0, len(rows))
+	for _, r := range rows {
+		row := approvals.BreakGlassRow{Summary: approvals.Summary{ID: r.ID.String(), Resource: r.ResourceName, State: approvals.State(r.State),
+			Duration: time.Duration(r.DurationSeconds) * time.Second, SubmittedAt: r.SubmittedAt, ExpiresAt: r.ExpiresAt.Time,
+			FailureReason: r.FailureReason, Kind: approvals.BreakGlassKind, Drill: r.Drill},
+			Incident: r.Incident, Review: approvals.Review{DueAt: r.DueAt, ReviewedAt: r.ReviewedAt.Time}}
+		if r.Verdict.Valid {
+			row.Review.Verdict = approvals.Verdict(r.Verdict.String)
+		}
+		if err := json.Unmarshal(r.Requester, &row.Requester); err != nil {
+			return nil, fmt.Errorf("break-glass responder: %w", err)
+		}
+		out = append(out, row)
+	}
+	return out, nil
+}
+
+// ActiveBreakGlass returns the tenant's active break-glass grants, soonest
+// ending first (for the banner on every page of the tenant).
+func (s *RequestStore) ActiveBreakGlass(ctx context.Context, tenantID string) ([]approvals.Summary, error) {
+	tid, err := uuid.Parse(tenantID)
+	if err != nil {
+		return nil, nil
+	}
+	rows, err := db.New(s.pool).ActiveBreakGlassIn(ctx, tid)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]approvals.Summary, 0, len(rows))
+	for _, r := range rows {
+		out = append(out, approvals.Summary{ID: r.ID.String(), Resource: r.ResourceName, Requester: approvals.Person{Email: r.RequesterEmail},
+			State: approvals.Active, ExpiresAt: r.ExpiresAt.Time, Kind: approvals.BreakGlassKind, Drill: r.Drill})
+	}
+	return out, nil
+}
+
+// ResponderFlags returns the tenant's responders flagged by a "not
+// justified" review.
+func (s *RequestStore) ResponderFlags(ctx context.Context, tenantID string) ([]approvals.Flag, error) {
+	tid, err := uuid.Parse(tenantID)
+	if err != nil {
+		return nil, errNoRequest
+	}
+	rows, err := db.New(s.pool).ListResponderFlags(ctx, tid)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]approvals.Flag, 0, len(rows))
+	for _, r := range rows {
+		out = append(out, approvals.Flag{Subject: r.Subject, Email: r.Email, Count: int(r.Flags), Last: r.LastFlaggedAt})
+	}
+	return out, nil
+}
+
+// Deliveries returns the state of the notifications about the tenant's
+// request ref (as River keeps them: completed ones for a day, failed ones
+// for a week).
+func (s *RequestStore) Deliveries(ctx context.Context, tenantID, ref string) ([]jobs.Delivery, error) {
+	rows, err := s.pool.Query(ctx, `
+		SELECT args->>'channel', state::text, attempt, coalesce(errors[array_upper(errors, 1)]->>'error', '')
+		FROM river_job WHERE kind = 'notify' AND args->>'tenant_id' = $1 AND args->>'ref' = $2 ORDER BY id`, tenantID, ref)
+	if err != nil {
+		return nil, err
+	}
+	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (jobs.Delivery, error) {
+		var d jobs.Delivery
+		err := r.Scan(&d.Channel, &d.State, &d.Attempts, &d.LastError)
+		return d, err
+	})
+}

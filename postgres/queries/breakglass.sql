@@ -1,0 +1,85 @@
+-- name: SetResourceBreakGlass :execrows
+UPDATE resources SET breakglass = @enabled, breakglass_max_seconds = @max_seconds,
+    breakglass_rotate = @rotate, breakglass_drill = @drill
+WHERE id = @id AND tenant_id = @tenant_id;
+
+-- name: GetBreakGlassLimits :one
+SELECT per_responder, per_tenant, review_sla_seconds FROM breakglass_limits WHERE tenant_id = @tenant_id;
+
+-- name: UpsertBreakGlassLimits :exec
+INSERT INTO breakglass_limits (tenant_id, per_responder, per_tenant, review_sla_seconds, updated_by)
+VALUES (@tenant_id, @per_responder, @per_tenant, @review_sla_seconds, @actor)
+ON CONFLICT (tenant_id) DO UPDATE SET per_responder = excluded.per_responder, per_tenant = excluded.per_tenant,
+    review_sla_seconds = excluded.review_sla_seconds, updated_by = excluded.updated_by, updated_at = now();
+
+-- name: CountActiveBreakGlass :one
+SELECT count(*) FILTER (WHERE requester_subject = @subject) AS by_responder, count(*) AS in_tenant
+FROM requests
+WHERE tenant_id = @tenant_id AND kind = 'break-glass' AND state IN ('approved', 'issuing', 'active');
+
+-- name: InsertBreakGlassRequest :one
+INSERT INTO requests (tenant_id, resource_id, requester_subject, requester_email, requester, level, duration_seconds,
+                      justification, incident, kind, drill, state, policy, submitted_at, updated_at)
+VALUES (@tenant_id, @resource_id, @requester_subject, @requester_email, @requester, 'read', @duration_seconds,
+        @justification, @incident, 'break-glass', @drill, 'issuing', @policy, @submitted_at, @submitted_at)
+RETURNING id;
+
+-- name: InsertBreakGlassReview :exec
+INSERT INTO breakglass_reviews (request_id, tenant_id, due_at) VALUES (@request_id, @tenant_id, @due_at);
+
+-- name: ListBreakGlass :many
+SELECT r.id, r.state, r.requester, r.duration_seconds, r.incident, r.drill, r.submitted_at, r.failure_reason,
+       res.name AS resource_name, g.expires_at, rv.due_at, rv.verdict, rv.reviewed_at
+FROM requests r
+JOIN resources res ON res.id = r.resource_id
+JOIN breakglass_reviews rv ON rv.request_id = r.id
+LEFT JOIN grants g ON g.request_id = r.id
+WHERE r.tenant_id = @tenant_id AND r.kind = 'break-glass'
+ORDER BY r.submitted_at DESC LIMIT 200;
+
+-- name: GetBreakGlassReview :one
+SELECT * FROM breakglass_reviews WHERE request_id = @request_id AND tenant_id = @tenant_id;
+
+-- name: LockBreakGlassReview :one
+SELECT rv.*, r.requester, r.drill, res.name AS resource_name
+FROM breakglass_reviews rv JOIN requests r ON r.id = rv.request_id JOIN resources res ON res.id = r.resource_id
+WHERE rv.request_id = @request_id AND rv.tenant_id = @tenant_id
+FOR UPDATE OF rv;
+
+-- name: SetBreakGlassVerdict :exec
+UPDATE breakglass_reviews SET verdict = @verdict, notes = @notes, reviewer = @reviewer, reviewed_at = @reviewed_at
+WHERE request_id = @request_id;
+
+-- name: InsertResponderFlag :exec
+INSERT INTO responder_flags (request_id, tenant_id, subject, email, flagged_at)
+VALUES (@request_id, @tenant_id, @subject, @email, @flagged_at);
+
+-- name: ListResponderFlags :many
+SELECT subject, email, count(*) AS flags, max(flagged_at)::timestamptz AS last_flagged_at
+FROM responder_flags WHERE tenant_id = @tenant_id GROUP BY subject, email ORDER BY email;
+
+-- name: LockOverdueReviews :many
+SELECT rv.request_id, rv.tenant_id, rv.due_at, rv.escalations, rv.last_escalated_at, r.requester_email, r.drill,
+       res.name AS resource_name, coalesce(l.review_sla_seconds, 86400)::bigint AS review_sla_seconds
+FROM breakglass_reviews rv
+JOIN requests r ON r.id = rv.request_id
+JOIN resources res ON res.id = r.resource_id
+LEFT JOIN breakglass_limits l ON l.tenant_id = rv.tenant_id
+WHERE rv.verdict IS NULL AND rv.due_at <= @now
+ORDER BY rv.due_at LIMIT 500
+FOR UPDATE OF rv SKIP LOCKED;
+
+-- name: MarkEscalated :exec
+UPDATE breakglass_reviews SET escalations = escalations + 1, last_escalated_at = @at WHERE request_id = @request_id;
+
+-- name: RecordRotation :exec
+UPDATE breakglass_reviews SET rotated_version = @version, rotated_at = @at WHERE request_id = @request_id;
+
+-- name: ActiveBreakGlassIn :many
+SELECT r.id, r.requester_email, r.drill, res.name AS resource_name, g.expires_at
+FROM requests r JOIN resources res ON res.id = r.resource_id JOIN grants g ON g.request_id = r.id
+WHERE r.tenant_id = @tenant_id AND r.kind = 'break-glass' AND r.state = 'active'
+ORDER BY g.expires_at;
+
+-- name: GetTenantSlug :one
+SELECT slug FROM tenants WHERE id = @id;

@@ -1,0 +1,109 @@
+package web
+
+// BreakGlassPage lists the organization's break-glass events.
+type BreakGlassPage struct {
+	Page
+	CanBreak bool // the viewer is an eligible responder
+	Rows     []BreakGlassRow
+	Flags    []FlagRow // responders flagged by a "not justified" review
+}
+
+// BreakGlassRow is one break-glass in a list.
+type BreakGlassRow struct {
+	ID        string
+	Responder string
+	Resource  string
+	Incident  string
+	State     string
+	Started   string
+	Ends      string
+	Review    string // "due …", "overdue since …", "justified", "not-justified"
+	Overdue   bool
+	Drill     bool
+}
+
+// FlagRow is one flagged responder.
+type FlagRow struct {
+	Email string
+	Count int
+	Last  string
+}
+
+// BreakGlassFormPage is the emergency form, shown after a fresh sign-in.
+type BreakGlassFormPage struct {
+	Page
+	Resources   []BreakGlassChoice
+	Fields      map[string]string
+	FieldErrors map[string]string
+	FormError   string
+	ReauthURL   string // set when the sign-in is no longer fresh
+	FreshUntil  string // when the fresh sign-in stops counting
+}
+
+// BreakGlassChoice is one flagged resource in the form.
+type BreakGlassChoice struct {
+	ID          string
+	Name        string
+	Secret      string
+	MaxDuration string
+	Drill       bool
+}
+
+// BreakGlassDetailPage is one break-glass: what happened, its review and
+// who was told.
+type BreakGlassDetailPage struct {
+	Page
+	Row           BreakGlassRow
+	Justification string
+	Duration      string
+	Timeline      []TimelineEntry
+	Due           string
+	Verdict       string
+	Reviewer      string
+	ReviewedAt    string
+	Notes         string
+	Escalations   int
+	Rotation      string // e.g. "rotated to version 4 at …", or ""
+	Deliveries    []DeliveryRow
+	CanReview     bool
+	ReviewNote    string // why the viewer cannot review, when relevant
+	IsHolder      bool   // the viewer holds the active grant
+	FieldErrors   map[string]string
+	FormError     string
+}
+
+// DeliveryRow is one notification's delivery state.
+type DeliveryRow struct {
+	Channel  string
+	State    string
+	Attempts int
+	Error    string
+	Failing  bool
+}
+
+// BreakGlassSettingsPage is the tenant admins' break-glass settings.
+type BreakGlassSettingsPage struct {
+	Page
+	Limits      LimitsForm
+	Resources   []BreakGlassSetting
+	FieldErrors map[string]string
+	FormError   string
+}
+
+// LimitsForm is the tenant's break-glass limits.
+type LimitsForm struct {
+	PerResponder string
+	PerTenant    string
+	ReviewHours  string
+}
+
+// BreakGlassSetting is one resource's break-glass setting.
+type BreakGlassSetting struct {
+	ID         string
+	Name       string
+	Secret     string
+	Enabled    bool
+	MaxMinutes string
+	Rotate     bool
+	Drill      bool
+}

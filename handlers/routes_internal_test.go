@@ -17,7 +17,7 @@ var publicRoutes = map[string]bool{
 var knownPermissions = map[authz.Permission]bool{
 	authz.ViewConsole: true, authz.ViewMembers: true, authz.ManageMappings: true, authz.ManageTenants: true,
 	authz.ViewCatalog: true, authz.ManageCatalog: true, authz.CreateRequests: true, authz.DecideRequests: true,
-	authz.ManageSettings: true,
+	authz.ManageSettings: true, authz.UseBreakGlass: true, authz.ViewBreakGlass: true, authz.ReviewBreakGlass: true,
 }
 
 func TestEveryRouteDeclaresAPermission(t *testing.T) {

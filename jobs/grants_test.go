@@ -47,6 +47,27 @@ type world struct {
 // and a request approved by two approvers (its grant job now queued).
 func approvedRequest(t testing.TB, mount string) (world, string) {
 	t.Helper()
+	w, res := newWorld(t, mount, time.Now)
+	ctx := context.Background()
+	req, err := w.store.Submit(ctx, w.tenant, res, approvals.Person{Subject: "req", Email: "requester@acme.test", Roles: []tenants.Role{tenants.RoleRequester}},
+		approvals.Submission{Level: approvals.Read}, audit.Meta{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, a := range []string{"a1", "a2"} {
+		if _, err := w.store.Decide(ctx, w.tenant, req, approvals.Person{Subject: a, Roles: []tenants.Role{tenants.RoleApprover}}, true, "", 0, audit.Meta{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return w, req
+}
+
+// newWorld seeds a tenant "acme" with a Vault mount holding db/orders and
+// db/other, its chat webhook, and the resource "Orders DB" (db/orders, two
+// approvals), over a store running on the clock now; it returns the world
+// and the resource's ID.
+func newWorld(t testing.TB, mount string, now func() time.Time) (world, string) {
+	t.Helper()
 	ctx := context.Background()
 	w := world{pool: stack.NewPool(t), vault: stack.VaultClient(t), chat: make(chan string, 100)}
 	var err error
@@ -86,7 +107,7 @@ func approvedRequest(t testing.TB, mount string) (world, string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	w.store = postgres.NewRequestStore(w.pool, inserter, time.Now)
+	w.store = postgres.NewRequestStore(w.pool, inserter, now)
 	if err := w.store.SetWebhook(ctx, w.tenant, w.webhook.URL, "admin", audit.Meta{}); err != nil {
 		t.Fatal(err)
 	}
@@ -99,17 +120,7 @@ func approvedRequest(t testing.TB, mount string) (world, string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	req, err := w.store.Submit(ctx, w.tenant, res, approvals.Person{Subject: "req", Email: "requester@acme.test", Roles: []tenants.Role{tenants.RoleRequester}},
-		approvals.Submission{Level: approvals.Read}, audit.Meta{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, a := range []string{"a1", "a2"} {
-		if _, err := w.store.Decide(ctx, w.tenant, req, approvals.Person{Subject: a, Roles: []tenants.Role{tenants.RoleApprover}}, true, "", 0, audit.Meta{}); err != nil {
-			t.Fatal(err)
-		}
-	}
-	return w, req
+	return w, res
 }
 
 // startWorkers runs a River client until stopped (or the test ends).

@@ -1,0 +1,390 @@
+package jobs_test
+
+import (
+	"context"
+	"net/http"
+	"net/http/httptest"
+	"slices"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	vaultapi "github.com/hashicorp/vault/api"
+
+	"github.com/gatehouse/gatehouse/access"
+	"github.com/gatehouse/gatehouse/apperr"
+	"github.com/gatehouse/gatehouse/approvals"
+	"github.com/gatehouse/gatehouse/audit"
+	"github.com/gatehouse/gatehouse/jobs"
+	"github.com/gatehouse/gatehouse/notify/notifytest"
+	"github.com/gatehouse/gatehouse/postgres"
+	"github.com/gatehouse/gatehouse/secretstores/vault"
+	"github.com/gatehouse/gatehouse/tenants"
+)
+
+// clock is a test clock that can be moved forward.
+type clock struct{ offset atomic.Int64 }
+
+func (c *clock) now() time.Time           { return time.Now().Add(time.Duration(c.offset.Load())) }
+func (c *clock) advance(d time.Duration) { c.offset.Add(int64(d)) }
+
+var (
+	responderP = approvals.Person{Subject: "resp", Email: "responder@acme.test", Roles: []tenants.Role{tenants.RoleResponder}}
+	approver1  = approvals.Person{Subject: "a1", Email: "approver1@acme.test", Roles: []tenants.Role{tenants.RoleApprover}}
+	emergencyE = approvals.Emergency{Justification: "orders database down, customers cannot pay", Incident: "INC-77"}
+)
+
+// breakGlassWorld is newWorld with the tenant's members (two approvers,
+// an admin, the responder and a requester) and "Orders DB" flagged for
+// break-glass with setting b.
+func breakGlassWorld(t testing.TB, mount string, now func() time.Time, b approvals.BreakGlass) (world, string, *access.Service) {
+	t.Helper()
+	w, res := newWorld(t, mount, now)
+	ctx := context.Background()
+	for _, m := range []struct {
+		subject, email, role string
+	}{
+		{"a1", "approver1@acme.test", "approver"}, {"a2", "approver2@acme.test", "approver"},
+		{"adm", "admin@acme.test", "tenant-admin"}, {"resp", "responder@acme.test", "responder"}, {"req", "requester@acme.test", "requester"},
+	} {
+		if _, err := w.pool.Exec(ctx, `INSERT INTO members (tenant_id, subject, email, display_name, groups, roles, first_seen_at, last_login_at)
+			VALUES ($1, $2, $3, $2, '{}', ARRAY[$4], now(), now())`, w.tenant, m.subject, m.email, m.role); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := w.store.SetBreakGlass(ctx, w.tenant, res, b, "admin", audit.Meta{}); err != nil {
+		t.Fatal(err)
+	}
+	gatehouse, err := vault.New(stack.Vault.Addr, stack.GatehouseToken(t)) // least privilege, as in production
+	if err != nil {
+		t.Fatal(err)
+	}
+	svc := &access.Service{Store: w.store, Vault: gatehouse, Audit: postgres.NewIdentityStore(w.pool, now), Now: now}
+	return w, res, svc
+}
+
+func holderOf(w world, p approvals.Person) access.Holder {
+	return access.Holder{TenantID: w.tenant, TenantSlug: "acme", Person: p}
+}
+
+func auditActions(t testing.TB, w world, action string) []map[string]any {
+	t.Helper()
+	rows, err := w.pool.Query(context.Background(), "SELECT outcome, detail FROM audit_events WHERE action = $1 ORDER BY seq", action)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	var out []map[string]any
+	for rows.Next() {
+		var outcome string
+		var detail map[string]any
+		if err := rows.Scan(&outcome, &detail); err != nil {
+			t.Fatal(err)
+		}
+		if detail == nil {
+			detail = map[string]any{}
+		}
+		detail["outcome"] = outcome
+		out = append(out, detail)
+	}
+	return out
+}
+
+// waitMail waits for an email whose data contains want and returns it.
+func waitMail(t *testing.T, smtp *notifytest.TestSMTPServer, want string) notifytest.Received {
+	t.Helper()
+	deadline := time.Now().Add(15 * time.Second)
+	for time.Now().Before(deadline) {
+		for _, m := range smtp.Messages() {
+			if strings.Contains(m.Data, want) {
+				return m
+			}
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	t.Fatalf("no email containing %q", want)
+	return notifytest.Received{}
+}
+
+func TestBreakGlassIssuesAtOnceAndTellsEveryoneResponsible(t *testing.T) {
+	w, res, svc := breakGlassWorld(t, "tenant-bg1", time.Now, approvals.BreakGlass{Enabled: true, MaxDuration: time.Hour})
+	ctx := context.Background()
+	em, err := svc.BreakGlass(ctx, holderOf(w, responderP), res, emergencyE, true, audit.Meta{IP: "192.0.2.7"})
+	if err != nil || !em.Issued {
+		t.Fatalf("break-glass: %+v %v", em, err)
+	}
+	// Active at once, with no approval, and the grant reads exactly its secret.
+	waitState(t, w, em.RequestID, approvals.Active, time.Second)
+	data, err := svc.Reveal(ctx, holderOf(w, responderP), em.RequestID, audit.Meta{})
+	if err != nil || data["password"] != "value-of-db/orders" {
+		t.Fatalf("reveal under break-glass: %v", err)
+	}
+	startWorkers(t, w, w.vault, time.Now)
+	// Every approver and tenant admin is emailed, urgently; not the responder or a requester.
+	m := waitMail(t, w.smtp, "Break-glass: responder@acme.test on Orders DB")
+	slices.Sort(m.To)
+	if want := []string{"admin@acme.test", "approver1@acme.test", "approver2@acme.test"}; !slices.Equal(m.To, want) {
+		t.Fatalf("break-glass email went to %v, want %v", m.To, want)
+	}
+	if !strings.Contains(m.Data, "[URGENT]") || !strings.Contains(m.Data, "INC-77") || strings.Contains(m.Data, "value-of-") {
+		t.Fatalf("break-glass email:\n%s", m.Data)
+	}
+	select {
+	case text := <-w.chat:
+		if !strings.Contains(text, "Break-glass") || !strings.Contains(text, "URGENT") {
+			t.Fatalf("chat: %q", text)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("the tenant's webhook was not told")
+	}
+	// The break-glass is audited with its incident; the review is due.
+	ev := auditActions(t, w, "breakglass.started")
+	if len(ev) != 1 || ev[0]["incident"] != "INC-77" || ev[0]["drill"] != "false" {
+		t.Fatalf("audit: %v", ev)
+	}
+	d, err := w.store.Detail(ctx, w.tenant, em.RequestID)
+	if err != nil || d.Kind != approvals.BreakGlassKind || d.Review == nil || d.Review.Verdict != "" ||
+		d.Review.DueAt.Sub(d.SubmittedAt) != approvals.DefaultReviewSLA {
+		t.Fatalf("detail: %+v %v", d, err)
+	}
+	if rep, err := postgres.VerifyAudit(ctx, w.pool, ""); err != nil || len(rep.Problems) != 0 {
+		t.Fatalf("audit chain: %+v %v", rep, err)
+	}
+}
+
+func TestRefusedBreakGlassIssuesNothingAndIsAudited(t *testing.T) {
+	w, res, svc := breakGlassWorld(t, "tenant-bg2", time.Now, approvals.BreakGlass{Enabled: true, MaxDuration: time.Hour})
+	ctx := context.Background()
+	requester := approvals.Person{Subject: "req", Email: "requester@acme.test", Roles: []tenants.Role{tenants.RoleRequester}}
+	noIncident := emergencyE
+	noIncident.Incident = ""
+	for _, tc := range []struct {
+		name  string
+		who   approvals.Person
+		e     approvals.Emergency
+		fresh bool
+		code  apperr.Code
+	}{
+		{"not a responder", requester, emergencyE, true, apperr.Forbidden},
+		{"stale authentication", responderP, emergencyE, false, apperr.Forbidden},
+		{"no incident reference", responderP, noIncident, true, apperr.Invalid},
+	} {
+		if _, err := svc.BreakGlass(ctx, holderOf(w, tc.who), res, tc.e, tc.fresh, audit.Meta{}); apperr.CodeOf(err) != tc.code {
+			t.Fatalf("%s: %v", tc.name, err)
+		}
+	}
+	// Over the per-responder limit (1): the second one is refused.
+	if _, err := svc.BreakGlass(ctx, holderOf(w, responderP), res, emergencyE, true, audit.Meta{}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := svc.BreakGlass(ctx, holderOf(w, responderP), res, emergencyE, true, audit.Meta{}); apperr.CodeOf(err) != apperr.Conflict {
+		t.Fatalf("over the limit: %v", err)
+	}
+	var n int
+	if err := w.pool.QueryRow(ctx, "SELECT count(*) FROM requests WHERE kind = 'break-glass'").Scan(&n); err != nil || n != 1 {
+		t.Fatalf("%d break-glass requests recorded, want 1 (%v)", n, err)
+	}
+	if got := auditActions(t, w, "breakglass.refused"); len(got) != 4 || got[0]["outcome"] != "denied" {
+		t.Fatalf("refusals audited: %v", got)
+	}
+	// Another tenant's resource is not there (and refused the same way).
+	if _, err := svc.BreakGlass(ctx, access.Holder{TenantID: "00000000-0000-0000-0000-000000000000", TenantSlug: "x", Person: responderP},
+		res, emergencyE, true, audit.Meta{}); apperr.CodeOf(err) != apperr.NotFound {
+		t.Fatalf("another tenant's resource: %v", err)
+	}
+}
+
+func TestReviewRulesAndNotJustifiedFlagsTheResponder(t *testing.T) {
+	w, res, svc := breakGlassWorld(t, "tenant-bg3", time.Now, approvals.BreakGlass{Enabled: true, MaxDuration: time.Hour})
+	ctx := context.Background()
+	em, err := svc.BreakGlass(ctx, holderOf(w, responderP), res, emergencyE, true, audit.Meta{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	notes := "no incident matched this access"
+	// The responder cannot review their own, even holding the approver role too.
+	both := responderP
+	both.Roles = append(both.Roles, tenants.RoleApprover)
+	if err := w.store.ReviewBreakGlass(ctx, w.tenant, em.RequestID, both, approvals.Justified, notes, audit.Meta{}); apperr.CodeOf(err) != apperr.Forbidden {
+		t.Fatalf("self-review: %v", err)
+	}
+	if err := w.store.ReviewBreakGlass(ctx, w.tenant, em.RequestID, approver1, approvals.NotJustified, notes, audit.Meta{}); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.store.ReviewBreakGlass(ctx, w.tenant, em.RequestID, approver1, approvals.Justified, notes, audit.Meta{}); apperr.CodeOf(err) != apperr.Conflict {
+		t.Fatalf("second review: %v", err)
+	}
+	flags, err := w.store.ResponderFlags(ctx, w.tenant)
+	if err != nil || len(flags) != 1 || flags[0].Email != "responder@acme.test" || flags[0].Count != 1 {
+		t.Fatalf("flags: %+v %v", flags, err)
+	}
+	startWorkers(t, w, w.vault, time.Now)
+	m := waitMail(t, w.smtp, "Break-glass not justified")
+	if !slices.Equal(m.To, []string{"admin@acme.test"}) {
+		t.Fatalf("not-justified email went to %v, want the tenant admins", m.To)
+	}
+	if ev := auditActions(t, w, "breakglass.reviewed"); len(ev) != 1 || ev[0]["verdict"] != "not-justified" {
+		t.Fatalf("review audit: %v", ev)
+	}
+}
+
+func TestOverdueReviewsAreEscalated(t *testing.T) {
+	c := &clock{}
+	w, res, svc := breakGlassWorld(t, "tenant-bg4", c.now, approvals.BreakGlass{Enabled: true, MaxDuration: time.Hour})
+	ctx := context.Background()
+	em, err := svc.BreakGlass(ctx, holderOf(w, responderP), res, emergencyE, true, audit.Meta{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	escalate := func() int {
+		n, err := w.store.EscalateOverdue(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	if n := escalate(); n != 0 {
+		t.Fatalf("escalated %d before the SLA", n)
+	}
+	c.advance(approvals.DefaultReviewSLA + time.Minute)
+	if n := escalate(); n != 1 {
+		t.Fatalf("escalated %d when overdue, want 1", n)
+	}
+	if n := escalate(); n != 0 {
+		t.Fatalf("escalated %d again at once", n)
+	}
+	c.advance(approvals.DefaultReviewSLA)
+	if n := escalate(); n != 1 {
+		t.Fatalf("escalated %d a full SLA later, want 1", n)
+	}
+	startWorkers(t, w, w.vault, c.now)
+	m := waitMail(t, w.smtp, "Break-glass review overdue")
+	if !slices.Contains(m.To, "approver1@acme.test") || !slices.Contains(m.To, "admin@acme.test") || slices.Contains(m.To, "responder@acme.test") {
+		t.Fatalf("escalation went to %v", m.To)
+	}
+	d, err := w.store.Detail(ctx, w.tenant, em.RequestID)
+	if err != nil || d.Review.Escalations != 2 || !d.Review.Overdue(c.now()) {
+		t.Fatalf("review after escalations: %+v %v", d.Review, err)
+	}
+	// Once reviewed, nothing is escalated any more.
+	if err := w.store.ReviewBreakGlass(ctx, w.tenant, em.RequestID, approver1, approvals.Justified, "matches INC-77 timeline", audit.Meta{}); err != nil {
+		t.Fatal(err)
+	}
+	c.advance(approvals.DefaultReviewSLA)
+	if n := escalate(); n != 0 {
+		t.Fatalf("escalated %d after the review", n)
+	}
+}
+
+func TestTheSecretIsRotatedWhenADrillWindowEnds(t *testing.T) {
+	w, res, svc := breakGlassWorld(t, "tenant-bg5", time.Now,
+		approvals.BreakGlass{Enabled: true, MaxDuration: 15 * time.Minute, RotateAfter: true, Drill: true})
+	ctx := context.Background()
+	em, err := svc.BreakGlass(ctx, holderOf(w, responderP), res, emergencyE, true, audit.Meta{})
+	if err != nil || !em.Issued {
+		t.Fatalf("%+v %v", em, err)
+	}
+	before, err := w.store.Detail(ctx, w.tenant, em.RequestID)
+	if err != nil || !before.Drill {
+		t.Fatalf("not marked a drill: %+v %v", before, err)
+	}
+	// The window ends (the expiry job's work, run here directly).
+	tgt, err := w.store.Ending(ctx, em.RequestID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := jobs.End(ctx, w.store, svc.Vault, tgt, false, "system"); err != nil {
+		t.Fatal(err)
+	}
+	d, err := w.store.Detail(ctx, w.tenant, em.RequestID)
+	if err != nil || d.State != approvals.Expired || d.Review.RotatedVersion != 2 {
+		t.Fatalf("after the window: %s, rotated to version %d (%v)", d.State, d.Review.RotatedVersion, err)
+	}
+	// Version 2 holds a new random value for the same key; version 1 is kept.
+	cfg := vaultapi.DefaultConfig()
+	cfg.Address = stack.Vault.Addr
+	root, _ := vaultapi.NewClient(cfg)
+	root.SetToken(stack.Vault.RootToken)
+	cur, err := root.KVv2("tenant-bg5").Get(ctx, "db/orders")
+	if err != nil || cur.VersionMetadata.Version != 2 {
+		t.Fatalf("current version: %v", err)
+	}
+	if v, _ := cur.Data["password"].(string); len(v) != 43 || v == "value-of-db/orders" || len(cur.Data) != 1 {
+		t.Fatalf("rotated value has the wrong shape (%d keys)", len(cur.Data))
+	}
+	if old, err := root.KVv2("tenant-bg5").GetVersion(ctx, "db/orders", 1); err != nil || old.Data["password"] != "value-of-db/orders" {
+		t.Fatalf("the previous version is not kept: %v", err)
+	}
+	// The rotation's throwaway policy is gone; running the end again rotates nothing more.
+	if p, err := root.Sys().GetPolicy("gatehouse-grant-rotate-" + em.RequestID); err != nil || p != "" {
+		t.Fatalf("rotation policy left behind: %q %v", p, err)
+	}
+	if ev := auditActions(t, w, "secret.rotated"); len(ev) != 1 || ev[0]["version"] != "2" {
+		t.Fatalf("rotation audit: %v", ev)
+	}
+	if ev := auditActions(t, w, "breakglass.started"); len(ev) != 1 || ev[0]["drill"] != "true" {
+		t.Fatalf("drill not marked in the audit trail: %v", ev)
+	}
+	startWorkers(t, w, w.vault, time.Now)
+	if m := waitMail(t, w.smtp, "[DRILL] Break-glass"); len(m.To) == 0 {
+		t.Fatal("drill email without recipients")
+	}
+}
+
+func TestChannelsDownDoNotDelayAccessAndTheFailureIsVisible(t *testing.T) {
+	w, res, svc := breakGlassWorld(t, "tenant-bg6", time.Now, approvals.BreakGlass{Enabled: true, MaxDuration: time.Hour})
+	ctx := context.Background()
+	broken := httptest.NewServer(http.HandlerFunc(func(rw http.ResponseWriter, _ *http.Request) { rw.WriteHeader(http.StatusBadGateway) }))
+	t.Cleanup(broken.Close)
+	if err := w.store.SetWebhook(ctx, w.tenant, broken.URL+"/hooks/SECRET-PART", "admin", audit.Meta{}); err != nil {
+		t.Fatal(err)
+	}
+	_ = w.smtp.Close() // the mail relay is down too
+	em, err := svc.BreakGlass(ctx, holderOf(w, responderP), res, emergencyE, true, audit.Meta{})
+	if err != nil || !em.Issued {
+		t.Fatalf("access must not wait on notifications: %+v %v", em, err)
+	}
+	startWorkers(t, w, w.vault, time.Now)
+	deadline := time.Now().Add(15 * time.Second)
+	for {
+		ds, err := w.store.Deliveries(ctx, w.tenant, em.RequestID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		failing := 0
+		for _, d := range ds {
+			if d.State == "retryable" && d.LastError != "" {
+				failing++
+				if strings.Contains(d.LastError, "SECRET-PART") {
+					t.Fatalf("the webhook URL leaked into the delivery error: %s", d.LastError)
+				}
+			}
+		}
+		if len(ds) == 2 && failing == 2 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("deliveries: %+v", ds)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+}
+
+func TestBreakGlassWhileVaultIsDownIsIssuedByItsBackstopJob(t *testing.T) {
+	c := &clock{}
+	c.advance(-time.Minute) // the backstop job, due 30 s after breaking glass, is due at once
+	w, res, svc := breakGlassWorld(t, "tenant-bg7", c.now, approvals.BreakGlass{Enabled: true, MaxDuration: time.Hour})
+	down, err := vault.New("http://127.0.0.1:1", "unused")
+	if err != nil {
+		t.Fatal(err)
+	}
+	svc.Vault = down
+	em, err := svc.BreakGlass(context.Background(), holderOf(w, responderP), res, emergencyE, true, audit.Meta{})
+	if err != nil || em.Issued || em.RequestID == "" {
+		t.Fatalf("with Vault down: %+v %v", em, err)
+	}
+	waitState(t, w, em.RequestID, approvals.Issuing, time.Second)
+	startWorkers(t, w, w.vault, time.Now) // Vault is reachable again for the job
+	waitState(t, w, em.RequestID, approvals.Active, 15*time.Second)
+}

@@ -20,8 +20,8 @@ const (
 	DefaultBreakGlassWindow = 60 * time.Minute // a resource's default maximum window
 	MaxBreakGlassWindow     = 24 * time.Hour
 	MinBreakGlassWindow     = time.Minute
-	MinEmergencyReason      = 20               // characters of justification
-	FreshAuthWindow         = 5 * time.Minute  // how recent the re-authentication must be
+	MinEmergencyReason      = 20              // characters of justification
+	FreshAuthWindow         = 5 * time.Minute // how recent the re-authentication must be
 	DefaultReviewSLA        = 24 * time.Hour
 )
 

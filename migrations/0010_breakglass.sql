@@ -4,6 +4,10 @@
 -- 'break-glass' (no votes), their mandatory reviews, and responder flags.
 
 -- +goose Up
+-- Whether a session began with a forced fresh authentication (step-up):
+-- only such a session, and only for 5 minutes after auth_time, may break glass.
+ALTER TABLE sessions ADD COLUMN step_up boolean NOT NULL DEFAULT false;
+
 ALTER TABLE resources
     ADD COLUMN breakglass             boolean NOT NULL DEFAULT false,
     ADD COLUMN breakglass_max_seconds bigint  NOT NULL DEFAULT 3600 CHECK (breakglass_max_seconds BETWEEN 60 AND 86400),
@@ -65,4 +69,5 @@ DROP TABLE breakglass_reviews;
 DROP TABLE breakglass_limits;
 DROP INDEX requests_breakglass;
 ALTER TABLE requests DROP COLUMN kind, DROP COLUMN incident, DROP COLUMN drill;
+ALTER TABLE sessions DROP COLUMN step_up;
 ALTER TABLE resources DROP COLUMN breakglass, DROP COLUMN breakglass_max_seconds, DROP COLUMN breakglass_rotate, DROP COLUMN breakglass_drill;

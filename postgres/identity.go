@@ -106,7 +106,7 @@ func (s *IdentityStore) CreateSession(ctx context.Context, idHash []byte, sess i
 		q := db.New(tx)
 		if err := q.InsertSession(ctx, db.InsertSessionParams{
 			IDHash: idHash, TenantID: tid, Subject: sess.Subject, Email: sess.Email, DisplayName: sess.Name,
-			Groups: nonNil(sess.Groups), Roles: roles, Issuer: sess.Issuer, AuthTime: sess.AuthTime,
+			Groups: nonNil(sess.Groups), Roles: roles, Issuer: sess.Issuer, AuthTime: sess.AuthTime, StepUp: sess.StepUp,
 			CreatedAt: sess.CreatedAt, LastSeenAt: sess.LastSeen, ExpiresAt: sess.ExpiresAt,
 			Ip: meta.IP, UserAgent: meta.UserAgent,
 		}); err != nil {
@@ -140,6 +140,7 @@ func (s *IdentityStore) LookupSession(ctx context.Context, idHash []byte) (ident
 		Identity: identity.Identity{
 			TenantID: r.TenantID.String(), TenantSlug: r.TenantSlug, TenantName: r.TenantName, Subject: r.Subject,
 			Email: r.Email, Name: r.DisplayName, Groups: r.Groups, Roles: roles, Issuer: r.Issuer, AuthTime: r.AuthTime,
+			StepUp: r.StepUp,
 		},
 		CreatedAt: r.CreatedAt, LastSeen: r.LastSeenAt, ExpiresAt: r.ExpiresAt,
 	}, r.Allowed, nil

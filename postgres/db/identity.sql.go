@@ -94,7 +94,7 @@ func (q *Queries) DeleteTenantSessions(ctx context.Context, tenantID uuid.UUID) 
 }
 
 const getSession = `-- name: GetSession :one
-SELECT s.id_hash, s.tenant_id, s.subject, s.email, s.display_name, s.groups, s.roles, s.issuer, s.auth_time, s.created_at, s.last_seen_at, s.expires_at, s.ip, s.user_agent, t.slug AS tenant_slug, t.display_name AS tenant_name,
+SELECT s.id_hash, s.tenant_id, s.subject, s.email, s.display_name, s.groups, s.roles, s.issuer, s.auth_time, s.created_at, s.last_seen_at, s.expires_at, s.ip, s.user_agent, s.step_up, t.slug AS tenant_slug, t.display_name AS tenant_name,
        (t.status = 'active' AND i.status = 'enabled')::boolean AS allowed
 FROM sessions s
 JOIN tenants t ON t.id = s.tenant_id
@@ -117,6 +117,7 @@ type GetSessionRow struct {
 	ExpiresAt   time.Time
 	Ip          string
 	UserAgent   string
+	StepUp      bool
 	TenantSlug  string
 	TenantName  string
 	Allowed     bool
@@ -140,6 +141,7 @@ func (q *Queries) GetSession(ctx context.Context, idHash []byte) (GetSessionRow,
 		&i.ExpiresAt,
 		&i.Ip,
 		&i.UserAgent,
+		&i.StepUp,
 		&i.TenantSlug,
 		&i.TenantName,
 		&i.Allowed,
@@ -280,9 +282,9 @@ func (q *Queries) InsertLoginAttempt(ctx context.Context, arg InsertLoginAttempt
 
 const insertSession = `-- name: InsertSession :exec
 INSERT INTO sessions (id_hash, tenant_id, subject, email, display_name, groups, roles, issuer,
-                      auth_time, created_at, last_seen_at, expires_at, ip, user_agent)
+                      auth_time, step_up, created_at, last_seen_at, expires_at, ip, user_agent)
 VALUES ($1, $2, $3, $4, $5, $6, $7, $8,
-        $9, $10, $11, $12, $13, $14)
+        $9, $10, $11, $12, $13, $14, $15)
 `
 
 type InsertSessionParams struct {
@@ -295,6 +297,7 @@ type InsertSessionParams struct {
 	Roles       []string
 	Issuer      string
 	AuthTime    time.Time
+	StepUp      bool
 	CreatedAt   time.Time
 	LastSeenAt  time.Time
 	ExpiresAt   time.Time
@@ -313,6 +316,7 @@ func (q *Queries) InsertSession(ctx context.Context, arg InsertSessionParams) er
 		arg.Roles,
 		arg.Issuer,
 		arg.AuthTime,
+		arg.StepUp,
 		arg.CreatedAt,
 		arg.LastSeenAt,
 		arg.ExpiresAt,

@@ -207,6 +207,7 @@ type Session struct {
 	ExpiresAt   time.Time
 	Ip          string
 	UserAgent   string
+	StepUp      bool
 }
 
 type StoreBinding struct {

@@ -32,9 +32,9 @@ DELETE FROM login_attempts WHERE expires_at < @before;
 
 -- name: InsertSession :exec
 INSERT INTO sessions (id_hash, tenant_id, subject, email, display_name, groups, roles, issuer,
-                      auth_time, created_at, last_seen_at, expires_at, ip, user_agent)
+                      auth_time, step_up, created_at, last_seen_at, expires_at, ip, user_agent)
 VALUES (@id_hash, @tenant_id, @subject, @email, @display_name, @groups, @roles, @issuer,
-        @auth_time, @created_at, @last_seen_at, @expires_at, @ip, @user_agent);
+        @auth_time, @step_up, @created_at, @last_seen_at, @expires_at, @ip, @user_agent);
 
 -- name: GetSession :one
 SELECT s.*, t.slug AS tenant_slug, t.display_name AS tenant_name,

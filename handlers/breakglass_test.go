@@ -1,0 +1,208 @@
+package handlers_test
+
+import (
+	"context"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/gatehouse/gatehouse/devstack"
+	"github.com/gatehouse/gatehouse/handlers"
+	"github.com/gatehouse/gatehouse/postgres"
+	"github.com/gatehouse/gatehouse/testenv"
+)
+
+func countBreakGlass(t *testing.T, f *fixture) int {
+	t.Helper()
+	var n int
+	if err := f.pool.QueryRow(context.Background(), "SELECT count(*) FROM requests WHERE kind = 'break-glass'").Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
+// stepUp re-authenticates b's person at acme's IdP and returns the page it
+// ends on (the break-glass form).
+func stepUp(t *testing.T, b *testenv.Browser, console, email string) testenv.Page {
+	t.Helper()
+	return b.SubmitLogin(b.Get(console+"/auth/acme/reauth?return_to=/breakglass/new"), email, devstack.DemoPassword)
+}
+
+func TestBreakGlassJourneyWithFreshSignInBannerAndReview(t *testing.T) {
+	f := newFixture(t, nil)
+	console := f.serve(t)
+	// The approver and the admin have signed in before: they are known members to tell.
+	appr, _ := signedIn(t, console, "acme", "approver1@acme.test")
+	signedIn(t, console, "acme", "admin@acme.test")
+	b, _ := signedIn(t, console, "acme", "responder@acme.test")
+	list := b.Get(console + "/breakglass")
+	if list.Status != http.StatusOK || list.Doc(t).Find(`[data-testid="break-glass"]`).Length() != 1 {
+		t.Fatalf("the responder is not offered to break glass: %d", list.Status)
+	}
+	// An ordinary session is sent to re-authenticate first...
+	resp, err := b.NoRedirect().Get(console + "/breakglass/new")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if loc := resp.Header.Get("Location"); resp.StatusCode != http.StatusSeeOther || !strings.HasPrefix(loc, "/auth/acme/reauth?") {
+		t.Fatalf("break-glass without a fresh sign-in: %d %q", resp.StatusCode, loc)
+	}
+	// ...and a post made with it is refused, audited, and issues nothing.
+	orders := resourceID(t, f, "Orders database")
+	good := url.Values{"_csrf": {testenv.CSRF(t, list)}, "resource": {orders}, "incident": {"INC-900"},
+		"justification": {"orders database is down, customers cannot pay"}, "duration": {"30m"}}
+	if p := b.PostForm(console+"/breakglass", good); p.Status != http.StatusForbidden ||
+		p.Doc(t).Find(`[data-testid="reauth"]`).Length() != 1 {
+		t.Fatalf("stale break-glass: %d", p.Status)
+	}
+	if countBreakGlass(t, f) != 0 || auditCount(t, f, "breakglass.refused", "denied") != 1 {
+		t.Fatal("a stale break-glass was recorded, or its refusal was not audited")
+	}
+
+	// After a forced fresh sign-in the form is there.
+	form := stepUp(t, b, console, "responder@acme.test")
+	if form.URL.Path != "/breakglass/new" || form.Doc(t).Find(`[data-testid="breakglass-form"]`).Length() != 1 {
+		t.Fatalf("after step-up: %s %d", form.URL, form.Status)
+	}
+	if !strings.Contains(form.Body, "Orders database") || strings.Contains(form.Body, "Stripe API key") {
+		t.Fatal("the form must list exactly the flagged resources")
+	}
+	good.Set("_csrf", testenv.CSRF(t, form))
+	for field, bad := range map[string]string{"justification": "db down", "incident": "", "duration": "2h"} {
+		v := url.Values{}
+		for k, vs := range good {
+			v[k] = vs
+		}
+		v.Set(field, bad)
+		if p := b.PostForm(console+"/breakglass", v); p.Status != http.StatusBadRequest || fieldError(t, p, field) == "" {
+			t.Fatalf("bad %s: %d %q", field, p.Status, fieldError(t, p, field))
+		}
+	}
+	if countBreakGlass(t, f) != 0 {
+		t.Fatal("refused break-glass forms created grants")
+	}
+	done := b.PostForm(console+"/breakglass", good)
+	if !strings.HasPrefix(done.URL.Path, "/breakglass/") || strings.TrimSpace(done.Doc(t).Find(`[data-testid="state"]`).Text()) != "active" {
+		t.Fatalf("break-glass ended at %s (%d)", done.URL, done.Status)
+	}
+	detail := done.URL.Path
+	if done.Doc(t).Find(`[data-testid="use-grant"]`).Length() != 1 || done.Doc(t).Find(`[data-testid="review-form"]`).Length() != 0 {
+		t.Fatal("the responder must be pointed to the grant and never offered to review their own")
+	}
+	if d := done.Doc(t).Find(`[data-testid="deliveries"] tbody tr`).Length(); d != 2 {
+		t.Fatalf("%d notification deliveries shown, want email and chat", d)
+	}
+
+	// Everyone in acme sees the banner; nobody in globex does, and the page is not there for them.
+	dash := appr.Get(console + "/")
+	if banner := dash.Doc(t).Find(`[data-testid="breakglass-banner"]`).Text(); !strings.Contains(banner, "responder@acme.test") {
+		t.Fatalf("banner on an acme page: %q", banner)
+	}
+	other, odash := signedIn(t, console, "globex", "approver1@globex.test")
+	if odash.Doc(t).Find(`[data-testid="breakglass-banner"]`).Length() != 0 {
+		t.Fatal("globex sees acme's break-glass banner")
+	}
+	if p := other.Get(console + detail); p.Status != http.StatusNotFound || strings.Contains(p.Body, "INC-900") {
+		t.Fatalf("another tenant's break-glass: %d", p.Status)
+	}
+
+	// The responder cannot review (not an approver); an approver can, once.
+	rcsrf := testenv.CSRF(t, b.Get(console+detail))
+	if p := b.PostForm(console+detail+"/review", url.Values{"_csrf": {rcsrf}, "verdict": {"justified"}, "notes": {"it was my emergency"}}); p.Status != http.StatusForbidden {
+		t.Fatalf("the responder reviewing: %d", p.Status)
+	}
+	page := appr.Get(console + detail)
+	if page.Doc(t).Find(`[data-testid="review-form"]`).Length() != 1 {
+		t.Fatal("the approver is not offered the review")
+	}
+	acsrf := testenv.CSRF(t, page)
+	if p := appr.PostForm(console+detail+"/review", url.Values{"_csrf": {acsrf}, "verdict": {"justified"}}); p.Status != http.StatusBadRequest || fieldError(t, p, "notes") == "" {
+		t.Fatalf("a review without notes: %d", p.Status)
+	}
+	p := appr.PostForm(console+detail+"/review", url.Values{"_csrf": {acsrf}, "verdict": {"justified"}, "notes": {"matches the INC-900 timeline"}})
+	if v := strings.TrimSpace(p.Doc(t).Find(`[data-testid="verdict"]`).Text()); !strings.HasPrefix(v, "justified") {
+		t.Fatalf("after the review: %d %q", p.Status, v)
+	}
+	if rep, err := postgres.VerifyAudit(context.Background(), f.pool, ""); err != nil || len(rep.Problems) != 0 {
+		t.Fatalf("audit chain after break-glass: %+v %v", rep, err)
+	}
+	for _, action := range []string{"login.step_up", "breakglass.started", "breakglass.reviewed"} {
+		if auditCount(t, f, action, "success") != 1 {
+			t.Fatalf("%s not audited", action)
+		}
+	}
+}
+
+func TestAStepUpOlderThanFiveMinutesCannotBreakGlass(t *testing.T) {
+	// Gatehouse's rule clock runs 6 minutes ahead: the fresh sign-in is 6 minutes old.
+	f := newFixture(t, func(d *handlers.Deps, _ *pgxpool.Pool) {
+		d.Now = func() time.Time { return time.Now().Add(6 * time.Minute) }
+	})
+	console := f.serve(t)
+	b, _ := signedIn(t, console, "acme", "responder@acme.test")
+	p := stepUp(t, b, console, "responder@acme.test")
+	if p.URL.Path == "/breakglass/new" && p.Doc(t).Find(`[data-testid="breakglass-form"]`).Length() != 0 {
+		t.Fatal("a 6-minute-old sign-in was offered the break-glass form")
+	}
+	csrf := testenv.CSRF(t, b.Get(console+"/breakglass"))
+	refused := b.PostForm(console+"/breakglass", url.Values{"_csrf": {csrf}, "resource": {resourceID(t, f, "Orders database")},
+		"incident": {"INC-901"}, "justification": {"orders database is down, customers cannot pay"}})
+	if refused.Status != http.StatusForbidden || countBreakGlass(t, f) != 0 {
+		t.Fatalf("stale step-up: %d, %d grants", refused.Status, countBreakGlass(t, f))
+	}
+}
+
+func TestOnlyRespondersBreakGlassAndAdminsKeepTheSettings(t *testing.T) {
+	f := newFixture(t, nil)
+	console := f.serve(t)
+	req, _ := signedIn(t, console, "acme", "requester@acme.test")
+	if p := req.Get(console + "/breakglass/new"); p.Status != http.StatusForbidden {
+		t.Fatalf("a requester at the break-glass form: %d", p.Status)
+	}
+	appr, _ := signedIn(t, console, "acme", "approver1@acme.test")
+	if p := appr.Get(console + "/breakglass"); p.Status != http.StatusOK || p.Doc(t).Find(`[data-testid="break-glass"]`).Length() != 0 {
+		t.Fatalf("an approver is offered to break glass: %d", p.Status)
+	}
+	admin, _ := signedIn(t, console, "acme", "admin@acme.test")
+	settings := admin.Get(console + "/admin/breakglass")
+	if settings.Status != http.StatusOK {
+		t.Fatalf("settings: %d", settings.Status)
+	}
+	csrf := testenv.CSRF(t, settings)
+	ci := resourceID(t, f, "CI deploy token")
+	if p := admin.PostForm(console+"/admin/breakglass/"+ci, url.Values{"_csrf": {csrf}, "enabled": {"on"}, "max_minutes": {"0"}}); p.Status != http.StatusBadRequest || fieldError(t, p, "max_minutes") == "" {
+		t.Fatalf("a zero window: %d", p.Status)
+	}
+	if p := admin.PostForm(console+"/admin/breakglass/"+ci, url.Values{"_csrf": {csrf}, "enabled": {"on"}, "max_minutes": {"30"}, "rotate": {"on"}}); p.Status != http.StatusOK {
+		t.Fatalf("flagging: %d", p.Status)
+	}
+	var enabled, rotate bool
+	var max int64
+	if err := f.pool.QueryRow(context.Background(), "SELECT breakglass, breakglass_max_seconds, breakglass_rotate FROM resources WHERE id = $1", ci).
+		Scan(&enabled, &max, &rotate); err != nil || !enabled || max != 1800 || !rotate {
+		t.Fatalf("CI deploy token setting: %v %d %v (%v)", enabled, max, rotate, err)
+	}
+	if p := admin.PostForm(console+"/admin/breakglass/limits", url.Values{"_csrf": {csrf}, "per_responder": {"2"}, "per_tenant": {"1"}, "review_sla_hours": {"24"}}); p.Status != http.StatusBadRequest || fieldError(t, p, "per_tenant") == "" {
+		t.Fatalf("a tenant limit below the responder's: %d", p.Status)
+	}
+	if p := admin.PostForm(console+"/admin/breakglass/limits", url.Values{"_csrf": {csrf}, "per_responder": {"2"}, "per_tenant": {"5"}, "review_sla_hours": {"8"}}); p.Status != http.StatusOK {
+		t.Fatalf("limits: %d", p.Status)
+	}
+	if auditCount(t, f, "resource.breakglass_changed", "success") != 1 || auditCount(t, f, "breakglass.limits_changed", "success") != 1 {
+		t.Fatal("settings changes not audited")
+	}
+	// Another tenant's resource is not there for acme's admin.
+	var globexRes string
+	if err := f.pool.QueryRow(context.Background(), `SELECT r.id::text FROM resources r JOIN tenants t ON t.id = r.tenant_id
+		WHERE t.slug = 'globex' LIMIT 1`).Scan(&globexRes); err != nil {
+		t.Fatal(err)
+	}
+	if p := admin.PostForm(console+"/admin/breakglass/"+globexRes, url.Values{"_csrf": {csrf}, "enabled": {"on"}, "max_minutes": {"30"}}); p.Status != http.StatusNotFound {
+		t.Fatalf("flagging another tenant's resource: %d", p.Status)
+	}
+}

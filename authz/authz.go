@@ -36,6 +36,7 @@ const (
 	UseBreakGlass    Permission = "breakglass:use"
 	ViewBreakGlass   Permission = "breakglass:view"
 	ReviewBreakGlass Permission = "breakglass:review"
+	UseGrants        Permission = "grants:use" // hold, reveal and relinquish one's own grants
 )
 
 // Split returns the permission's object and action.

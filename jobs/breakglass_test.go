@@ -130,13 +130,13 @@ func TestBreakGlassIssuesAtOnceAndTellsEveryoneResponsible(t *testing.T) {
 	if !strings.Contains(m.Data, "[URGENT]") || !strings.Contains(m.Data, "INC-77") || strings.Contains(m.Data, "value-of-") {
 		t.Fatalf("break-glass email:\n%s", m.Data)
 	}
-	select {
-	case text := <-w.chat:
-		if !strings.Contains(text, "Break-glass") || !strings.Contains(text, "URGENT") {
-			t.Fatalf("chat: %q", text)
+	for told := false; !told; {
+		select {
+		case text := <-w.chat:
+			told = strings.Contains(text, "Break-glass") && strings.Contains(text, "URGENT")
+		case <-time.After(10 * time.Second):
+			t.Fatal("the tenant's webhook was not told, urgently")
 		}
-	case <-time.After(10 * time.Second):
-		t.Fatal("the tenant's webhook was not told")
 	}
 	// The break-glass is audited with its incident; the review is due.
 	ev := auditActions(t, w, "breakglass.started")

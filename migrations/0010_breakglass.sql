@@ -60,10 +60,13 @@ INSERT INTO casbin_rules (ptype, v0, v1, v2, v3) VALUES
     ('p', 'approver',     '*', 'breakglass', 'view'),
     ('p', 'tenant-admin', '*', 'breakglass', 'view'),
     ('p', 'auditor',      '*', 'breakglass', 'view'),
-    ('p', 'approver',     '*', 'breakglass', 'review');
+    ('p', 'approver',     '*', 'breakglass', 'review'),
+    -- Holding a grant is separate from requesting one: responders hold break-glass grants.
+    ('p', 'requester',    '*', 'grants', 'use'),
+    ('p', 'responder',    '*', 'grants', 'use');
 
 -- +goose Down
-DELETE FROM casbin_rules WHERE ptype = 'p' AND v1 = '*' AND v2 = 'breakglass';
+DELETE FROM casbin_rules WHERE ptype = 'p' AND v1 = '*' AND v2 IN ('breakglass', 'grants');
 DROP TABLE responder_flags;
 DROP TABLE breakglass_reviews;
 DROP TABLE breakglass_limits;

@@ -26,6 +26,7 @@ const MaxGrant = 30 * 24 * time.Hour
 // Person is someone acting on a request: who they are and what their
 // session says they hold.
 type Person struct {
+	Tenant  string         `json:"tenant,omitempty"` // the ID of the tenant they signed in to
 	Subject string         `json:"subject"`
 	Email   string         `json:"email"`
 	Name    string         `json:"name"`
@@ -38,10 +39,16 @@ type Person struct {
 type Audience struct {
 	Roles  []tenants.Role `json:"roles"`
 	Groups []string       `json:"groups"`
+	// Tenant, when set, confines the audience to people signed in to that
+	// tenant (the steps of a cross-organization share's requests).
+	Tenant string `json:"tenant,omitempty"`
 }
 
 // Includes reports whether p is in the audience.
 func (a Audience) Includes(p Person) bool {
+	if a.Tenant != "" && p.Tenant != a.Tenant {
+		return false
+	}
 	for _, r := range p.Roles {
 		if slices.Contains(a.Roles, r) {
 			return true
@@ -90,7 +97,7 @@ func (p Policy) Clone() Policy {
 }
 
 func (a Audience) clone() Audience {
-	return Audience{Roles: slices.Clone(a.Roles), Groups: slices.Clone(a.Groups)}
+	return Audience{Roles: slices.Clone(a.Roles), Groups: slices.Clone(a.Groups), Tenant: a.Tenant}
 }
 
 // Validate checks the policy itself (for the policy editor). It returns an

@@ -23,6 +23,7 @@ type Store interface {
 	Detail(ctx context.Context, tenantID, id string) (approvals.Detail, error)
 	HandOverToken(ctx context.Context, tenantID, requestID, holder, accessor string, meta audit.Meta) (string, time.Time, error)
 	BreakGlass(ctx context.Context, tenantID, resourceID string, who approvals.Person, e approvals.Emergency, fresh bool, meta audit.Meta) (jobs.GrantTarget, error)
+	RequestShared(ctx context.Context, tenantID, shareID, resourceID string, who approvals.Person, sub approvals.Submission, meta audit.Meta) (string, *jobs.GrantTarget, error)
 }
 
 // Vault is what the service needs of Vault.
@@ -60,7 +61,7 @@ func (s *Service) activeGrant(ctx context.Context, h Holder, requestID string) (
 	if err != nil {
 		return d, err
 	}
-	if d.Requester.Subject != h.Person.Subject || d.State != approvals.Active {
+	if d.Requester.Subject != h.Person.Subject || d.RequesterTenant != h.TenantID || d.State != approvals.Active {
 		return d, errNoGrant
 	}
 	return d, nil
@@ -114,9 +115,16 @@ func (s *Service) Reveal(ctx context.Context, h Holder, requestID string, meta a
 	if err != nil {
 		return nil, apperr.Wrap(apperr.Unavailable, "Vault could not read the secret right now. Try again in a moment.", err)
 	}
-	if err := s.Audit.RecordEvent(ctx, meta.Stamp(audit.Event{TenantID: h.TenantID, Actor: h.Person.Email + " (" + h.Person.Subject + ")",
-		Action: "grant.revealed", Target: requestID, Outcome: audit.Success, Detail: map[string]string{"secret": d.Mount + "/" + d.Path}})); err != nil {
+	ev := meta.Stamp(audit.Event{TenantID: h.TenantID, Actor: h.Person.Email + " (" + h.Person.Subject + ")",
+		Action: "grant.revealed", Target: requestID, Outcome: audit.Success, Detail: map[string]string{"secret": d.Mount + "/" + d.Path}})
+	if err := s.Audit.RecordEvent(ctx, ev); err != nil {
 		return nil, err
+	}
+	if d.TenantID != h.TenantID { // a shared secret: the owner sees the access on its side too
+		ev.TenantID, ev.Detail = d.TenantID, map[string]string{"secret": d.Mount + "/" + d.Path, "share": d.ShareID}
+		if err := s.Audit.RecordEvent(ctx, ev); err != nil {
+			return nil, err
+		}
 	}
 	return data, nil
 }

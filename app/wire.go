@@ -52,6 +52,7 @@ func Wire(pool *pgxpool.Pool, vc *vault.Client, o Options) (Parts, error) {
 	}
 	ids := postgres.NewIdentityStore(pool, o.Now)
 	tenantStore := postgres.NewTenantStore(pool)
+	tenantStore.Jobs = inserter
 	requests := postgres.NewRequestStore(pool, inserter, o.Now)
 	federation := identity.NewFederation(ids, vc, ids, o.PublicURL, o.Now)
 	return Parts{Requests: requests, Identity: ids, Deps: handlers.Deps{
@@ -64,6 +65,7 @@ func Wire(pool *pgxpool.Pool, vc *vault.Client, o Options) (Parts, error) {
 		SecretKeys:      vc,
 		Channels:        requests,
 		BreakGlass:      requests,
+		Shares:          requests,
 		Access:          &access.Service{Store: requests, Vault: vc, Audit: ids, Now: o.Now, Log: o.Log},
 		Federation:      federation,
 		Sessions:        identity.NewSessions(ids, o.Now, o.SessionIdle, o.SessionMax),

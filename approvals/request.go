@@ -121,7 +121,7 @@ func (r *Request) Decide(p Person, approve bool, comment string, shorten time.Du
 
 // Cancel ends a pending request at its requester's wish.
 func (r *Request) Cancel(by Person) error {
-	if by.Subject != r.Requester.Subject {
+	if by.Subject != r.Requester.Subject || (by.Tenant != "" && r.Requester.Tenant != "" && by.Tenant != r.Requester.Tenant) {
 		return apperr.New(apperr.Forbidden, "Only the requester can cancel a request.")
 	}
 	next, err := r.State.Move(Cancelled)

@@ -184,10 +184,9 @@ type Share struct {
 	State     ShareState
 }
 
-// DecideOwner records an owner approver's decision on a proposed share: no
-// self-approval, one vote each, a denial needs a comment and rejects it;
-// the quorum moves it to awaiting acceptance.
-func (s *Share) DecideOwner(p Person, approve bool, comment string, now time.Time) error {
+// CheckOwnerVoter says whether p may decide the proposed share now: an
+// owner approver under the share policy, not its proposer, not voted yet.
+func (s Share) CheckOwnerVoter(p Person) error {
 	if s.State != ShareProposed {
 		return apperr.New(apperr.Conflict, "This share is "+string(s.State)+": the owner's approvers can no longer decide it.")
 	}
@@ -201,6 +200,25 @@ func (s *Share) DecideOwner(p Person, approve bool, comment string, now time.Tim
 		if v.Approver.Subject == p.Subject {
 			return apperr.New(apperr.Conflict, "You have already decided this share.")
 		}
+	}
+	return nil
+}
+
+// CheckAcceptor says whether p may accept or decline the share: a tenant
+// admin of the recipient.
+func (s Share) CheckAcceptor(p Person) error {
+	if p.Tenant != s.Recipient || !hasRole(p, tenants.RoleTenantAdmin) {
+		return apperr.New(apperr.Forbidden, "Only a tenant admin of the recipient organization can accept or decline a share.")
+	}
+	return nil
+}
+
+// DecideOwner records an owner approver's decision on a proposed share: no
+// self-approval, one vote each, a denial needs a comment and rejects it;
+// the quorum moves it to awaiting acceptance.
+func (s *Share) DecideOwner(p Person, approve bool, comment string, now time.Time) error {
+	if err := s.CheckOwnerVoter(p); err != nil {
+		return err
 	}
 	comment = strings.TrimSpace(comment)
 	if !approve && comment == "" {
@@ -226,8 +244,8 @@ func (s *Share) DecideOwner(p Person, approve bool, comment string, now time.Tim
 // Accept records the recipient admin's acceptance or (with a comment)
 // refusal of a share the owner approved.
 func (s *Share) Accept(p Person, accept bool, comment string) error {
-	if p.Tenant != s.Recipient || !hasRole(p, tenants.RoleTenantAdmin) {
-		return apperr.New(apperr.Forbidden, "Only a tenant admin of the recipient organization can accept or decline a share.")
+	if err := s.CheckAcceptor(p); err != nil {
+		return err
 	}
 	if !accept && strings.TrimSpace(comment) == "" {
 		return apperr.InvalidFields("Say why.", map[string]string{"comment": "Declining needs a comment for the owner."})

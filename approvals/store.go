@@ -23,7 +23,7 @@ type Store interface {
 	Decide(ctx context.Context, tenantID, id string, approver Person, approve bool, comment string, shorten time.Duration, meta audit.Meta) (State, error)
 	Cancel(ctx context.Context, tenantID, id string, who Person, meta audit.Meta) error
 	People(ctx context.Context, tenantID string) ([]Person, error)
-	// OwnedElsewhere reports whether id ("request" or "resource") belongs to
+	// OwnedElsewhere reports whether id ("request", "resource" or "share") belongs to
 	// another tenant, so a cross-tenant probe can be audited.
 	OwnedElsewhere(ctx context.Context, kind, tenantID, id string) (bool, error)
 }

@@ -30,7 +30,17 @@ type Detail struct {
 	EndedAt       time.Time
 	Incident      string  // break-glass only
 	Review        *Review // break-glass only
+	// TenantID owns the resource; RequesterTenant is the requester's tenant
+	// (another one for a request under a share, ShareID).
+	TenantID        string
+	RequesterTenant string
+	ShareID         string
+	OwnerName       string // the owner organization's display name
 }
+
+// Shared reports whether the request was made under a share by a member
+// of another tenant.
+func (d Detail) Shared() bool { return d.ShareID != "" }
 
 // Kind says how a grant came about.
 type Kind string
@@ -69,4 +79,53 @@ type Flag struct {
 	Email   string
 	Count   int
 	Last    time.Time
+}
+
+// Org is another organization as pickers show it.
+type Org struct {
+	Slug string
+	Name string
+}
+
+// ShareSummary is a share as lists show it, from the viewer's side.
+type ShareSummary struct {
+	ID         string
+	State      ShareState
+	Mode       ShareMode
+	Level      Level
+	TermEnd    time.Time
+	Purpose    string
+	ProposedAt time.Time
+	Owner      string // organization names
+	Recipient  string
+	Outgoing   bool // the viewer's organization owns it
+	Resources  int
+}
+
+// ShareDetail is one share with everything its page shows.
+type ShareDetail struct {
+	Share
+	OwnerName       string
+	RecipientName   string
+	ProposedAt      time.Time
+	OfferedAt       time.Time
+	DecidedAt       time.Time
+	DecidedBy       string
+	DecisionComment string
+	EndedAt         time.Time
+	EndedBy         string
+	EndReason       string
+	Requests        []Summary // access requested under it
+}
+
+// SharedItem is a resource shared with the viewer's organization.
+type SharedItem struct {
+	ShareID    string
+	OwnerName  string
+	Resource   Resource
+	Recipients Audience
+	Level      Level
+	MaxGrant   time.Duration
+	Mode       ShareMode
+	TermEnd    time.Time
 }

@@ -37,6 +37,9 @@ const (
 	ViewBreakGlass   Permission = "breakglass:view"
 	ReviewBreakGlass Permission = "breakglass:review"
 	UseGrants        Permission = "grants:use" // hold, reveal and relinquish one's own grants
+	ViewShares       Permission = "shares:view"
+	ManageShares     Permission = "shares:manage" // propose, accept, decline, end
+	DecideShares     Permission = "shares:decide" // the owner's approvers
 )
 
 // Split returns the permission's object and action.

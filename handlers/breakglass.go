@@ -178,7 +178,7 @@ func (s *Server) breakGlassDetailModel(c echo.Context) (web.BreakGlassDetailPage
 	me := person(sess)
 	m := web.BreakGlassDetailPage{Page: s.page(c, "Break-glass on "+d.Resource),
 		Row:           s.breakGlassRow(approvals.BreakGlassRow{Summary: d.Summary, Incident: d.Incident, Review: rv}),
-		Justification: d.Justification, Duration: d.Duration.String(), Timeline: timeline(d), Due: when(rv.DueAt),
+		Justification: d.Justification, Duration: d.Duration.String(), Timeline: timeline(d, sess.TenantID), Due: when(rv.DueAt),
 		Verdict: string(rv.Verdict), Reviewer: rv.Reviewer.Email, ReviewedAt: when(rv.ReviewedAt), Notes: rv.Notes, Escalations: rv.Escalations,
 		IsHolder: d.State == approvals.Active && d.Requester.Subject == me.Subject, FieldErrors: map[string]string{}}
 	switch {

@@ -13,6 +13,7 @@ import (
 	"github.com/gatehouse/gatehouse/access"
 	"github.com/gatehouse/gatehouse/apperr"
 	"github.com/gatehouse/gatehouse/approvals"
+	"github.com/gatehouse/gatehouse/authz"
 	"github.com/gatehouse/gatehouse/identity"
 	"github.com/gatehouse/gatehouse/tenants"
 	"github.com/gatehouse/gatehouse/web"
@@ -20,7 +21,7 @@ import (
 
 // person is the signed-in person as the approvals rules see them.
 func person(sess *identity.Session) approvals.Person {
-	return approvals.Person{Subject: sess.Subject, Email: sess.Email, Name: sess.Name, Roles: sess.Roles, Groups: sess.Groups}
+	return approvals.Person{Tenant: sess.TenantID, Subject: sess.Subject, Email: sess.Email, Name: sess.Name, Roles: sess.Roles, Groups: sess.Groups}
 }
 
 func holder(sess *identity.Session) access.Holder {
@@ -78,6 +79,17 @@ func (s *Server) catalog(c echo.Context) error {
 	for _, r := range all {
 		if r.Policy.Requesters.Includes(person(sess)) {
 			m.Items = append(m.Items, catalogItem(r))
+		}
+	}
+	if s.deps.Authz.Allowed(sess.Roles, sess.TenantSlug, authz.CreateRequests) {
+		shared, err := s.deps.Shares.SharedCatalog(c.Request().Context(), sess.TenantID)
+		if err != nil {
+			return err
+		}
+		for _, it := range shared {
+			if it.Recipients.Includes(person(sess)) {
+				m.Shared = append(m.Shared, sharedRow(it))
+			}
 		}
 	}
 	return render(c, http.StatusOK, web.Catalog(m))
@@ -220,14 +232,15 @@ func (s *Server) requestDetailModel(c echo.Context) (web.RequestDetailPage, erro
 	overseer := slices.ContainsFunc(sess.Roles, func(r tenants.Role) bool {
 		return r == tenants.RoleApprover || r == tenants.RoleTenantAdmin || r == tenants.RoleAuditor
 	})
-	if d.Requester.Subject != me.Subject && !overseer {
+	mine := d.Requester.Subject == me.Subject && d.RequesterTenant == sess.TenantID
+	if !mine && !overseer {
 		return web.RequestDetailPage{}, apperr.New(apperr.NotFound, "There is no such request in your organization.")
 	}
 	m := web.RequestDetailPage{Page: s.page(c, d.Resource), Row: summaryRow(d.Summary), Justification: d.Justification, Ticket: d.Ticket,
 		CanDecide:     d.State == approvals.Pending && d.Request.Eligible(me),
-		CanCancel:     d.State == approvals.Pending && d.Requester.Subject == me.Subject,
-		IsActiveGrant: d.State == approvals.Active && d.Requester.Subject == me.Subject}
-	m.Timeline, m.Steps = timeline(d), steps(d.Request.Policy)
+		CanCancel:     d.State == approvals.Pending && mine,
+		IsActiveGrant: d.State == approvals.Active && mine}
+	m.Timeline, m.Steps = timeline(d, sess.TenantID), steps(d.Request.Policy)
 	if d.State == approvals.Pending {
 		people, err := s.deps.Requests.People(ctx, sess.TenantID)
 		if err != nil {
@@ -247,7 +260,9 @@ func steps(p approvals.Policy) []string {
 }
 
 // timeline lists a request's events in time order.
-func timeline(d approvals.Detail) []web.TimelineEntry {
+//
+// Approvers of another organization (a share's) are shown by display name only.
+func timeline(d approvals.Detail, viewerTenant string) []web.TimelineEntry {
 	type ev struct {
 		at   time.Time
 		text string
@@ -258,7 +273,11 @@ func timeline(d approvals.Detail) []web.TimelineEntry {
 		if !v.Approve {
 			verb = "Denied"
 		}
-		text := fmt.Sprintf("%s by %s (step %d)", verb, v.Approver.Email, v.Step+1)
+		who := v.Approver.Email
+		if v.Approver.Tenant != "" && v.Approver.Tenant != viewerTenant {
+			who = shown(v.Approver, false)
+		}
+		text := fmt.Sprintf("%s by %s (step %d)", verb, who, v.Step+1)
 		if v.Comment != "" {
 			text += ": " + v.Comment
 		}

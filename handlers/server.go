@@ -59,6 +59,18 @@ type BreakGlassStore interface {
 	Deliveries(ctx context.Context, tenantID, ref string) ([]jobs.Delivery, error)
 }
 
+// ShareStore keeps cross-organization shares.
+type ShareStore interface {
+	ShareTargets(ctx context.Context, tenantID string) ([]approvals.Org, error)
+	ProposeShare(ctx context.Context, ownerTenantID string, who approvals.Person, recipientSlug string, resourceIDs []string, t approvals.ShareTerms, meta audit.Meta) (string, error)
+	Shares(ctx context.Context, tenantID string) ([]approvals.ShareSummary, error)
+	ShareDetail(ctx context.Context, tenantID, id string) (approvals.ShareDetail, error)
+	DecideShare(ctx context.Context, tenantID, id string, who approvals.Person, approve bool, comment string, meta audit.Meta) (approvals.ShareState, error)
+	AcceptShare(ctx context.Context, tenantID, id string, who approvals.Person, accept bool, comment string, meta audit.Meta) error
+	EndShare(ctx context.Context, tenantID, id string, who approvals.Person, reason string, meta audit.Meta) error
+	SharedCatalog(ctx context.Context, tenantID string) ([]approvals.SharedItem, error)
+}
+
 // Deps is everything the HTTP layer needs, passed explicitly from cmd/.
 type Deps struct {
 	Log             *slog.Logger
@@ -69,6 +81,7 @@ type Deps struct {
 	Requests        approvals.Store
 	Access          *access.Service
 	BreakGlass      BreakGlassStore
+	Shares          ShareStore
 	SecretKeys      KeyLister
 	Channels        ChannelStore
 	Federation      *identity.Federation

@@ -18,6 +18,7 @@ type Workers struct {
 	Grants   GrantStore
 	Sweeper  PendingSweeper
 	Reviews  ReviewEscalator
+	Shares   ShareStore
 	Channels Channels
 	Mailer   *notify.Mailer
 	Webhook  *notify.Webhook
@@ -42,6 +43,8 @@ func NewClient(pool *pgxpool.Pool, w Workers) (*river.Client[pgx.Tx], error) {
 	river.AddWorker(workers, &ExpireGrantWorker{Store: w.Grants, Vault: w.Vault})
 	river.AddWorker(workers, &TimeoutRequestsWorker{Sweeper: w.Sweeper})
 	river.AddWorker(workers, &EscalateReviewsWorker{Escalator: w.Reviews})
+	river.AddWorker(workers, &EndShareWorker{Shares: w.Shares, Grants: w.Grants, Vault: w.Vault})
+	river.AddWorker(workers, &RevokeTenantGrantsWorker{Shares: w.Shares, Grants: w.Grants, Vault: w.Vault})
 	river.AddWorker(workers, &SweepSessionsWorker{Sweeper: w.Sessions, Idle: w.SessionIdle})
 	river.AddWorker(workers, &RemindWorker{Store: w.Grants, Mailer: w.Mailer})
 	river.AddWorker(workers, &NotifyWorker{Mailer: w.Mailer, Webhook: w.Webhook, Channels: w.Channels})

@@ -72,7 +72,14 @@ func (s *RequestStore) move(ctx context.Context, q *db.Queries, row db.GetGrantT
 	if reason != "" {
 		ev.Outcome, ev.Detail = audit.Failure, map[string]string{"reason": reason}
 	}
-	return insertAuditEvent(ctx, q, now, ev)
+	if err := insertAuditEvent(ctx, q, now, ev); err != nil {
+		return err
+	}
+	if row.RequesterTenantID.Valid { // under a share: the recipient sees its access on its side too
+		ev.TenantID = uuidString(row.RequesterTenantID.Bytes)
+		return insertAuditEvent(ctx, q, now, ev)
+	}
+	return nil
 }
 
 // StartIssuing moves an approved (or failed, on retry) request to issuing.
@@ -88,9 +95,24 @@ func (s *RequestStore) StartIssuing(ctx context.Context, requestID string) (jobs
 
 // FinishIssuing makes the grant active until expiresAt and schedules its
 // expiry job in the same transaction.
+//
+// Under a share, the share's row is read-locked first: a share that is no
+// longer active fails the request instead (jobs.ErrShareEnded), and a share
+// being ended waits for this grant, so the end's revocation sees it.
 func (s *RequestStore) FinishIssuing(ctx context.Context, requestID string, expiresAt time.Time) error {
+	shareEnded := false
 	_, err := s.grantStep(ctx, requestID, []approvals.State{approvals.Issuing},
 		func(q *db.Queries, tx pgx.Tx, row db.GetGrantTargetRow, _ jobs.GrantTarget) error {
+			if row.ShareID.Valid {
+				sh, err := q.LockShareForAccess(ctx, uuid.UUID(row.ShareID.Bytes))
+				if err != nil {
+					return err
+				}
+				if approvals.ShareState(sh.State) != approvals.ShareActive {
+					shareEnded = true
+					return s.move(ctx, q, row, approvals.Failed, "The share ended before the access was issued.", "system", "grant.failed")
+				}
+			}
 			if err := q.InsertGrant(ctx, db.InsertGrantParams{RequestID: row.ID, TenantID: row.TenantID,
 				IssuedAt: timestamptz(s.now()), ExpiresAt: timestamptz(expiresAt)}); err != nil {
 				return err
@@ -111,6 +133,9 @@ func (s *RequestStore) FinishIssuing(ctx context.Context, requestID string, expi
 			}
 			return s.move(ctx, q, row, approvals.Active, "", "system", "grant.issued")
 		})
+	if err == nil && shareEnded {
+		return jobs.ErrShareEnded
+	}
 	return err
 }
 

@@ -11,6 +11,7 @@ import (
 
 	"github.com/gatehouse/gatehouse/apperr"
 	"github.com/gatehouse/gatehouse/audit"
+	"github.com/gatehouse/gatehouse/jobs"
 	"github.com/gatehouse/gatehouse/postgres/db"
 	"github.com/gatehouse/gatehouse/tenants"
 )
@@ -66,6 +67,11 @@ func (s *TenantStore) ApplyKillSwitch(ctx context.Context, slug string, k tenant
 		if k.Ends() {
 			if ended, err = q.DeleteTenantSessions(ctx, st.ID); err != nil {
 				return err
+			}
+		}
+		if k == tenants.Suspend && s.Jobs != nil { // its members' grants end too, shared ones included
+			if _, err := s.Jobs.InsertTx(ctx, tx, jobs.RevokeTenantGrantsArgs{TenantID: st.ID.String()}, nil); err != nil {
+				return fmt.Errorf("enqueueing the revocation of the tenant's grants: %w", err)
 			}
 		}
 		return insertAuditEvent(ctx, q, time.Now(), meta.Stamp(audit.Event{

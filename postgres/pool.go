@@ -41,3 +41,5 @@ func timestamptz(t time.Time) pgtype.Timestamptz { return pgtype.Timestamptz{Tim
 func textOf(s string) pgtype.Text { return pgtype.Text{String: s, Valid: true} }
 
 func uuidString(b [16]byte) string { return uuid.UUID(b).String() }
+
+func pgUUID(u uuid.UUID) pgtype.UUID { return pgtype.UUID{Bytes: u, Valid: true} }

@@ -134,6 +134,13 @@ func (s *RequestStore) Detail(ctx context.Context, tenantID, id string) (approva
 			Kind: approvals.Kind(r.Kind), Drill: r.Drill},
 		Request: req, ResourceID: r.ResourceID.String(), Mount: r.Mount, Path: r.Path, Justification: r.Justification,
 		Ticket: r.Ticket, IssuedAt: r.IssuedAt.Time, EndedAt: r.EndedAt.Time, Incident: r.Incident,
+		TenantID: r.TenantID.String(), RequesterTenant: r.TenantID.String(), OwnerName: r.OwnerName,
+	}
+	if r.RequesterTenantID.Valid {
+		d.RequesterTenant = uuidString(r.RequesterTenantID.Bytes)
+	}
+	if r.ShareID.Valid {
+		d.ShareID = uuidString(r.ShareID.Bytes)
 	}
 	if d.Kind == approvals.BreakGlassKind {
 		rv, err := q.GetBreakGlassReview(ctx, db.GetBreakGlassReviewParams{RequestID: rid, TenantID: tid})
@@ -231,8 +238,11 @@ func (s *RequestStore) OwnedElsewhere(ctx context.Context, kind, tenantID, id st
 		return false, nil // not even an ID: nothing to find anywhere
 	}
 	q := db.New(s.pool)
-	if kind == "resource" {
+	switch kind {
+	case "resource":
 		return q.ResourceOwnedElsewhere(ctx, db.ResourceOwnedElsewhereParams{ID: oid, TenantID: tid})
+	case "share":
+		return q.ShareOwnedElsewhere(ctx, db.ShareOwnedElsewhereParams{ID: oid, TenantID: tid})
 	}
 	return q.RequestOwnedElsewhere(ctx, db.RequestOwnedElsewhereParams{ID: oid, TenantID: tid})
 }

@@ -10,6 +10,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/gatehouse/gatehouse/apperr"
+	"github.com/gatehouse/gatehouse/jobs"
 	"github.com/gatehouse/gatehouse/postgres/db"
 	"github.com/gatehouse/gatehouse/tenants"
 )
@@ -17,6 +18,9 @@ import (
 // TenantStore reads and writes tenants. It implements tenants.Directory.
 type TenantStore struct {
 	pool *pgxpool.Pool
+	// Jobs, when set, enqueues the revocation of a suspended tenant's
+	// grants in the suspension's transaction (set by the composition root).
+	Jobs jobs.Inserter
 }
 
 // NewTenantStore returns a store over pool.

@@ -3,7 +3,8 @@ package web
 // CatalogPage lists the resources a person may request.
 type CatalogPage struct {
 	Page
-	Items []CatalogItem
+	Items  []CatalogItem
+	Shared []SharedItemRow // resources other organizations share with this one
 }
 
 // CatalogItem is one requestable resource.

@@ -139,24 +139,26 @@ type Onboarding struct {
 }
 
 type Request struct {
-	ID               uuid.UUID
-	TenantID         uuid.UUID
-	ResourceID       uuid.UUID
-	RequesterSubject string
-	RequesterEmail   string
-	Requester        []byte
-	Level            string
-	DurationSeconds  int64
-	Justification    string
-	Ticket           string
-	State            string
-	Policy           []byte
-	SubmittedAt      time.Time
-	UpdatedAt        time.Time
-	FailureReason    string
-	Kind             string
-	Incident         string
-	Drill            bool
+	ID                uuid.UUID
+	TenantID          uuid.UUID
+	ResourceID        uuid.UUID
+	RequesterSubject  string
+	RequesterEmail    string
+	Requester         []byte
+	Level             string
+	DurationSeconds   int64
+	Justification     string
+	Ticket            string
+	State             string
+	Policy            []byte
+	SubmittedAt       time.Time
+	UpdatedAt         time.Time
+	FailureReason     string
+	Kind              string
+	Incident          string
+	Drill             bool
+	ShareID           pgtype.UUID
+	RequesterTenantID pgtype.UUID
 }
 
 type Resource struct {
@@ -208,6 +210,46 @@ type Session struct {
 	Ip          string
 	UserAgent   string
 	StepUp      bool
+}
+
+type Share struct {
+	ID                 uuid.UUID
+	OwnerTenantID      uuid.UUID
+	RecipientTenantID  uuid.UUID
+	Recipients         []byte
+	Level              string
+	TermEnd            time.Time
+	Purpose            string
+	Mode               string
+	MaxGrantSeconds    int64
+	RecipientApprovals int32
+	OwnerApprovals     int32
+	Policy             []byte
+	Proposer           []byte
+	State              string
+	ProposedAt         time.Time
+	UpdatedAt          time.Time
+	OfferedAt          pgtype.Timestamptz
+	DecidedAt          pgtype.Timestamptz
+	DecidedBy          string
+	DecisionComment    string
+	EndedBy            string
+	EndedAt            pgtype.Timestamptz
+	EndReason          string
+}
+
+type ShareResource struct {
+	ShareID    uuid.UUID
+	ResourceID uuid.UUID
+}
+
+type ShareVote struct {
+	ShareID         uuid.UUID
+	ApproverSubject string
+	Approver        []byte
+	Approve         bool
+	Comment         string
+	DecidedAt       time.Time
 }
 
 type StoreBinding struct {

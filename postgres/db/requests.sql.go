@@ -67,7 +67,7 @@ func (q *Queries) GetGrant(ctx context.Context, requestID uuid.UUID) (Grant, err
 const getGrantTarget = `-- name: GetGrantTarget :one
 SELECT r.id, r.tenant_id, t.slug AS tenant_slug, r.state, r.level, r.duration_seconds, r.requester_subject,
        r.requester_email, r.kind, r.drill, res.name AS resource_name, res.mount, res.path, res.breakglass_rotate,
-       rv.rotated_version
+       rv.rotated_version, r.requester_tenant_id, r.share_id
 FROM requests r JOIN tenants t ON t.id = r.tenant_id JOIN resources res ON res.id = r.resource_id
 LEFT JOIN breakglass_reviews rv ON rv.request_id = r.id
 WHERE r.id = $1
@@ -75,21 +75,23 @@ FOR UPDATE OF r
 `
 
 type GetGrantTargetRow struct {
-	ID               uuid.UUID
-	TenantID         uuid.UUID
-	TenantSlug       string
-	State            string
-	Level            string
-	DurationSeconds  int64
-	RequesterSubject string
-	RequesterEmail   string
-	Kind             string
-	Drill            bool
-	ResourceName     string
-	Mount            string
-	Path             string
-	BreakglassRotate bool
-	RotatedVersion   pgtype.Int4
+	ID                uuid.UUID
+	TenantID          uuid.UUID
+	TenantSlug        string
+	State             string
+	Level             string
+	DurationSeconds   int64
+	RequesterSubject  string
+	RequesterEmail    string
+	Kind              string
+	Drill             bool
+	ResourceName      string
+	Mount             string
+	Path              string
+	BreakglassRotate  bool
+	RotatedVersion    pgtype.Int4
+	RequesterTenantID pgtype.UUID
+	ShareID           pgtype.UUID
 }
 
 func (q *Queries) GetGrantTarget(ctx context.Context, id uuid.UUID) (GetGrantTargetRow, error) {
@@ -111,15 +113,18 @@ func (q *Queries) GetGrantTarget(ctx context.Context, id uuid.UUID) (GetGrantTar
 		&i.Path,
 		&i.BreakglassRotate,
 		&i.RotatedVersion,
+		&i.RequesterTenantID,
+		&i.ShareID,
 	)
 	return i, err
 }
 
 const getRequestDetail = `-- name: GetRequestDetail :one
-SELECT r.id, r.tenant_id, r.resource_id, r.requester_subject, r.requester_email, r.requester, r.level, r.duration_seconds, r.justification, r.ticket, r.state, r.policy, r.submitted_at, r.updated_at, r.failure_reason, r.kind, r.incident, r.drill, res.name AS resource_name, res.mount, res.path, res.classification,
-       g.issued_at, g.expires_at, g.ended_at
+SELECT r.id, r.tenant_id, r.resource_id, r.requester_subject, r.requester_email, r.requester, r.level, r.duration_seconds, r.justification, r.ticket, r.state, r.policy, r.submitted_at, r.updated_at, r.failure_reason, r.kind, r.incident, r.drill, r.share_id, r.requester_tenant_id, res.name AS resource_name, res.mount, res.path, res.classification,
+       g.issued_at, g.expires_at, g.ended_at, o.display_name AS owner_name
 FROM requests r JOIN resources res ON res.id = r.resource_id LEFT JOIN grants g ON g.request_id = r.id
-WHERE r.id = $1 AND r.tenant_id = $2
+JOIN tenants o ON o.id = r.tenant_id
+WHERE r.id = $1 AND (r.tenant_id = $2 OR r.requester_tenant_id = $2)
 `
 
 type GetRequestDetailParams struct {
@@ -128,31 +133,34 @@ type GetRequestDetailParams struct {
 }
 
 type GetRequestDetailRow struct {
-	ID               uuid.UUID
-	TenantID         uuid.UUID
-	ResourceID       uuid.UUID
-	RequesterSubject string
-	RequesterEmail   string
-	Requester        []byte
-	Level            string
-	DurationSeconds  int64
-	Justification    string
-	Ticket           string
-	State            string
-	Policy           []byte
-	SubmittedAt      time.Time
-	UpdatedAt        time.Time
-	FailureReason    string
-	Kind             string
-	Incident         string
-	Drill            bool
-	ResourceName     string
-	Mount            string
-	Path             string
-	Classification   string
-	IssuedAt         pgtype.Timestamptz
-	ExpiresAt        pgtype.Timestamptz
-	EndedAt          pgtype.Timestamptz
+	ID                uuid.UUID
+	TenantID          uuid.UUID
+	ResourceID        uuid.UUID
+	RequesterSubject  string
+	RequesterEmail    string
+	Requester         []byte
+	Level             string
+	DurationSeconds   int64
+	Justification     string
+	Ticket            string
+	State             string
+	Policy            []byte
+	SubmittedAt       time.Time
+	UpdatedAt         time.Time
+	FailureReason     string
+	Kind              string
+	Incident          string
+	Drill             bool
+	ShareID           pgtype.UUID
+	RequesterTenantID pgtype.UUID
+	ResourceName      string
+	Mount             string
+	Path              string
+	Classification    string
+	IssuedAt          pgtype.Timestamptz
+	ExpiresAt         pgtype.Timestamptz
+	EndedAt           pgtype.Timestamptz
+	OwnerName         string
 }
 
 func (q *Queries) GetRequestDetail(ctx context.Context, arg GetRequestDetailParams) (GetRequestDetailRow, error) {
@@ -177,6 +185,8 @@ func (q *Queries) GetRequestDetail(ctx context.Context, arg GetRequestDetailPara
 		&i.Kind,
 		&i.Incident,
 		&i.Drill,
+		&i.ShareID,
+		&i.RequesterTenantID,
 		&i.ResourceName,
 		&i.Mount,
 		&i.Path,
@@ -184,6 +194,7 @@ func (q *Queries) GetRequestDetail(ctx context.Context, arg GetRequestDetailPara
 		&i.IssuedAt,
 		&i.ExpiresAt,
 		&i.EndedAt,
+		&i.OwnerName,
 	)
 	return i, err
 }
@@ -409,7 +420,8 @@ func (q *Queries) ListMembersOf(ctx context.Context, tenantID uuid.UUID) ([]List
 }
 
 const listPendingRequests = `-- name: ListPendingRequests :many
-SELECT id, tenant_id, resource_id, requester_subject, requester_email, requester, level, duration_seconds, justification, ticket, state, policy, submitted_at, updated_at, failure_reason, kind, incident, drill FROM requests WHERE tenant_id = $1 AND state = 'pending' ORDER BY submitted_at LIMIT 500
+SELECT id, tenant_id, resource_id, requester_subject, requester_email, requester, level, duration_seconds, justification, ticket, state, policy, submitted_at, updated_at, failure_reason, kind, incident, drill, share_id, requester_tenant_id FROM requests WHERE (tenant_id = $1 OR requester_tenant_id = $1) AND state = 'pending'
+ORDER BY submitted_at LIMIT 500
 `
 
 func (q *Queries) ListPendingRequests(ctx context.Context, tenantID uuid.UUID) ([]Request, error) {
@@ -440,6 +452,8 @@ func (q *Queries) ListPendingRequests(ctx context.Context, tenantID uuid.UUID) (
 			&i.Kind,
 			&i.Incident,
 			&i.Drill,
+			&i.ShareID,
+			&i.RequesterTenantID,
 		); err != nil {
 			return nil, err
 		}
@@ -455,7 +469,7 @@ const listRequestsOf = `-- name: ListRequestsOf :many
 SELECT r.id, r.state, r.level, r.duration_seconds, r.submitted_at, r.failure_reason, r.kind, r.drill,
        res.name AS resource_name, g.expires_at
 FROM requests r JOIN resources res ON res.id = r.resource_id LEFT JOIN grants g ON g.request_id = r.id
-WHERE r.tenant_id = $1 AND r.requester_subject = $2
+WHERE coalesce(r.requester_tenant_id, r.tenant_id) = $1::uuid AND r.requester_subject = $2
 ORDER BY r.submitted_at DESC LIMIT 200
 `
 
@@ -583,7 +597,8 @@ func (q *Queries) ListVotes(ctx context.Context, requestID uuid.UUID) ([]Vote, e
 
 const lockActiveGrantOf = `-- name: LockActiveGrantOf :one
 SELECT g.accessor, g.expires_at FROM grants g JOIN requests r ON r.id = g.request_id
-WHERE g.request_id = $1 AND r.tenant_id = $2 AND r.requester_subject = $3 AND r.state = 'active'
+WHERE g.request_id = $1 AND coalesce(r.requester_tenant_id, r.tenant_id) = $2::uuid
+  AND r.requester_subject = $3 AND r.state = 'active'
 FOR UPDATE OF g
 `
 
@@ -606,7 +621,7 @@ func (q *Queries) LockActiveGrantOf(ctx context.Context, arg LockActiveGrantOfPa
 }
 
 const lockPendingBefore = `-- name: LockPendingBefore :many
-SELECT id, tenant_id, resource_id, requester_subject, requester_email, requester, level, duration_seconds, justification, ticket, state, policy, submitted_at, updated_at, failure_reason, kind, incident, drill FROM requests WHERE state = 'pending' AND submitted_at < $1
+SELECT id, tenant_id, resource_id, requester_subject, requester_email, requester, level, duration_seconds, justification, ticket, state, policy, submitted_at, updated_at, failure_reason, kind, incident, drill, share_id, requester_tenant_id FROM requests WHERE state = 'pending' AND submitted_at < $1
 ORDER BY submitted_at LIMIT 500
 FOR UPDATE SKIP LOCKED
 `
@@ -639,6 +654,8 @@ func (q *Queries) LockPendingBefore(ctx context.Context, before time.Time) ([]Re
 			&i.Kind,
 			&i.Incident,
 			&i.Drill,
+			&i.ShareID,
+			&i.RequesterTenantID,
 		); err != nil {
 			return nil, err
 		}
@@ -651,7 +668,7 @@ func (q *Queries) LockPendingBefore(ctx context.Context, before time.Time) ([]Re
 }
 
 const lockRequest = `-- name: LockRequest :one
-SELECT id, tenant_id, resource_id, requester_subject, requester_email, requester, level, duration_seconds, justification, ticket, state, policy, submitted_at, updated_at, failure_reason, kind, incident, drill FROM requests WHERE id = $1 AND tenant_id = $2 FOR UPDATE
+SELECT id, tenant_id, resource_id, requester_subject, requester_email, requester, level, duration_seconds, justification, ticket, state, policy, submitted_at, updated_at, failure_reason, kind, incident, drill, share_id, requester_tenant_id FROM requests WHERE id = $1 AND (tenant_id = $2 OR requester_tenant_id = $2) FOR UPDATE
 `
 
 type LockRequestParams struct {
@@ -659,6 +676,7 @@ type LockRequestParams struct {
 	TenantID uuid.UUID
 }
 
+// The tenant is the resource owner's, or the requester's for a request under a share.
 func (q *Queries) LockRequest(ctx context.Context, arg LockRequestParams) (Request, error) {
 	row := q.db.QueryRow(ctx, lockRequest, arg.ID, arg.TenantID)
 	var i Request
@@ -681,12 +699,15 @@ func (q *Queries) LockRequest(ctx context.Context, arg LockRequestParams) (Reque
 		&i.Kind,
 		&i.Incident,
 		&i.Drill,
+		&i.ShareID,
+		&i.RequesterTenantID,
 	)
 	return i, err
 }
 
 const requestOwnedElsewhere = `-- name: RequestOwnedElsewhere :one
-SELECT EXISTS (SELECT 1 FROM requests WHERE id = $1 AND tenant_id <> $2)
+SELECT EXISTS (SELECT 1 FROM requests WHERE id = $1 AND tenant_id <> $2
+               AND (requester_tenant_id IS NULL OR requester_tenant_id <> $2))
 `
 
 type RequestOwnedElsewhereParams struct {

@@ -16,7 +16,8 @@ VALUES (@tenant_id, @resource_id, @requester_subject, @requester_email, @request
 RETURNING id;
 
 -- name: LockRequest :one
-SELECT * FROM requests WHERE id = @id AND tenant_id = @tenant_id FOR UPDATE;
+-- The tenant is the resource owner's, or the requester's for a request under a share.
+SELECT * FROM requests WHERE id = @id AND (tenant_id = @tenant_id OR requester_tenant_id = @tenant_id) FOR UPDATE;
 
 -- name: ListVotes :many
 SELECT * FROM votes WHERE request_id = @request_id ORDER BY decided_at, step;
@@ -31,7 +32,7 @@ UPDATE requests SET state = @state, duration_seconds = @duration_seconds, update
 -- name: GetGrantTarget :one
 SELECT r.id, r.tenant_id, t.slug AS tenant_slug, r.state, r.level, r.duration_seconds, r.requester_subject,
        r.requester_email, r.kind, r.drill, res.name AS resource_name, res.mount, res.path, res.breakglass_rotate,
-       rv.rotated_version
+       rv.rotated_version, r.requester_tenant_id, r.share_id
 FROM requests r JOIN tenants t ON t.id = r.tenant_id JOIN resources res ON res.id = r.resource_id
 LEFT JOIN breakglass_reviews rv ON rv.request_id = r.id
 WHERE r.id = @id
@@ -55,7 +56,8 @@ UPDATE grants SET ended_at = @ended_at WHERE request_id = @request_id;
 
 -- name: LockActiveGrantOf :one
 SELECT g.accessor, g.expires_at FROM grants g JOIN requests r ON r.id = g.request_id
-WHERE g.request_id = @request_id AND r.tenant_id = @tenant_id AND r.requester_subject = @holder AND r.state = 'active'
+WHERE g.request_id = @request_id AND coalesce(r.requester_tenant_id, r.tenant_id) = @tenant_id::uuid
+  AND r.requester_subject = @holder AND r.state = 'active'
 FOR UPDATE OF g;
 
 -- name: ListResources :many
@@ -65,17 +67,19 @@ SELECT * FROM resources WHERE tenant_id = @tenant_id ORDER BY name;
 SELECT r.id, r.state, r.level, r.duration_seconds, r.submitted_at, r.failure_reason, r.kind, r.drill,
        res.name AS resource_name, g.expires_at
 FROM requests r JOIN resources res ON res.id = r.resource_id LEFT JOIN grants g ON g.request_id = r.id
-WHERE r.tenant_id = @tenant_id AND r.requester_subject = @subject
+WHERE coalesce(r.requester_tenant_id, r.tenant_id) = @tenant_id::uuid AND r.requester_subject = @subject
 ORDER BY r.submitted_at DESC LIMIT 200;
 
 -- name: ListPendingRequests :many
-SELECT * FROM requests WHERE tenant_id = @tenant_id AND state = 'pending' ORDER BY submitted_at LIMIT 500;
+SELECT * FROM requests WHERE (tenant_id = @tenant_id OR requester_tenant_id = @tenant_id) AND state = 'pending'
+ORDER BY submitted_at LIMIT 500;
 
 -- name: GetRequestDetail :one
 SELECT r.*, res.name AS resource_name, res.mount, res.path, res.classification,
-       g.issued_at, g.expires_at, g.ended_at
+       g.issued_at, g.expires_at, g.ended_at, o.display_name AS owner_name
 FROM requests r JOIN resources res ON res.id = r.resource_id LEFT JOIN grants g ON g.request_id = r.id
-WHERE r.id = @id AND r.tenant_id = @tenant_id;
+JOIN tenants o ON o.id = r.tenant_id
+WHERE r.id = @id AND (r.tenant_id = @tenant_id OR r.requester_tenant_id = @tenant_id);
 
 -- name: ListMembersOf :many
 SELECT subject, email, display_name, groups, roles FROM members WHERE tenant_id = @tenant_id ORDER BY email;
@@ -97,7 +101,8 @@ WHERE tenant_id = @tenant_id AND resource_id = @resource_id AND requester_subjec
   AND state IN ('pending', 'approved', 'issuing', 'active');
 
 -- name: RequestOwnedElsewhere :one
-SELECT EXISTS (SELECT 1 FROM requests WHERE id = @id AND tenant_id <> @tenant_id);
+SELECT EXISTS (SELECT 1 FROM requests WHERE id = @id AND tenant_id <> @tenant_id
+               AND (requester_tenant_id IS NULL OR requester_tenant_id <> @tenant_id));
 
 -- name: ResourceOwnedElsewhere :one
 SELECT EXISTS (SELECT 1 FROM resources WHERE id = @id AND tenant_id <> @tenant_id);

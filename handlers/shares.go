@@ -216,11 +216,10 @@ func shareTimeline(d approvals.ShareDetail, outgoing bool) []web.TimelineEntry {
 		out = append(out, web.TimelineEntry{At: when(d.OfferedAt), Text: "Offered to " + d.RecipientName})
 	}
 	if !d.DecidedAt.IsZero() {
-		text := string(d.State)
-		if d.State == approvals.ShareEnded {
-			text = "decided"
+		text := "Accepted by " + d.RecipientName
+		if d.State == approvals.ShareDeclined {
+			text = "Declined by " + d.RecipientName
 		}
-		text = "Recipient " + text + " (" + d.RecipientName + ")"
 		if d.DecisionComment != "" {
 			text += ": " + d.DecisionComment
 		}

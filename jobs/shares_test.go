@@ -292,6 +292,11 @@ func TestPerAccessRequestsNeedBothSidesApprovers(t *testing.T) {
 	if _, err := sw.store.Decide(ctx, sw.globex, req, sw.p("globex/approver1"), true, "", 0, audit.Meta{}); err != nil {
 		t.Fatal(err)
 	}
+	// The owner's approvers are told the request now waits for them.
+	startWorkers(t, sw.world, sw.svc.Vault, time.Now)
+	if m := waitMail(t, sw.smtp, "waits for you (owner)"); !slices.Contains(m.To, "approver1@acme.test") || slices.Contains(m.To, "approver1@globex.test") {
+		t.Fatalf("owner step notice went to %v", m.To)
+	}
 	st, err := sw.store.Decide(ctx, sw.tenant, req, sw.p("acme/approver1"), true, "", 0, audit.Meta{})
 	if err != nil || st != approvals.Approved {
 		t.Fatalf("owner step: %s %v", st, err)

@@ -140,7 +140,7 @@ func (s *RequestStore) Submit(ctx context.Context, tenantID, resourceID string, 
 			return err
 		}
 		var to []string
-		for _, p := range r.EligibleApprovers(peopleFrom(people)) {
+		for _, p := range r.EligibleApprovers(peopleFrom(people, tenantID)) {
 			to = append(to, p.Email)
 		}
 		if err := s.notice(ctx, tx, tenantID, to, notify.Message{Subject: "Access request: " + res.Name,
@@ -182,8 +182,14 @@ func (s *RequestStore) Decide(ctx context.Context, tenantID, requestID string, a
 			return err
 		}
 		now := s.now()
+		before := r.CurrentStep()
 		if err := r.Decide(approver, approve, comment, shorten, now); err != nil {
 			return err
+		}
+		if r.State == approvals.Pending && r.CurrentStep() != before {
+			if err := s.noticeNextStep(ctx, q, tx, row, r); err != nil {
+				return err
+			}
 		}
 		v := r.Votes[len(r.Votes)-1]
 		person, _ := json.Marshal(approver)
@@ -220,6 +226,31 @@ func (s *RequestStore) Decide(ctx context.Context, tenantID, requestID string, a
 		}))
 	})
 	return state, err
+}
+
+// noticeNextStep tells the approvers of the request's current step (in the
+// step's tenant: a share's owner step is decided in the owner's) that it
+// waits for them.
+func (s *RequestStore) noticeNextStep(ctx context.Context, q *db.Queries, tx pgx.Tx, row db.Request, r approvals.Request) error {
+	step := r.Policy.Steps[r.CurrentStep()]
+	tenant := step.Approvers.Tenant
+	if tenant == "" {
+		tenant = row.TenantID.String()
+	}
+	tid, err := uuid.Parse(tenant)
+	if err != nil {
+		return err
+	}
+	members, err := q.ListMembersOf(ctx, tid)
+	if err != nil {
+		return err
+	}
+	var to []string
+	for _, p := range r.EligibleApprovers(peopleFrom(members, tenant)) {
+		to = append(to, p.Email)
+	}
+	return s.notice(ctx, tx, tenant, to, notify.Message{Subject: "Access request waits for you (" + step.Name + ")",
+		Text: r.Requester.Email + " asks for " + string(r.Level) + " access for " + r.Duration.String() + ".", Link: "/requests/" + row.ID.String()})
 }
 
 // loadRequest rebuilds the domain request from its row and votes.

@@ -184,13 +184,13 @@ func (s *RequestStore) People(ctx context.Context, tenantID string) ([]approvals
 	if err != nil {
 		return nil, err
 	}
-	return peopleFrom(rows), nil
+	return peopleFrom(rows, tenantID), nil
 }
 
-func peopleFrom(rows []db.ListMembersOfRow) []approvals.Person {
+func peopleFrom(rows []db.ListMembersOfRow, tenantID string) []approvals.Person {
 	out := make([]approvals.Person, 0, len(rows))
 	for _, m := range rows {
-		p := approvals.Person{Subject: m.Subject, Email: m.Email, Name: m.DisplayName, Groups: m.Groups}
+		p := approvals.Person{Tenant: tenantID, Subject: m.Subject, Email: m.Email, Name: m.DisplayName, Groups: m.Groups}
 		for _, r := range m.Roles {
 			p.Roles = append(p.Roles, tenants.Role(r))
 		}

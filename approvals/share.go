@@ -330,3 +330,22 @@ func (s Share) AccessPolicy() Policy {
 	}
 	return p
 }
+
+// Validate checks a share policy (tenant admins edit it), returning an
+// apperr.Invalid per bad field.
+func (p SharePolicy) Validate() error {
+	f := map[string]string{}
+	if len(p.Approvers.Roles) == 0 && len(p.Approvers.Groups) == 0 {
+		f["approvers"] = "Name who approves shares."
+	}
+	if p.Required < 1 || p.Required > 10 {
+		f["required"] = "Give 1 to 10 approvals."
+	}
+	if p.MaxTerm < 24*time.Hour || p.MaxTerm > 365*24*time.Hour {
+		f["max_term_days"] = "Give 1 to 365 days."
+	}
+	if len(f) > 0 {
+		return apperr.InvalidFields("The share policy needs correcting.", f)
+	}
+	return nil
+}

@@ -198,3 +198,14 @@ func TestPerAccessStepsAreConfinedToTheirTenant(t *testing.T) {
 		t.Fatalf("a third tenant requesting: %v", err)
 	}
 }
+
+func TestSharePolicyValidation(t *testing.T) {
+	if err := DefaultSharePolicy.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	bad := SharePolicy{Required: 0, MaxTerm: time.Hour}
+	f := apperr.As(bad.Validate()).Fields
+	if f["approvers"] == "" || f["required"] == "" || f["max_term_days"] == "" {
+		t.Fatalf("fields: %v", f)
+	}
+}

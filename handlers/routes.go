@@ -64,6 +64,7 @@ func (s *Server) routes() []Route {
 		{http.MethodGet, "/shares", "shares", needs(authz.ViewShares), "Shares", s.shares},
 		{http.MethodGet, "/shares/new", "shares.new", needs(authz.ManageShares), "", s.shareForm},
 		{http.MethodPost, "/shares", "shares.propose", needs(authz.ManageShares), "", s.shareSubmit},
+		{http.MethodPost, "/shares/policy", "shares.policy", needs(authz.ManageShares), "", s.sharePolicySave},
 		{http.MethodGet, "/shares/:id", "shares.show", needs(authz.ViewShares), "", s.shareDetail},
 		{http.MethodPost, "/shares/:id/decide", "shares.decide", needs(authz.DecideShares), "", s.shareDecide},
 		{http.MethodPost, "/shares/:id/accept", "shares.accept", needs(authz.ManageShares), "", s.shareAccept},

@@ -69,6 +69,8 @@ type ShareStore interface {
 	AcceptShare(ctx context.Context, tenantID, id string, who approvals.Person, accept bool, comment string, meta audit.Meta) error
 	EndShare(ctx context.Context, tenantID, id string, who approvals.Person, reason string, meta audit.Meta) error
 	SharedCatalog(ctx context.Context, tenantID string) ([]approvals.SharedItem, error)
+	SharePolicy(ctx context.Context, tenantID string) (approvals.SharePolicy, error)
+	SetSharePolicy(ctx context.Context, tenantID string, p approvals.SharePolicy, actor string, meta audit.Meta) error
 }
 
 // Deps is everything the HTTP layer needs, passed explicitly from cmd/.

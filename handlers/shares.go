@@ -17,12 +17,26 @@ import (
 
 // shares lists the organization's outgoing and incoming shares.
 func (s *Server) shares(c echo.Context) error {
-	sess := currentSession(c)
-	all, err := s.deps.Shares.Shares(c.Request().Context(), sess.TenantID)
+	m, err := s.sharesModel(c)
 	if err != nil {
 		return err
 	}
-	m := web.SharesPage{Page: s.page(c, "Shares"), CanPropose: s.deps.Authz.Allowed(sess.Roles, sess.TenantSlug, authz.ManageShares)}
+	return render(c, http.StatusOK, web.Shares(m))
+}
+
+func (s *Server) sharesModel(c echo.Context) (web.SharesPage, error) {
+	sess := currentSession(c)
+	ctx := c.Request().Context()
+	all, err := s.deps.Shares.Shares(ctx, sess.TenantID)
+	if err != nil {
+		return web.SharesPage{}, err
+	}
+	pol, err := s.deps.Shares.SharePolicy(ctx, sess.TenantID)
+	if err != nil {
+		return web.SharesPage{}, err
+	}
+	m := web.SharesPage{Page: s.page(c, "Shares"), CanPropose: s.deps.Authz.Allowed(sess.Roles, sess.TenantSlug, authz.ManageShares),
+		Required: strconv.Itoa(pol.Required), MaxTermDays: strconv.Itoa(int(pol.MaxTerm / (24 * time.Hour))), FieldErrors: map[string]string{}}
 	for _, sh := range all {
 		row := web.ShareRow{ID: sh.ID, State: string(sh.State), Mode: string(sh.Mode), Level: string(sh.Level), TermEnd: when(sh.TermEnd),
 			Purpose: sh.Purpose, Resources: sh.Resources}
@@ -34,7 +48,29 @@ func (s *Server) shares(c echo.Context) error {
 			m.Incoming = append(m.Incoming, row)
 		}
 	}
-	return render(c, http.StatusOK, web.Shares(m))
+	return m, nil
+}
+
+// sharePolicySave sets the organization's share policy (its approvers stay
+// the approver role).
+func (s *Server) sharePolicySave(c echo.Context) error {
+	sess := currentSession(c)
+	p := approvals.DefaultSharePolicy
+	p.Required, p.MaxTerm = atoi(c.FormValue("required")), time.Duration(atoi(c.FormValue("max_term_days")))*24*time.Hour
+	err := s.deps.Shares.SetSharePolicy(c.Request().Context(), sess.TenantID, p, sess.Actor(), meta(c))
+	if err == nil {
+		return c.Redirect(http.StatusSeeOther, "/shares")
+	}
+	ae := apperr.As(err)
+	if ae.Code != apperr.Invalid {
+		return err
+	}
+	m, merr := s.sharesModel(c)
+	if merr != nil {
+		return merr
+	}
+	m.FormError, m.FieldErrors = ae.Message, ae.Fields
+	return render(c, statusOf(ae.Code), web.Shares(m))
 }
 
 // shareForm shows the proposal form.
@@ -60,6 +96,9 @@ func (s *Server) shareFormModel(c echo.Context, fields map[string]string, picked
 	}
 	m := web.ShareFormPage{Page: s.page(c, "Propose a share"), Fields: fields, Picked: map[string]bool{}, FieldErrors: map[string]string{},
 		MaxTermDays: int(approvals.DefaultSharePolicy.MaxTerm / (24 * time.Hour))}
+	if pol, err := s.deps.Shares.SharePolicy(ctx, sess.TenantID); err == nil {
+		m.MaxTermDays = int(pol.MaxTerm / (24 * time.Hour))
+	}
 	for _, o := range orgs {
 		m.Orgs = append(m.Orgs, web.Option{Value: o.Slug, Label: o.Name})
 	}

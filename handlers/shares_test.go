@@ -40,6 +40,17 @@ func TestAShareFromProposalToRecipientAccessAcrossTwoOrganizations(t *testing.T)
 	console := f.serve(t)
 	orders := resourceID(t, f, "Orders database")
 	admin, _ := signedIn(t, console, "acme", "admin@acme.test")
+	// The owner's share policy: the admins set it; bad values change nothing.
+	list := admin.Get(console + "/shares")
+	if p := admin.PostForm(console+"/shares/policy", url.Values{"_csrf": {testenv.CSRF(t, list)}, "required": {"0"}, "max_term_days": {"45"}}); p.Status != http.StatusBadRequest || fieldError(t, p, "required") == "" {
+		t.Fatalf("a policy needing no approval: %d", p.Status)
+	}
+	if p := admin.PostForm(console+"/shares/policy", url.Values{"_csrf": {testenv.CSRF(t, list)}, "required": {"1"}, "max_term_days": {"45"}}); p.Status != http.StatusOK {
+		t.Fatalf("share policy: %d", p.Status)
+	}
+	if auditCount(t, f, "share.policy_changed", "success") != 1 {
+		t.Fatal("the share policy change is not audited")
+	}
 	form := admin.Get(console + "/shares/new")
 	if form.Status != http.StatusOK {
 		t.Fatalf("proposal form: %d", form.Status)
@@ -47,7 +58,7 @@ func TestAShareFromProposalToRecipientAccessAcrossTwoOrganizations(t *testing.T)
 	good := url.Values{"_csrf": {testenv.CSRF(t, form)}, "recipient": {"globex"}, "resource": {orders}, "recipients": {"requester"},
 		"level": {"read"}, "term_end": {time.Now().AddDate(0, 0, 30).Format("2006-01-02")}, "purpose": {"joint payments incident response"},
 		"max_grant": {"1h"}, "mode": {"pre-approved"}}
-	for field, bad := range map[string]string{"recipient": "acme", "term_end": time.Now().AddDate(0, 0, 120).Format("2006-01-02"),
+	for field, bad := range map[string]string{"recipient": "acme", "term_end": time.Now().AddDate(0, 0, 50).Format("2006-01-02"),
 		"resource": "", "level": "read-write", "purpose": "x"} {
 		v := url.Values{}
 		for k, vs := range good {

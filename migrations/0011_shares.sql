@@ -33,6 +33,14 @@ CREATE TABLE shares (
 CREATE INDEX shares_owner ON shares (owner_tenant_id, proposed_at DESC);
 CREATE INDEX shares_recipient ON shares (recipient_tenant_id, proposed_at DESC);
 
+-- An organization's share policy (the default until its admins set one).
+CREATE TABLE share_policies (
+    tenant_id  uuid PRIMARY KEY REFERENCES tenants (id) ON DELETE CASCADE,
+    policy     jsonb NOT NULL,
+    updated_by text NOT NULL,
+    updated_at timestamptz NOT NULL DEFAULT now()
+);
+
 CREATE TABLE share_resources (
     share_id    uuid NOT NULL REFERENCES shares (id) ON DELETE CASCADE,
     resource_id uuid NOT NULL REFERENCES resources (id) ON DELETE CASCADE,
@@ -69,4 +77,5 @@ DROP INDEX requests_share;
 ALTER TABLE requests DROP COLUMN share_id, DROP COLUMN requester_tenant_id;
 DROP TABLE share_votes;
 DROP TABLE share_resources;
+DROP TABLE share_policies;
 DROP TABLE shares;

@@ -147,7 +147,10 @@ func (s *RequestStore) ProposeShare(ctx context.Context, ownerTenantID string, w
 			}
 			t.Resources = append(t.Resources, res)
 		}
-		pol := approvals.DefaultSharePolicy
+		pol, err := sharePolicy(ctx, q, oid)
+		if err != nil {
+			return err
+		}
 		now := s.now()
 		recipientID := ""
 		if rid != uuid.Nil {
@@ -184,6 +187,51 @@ func (s *RequestStore) ProposeShare(ctx context.Context, ownerTenantID string, w
 				"level": string(t.Level), "term_end": t.TermEnd.UTC().Format(time.RFC3339)}}))
 	})
 	return id.String(), err
+}
+
+func sharePolicy(ctx context.Context, q *db.Queries, tid uuid.UUID) (approvals.SharePolicy, error) {
+	raw, err := q.GetSharePolicy(ctx, tid)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return approvals.DefaultSharePolicy, nil
+	}
+	if err != nil {
+		return approvals.SharePolicy{}, err
+	}
+	var p approvals.SharePolicy
+	if err := json.Unmarshal(raw, &p); err != nil {
+		return p, fmt.Errorf("share policy: %w", err)
+	}
+	return p, nil
+}
+
+// SharePolicy returns the tenant's share policy (the default until set).
+func (s *RequestStore) SharePolicy(ctx context.Context, tenantID string) (approvals.SharePolicy, error) {
+	tid, err := uuid.Parse(tenantID)
+	if err != nil {
+		return approvals.SharePolicy{}, errNoShare
+	}
+	return sharePolicy(ctx, db.New(s.pool), tid)
+}
+
+// SetSharePolicy validates and sets the tenant's share policy, audited.
+// Shares already proposed keep the policy they were proposed under.
+func (s *RequestStore) SetSharePolicy(ctx context.Context, tenantID string, p approvals.SharePolicy, actor string, meta audit.Meta) error {
+	if err := p.Validate(); err != nil {
+		return err
+	}
+	tid, err := uuid.Parse(tenantID)
+	if err != nil {
+		return errNoShare
+	}
+	raw, _ := json.Marshal(p)
+	return InTx(ctx, s.pool, func(tx pgx.Tx) error {
+		q := db.New(tx)
+		if err := q.UpsertSharePolicy(ctx, db.UpsertSharePolicyParams{TenantID: tid, Policy: raw, Actor: actor}); err != nil {
+			return err
+		}
+		return insertAuditEvent(ctx, q, s.now(), meta.Stamp(audit.Event{TenantID: tenantID, Actor: actor, Action: "share.policy_changed",
+			Outcome: audit.Success, Detail: map[string]string{"required": strconv.Itoa(p.Required), "max_term": p.MaxTerm.String()}}))
+	})
 }
 
 func without(emails []string, me string) []string {

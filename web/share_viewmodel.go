@@ -3,7 +3,11 @@ package web
 // SharesPage lists the organization's outgoing and incoming shares.
 type SharesPage struct {
 	Page
-	CanPropose bool
+	CanPropose  bool
+	Required    string // the share policy, for tenant admins to edit
+	MaxTermDays string
+	FieldErrors map[string]string
+	FormError   string
 	Outgoing   []ShareRow
 	Incoming   []ShareRow
 }

@@ -238,6 +238,13 @@ type Share struct {
 	EndReason          string
 }
 
+type SharePolicy struct {
+	TenantID  uuid.UUID
+	Policy    []byte
+	UpdatedBy string
+	UpdatedAt time.Time
+}
+
 type ShareResource struct {
 	ShareID    uuid.UUID
 	ResourceID uuid.UUID

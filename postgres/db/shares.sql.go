@@ -69,6 +69,17 @@ func (q *Queries) CountOpenSharedRequestsOf(ctx context.Context, arg CountOpenSh
 	return count, err
 }
 
+const getSharePolicy = `-- name: GetSharePolicy :one
+SELECT policy FROM share_policies WHERE tenant_id = $1
+`
+
+func (q *Queries) GetSharePolicy(ctx context.Context, tenantID uuid.UUID) ([]byte, error) {
+	row := q.db.QueryRow(ctx, getSharePolicy, tenantID)
+	var policy []byte
+	err := row.Scan(&policy)
+	return policy, err
+}
+
 const getShareVisible = `-- name: GetShareVisible :one
 SELECT s.id, s.owner_tenant_id, s.recipient_tenant_id, s.recipients, s.level, s.term_end, s.purpose, s.mode, s.max_grant_seconds, s.recipient_approvals, s.owner_approvals, s.policy, s.proposer, s.state, s.proposed_at, s.updated_at, s.offered_at, s.decided_at, s.decided_by, s.decision_comment, s.ended_by, s.ended_at, s.end_reason, o.display_name AS owner_name, o.slug AS owner_slug, r.display_name AS recipient_name, r.slug AS recipient_slug
 FROM shares s JOIN tenants o ON o.id = s.owner_tenant_id JOIN tenants r ON r.id = s.recipient_tenant_id
@@ -781,4 +792,20 @@ func (q *Queries) ShareOwnedElsewhere(ctx context.Context, arg ShareOwnedElsewhe
 	var exists bool
 	err := row.Scan(&exists)
 	return exists, err
+}
+
+const upsertSharePolicy = `-- name: UpsertSharePolicy :exec
+INSERT INTO share_policies (tenant_id, policy, updated_by) VALUES ($1, $2, $3)
+ON CONFLICT (tenant_id) DO UPDATE SET policy = excluded.policy, updated_by = excluded.updated_by, updated_at = now()
+`
+
+type UpsertSharePolicyParams struct {
+	TenantID uuid.UUID
+	Policy   []byte
+	Actor    string
+}
+
+func (q *Queries) UpsertSharePolicy(ctx context.Context, arg UpsertSharePolicyParams) error {
+	_, err := q.db.Exec(ctx, upsertSharePolicy, arg.TenantID, arg.Policy, arg.Actor)
+	return err
 }

@@ -99,3 +99,10 @@ SELECT id FROM requests WHERE coalesce(requester_tenant_id, tenant_id) = @tenant
 
 -- name: ListMembersWithRole :many
 SELECT email FROM members WHERE tenant_id = @tenant_id AND @role::text = ANY (roles) ORDER BY email;
+
+-- name: GetSharePolicy :one
+SELECT policy FROM share_policies WHERE tenant_id = @tenant_id;
+
+-- name: UpsertSharePolicy :exec
+INSERT INTO share_policies (tenant_id, policy, updated_by) VALUES (@tenant_id, @policy, @actor)
+ON CONFLICT (tenant_id) DO UPDATE SET policy = excluded.policy, updated_by = excluded.updated_by, updated_at = now();

@@ -24,6 +24,7 @@ type Store interface {
 	HandOverToken(ctx context.Context, tenantID, requestID, holder, accessor string, meta audit.Meta) (string, time.Time, error)
 	BreakGlass(ctx context.Context, tenantID, resourceID string, who approvals.Person, e approvals.Emergency, fresh bool, meta audit.Meta) (jobs.GrantTarget, error)
 	RequestShared(ctx context.Context, tenantID, shareID, resourceID string, who approvals.Person, sub approvals.Submission, meta audit.Meta) (string, *jobs.GrantTarget, error)
+	CheckNotBlocked(ctx context.Context, d approvals.Detail) error
 }
 
 // Vault is what the service needs of Vault.
@@ -106,6 +107,9 @@ func (s *Service) TakeToken(ctx context.Context, h Holder, requestID string, met
 func (s *Service) Reveal(ctx context.Context, h Holder, requestID string, meta audit.Meta) (map[string]any, error) {
 	d, err := s.activeGrant(ctx, h, requestID)
 	if err != nil {
+		return nil, err
+	}
+	if err := s.Store.CheckNotBlocked(ctx, d); err != nil {
 		return nil, err
 	}
 	if strings.HasSuffix(d.Path, "/") {

@@ -15,13 +15,14 @@ import (
 
 // Workers are the dependencies of Gatehouse's job workers.
 type Workers struct {
-	Grants   GrantStore
-	Sweeper  PendingSweeper
-	Reviews  ReviewEscalator
-	Shares   ShareStore
-	Channels Channels
-	Mailer   *notify.Mailer
-	Webhook  *notify.Webhook
+	Grants      GrantStore
+	Sweeper     PendingSweeper
+	Reviews     ReviewEscalator
+	Shares      ShareStore
+	Revocations RevocationStore
+	Channels    Channels
+	Mailer      *notify.Mailer
+	Webhook     *notify.Webhook
 	// Sessions and SessionIdle drive the periodic sweep of ended sessions
 	// (skipped when Sessions is nil).
 	Sessions    SessionSweeper
@@ -45,6 +46,7 @@ func NewClient(pool *pgxpool.Pool, w Workers) (*river.Client[pgx.Tx], error) {
 	river.AddWorker(workers, &EscalateReviewsWorker{Escalator: w.Reviews})
 	river.AddWorker(workers, &EndShareWorker{Shares: w.Shares, Grants: w.Grants, Vault: w.Vault})
 	river.AddWorker(workers, &RevokeTenantGrantsWorker{Shares: w.Shares, Grants: w.Grants, Vault: w.Vault})
+	river.AddWorker(workers, &RevokeScopeWorker{Revocations: w.Revocations, Grants: w.Grants, Vault: w.Vault})
 	river.AddWorker(workers, &SweepSessionsWorker{Sweeper: w.Sessions, Idle: w.SessionIdle})
 	river.AddWorker(workers, &RemindWorker{Store: w.Grants, Mailer: w.Mailer})
 	river.AddWorker(workers, &NotifyWorker{Mailer: w.Mailer, Webhook: w.Webhook, Channels: w.Channels})

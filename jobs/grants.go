@@ -91,7 +91,7 @@ func Issue(ctx context.Context, store GrantStore, v GrantVault, t GrantTarget, n
 		return err
 	}
 	err := store.FinishIssuing(ctx, t.RequestID, now.Add(t.Duration))
-	if errors.Is(err, ErrShareEnded) {
+	if errors.Is(err, ErrNotIssuable) {
 		return v.RevokeGrant(ctx, t.RequestID, "") // no token was minted; the policy goes
 	}
 	if errors.Is(err, ErrSettled) {

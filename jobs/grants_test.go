@@ -126,7 +126,7 @@ func newWorld(t testing.TB, mount string, now func() time.Time) (world, string) 
 // startWorkers runs a River client until stopped (or the test ends).
 func startWorkers(t testing.TB, w world, v jobs.GrantVault, now func() time.Time) *river.Client[pgx.Tx] {
 	t.Helper()
-	c, err := jobs.NewClient(w.pool, jobs.Workers{Grants: w.store, Sweeper: w.store, Reviews: w.store, Shares: w.store, Vault: v, Now: now,
+	c, err := jobs.NewClient(w.pool, jobs.Workers{Grants: w.store, Sweeper: w.store, Reviews: w.store, Shares: w.store, Revocations: w.store, Vault: v, Now: now,
 		Log: slog.New(slog.NewTextHandler(io.Discard, nil)), PollInterval: 100 * time.Millisecond,
 		Channels: w.store, Mailer: &notify.Mailer{Addr: w.smtp.Addr, From: "gatehouse@acme.test", TLS: w.smtp.ClientTLS,
 			PublicURL: "https://gatehouse.example", Now: time.Now},

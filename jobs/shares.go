@@ -8,10 +8,11 @@ import (
 	"github.com/riverqueue/river"
 )
 
-// ErrShareEnded is returned by GrantStore.FinishIssuing when the grant's
-// share ended before it could be issued: the request is then failed with
-// that reason, and Issue removes the policy it wrote.
-var ErrShareEnded = errors.New("the share ended before the grant was issued")
+// ErrNotIssuable is returned by GrantStore.FinishIssuing when the grant
+// may no longer be issued — its share ended, or an emergency revocation
+// blocks its scope: the request is then failed with that reason, and Issue
+// removes the policy it wrote.
+var ErrNotIssuable = errors.New("the grant may no longer be issued")
 
 // EndShareArgs ends every access under a share: enqueued when a side ends
 // it, and scheduled at its term end when it becomes active (AtTerm).

@@ -45,7 +45,13 @@ func (s *RequestStore) BreakGlass(ctx context.Context, tenantID, resourceID stri
 	var t jobs.GrantTarget
 	err = InTx(ctx, s.pool, func(tx pgx.Tx) error {
 		q := db.New(tx)
+		if err := lockBlocksShared(ctx, tx); err != nil {
+			return err
+		}
 		if _, err := tx.Exec(ctx, "SELECT pg_advisory_xact_lock(hashtextextended($1, 0))", "breakglass/"+tenantID); err != nil {
+			return err
+		}
+		if err := blocked(ctx, q, blockKey{Tenant: tid, Email: who.Email, Resource: rid}); err != nil {
 			return err
 		}
 		res, err := q.GetResource(ctx, db.GetResourceParams{ID: rid, TenantID: tid})

@@ -97,19 +97,27 @@ func (s *RequestStore) StartIssuing(ctx context.Context, requestID string) (jobs
 // expiry job in the same transaction.
 //
 // Under a share, the share's row is read-locked first: a share that is no
-// longer active fails the request instead (jobs.ErrShareEnded), and a share
+// longer active fails the request instead (jobs.ErrNotIssuable), and a share
 // being ended waits for this grant, so the end's revocation sees it.
 func (s *RequestStore) FinishIssuing(ctx context.Context, requestID string, expiresAt time.Time) error {
-	shareEnded := false
+	notIssuable := false
 	_, err := s.grantStep(ctx, requestID, []approvals.State{approvals.Issuing},
 		func(q *db.Queries, tx pgx.Tx, row db.GetGrantTargetRow, _ jobs.GrantTarget) error {
+			if err := lockBlocksShared(ctx, tx); err != nil {
+				return err
+			}
+			if err := blocked(ctx, q, blockKey{Tenant: row.TenantID, RequesterTenant: uuidOr(row.RequesterTenantID), Email: row.RequesterEmail,
+				Resource: row.ResourceID, Share: row.ShareID, Request: row.ID}); err != nil {
+				notIssuable = true // nothing is issued inside a revoked scope: the request fails, the policy goes
+				return s.move(ctx, q, row, approvals.Failed, "Blocked by an emergency revocation.", "system", "grant.failed")
+			}
 			if row.ShareID.Valid {
 				sh, err := q.LockShareForAccess(ctx, uuid.UUID(row.ShareID.Bytes))
 				if err != nil {
 					return err
 				}
 				if approvals.ShareState(sh.State) != approvals.ShareActive {
-					shareEnded = true
+					notIssuable = true
 					return s.move(ctx, q, row, approvals.Failed, "The share ended before the access was issued.", "system", "grant.failed")
 				}
 			}
@@ -133,8 +141,8 @@ func (s *RequestStore) FinishIssuing(ctx context.Context, requestID string, expi
 			}
 			return s.move(ctx, q, row, approvals.Active, "", "system", "grant.issued")
 		})
-	if err == nil && shareEnded {
-		return jobs.ErrShareEnded
+	if err == nil && notIssuable {
+		return jobs.ErrNotIssuable
 	}
 	return err
 }
@@ -191,11 +199,18 @@ func (s *RequestStore) HandOverToken(ctx context.Context, tenantID, requestID, h
 	var expires time.Time
 	err = InTx(ctx, s.pool, func(tx pgx.Tx) error {
 		q := db.New(tx)
+		if err := lockBlocksShared(ctx, tx); err != nil {
+			return err
+		}
 		g, err := q.LockActiveGrantOf(ctx, db.LockActiveGrantOfParams{RequestID: rid, TenantID: tid, Holder: holder})
 		if errors.Is(err, pgx.ErrNoRows) {
 			return errNoActiveGrant
 		}
 		if err != nil {
+			return err
+		}
+		if err := blocked(ctx, q, blockKey{Tenant: g.TenantID, RequesterTenant: uuidOr(g.RequesterTenantID), Email: g.RequesterEmail,
+			Resource: g.ResourceID, Share: g.ShareID, Request: rid}); err != nil {
 			return err
 		}
 		previous, expires = g.Accessor, g.ExpiresAt.Time

@@ -98,11 +98,17 @@ func (s *RequestStore) Submit(ctx context.Context, tenantID, resourceID string, 
 	var id uuid.UUID
 	err = InTx(ctx, s.pool, func(tx pgx.Tx) error {
 		q := db.New(tx)
+		if err := lockBlocksShared(ctx, tx); err != nil {
+			return err
+		}
 		res, err := q.GetResource(ctx, db.GetResourceParams{ID: rid, TenantID: tid})
 		if errors.Is(err, pgx.ErrNoRows) {
 			return errNoResource
 		}
 		if err != nil {
+			return err
+		}
+		if err := blocked(ctx, q, blockKey{Tenant: tid, Email: who.Email, Resource: rid}); err != nil {
 			return err
 		}
 		var policy approvals.Policy
@@ -170,11 +176,18 @@ func (s *RequestStore) Decide(ctx context.Context, tenantID, requestID string, a
 	var state approvals.State
 	err = InTx(ctx, s.pool, func(tx pgx.Tx) error {
 		q := db.New(tx)
+		if err := lockBlocksShared(ctx, tx); err != nil {
+			return err
+		}
 		row, err := q.LockRequest(ctx, db.LockRequestParams{ID: rid, TenantID: tid})
 		if errors.Is(err, pgx.ErrNoRows) {
 			return errNoRequest
 		}
 		if err != nil {
+			return err
+		}
+		if err := blocked(ctx, q, blockKey{Tenant: row.TenantID, RequesterTenant: uuidOr(row.RequesterTenantID), Email: row.RequesterEmail,
+			Resource: row.ResourceID, Share: row.ShareID, Request: row.ID}); err != nil {
 			return err
 		}
 		r, err := loadRequest(ctx, q, row)

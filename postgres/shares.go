@@ -571,6 +571,9 @@ func (s *RequestStore) RequestShared(ctx context.Context, tenantID, shareID, res
 	var target *jobs.GrantTarget
 	err = InTx(ctx, s.pool, func(tx pgx.Tx) error {
 		q := db.New(tx)
+		if err := lockBlocksShared(ctx, tx); err != nil {
+			return err
+		}
 		row, err := q.LockShareForAccess(ctx, sid)
 		if errors.Is(err, pgx.ErrNoRows) || (err == nil && (row.RecipientTenantID != tid || !row.OfferedAt.Valid)) {
 			return errNoShare
@@ -588,6 +591,9 @@ func (s *RequestStore) RequestShared(ctx context.Context, tenantID, shareID, res
 			return err
 		}
 		rid := uuid.MustParse(resourceID)
+		if err := blocked(ctx, q, blockKey{Tenant: row.OwnerTenantID, RequesterTenant: tid, Email: who.Email, Resource: rid, Share: pgUUID(sid)}); err != nil {
+			return err
+		}
 		if _, err := tx.Exec(ctx, "SELECT pg_advisory_xact_lock(hashtextextended($1, 0))", shareID+"/"+resourceID+"/"+tenantID+"/"+who.Subject); err != nil {
 			return err
 		}

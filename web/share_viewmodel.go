@@ -8,8 +8,8 @@ type SharesPage struct {
 	MaxTermDays string
 	FieldErrors map[string]string
 	FormError   string
-	Outgoing   []ShareRow
-	Incoming   []ShareRow
+	Outgoing    []ShareRow
+	Incoming    []ShareRow
 }
 
 // ShareRow is one share in a list.

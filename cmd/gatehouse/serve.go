@@ -47,7 +47,7 @@ func serve(ctx context.Context, cfg config, log *slog.Logger) error {
 		return err
 	}
 	requests, idStore := parts.Requests, parts.Identity
-	workers, err := jobs.NewClient(pool, jobs.Workers{Grants: requests, Sweeper: requests, Reviews: requests, Shares: requests, Vault: vc, Now: time.Now, Log: log,
+	workers, err := jobs.NewClient(pool, jobs.Workers{Grants: requests, Sweeper: requests, Reviews: requests, Shares: requests, Revocations: requests, Vault: vc, Now: time.Now, Log: log,
 		Channels: requests, Sessions: idStore, SessionIdle: cfg.SessionIdle,
 		Mailer: &notify.Mailer{Addr: cfg.SMTPAddr, From: cfg.SMTPFrom, Username: cfg.SMTPUsername, Password: cfg.SMTPPassword,
 			AllowPlaintext: cfg.SMTPPlaintext, PublicURL: cfg.PublicURL, Now: time.Now},
@@ -58,6 +58,9 @@ func serve(ctx context.Context, cfg config, log *slog.Logger) error {
 	}
 	if err := workers.Start(ctx); err != nil {
 		return fmt.Errorf("starting the job workers: %w", err)
+	}
+	if err := jobs.ResumeRevocations(ctx, requests, workers); err != nil { // a crash left one unfinished: it continues
+		return fmt.Errorf("resuming emergency revocations: %w", err)
 	}
 	defer func() {
 		stopCtx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownGrace)

@@ -188,6 +188,32 @@ type ResponderFlag struct {
 	FlaggedAt time.Time
 }
 
+type Revocation struct {
+	ID            uuid.UUID
+	ScopeKind     string
+	ScopeValue    string
+	TenantID      pgtype.UUID
+	Reason        string
+	Actor         string
+	Rotate        bool
+	State         string
+	SessionsEnded int32
+	Rotated       []byte
+	CreatedAt     time.Time
+	CompletedAt   pgtype.Timestamptz
+	LiftedAt      pgtype.Timestamptz
+	LiftedBy      string
+}
+
+type RevocationItem struct {
+	RevocationID uuid.UUID
+	RequestID    uuid.UUID
+	State        string
+	Attempts     int32
+	LastError    string
+	UpdatedAt    time.Time
+}
+
 type RoleMapping struct {
 	TenantID uuid.UUID
 	IdpGroup string

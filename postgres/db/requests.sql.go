@@ -66,7 +66,7 @@ func (q *Queries) GetGrant(ctx context.Context, requestID uuid.UUID) (Grant, err
 
 const getGrantTarget = `-- name: GetGrantTarget :one
 SELECT r.id, r.tenant_id, t.slug AS tenant_slug, r.state, r.level, r.duration_seconds, r.requester_subject,
-       r.requester_email, r.kind, r.drill, res.name AS resource_name, res.mount, res.path, res.breakglass_rotate,
+       r.requester_email, r.kind, r.drill, r.resource_id, res.name AS resource_name, res.mount, res.path, res.breakglass_rotate,
        rv.rotated_version, r.requester_tenant_id, r.share_id
 FROM requests r JOIN tenants t ON t.id = r.tenant_id JOIN resources res ON res.id = r.resource_id
 LEFT JOIN breakglass_reviews rv ON rv.request_id = r.id
@@ -85,6 +85,7 @@ type GetGrantTargetRow struct {
 	RequesterEmail    string
 	Kind              string
 	Drill             bool
+	ResourceID        uuid.UUID
 	ResourceName      string
 	Mount             string
 	Path              string
@@ -108,6 +109,7 @@ func (q *Queries) GetGrantTarget(ctx context.Context, id uuid.UUID) (GetGrantTar
 		&i.RequesterEmail,
 		&i.Kind,
 		&i.Drill,
+		&i.ResourceID,
 		&i.ResourceName,
 		&i.Mount,
 		&i.Path,
@@ -596,7 +598,8 @@ func (q *Queries) ListVotes(ctx context.Context, requestID uuid.UUID) ([]Vote, e
 }
 
 const lockActiveGrantOf = `-- name: LockActiveGrantOf :one
-SELECT g.accessor, g.expires_at FROM grants g JOIN requests r ON r.id = g.request_id
+SELECT g.accessor, g.expires_at, r.tenant_id, r.requester_tenant_id, r.requester_email, r.resource_id, r.share_id
+FROM grants g JOIN requests r ON r.id = g.request_id
 WHERE g.request_id = $1 AND coalesce(r.requester_tenant_id, r.tenant_id) = $2::uuid
   AND r.requester_subject = $3 AND r.state = 'active'
 FOR UPDATE OF g
@@ -609,14 +612,27 @@ type LockActiveGrantOfParams struct {
 }
 
 type LockActiveGrantOfRow struct {
-	Accessor  string
-	ExpiresAt pgtype.Timestamptz
+	Accessor          string
+	ExpiresAt         pgtype.Timestamptz
+	TenantID          uuid.UUID
+	RequesterTenantID pgtype.UUID
+	RequesterEmail    string
+	ResourceID        uuid.UUID
+	ShareID           pgtype.UUID
 }
 
 func (q *Queries) LockActiveGrantOf(ctx context.Context, arg LockActiveGrantOfParams) (LockActiveGrantOfRow, error) {
 	row := q.db.QueryRow(ctx, lockActiveGrantOf, arg.RequestID, arg.TenantID, arg.Holder)
 	var i LockActiveGrantOfRow
-	err := row.Scan(&i.Accessor, &i.ExpiresAt)
+	err := row.Scan(
+		&i.Accessor,
+		&i.ExpiresAt,
+		&i.TenantID,
+		&i.RequesterTenantID,
+		&i.RequesterEmail,
+		&i.ResourceID,
+		&i.ShareID,
+	)
 	return i, err
 }
 

@@ -31,7 +31,7 @@ UPDATE requests SET state = @state, duration_seconds = @duration_seconds, update
 
 -- name: GetGrantTarget :one
 SELECT r.id, r.tenant_id, t.slug AS tenant_slug, r.state, r.level, r.duration_seconds, r.requester_subject,
-       r.requester_email, r.kind, r.drill, res.name AS resource_name, res.mount, res.path, res.breakglass_rotate,
+       r.requester_email, r.kind, r.drill, r.resource_id, res.name AS resource_name, res.mount, res.path, res.breakglass_rotate,
        rv.rotated_version, r.requester_tenant_id, r.share_id
 FROM requests r JOIN tenants t ON t.id = r.tenant_id JOIN resources res ON res.id = r.resource_id
 LEFT JOIN breakglass_reviews rv ON rv.request_id = r.id
@@ -55,7 +55,8 @@ UPDATE grants SET accessor = @accessor WHERE request_id = @request_id;
 UPDATE grants SET ended_at = @ended_at WHERE request_id = @request_id;
 
 -- name: LockActiveGrantOf :one
-SELECT g.accessor, g.expires_at FROM grants g JOIN requests r ON r.id = g.request_id
+SELECT g.accessor, g.expires_at, r.tenant_id, r.requester_tenant_id, r.requester_email, r.resource_id, r.share_id
+FROM grants g JOIN requests r ON r.id = g.request_id
 WHERE g.request_id = @request_id AND coalesce(r.requester_tenant_id, r.tenant_id) = @tenant_id::uuid
   AND r.requester_subject = @holder AND r.state = 'active'
 FOR UPDATE OF g;

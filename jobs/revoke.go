@@ -1,0 +1,147 @@
+package jobs
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/riverqueue/river"
+)
+
+// RevokeScopeArgs runs an emergency revocation: enqueued in the
+// transaction that blocked the scope, and again at start-up for any
+// revocation a crash left unfinished.
+type RevokeScopeArgs struct {
+	RevocationID string `json:"revocation_id"`
+}
+
+// Kind names the job in River's tables.
+func (RevokeScopeArgs) Kind() string { return "revoke_scope" }
+
+// InsertOpts retries (a grant Vault could not revoke yet) for about a day.
+func (RevokeScopeArgs) InsertOpts() river.InsertOpts { return river.InsertOpts{MaxAttempts: 100} }
+
+// RevocationPlan is what is left of a revocation.
+type RevocationPlan struct {
+	Pending []string     // grants (request IDs) not yet verified dead
+	Rotate  *GrantTarget // the secret to rotate afterwards (resource scope), or nil
+}
+
+// RevocationStore keeps revocations' progress (implemented by the postgres adapter).
+type RevocationStore interface {
+	// PrepareRevocation records the scope's active grants as items and
+	// returns what is left; ErrSettled for a completed revocation.
+	PrepareRevocation(ctx context.Context, id string) (RevocationPlan, error)
+	// RecordRevocationItem records a grant verified dead, or its failure.
+	RecordRevocationItem(ctx context.Context, id, requestID, failure string) error
+	// FinishRevocation completes it, tells and audits every organization affected.
+	FinishRevocation(ctx context.Context, id string, rotated []string) error
+	// RunningRevocations lists the unfinished ones.
+	RunningRevocations(ctx context.Context) ([]string, error)
+}
+
+// RevokeConcurrency bounds how many grants a revocation ends at once.
+const RevokeConcurrency = 8
+
+// RevokeScopeWorker revokes every credential of a revocation's scope in
+// parallel (bounded), verifying each dead (End), recording each outcome;
+// failures are retried with backoff (capped at 30 s) until all are dead,
+// then the secret is rotated where asked and the revocation completed.
+// Interrupted anywhere, a later run resumes with what is left.
+type RevokeScopeWorker struct {
+	river.WorkerDefaults[RevokeScopeArgs]
+	Revocations RevocationStore
+	Grants      GrantStore
+	Vault       GrantVault
+}
+
+// NextRetry retries soon: an emergency must not wait minutes for backoff.
+func (w *RevokeScopeWorker) NextRetry(job *river.Job[RevokeScopeArgs]) time.Time {
+	return time.Now().Add(min(time.Duration(1<<min(job.Attempt, 5))*time.Second, 30*time.Second))
+}
+
+// Work runs the revocation.
+func (w *RevokeScopeWorker) Work(ctx context.Context, job *river.Job[RevokeScopeArgs]) error {
+	return RunRevocation(ctx, w.Revocations, w.Grants, w.Vault, job.Args.RevocationID)
+}
+
+// RunRevocation does one pass of revocation id: it is what the job runs,
+// and what `gatehouse revoke` runs in the foreground. It returns an error
+// while any grant is not yet verified dead (run it again to resume).
+func RunRevocation(ctx context.Context, rs RevocationStore, gs GrantStore, v GrantVault, id string) error {
+	plan, err := rs.PrepareRevocation(ctx, id)
+	if errors.Is(err, ErrSettled) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	var mu sync.Mutex
+	var failed []error
+	sem := make(chan struct{}, RevokeConcurrency)
+	var wg sync.WaitGroup
+	for _, reqID := range plan.Pending {
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer func() { <-sem; wg.Done() }()
+			err := endOne(ctx, gs, v, reqID, "system (revocation "+id+")")
+			msg := ""
+			if err != nil {
+				msg = err.Error()
+			}
+			if rerr := rs.RecordRevocationItem(context.WithoutCancel(ctx), id, reqID, msg); rerr != nil {
+				err = errors.Join(err, rerr)
+			}
+			if err != nil {
+				mu.Lock()
+				failed = append(failed, err)
+				mu.Unlock()
+			}
+		}()
+	}
+	wg.Wait()
+	if len(failed) > 0 {
+		return fmt.Errorf("%d of %d grants not yet verified dead (retrying): %w", len(failed), len(plan.Pending), failed[0])
+	}
+	var rotated []string
+	if t := plan.Rotate; t != nil {
+		version, err := v.RotateSecret(ctx, t.RequestID, t.TenantSlug, t.Mount, t.Path)
+		if err != nil {
+			return fmt.Errorf("rotating %s/%s: %w", t.Mount, t.Path, err)
+		}
+		rotated = append(rotated, fmt.Sprintf("%s/%s@%d", t.Mount, t.Path, version))
+	}
+	return rs.FinishRevocation(ctx, id, rotated)
+}
+
+// endOne ends one grant as revoked (a grant ended already is done: every
+// end path verifies the credential dead).
+func endOne(ctx context.Context, gs GrantStore, v GrantVault, reqID, actor string) error {
+	t, err := gs.Ending(ctx, reqID)
+	if errors.Is(err, ErrSettled) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	return End(ctx, gs, v, t, true, actor)
+}
+
+// ResumeRevocations enqueues a run of every unfinished revocation (at
+// start-up: a run a crash interrupted continues where it stopped; two runs
+// of one revocation are safe).
+func ResumeRevocations(ctx context.Context, rs RevocationStore, c Inserter) error {
+	ids, err := rs.RunningRevocations(ctx)
+	if err != nil {
+		return err
+	}
+	for _, id := range ids {
+		if _, err := c.Insert(ctx, RevokeScopeArgs{RevocationID: id}, nil); err != nil {
+			return err
+		}
+	}
+	return nil
+}

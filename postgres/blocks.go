@@ -1,0 +1,86 @@
+package postgres
+
+import (
+	"context"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgtype"
+
+	"github.com/gatehouse/gatehouse/approvals"
+	"github.com/gatehouse/gatehouse/postgres/db"
+)
+
+// revocationLock orders access against revocations: every transaction
+// that grants access takes it shared as its first lock, and starting a
+// revocation takes it exclusively. So a revocation's block, once
+// committed, is seen by every later access, and every access committed
+// before it is seen by the revocation's run. Taking it first everywhere
+// keeps lock order consistent (no deadlock with row locks).
+const revocationLock = 7202611
+
+func lockBlocksShared(ctx context.Context, tx pgx.Tx) error {
+	_, err := tx.Exec(ctx, "SELECT pg_advisory_xact_lock_shared($1)", revocationLock)
+	return err
+}
+
+func lockBlocksExclusive(ctx context.Context, tx pgx.Tx) error {
+	_, err := tx.Exec(ctx, "SELECT pg_advisory_xact_lock($1)", revocationLock)
+	return err
+}
+
+// blockKey is what identifies an access for the revocation blocks.
+type blockKey struct {
+	Tenant          uuid.UUID // the resource's
+	RequesterTenant uuid.UUID // the person's (the resource's when zero)
+	Email           string
+	Resource        uuid.UUID
+	Share           pgtype.UUID
+	Request         uuid.UUID // zero for a new request
+}
+
+// blocked returns approvals.ErrBlocked when an unlifted revocation covers k.
+func blocked(ctx context.Context, q *db.Queries, k blockKey) error {
+	if k.RequesterTenant == uuid.Nil {
+		k.RequesterTenant = k.Tenant
+	}
+	p := db.BlockedParams{TenantID: k.Tenant, RequesterTenantID: k.RequesterTenant, Email: k.Email, ResourceID: k.Resource.String()}
+	if k.Share.Valid {
+		p.ShareID = uuid.UUID(k.Share.Bytes).String()
+	}
+	if k.Request != uuid.Nil {
+		p.RequestID = k.Request.String()
+	}
+	b, err := q.Blocked(ctx, p)
+	if err != nil {
+		return err
+	}
+	if b {
+		return approvals.ErrBlocked
+	}
+	return nil
+}
+
+func uuidOr(u pgtype.UUID) uuid.UUID {
+	if !u.Valid {
+		return uuid.Nil
+	}
+	return uuid.UUID(u.Bytes)
+}
+
+// CheckNotBlocked returns approvals.ErrBlocked when an unlifted revocation
+// covers the request d (checked before a reveal).
+func (s *RequestStore) CheckNotBlocked(ctx context.Context, d approvals.Detail) error {
+	k := blockKey{Email: d.Requester.Email}
+	var err error
+	if k.Tenant, err = uuid.Parse(d.TenantID); err != nil {
+		return errNoRequest
+	}
+	k.RequesterTenant, _ = uuid.Parse(d.RequesterTenant)
+	k.Resource, _ = uuid.Parse(d.ResourceID)
+	k.Request, _ = uuid.Parse(d.ID)
+	if sh, err := uuid.Parse(d.ShareID); err == nil {
+		k.Share = pgUUID(sh)
+	}
+	return blocked(ctx, db.New(s.pool), k)
+}

@@ -1,0 +1,101 @@
+-- name: Blocked :one
+-- Whether an unlifted revocation covers this access: the resource's tenant
+-- or the requester's (frozen), the requester's IdP, the person, the
+-- resource, the share or the grant itself.
+SELECT EXISTS (SELECT 1 FROM revocations b WHERE b.lifted_at IS NULL AND (
+    (b.scope_kind = 'tenant' AND b.tenant_id IN (@tenant_id::uuid, @requester_tenant_id::uuid)) OR
+    (b.scope_kind = 'idp' AND b.tenant_id = @requester_tenant_id::uuid) OR
+    (b.scope_kind = 'user' AND b.scope_value = lower(@email::text)) OR
+    (b.scope_kind = 'resource' AND b.scope_value = @resource_id::text) OR
+    (b.scope_kind = 'share' AND b.scope_value = @share_id::text) OR
+    (b.scope_kind = 'grant' AND b.scope_value = @request_id::text)))::boolean;
+
+-- name: InsertRevocation :one
+INSERT INTO revocations (scope_kind, scope_value, tenant_id, reason, actor, rotate, sessions_ended, created_at)
+VALUES (@scope_kind, @scope_value, @tenant_id, @reason, @actor, @rotate, @sessions_ended, @created_at)
+RETURNING id;
+
+-- name: GetRevocation :one
+SELECT * FROM revocations WHERE id = @id;
+
+-- name: ListRevocations :many
+SELECT * FROM revocations
+WHERE @every_tenant::boolean OR tenant_id = @tenant_id::uuid
+ORDER BY created_at DESC LIMIT 100;
+
+-- name: ListRunningRevocations :many
+SELECT id FROM revocations WHERE state = 'running';
+
+-- name: ListScopeGrants :many
+SELECT r.id FROM requests r
+WHERE r.state = 'active' AND (
+    (@kind::text = 'grant' AND r.id::text = @value::text) OR
+    (@kind::text = 'user' AND lower(r.requester_email) = @value::text) OR
+    (@kind::text = 'resource' AND r.resource_id::text = @value::text) OR
+    (@kind::text = 'share' AND r.share_id::text = @value::text) OR
+    (@kind::text = 'tenant' AND (r.tenant_id = @tenant_id::uuid OR r.requester_tenant_id = @tenant_id::uuid)) OR
+    (@kind::text = 'idp' AND coalesce(r.requester_tenant_id, r.tenant_id) = @tenant_id::uuid));
+
+-- name: InsertRevocationItems :exec
+INSERT INTO revocation_items (revocation_id, request_id, updated_at)
+SELECT @revocation_id::uuid, unnest(@request_ids::uuid[]), @now::timestamptz
+ON CONFLICT DO NOTHING;
+
+-- name: UnfinishedRevocationItems :many
+SELECT request_id FROM revocation_items WHERE revocation_id = @revocation_id AND state <> 'verified' ORDER BY request_id;
+
+-- name: SetRevocationItem :exec
+UPDATE revocation_items SET state = @state, attempts = attempts + 1, last_error = @last_error, updated_at = @now
+WHERE revocation_id = @revocation_id AND request_id = @request_id;
+
+-- name: RevocationItems :many
+SELECT i.request_id, i.state, i.attempts, i.last_error, r.requester_email, res.name AS resource_name
+FROM revocation_items i JOIN requests r ON r.id = i.request_id JOIN resources res ON res.id = r.resource_id
+WHERE i.revocation_id = @revocation_id ORDER BY res.name, r.requester_email;
+
+-- name: RevocationCounts :one
+SELECT count(*) AS total,
+       count(*) FILTER (WHERE state = 'verified') AS verified,
+       count(*) FILTER (WHERE state = 'failed') AS failed
+FROM revocation_items WHERE revocation_id = @revocation_id;
+
+-- name: CompleteRevocation :execrows
+UPDATE revocations SET state = 'completed', completed_at = @now WHERE id = @id AND state = 'running';
+
+-- name: SetRevocationRotated :exec
+UPDATE revocations SET rotated = @rotated WHERE id = @id;
+
+-- name: LiftRevocation :execrows
+UPDATE revocations SET lifted_at = @now, lifted_by = @actor WHERE id = @id AND lifted_at IS NULL;
+
+-- name: DeleteUserSessions :execrows
+DELETE FROM sessions WHERE lower(email) = @email::text;
+
+-- name: CountUserSessions :one
+SELECT count(*) FROM sessions WHERE lower(email) = @email::text;
+
+-- name: CountTenantSessions :one
+SELECT count(*) FROM sessions WHERE tenant_id = @tenant_id;
+
+-- name: CountActiveShares :one
+SELECT count(*) FROM shares WHERE (owner_tenant_id = @tenant_id OR recipient_tenant_id = @tenant_id) AND state IN ('proposed', 'awaiting-acceptance', 'active');
+
+-- name: AffectedTenants :many
+SELECT DISTINCT t.id, t.display_name FROM requests r
+JOIN tenants t ON t.id = r.tenant_id OR t.id = r.requester_tenant_id
+WHERE r.id = ANY (@request_ids::uuid[]);
+
+-- name: GetRequestScope :one
+SELECT id, tenant_id, requester_tenant_id FROM requests WHERE id = @id;
+
+-- name: GetResourceTenant :one
+SELECT tenant_id FROM resources WHERE id = @id;
+
+-- name: GetShareTenants :one
+SELECT owner_tenant_id, recipient_tenant_id, state FROM shares WHERE id = @id;
+
+-- name: MemberTenants :many
+SELECT tenant_id FROM members WHERE lower(email) = @email::text;
+
+-- name: GetResourceForRotation :one
+SELECT res.mount, res.path, t.slug FROM resources res JOIN tenants t ON t.id = res.tenant_id WHERE res.id = @id;

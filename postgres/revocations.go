@@ -1,0 +1,500 @@
+package postgres
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strconv"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgtype"
+
+	"github.com/gatehouse/gatehouse/apperr"
+	"github.com/gatehouse/gatehouse/approvals"
+	"github.com/gatehouse/gatehouse/audit"
+	"github.com/gatehouse/gatehouse/jobs"
+	"github.com/gatehouse/gatehouse/notify"
+	"github.com/gatehouse/gatehouse/postgres/db"
+	"github.com/gatehouse/gatehouse/tenants"
+)
+
+var errNoScope = apperr.New(apperr.NotFound, "There is no such scope for you to revoke.")
+
+var _ jobs.RevocationStore = (*RequestStore)(nil)
+
+// Viewer is who acts on revocations: a platform operator acts on every
+// scope; a tenant admin only on its own tenant's.
+type Viewer struct {
+	TenantID string
+	Operator bool
+}
+
+// resolve checks the scope exists and the viewer may act on it, and
+// returns the scope's tenant (uuid.Nil for a user, who may belong to
+// several). Anything else is errNoScope, exactly as for a missing scope.
+func resolve(ctx context.Context, q *db.Queries, sc approvals.Scope, v Viewer) (uuid.UUID, error) {
+	viewer, _ := uuid.Parse(v.TenantID)
+	may := func(ts ...uuid.UUID) bool {
+		if v.Operator {
+			return true
+		}
+		for _, t := range ts {
+			if t == viewer && t != uuid.Nil {
+				return true
+			}
+		}
+		return false
+	}
+	notFound := func(err error) (uuid.UUID, error) {
+		if errors.Is(err, pgx.ErrNoRows) {
+			return uuid.Nil, errNoScope
+		}
+		return uuid.Nil, err
+	}
+	switch sc.Kind {
+	case approvals.ScopeTenant, approvals.ScopeIdP:
+		if sc.Value == tenants.PlatformSlug {
+			return uuid.Nil, apperr.InvalidFields("Check the scope.", map[string]string{"scope": "The platform organization cannot be frozen from here."})
+		}
+		id, err := q.GetTenantIDBySlug(ctx, sc.Value)
+		if err != nil {
+			return notFound(err)
+		}
+		if !may(id) {
+			return uuid.Nil, errNoScope
+		}
+		return id, nil
+	case approvals.ScopeGrant:
+		r, err := q.GetRequestScope(ctx, uuid.MustParse(sc.Value))
+		if err != nil {
+			return notFound(err)
+		}
+		if !may(r.TenantID, uuidOr(r.RequesterTenantID)) {
+			return uuid.Nil, errNoScope
+		}
+		return r.TenantID, nil
+	case approvals.ScopeResource:
+		t, err := q.GetResourceTenant(ctx, uuid.MustParse(sc.Value))
+		if err != nil {
+			return notFound(err)
+		}
+		if !may(t) {
+			return uuid.Nil, errNoScope
+		}
+		return t, nil
+	case approvals.ScopeShare:
+		sh, err := q.GetShareTenants(ctx, uuid.MustParse(sc.Value))
+		if err != nil {
+			return notFound(err)
+		}
+		if !may(sh.OwnerTenantID, sh.RecipientTenantID) {
+			return uuid.Nil, errNoScope
+		}
+		return sh.OwnerTenantID, nil
+	case approvals.ScopeUser:
+		ts, err := q.MemberTenants(ctx, sc.Value)
+		if err != nil {
+			return uuid.Nil, err
+		}
+		if len(ts) == 0 || !may(ts...) {
+			return uuid.Nil, errNoScope
+		}
+		return uuid.Nil, nil
+	}
+	return uuid.Nil, errNoScope
+}
+
+func scopeGrants(ctx context.Context, q *db.Queries, sc approvals.Scope, tenant uuid.UUID) ([]uuid.UUID, error) {
+	return q.ListScopeGrants(ctx, db.ListScopeGrantsParams{Kind: string(sc.Kind), Value: sc.Value, TenantID: tenant})
+}
+
+// RevocationImpact says what revoking the scope would hit, for the viewer
+// to confirm: sessions, active grants, open shares, organizations affected.
+func (s *RequestStore) RevocationImpact(ctx context.Context, sc approvals.Scope, v Viewer) (approvals.Impact, error) {
+	q := db.New(s.pool)
+	tenant, err := resolve(ctx, q, sc, v)
+	if err != nil {
+		return approvals.Impact{}, err
+	}
+	var im approvals.Impact
+	var n int64
+	switch sc.Kind {
+	case approvals.ScopeTenant, approvals.ScopeIdP:
+		n, err = q.CountTenantSessions(ctx, tenant)
+	case approvals.ScopeUser:
+		n, err = q.CountUserSessions(ctx, sc.Value)
+	}
+	if err != nil {
+		return im, err
+	}
+	im.Sessions = int(n)
+	grants, err := scopeGrants(ctx, q, sc, tenant)
+	if err != nil {
+		return im, err
+	}
+	im.Grants = len(grants)
+	switch sc.Kind {
+	case approvals.ScopeTenant:
+		n, err := q.CountActiveShares(ctx, tenant)
+		if err != nil {
+			return im, err
+		}
+		im.Shares = int(n)
+	case approvals.ScopeShare:
+		im.Shares = 1
+	}
+	affected, err := q.AffectedTenants(ctx, grants)
+	if err != nil {
+		return im, err
+	}
+	for _, t := range affected {
+		im.Tenants = append(im.Tenants, t.DisplayName)
+	}
+	return im, nil
+}
+
+// StartRevocation blocks new access in the scope and ends its sessions in
+// one transaction (under the exclusive revocation lock, so no access slips
+// in between): a tenant is suspended, an IdP disabled, a share ended; the
+// durable job that revokes and verifies every credential is enqueued in
+// the same transaction. Audited; the organizations are told. It returns
+// the revocation's ID.
+func (s *RequestStore) StartRevocation(ctx context.Context, sc approvals.Scope, v Viewer, reason, actor string, rotate bool, meta audit.Meta) (string, error) {
+	if rotate && sc.Kind != approvals.ScopeResource {
+		return "", apperr.InvalidFields("Check the options.", map[string]string{"rotate": "Rotation applies to a resource scope."})
+	}
+	var id uuid.UUID
+	err := InTx(ctx, s.pool, func(tx pgx.Tx) error {
+		if err := lockBlocksExclusive(ctx, tx); err != nil {
+			return err
+		}
+		q := db.New(tx)
+		tenant, err := resolve(ctx, q, sc, v)
+		if err != nil {
+			return err
+		}
+		var ended int64
+		switch sc.Kind {
+		case approvals.ScopeTenant:
+			if ended, err = q.DeleteTenantSessions(ctx, tenant); err != nil {
+				return err
+			}
+			err = q.UpdateTenantStatus(ctx, db.UpdateTenantStatusParams{ID: tenant, Status: string(tenants.StatusSuspended), Actor: actor})
+		case approvals.ScopeIdP:
+			if ended, err = q.DeleteTenantSessions(ctx, tenant); err != nil {
+				return err
+			}
+			err = q.UpdateIdPStatus(ctx, db.UpdateIdPStatusParams{TenantID: tenant, Status: "disabled", Actor: actor})
+		case approvals.ScopeUser:
+			ended, err = q.DeleteUserSessions(ctx, sc.Value)
+		case approvals.ScopeShare:
+			row, lerr := q.LockShare(ctx, uuid.MustParse(sc.Value))
+			if lerr != nil {
+				return lerr
+			}
+			if approvals.ShareState(row.State).Open() {
+				if err := s.endShare(ctx, q, tx, row, actor, "", "Emergency revocation: "+reason, meta); err != nil {
+					return err
+				}
+			}
+		}
+		if err != nil {
+			return err
+		}
+		now := s.now()
+		tp := pgUUIDOrNull(tenant)
+		id, err = q.InsertRevocation(ctx, db.InsertRevocationParams{ScopeKind: string(sc.Kind), ScopeValue: sc.Value, TenantID: tp,
+			Reason: reason, Actor: actor, Rotate: rotate, SessionsEnded: int32(ended), CreatedAt: now})
+		if err != nil {
+			return err
+		}
+		if _, err := s.jobs.InsertTx(ctx, tx, jobs.RevokeScopeArgs{RevocationID: id.String()}, nil); err != nil {
+			return fmt.Errorf("enqueueing the revocation: %w", err)
+		}
+		for _, t := range s.scopeTenants(ctx, q, sc, tenant) {
+			if err := insertAuditEvent(ctx, q, now, meta.Stamp(audit.Event{TenantID: t.String(), Actor: actor, Action: "revocation.started",
+				Target: sc.String(), Outcome: audit.Success, Detail: map[string]string{"revocation": id.String(), "reason": reason,
+					"sessions_ended": strconv.FormatInt(ended, 10)}})); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	return id.String(), err
+}
+
+func pgUUIDOrNull(u uuid.UUID) pgtype.UUID {
+	if u == uuid.Nil {
+		return pgtype.UUID{}
+	}
+	return pgUUID(u)
+}
+
+// scopeTenants are the tenants whose audit trail records the revocation:
+// the scope's, or every tenant the person is a member of.
+func (s *RequestStore) scopeTenants(ctx context.Context, q *db.Queries, sc approvals.Scope, tenant uuid.UUID) []uuid.UUID {
+	if tenant != uuid.Nil {
+		out := []uuid.UUID{tenant}
+		if sc.Kind == approvals.ScopeShare {
+			if sh, err := q.GetShareTenants(ctx, uuid.MustParse(sc.Value)); err == nil {
+				out = append(out, sh.RecipientTenantID)
+			}
+		}
+		return out
+	}
+	ts, _ := q.MemberTenants(ctx, sc.Value)
+	return ts
+}
+
+// RunningRevocations lists the revocations not yet completed (resumed at start-up).
+func (s *RequestStore) RunningRevocations(ctx context.Context) ([]string, error) {
+	ids, err := db.New(s.pool).ListRunningRevocations(ctx)
+	return uuidStrings(ids), err
+}
+
+// PrepareRevocation records the scope's active grants as the revocation's
+// items (once: a resumed run adds none twice) and returns what is left to
+// do, or jobs.ErrSettled for a completed revocation.
+func (s *RequestStore) PrepareRevocation(ctx context.Context, id string) (jobs.RevocationPlan, error) {
+	rid, err := uuid.Parse(id)
+	if err != nil {
+		return jobs.RevocationPlan{}, errNoScope
+	}
+	var p jobs.RevocationPlan
+	err = InTx(ctx, s.pool, func(tx pgx.Tx) error {
+		q := db.New(tx)
+		r, err := q.GetRevocation(ctx, rid)
+		if err != nil {
+			return err
+		}
+		if r.State == "completed" {
+			return jobs.ErrSettled
+		}
+		sc := approvals.Scope{Kind: approvals.ScopeKind(r.ScopeKind), Value: r.ScopeValue}
+		grants, err := scopeGrants(ctx, q, sc, uuidOr(r.TenantID))
+		if err != nil {
+			return err
+		}
+		if err := q.InsertRevocationItems(ctx, db.InsertRevocationItemsParams{RevocationID: rid, RequestIds: grants, Now: s.now()}); err != nil {
+			return err
+		}
+		left, err := q.UnfinishedRevocationItems(ctx, rid)
+		if err != nil {
+			return err
+		}
+		p.Pending = uuidStrings(left)
+		var rotated []string
+		_ = json.Unmarshal(r.Rotated, &rotated)
+		if r.Rotate && len(rotated) == 0 {
+			res, err := q.GetResourceForRotation(ctx, uuid.MustParse(r.ScopeValue))
+			if err != nil {
+				return err
+			}
+			p.Rotate = &jobs.GrantTarget{RequestID: id, TenantSlug: res.Slug, Mount: res.Mount, Path: res.Path}
+		}
+		return nil
+	})
+	return p, err
+}
+
+// RecordRevocationItem records one grant's outcome: verified dead, or the
+// failure (retried).
+func (s *RequestStore) RecordRevocationItem(ctx context.Context, id, requestID, failure string) error {
+	state := "verified"
+	if failure != "" {
+		state = "failed"
+	}
+	return db.New(s.pool).SetRevocationItem(ctx, db.SetRevocationItemParams{RevocationID: uuid.MustParse(id),
+		RequestID: uuid.MustParse(requestID), State: state, LastError: failure, Now: s.now()})
+}
+
+// FinishRevocation completes the revocation (once): the rotated secrets
+// recorded, audited in every organization affected, whose tenant admins are
+// told (both sides of a share among them).
+func (s *RequestStore) FinishRevocation(ctx context.Context, id string, rotated []string) error {
+	rid := uuid.MustParse(id)
+	return InTx(ctx, s.pool, func(tx pgx.Tx) error {
+		q := db.New(tx)
+		r, err := q.GetRevocation(ctx, rid)
+		if err != nil {
+			return err
+		}
+		if len(rotated) > 0 {
+			raw, _ := json.Marshal(rotated)
+			if err := q.SetRevocationRotated(ctx, db.SetRevocationRotatedParams{ID: rid, Rotated: raw}); err != nil {
+				return err
+			}
+		}
+		n, err := q.CompleteRevocation(ctx, db.CompleteRevocationParams{ID: rid, Now: timestamptz(s.now())})
+		if err != nil || n == 0 {
+			return err // completed already by another run
+		}
+		counts, err := q.RevocationCounts(ctx, rid)
+		if err != nil {
+			return err
+		}
+		items, err := q.RevocationItems(ctx, rid)
+		if err != nil {
+			return err
+		}
+		ids := make([]uuid.UUID, 0, len(items))
+		for _, it := range items {
+			ids = append(ids, it.RequestID)
+		}
+		affected, err := q.AffectedTenants(ctx, ids)
+		if err != nil {
+			return err
+		}
+		sc := approvals.Scope{Kind: approvals.ScopeKind(r.ScopeKind), Value: r.ScopeValue}
+		seen := map[uuid.UUID]bool{}
+		tell := s.scopeTenants(ctx, q, sc, uuidOr(r.TenantID))
+		for _, t := range affected {
+			tell = append(tell, t.ID)
+		}
+		for _, t := range tell {
+			if seen[t] {
+				continue
+			}
+			seen[t] = true
+			admins, err := roleEmails(ctx, q, t, tenants.RoleTenantAdmin)
+			if err != nil {
+				return err
+			}
+			if err := s.noticeAbout(ctx, tx, t.String(), id, admins, notify.Message{Urgent: true, Subject: "Emergency revocation: " + sc.String(),
+				Text: "Every access in " + sc.String() + " was revoked and verified dead (" + strconv.FormatInt(counts.Verified, 10) +
+					" grant(s)). Reason: " + r.Reason, Link: "/revocations/" + id}); err != nil {
+				return err
+			}
+			if err := insertAuditEvent(ctx, q, s.now(), audit.Event{TenantID: t.String(), Actor: r.Actor, Action: "revocation.completed",
+				Target: sc.String(), Outcome: audit.Success, Detail: map[string]string{"revocation": id,
+					"grants_verified_dead": strconv.FormatInt(counts.Verified, 10), "rotated": strconv.Itoa(len(rotated))}}); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+func revocationFrom(r db.Revocation) approvals.Revocation {
+	out := approvals.Revocation{ID: r.ID.String(), Scope: approvals.Scope{Kind: approvals.ScopeKind(r.ScopeKind), Value: r.ScopeValue},
+		Reason: r.Reason, Actor: r.Actor, Rotate: r.Rotate, Completed: r.State == "completed", SessionsEnded: int(r.SessionsEnded),
+		CreatedAt: r.CreatedAt, CompletedAt: r.CompletedAt.Time, LiftedAt: r.LiftedAt.Time, LiftedBy: r.LiftedBy}
+	if r.TenantID.Valid {
+		out.TenantID = uuidString(r.TenantID.Bytes)
+	}
+	_ = json.Unmarshal(r.Rotated, &out.Rotated)
+	return out
+}
+
+// visible reports whether the viewer may see the revocation.
+func (v Viewer) visible(ctx context.Context, q *db.Queries, r db.Revocation) bool {
+	if v.Operator {
+		return true
+	}
+	if r.TenantID.Valid {
+		return uuidString(r.TenantID.Bytes) == v.TenantID
+	}
+	ts, _ := q.MemberTenants(ctx, r.ScopeValue)
+	for _, t := range ts {
+		if t.String() == v.TenantID {
+			return true
+		}
+	}
+	return false
+}
+
+// Revocation returns one revocation with its progress and items, or
+// NotFound when the viewer may not see it.
+func (s *RequestStore) Revocation(ctx context.Context, id string, v Viewer) (approvals.Revocation, error) {
+	rid, err := uuid.Parse(id)
+	if err != nil {
+		return approvals.Revocation{}, errNoScope
+	}
+	q := db.New(s.pool)
+	r, err := q.GetRevocation(ctx, rid)
+	if errors.Is(err, pgx.ErrNoRows) || (err == nil && !v.visible(ctx, q, r)) {
+		return approvals.Revocation{}, errNoScope
+	}
+	if err != nil {
+		return approvals.Revocation{}, err
+	}
+	out := revocationFrom(r)
+	items, err := q.RevocationItems(ctx, rid)
+	if err != nil {
+		return out, err
+	}
+	for _, it := range items {
+		out.Items = append(out.Items, approvals.RevocationItem{RequestID: it.RequestID.String(), Resource: it.ResourceName,
+			Holder: it.RequesterEmail, State: it.State, Attempts: int(it.Attempts), LastError: it.LastError})
+		out.Progress.Total++
+		switch it.State {
+		case "verified":
+			out.Progress.Verified++
+		case "failed":
+			out.Progress.Failed++
+		default:
+			out.Progress.Pending++
+		}
+	}
+	return out, nil
+}
+
+// Revocations lists the revocations the viewer may see, newest first.
+func (s *RequestStore) Revocations(ctx context.Context, v Viewer) ([]approvals.Revocation, error) {
+	tid, _ := uuid.Parse(v.TenantID)
+	rows, err := db.New(s.pool).ListRevocations(ctx, db.ListRevocationsParams{EveryTenant: v.Operator, TenantID: tid})
+	if err != nil {
+		return nil, err
+	}
+	out := make([]approvals.Revocation, 0, len(rows))
+	for _, r := range rows {
+		out = append(out, revocationFrom(r))
+	}
+	return out, nil
+}
+
+// LiftRevocation ends the revocation's block — a separate, audited action;
+// a frozen tenant is reactivated, a disabled IdP enabled again.
+func (s *RequestStore) LiftRevocation(ctx context.Context, id string, v Viewer, actor string, meta audit.Meta) error {
+	rid, err := uuid.Parse(id)
+	if err != nil {
+		return errNoScope
+	}
+	return InTx(ctx, s.pool, func(tx pgx.Tx) error {
+		q := db.New(tx)
+		r, err := q.GetRevocation(ctx, rid)
+		if errors.Is(err, pgx.ErrNoRows) || (err == nil && !v.visible(ctx, q, r)) {
+			return errNoScope
+		}
+		if err != nil {
+			return err
+		}
+		n, err := q.LiftRevocation(ctx, db.LiftRevocationParams{ID: rid, Now: timestamptz(s.now()), Actor: actor})
+		if err != nil {
+			return err
+		}
+		if n == 0 {
+			return apperr.New(apperr.Conflict, "This revocation's block was lifted already.")
+		}
+		sc := approvals.Scope{Kind: approvals.ScopeKind(r.ScopeKind), Value: r.ScopeValue}
+		tenant := uuidOr(r.TenantID)
+		switch sc.Kind {
+		case approvals.ScopeTenant:
+			err = q.UpdateTenantStatus(ctx, db.UpdateTenantStatusParams{ID: tenant, Status: string(tenants.StatusActive), Actor: actor})
+		case approvals.ScopeIdP:
+			err = q.UpdateIdPStatus(ctx, db.UpdateIdPStatusParams{TenantID: tenant, Status: "enabled", Actor: actor})
+		}
+		if err != nil {
+			return err
+		}
+		for _, t := range s.scopeTenants(ctx, q, sc, tenant) {
+			if err := insertAuditEvent(ctx, q, s.now(), meta.Stamp(audit.Event{TenantID: t.String(), Actor: actor, Action: "revocation.lifted",
+				Target: sc.String(), Outcome: audit.Success, Detail: map[string]string{"revocation": id}})); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}

@@ -1,0 +1,334 @@
+package jobs_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	vaultapi "github.com/hashicorp/vault/api"
+	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/rivertype"
+
+	"github.com/gatehouse/gatehouse/apperr"
+	"github.com/gatehouse/gatehouse/approvals"
+	"github.com/gatehouse/gatehouse/audit"
+	"github.com/gatehouse/gatehouse/jobs"
+	"github.com/gatehouse/gatehouse/postgres"
+	"github.com/gatehouse/gatehouse/tenants"
+)
+
+var operator = postgres.Viewer{Operator: true}
+
+// jitGrant makes an active grant of acme's Orders DB for the acme member
+// who (submitted, approved twice, issued) and returns its request ID.
+func (sw shareWorld) jitGrant(t testing.TB, who string) string {
+	t.Helper()
+	req := sw.pendingFinal(t, who)
+	sw.approveAndIssue(t, req)
+	return req
+}
+
+// pendingFinal submits who's request and records its first approval.
+func (sw shareWorld) pendingFinal(t testing.TB, who string) string {
+	t.Helper()
+	ctx := context.Background()
+	p := sw.p(who)
+	p.Roles = []tenants.Role{tenants.RoleRequester}
+	req, err := sw.store.Submit(ctx, sw.tenant, sw.res, p, approvals.Submission{Level: approvals.Read}, audit.Meta{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := sw.store.Decide(ctx, sw.tenant, req, sw.p("acme/approver1"), true, "", 0, audit.Meta{}); err != nil {
+		t.Fatal(err)
+	}
+	return req
+}
+
+// approveAndIssue records the final approval and runs the issue job's work
+// (errors are the caller's to expect: a blocked scope refuses).
+func (sw shareWorld) approveAndIssue(t testing.TB, req string) error {
+	ctx := context.Background()
+	if _, err := sw.store.Decide(ctx, sw.tenant, req, sw.p("acme/approver2"), true, "", 0, audit.Meta{}); err != nil {
+		return err
+	}
+	issue := &jobs.IssueGrantWorker{Store: sw.store, Vault: sw.svc.Vault, Now: time.Now}
+	return issue.Work(ctx, &river.Job[jobs.IssueGrantArgs]{Args: jobs.IssueGrantArgs{RequestID: req}, JobRow: &rivertype.JobRow{Attempt: 1, MaxAttempts: 25}})
+}
+
+func (sw shareWorld) state(t testing.TB, req string) approvals.State {
+	t.Helper()
+	var s string
+	if err := sw.pool.QueryRow(context.Background(), "SELECT state FROM requests WHERE id::text = $1", req).Scan(&s); err != nil {
+		t.Fatal(err)
+	}
+	return approvals.State(s)
+}
+
+func (sw shareWorld) revoke(t testing.TB, raw string, rotate bool) string {
+	t.Helper()
+	sc, err := approvals.ParseScope(raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	id, err := sw.store.StartRevocation(context.Background(), sc, operator, "leaked credential in CI logs", "operator@gatehouse.test", rotate, audit.Meta{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return id
+}
+
+func TestEachScopeRevokesItsGrantsVerifiedDeadAndBlocksNewAccess(t *testing.T) {
+	for i, tc := range []struct {
+		scope   func(sw shareWorld, share, acmeGrant string) string
+		revoked []string // of "acme", "globex": whose grant ends
+		retry   func(sw shareWorld, share string) error
+	}{
+		{func(_ shareWorld, _, g string) string { return "grant:" + g }, []string{"acme"}, nil},
+		{func(shareWorld, string, string) string { return "user:requester@globex.test" }, []string{"globex"},
+			func(sw shareWorld, share string) error {
+				_, err := sw.svc.RequestShared(context.Background(), sw.holder("globex/requester"), share, sw.res, approvals.Submission{Level: approvals.Read}, audit.Meta{})
+				return err
+			}},
+		{func(sw shareWorld, _, _ string) string { return "resource:" + sw.res }, []string{"acme", "globex"},
+			func(sw shareWorld, _ string) error {
+				_, err := sw.store.Submit(context.Background(), sw.tenant, sw.res, sw.p("acme/approver1"), approvals.Submission{Level: approvals.Read}, audit.Meta{})
+				return err
+			}},
+		{func(_ shareWorld, s, _ string) string { return "share:" + s }, []string{"globex"}, nil},
+		{func(shareWorld, string, string) string { return "tenant:globex" }, []string{"globex"}, nil},
+		{func(shareWorld, string, string) string { return "idp:acme" }, []string{"acme"},
+			func(sw shareWorld, _ string) error {
+				_, err := sw.store.Submit(context.Background(), sw.tenant, sw.res, sw.p("acme/admin"), approvals.Submission{Level: approvals.Read}, audit.Meta{})
+				return err
+			}},
+		{func(shareWorld, string, string) string { return "tenant:acme" }, []string{"acme", "globex"}, nil},
+	} {
+		sw := newShareWorld(t, fmt.Sprintf("tenant-rv%d", i), time.Now)
+		ctx := context.Background()
+		share := sw.activeShare(t, sw.terms(approvals.PreApproved, time.Now()))
+		grants := map[string]string{"acme": sw.jitGrant(t, "acme/requester")}
+		var err error
+		if grants["globex"], err = sw.svc.RequestShared(ctx, sw.holder("globex/requester"), share, sw.res, approvals.Submission{Level: approvals.Read}, audit.Meta{}); err != nil {
+			t.Fatal(err)
+		}
+		tokens := map[string]*vaultapi.Client{"acme": sw.tokenOf(t, "acme/requester", grants["acme"]), "globex": sw.tokenOf(t, "globex/requester", grants["globex"])}
+		scope := tc.scope(sw, share, grants["acme"])
+		id := sw.revoke(t, scope, strings.HasPrefix(scope, "resource:"))
+		if err := jobs.RunRevocation(ctx, sw.store, sw.store, sw.svc.Vault, id); err != nil {
+			t.Fatalf("%s: %v", scope, err)
+		}
+		for side, req := range grants {
+			want := approvals.Active
+			if slices.Contains(tc.revoked, side) {
+				want = approvals.Revoked
+			}
+			if got := sw.state(t, req); got != want {
+				t.Errorf("%s: %s's grant is %s, want %s", scope, side, got, want)
+			}
+			_, readErr := tokens[side].KVv2(sw.mount).Get(ctx, "db/orders")
+			if (want == approvals.Revoked) != (readErr != nil) {
+				t.Errorf("%s: %s's token reads: %v", scope, side, readErr == nil)
+			}
+		}
+		r, err := sw.store.Revocation(ctx, id, operator)
+		if err != nil || !r.Completed || r.Progress.Verified != len(tc.revoked) || r.Progress.Percent() != 100 {
+			t.Fatalf("%s: revocation %+v %v", scope, r.Progress, err)
+		}
+		if strings.HasPrefix(scope, "resource:") && (len(r.Rotated) != 1 || !strings.HasSuffix(r.Rotated[0], "@2")) {
+			t.Errorf("%s: rotated %v", scope, r.Rotated)
+		}
+		if tc.retry != nil {
+			if err := tc.retry(sw, share); !errors.Is(err, approvals.ErrBlocked) {
+				t.Errorf("%s: new access in the scope: %v", scope, err)
+			}
+		}
+		// A second run changes nothing.
+		if err := jobs.RunRevocation(ctx, sw.store, sw.store, sw.svc.Vault, id); err != nil {
+			t.Fatalf("%s: second run: %v", scope, err)
+		}
+	}
+}
+
+func TestRevocationIsRefusedOutsideTheViewersTenant(t *testing.T) {
+	sw := newShareWorld(t, "tenant-rv9", time.Now)
+	ctx := context.Background()
+	acmeAdmin := postgres.Viewer{TenantID: sw.tenant}
+	for _, raw := range []string{"tenant:globex", "idp:initech", "user:admin@globex.test", "resource:00000000-0000-4000-8000-000000000000", "tenant:nowhere"} {
+		sc, err := approvals.ParseScope(raw)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := sw.store.StartRevocation(ctx, sc, acmeAdmin, "reason enough", "admin@acme.test", false, audit.Meta{}); apperr.CodeOf(err) != apperr.NotFound {
+			t.Errorf("%s by acme's admin: %v", raw, err)
+		}
+	}
+	var n int
+	if err := sw.pool.QueryRow(ctx, "SELECT count(*) FROM revocations").Scan(&n); err != nil || n != 0 {
+		t.Fatalf("%d revocations recorded by refused attempts", n)
+	}
+	if _, err := sw.store.StartRevocation(ctx, approvals.Scope{Kind: approvals.ScopeTenant, Value: "acme"}, acmeAdmin, "reason enough", "admin@acme.test", false, audit.Meta{}); err != nil {
+		t.Fatalf("acme's admin freezing acme: %v", err)
+	}
+}
+
+// flakyVault fails revocations while down, and stops the run (as a killed
+// worker would) after a number of revocations when limit > 0.
+type flakyVault struct {
+	jobs.GrantVault
+	down   atomic.Bool
+	limit  int64
+	count  atomic.Int64
+	cancel context.CancelFunc
+}
+
+func (f *flakyVault) RevokeGrant(ctx context.Context, grantID, accessor string) error {
+	if f.down.Load() {
+		return errors.New("dial tcp 127.0.0.1:8200: connect: connection refused")
+	}
+	if f.limit > 0 && f.count.Add(1) > f.limit {
+		f.cancel()
+		return context.Canceled
+	}
+	return f.GrantVault.RevokeGrant(ctx, grantID, accessor)
+}
+
+func TestRevocationSurvivesVaultDownAndACrashAndNotifiesBothSides(t *testing.T) {
+	sw := newShareWorld(t, "tenant-rv10", time.Now)
+	ctx := context.Background()
+	share := sw.activeShare(t, sw.terms(approvals.PreApproved, time.Now()))
+	var reqs []string
+	for _, who := range []string{"acme/requester", "acme/admin"} {
+		reqs = append(reqs, sw.jitGrant(t, who))
+	}
+	shared, err := sw.svc.RequestShared(ctx, sw.holder("globex/requester"), share, sw.res, approvals.Submission{Level: approvals.Read}, audit.Meta{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	reqs = append(reqs, shared)
+	id := sw.revoke(t, "resource:"+sw.res, false)
+
+	// Vault is down: the run fails, and the progress says which and why.
+	fv := &flakyVault{GrantVault: sw.svc.Vault}
+	fv.down.Store(true)
+	if err := jobs.RunRevocation(ctx, sw.store, sw.store, fv, id); err == nil {
+		t.Fatal("a run with Vault down reported success")
+	}
+	r, err := sw.store.Revocation(ctx, id, operator)
+	if err != nil || r.Progress.Failed != len(reqs) || !strings.Contains(r.Items[0].LastError, "connection refused") || r.Completed {
+		t.Fatalf("progress with Vault down: %+v %v", r.Progress, err)
+	}
+	// Vault is back, but the worker is killed after two grants.
+	fv.down.Store(false)
+	runCtx, cancel := context.WithCancel(ctx)
+	fv.limit, fv.cancel = 1, cancel
+	if err := jobs.RunRevocation(runCtx, sw.store, sw.store, fv, id); err == nil {
+		t.Fatal("an interrupted run reported success")
+	}
+	if r, _ := sw.store.Revocation(ctx, id, operator); r.Completed || r.Progress.Verified == len(reqs) {
+		t.Fatalf("the interruption did not interrupt: %+v", r.Progress)
+	}
+	// Gatehouse restarts: the unfinished revocation resumes and completes.
+	c := startWorkers(t, sw.world, sw.svc.Vault, time.Now)
+	if err := jobs.ResumeRevocations(ctx, sw.store, c); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		r, err := sw.store.Revocation(ctx, id, operator)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if r.Completed {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("not completed after restart: %+v", r.Progress)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	for _, req := range reqs {
+		if s := sw.state(t, req); s != approvals.Revoked {
+			t.Fatalf("grant %s is %s", req, s)
+		}
+		if err := sw.svc.Vault.VerifyGrantDead(ctx, req, ""); err != nil {
+			t.Fatalf("grant %s: %v", req, err)
+		}
+	}
+	// Both organizations of the share are told.
+	var told []string
+	deadline = time.Now().Add(10 * time.Second)
+	for !(slices.Contains(told, "admin@acme.test") && slices.Contains(told, "admin@globex.test")) {
+		told = nil
+		for _, m := range sw.smtp.Messages() {
+			if strings.Contains(m.Data, "Emergency revocation") {
+				told = append(told, m.To...)
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("revocation notices went to %v", told)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	if rep, err := postgres.VerifyAudit(ctx, sw.pool, ""); err != nil || len(rep.Problems) != 0 {
+		t.Fatalf("audit chains: %+v %v", rep, err)
+	}
+}
+
+func TestNoGrantIsIssuedInsideAScopeAfterItsBlock(t *testing.T) {
+	sw := newShareWorld(t, "tenant-rv11", time.Now)
+	ctx := context.Background()
+	var reqs []string
+	for i := 0; i < 14; i++ {
+		p := approvals.Person{Tenant: sw.tenant, Subject: fmt.Sprintf("racer-%d", i), Email: fmt.Sprintf("racer-%d@acme.test", i), Roles: []tenants.Role{tenants.RoleRequester}}
+		req, err := sw.store.Submit(ctx, sw.tenant, sw.res, p, approvals.Submission{Level: approvals.Read}, audit.Meta{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := sw.store.Decide(ctx, sw.tenant, req, sw.p("acme/approver1"), true, "", 0, audit.Meta{}); err != nil {
+			t.Fatal(err)
+		}
+		reqs = append(reqs, req)
+	}
+	before, racing, after := reqs[:5], reqs[5:10], reqs[10:]
+	// Five are approved and issued before the freeze of acme...
+	for _, req := range before {
+		if err := sw.approveAndIssue(t, req); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// ...five final approvals race it...
+	var wg sync.WaitGroup
+	for _, req := range racing {
+		wg.Add(1)
+		go func() { defer wg.Done(); _ = sw.approveAndIssue(t, req) }()
+	}
+	id := sw.revoke(t, "tenant:acme", false)
+	// ...and four come after it: refused.
+	for _, req := range after {
+		if err := sw.approveAndIssue(t, req); !errors.Is(err, approvals.ErrBlocked) {
+			t.Fatalf("a final approval after the block: %v", err)
+		}
+	}
+	if err := jobs.RunRevocation(ctx, sw.store, sw.store, sw.svc.Vault, id); err != nil {
+		t.Fatal(err)
+	}
+	wg.Wait()
+	for _, req := range reqs {
+		if s := sw.state(t, req); s == approvals.Active || s == approvals.Issuing {
+			t.Fatalf("request %s is %s after the freeze and its revocation", req, s)
+		}
+		if err := sw.svc.Vault.VerifyGrantDead(ctx, req, ""); err != nil {
+			t.Fatalf("request %s: %v", req, err)
+		}
+	}
+	r, err := sw.store.Revocation(ctx, id, operator)
+	if err != nil || !r.Completed || r.Progress.Failed != 0 || r.Progress.Verified < len(before) {
+		t.Fatalf("revocation: %+v %v", r.Progress, err)
+	}
+}

@@ -66,6 +66,7 @@ func Wire(pool *pgxpool.Pool, vc *vault.Client, o Options) (Parts, error) {
 		Channels:        requests,
 		BreakGlass:      requests,
 		Shares:          requests,
+		Revocations:     requests,
 		Access:          &access.Service{Store: requests, Vault: vc, Audit: ids, Now: o.Now, Log: o.Log},
 		Federation:      federation,
 		Sessions:        identity.NewSessions(ids, o.Now, o.SessionIdle, o.SessionMax),

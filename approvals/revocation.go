@@ -146,3 +146,57 @@ type RevocationItem struct {
 
 // ErrBlocked refuses new access in a revoked scope.
 var ErrBlocked = apperr.New(apperr.Forbidden, "Access here is blocked by an emergency revocation. A tenant admin or platform operator can lift it.")
+
+// Viewer is who acts on revocations: a platform operator acts on every
+// scope; a tenant admin only on its own tenant's.
+type Viewer struct {
+	TenantID string
+	Operator bool
+}
+
+// Report is a revocation's report, as downloaded (JSON) and printed by
+// `gatehouse revoke`.
+type Report struct {
+	ID            string       `json:"id"`
+	Scope         string       `json:"scope"`
+	Reason        string       `json:"reason"`
+	Actor         string       `json:"actor"`
+	StartedAt     time.Time    `json:"started_at"`
+	CompletedAt   *time.Time   `json:"completed_at,omitempty"`
+	Completed     bool         `json:"completed"`
+	SessionsEnded int          `json:"sessions_ended"`
+	Grants        int          `json:"grants"`
+	VerifiedDead  int          `json:"verified_dead"`
+	Failed        int          `json:"failed"`
+	Rotated       []string     `json:"rotated,omitempty"`
+	Items         []ReportItem `json:"items"`
+	LiftedAt      *time.Time   `json:"lifted_at,omitempty"`
+}
+
+// ReportItem is one grant of a report.
+type ReportItem struct {
+	Request   string `json:"request"`
+	Resource  string `json:"resource"`
+	Holder    string `json:"holder"`
+	State     string `json:"state"`
+	Attempts  int    `json:"attempts"`
+	LastError string `json:"last_error,omitempty"`
+}
+
+// ReportOf returns r's report.
+func ReportOf(r Revocation) Report {
+	rep := Report{ID: r.ID, Scope: r.Scope.String(), Reason: r.Reason, Actor: r.Actor, StartedAt: r.CreatedAt, Completed: r.Completed,
+		SessionsEnded: r.SessionsEnded, Grants: r.Progress.Total, VerifiedDead: r.Progress.Verified, Failed: r.Progress.Failed,
+		Rotated: r.Rotated, Items: []ReportItem{}}
+	if !r.CompletedAt.IsZero() {
+		rep.CompletedAt = &r.CompletedAt
+	}
+	if !r.LiftedAt.IsZero() {
+		rep.LiftedAt = &r.LiftedAt
+	}
+	for _, it := range r.Items {
+		rep.Items = append(rep.Items, ReportItem{Request: it.RequestID, Resource: it.Resource, Holder: it.Holder, State: it.State,
+			Attempts: it.Attempts, LastError: it.LastError})
+	}
+	return rep
+}

@@ -24,22 +24,23 @@ type Permission string
 
 // The permissions routes require.
 const (
-	ViewConsole      Permission = "console:view"
-	ViewMembers      Permission = "tenant.members:view"
-	ManageMappings   Permission = "tenant.mappings:manage"
-	ManageTenants    Permission = "platform.tenants:manage"
-	ViewCatalog      Permission = "catalog:view"
-	ManageCatalog    Permission = "catalog:manage"
-	CreateRequests   Permission = "requests:create"
-	DecideRequests   Permission = "requests:decide"
-	ManageSettings   Permission = "tenant.settings:manage"
-	UseBreakGlass    Permission = "breakglass:use"
-	ViewBreakGlass   Permission = "breakglass:view"
-	ReviewBreakGlass Permission = "breakglass:review"
-	UseGrants        Permission = "grants:use" // hold, reveal and relinquish one's own grants
-	ViewShares       Permission = "shares:view"
-	ManageShares     Permission = "shares:manage" // propose, accept, decline, end
-	DecideShares     Permission = "shares:decide" // the owner's approvers
+	ViewConsole       Permission = "console:view"
+	ViewMembers       Permission = "tenant.members:view"
+	ManageMappings    Permission = "tenant.mappings:manage"
+	ManageTenants     Permission = "platform.tenants:manage"
+	ViewCatalog       Permission = "catalog:view"
+	ManageCatalog     Permission = "catalog:manage"
+	CreateRequests    Permission = "requests:create"
+	DecideRequests    Permission = "requests:decide"
+	ManageSettings    Permission = "tenant.settings:manage"
+	UseBreakGlass     Permission = "breakglass:use"
+	ViewBreakGlass    Permission = "breakglass:view"
+	ReviewBreakGlass  Permission = "breakglass:review"
+	UseGrants         Permission = "grants:use" // hold, reveal and relinquish one's own grants
+	ViewShares        Permission = "shares:view"
+	ManageShares      Permission = "shares:manage" // propose, accept, decline, end
+	DecideShares      Permission = "shares:decide" // the owner's approvers
+	ManageRevocations Permission = "revocations:manage"
 )
 
 // Split returns the permission's object and action.

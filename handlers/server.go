@@ -73,6 +73,15 @@ type ShareStore interface {
 	SetSharePolicy(ctx context.Context, tenantID string, p approvals.SharePolicy, actor string, meta audit.Meta) error
 }
 
+// RevocationStore runs emergency revocations.
+type RevocationStore interface {
+	RevocationImpact(ctx context.Context, sc approvals.Scope, v approvals.Viewer) (approvals.Impact, error)
+	StartRevocation(ctx context.Context, sc approvals.Scope, v approvals.Viewer, reason, actor string, rotate bool, meta audit.Meta) (string, error)
+	Revocation(ctx context.Context, id string, v approvals.Viewer) (approvals.Revocation, error)
+	Revocations(ctx context.Context, v approvals.Viewer) ([]approvals.Revocation, error)
+	LiftRevocation(ctx context.Context, id string, v approvals.Viewer, actor string, meta audit.Meta) error
+}
+
 // Deps is everything the HTTP layer needs, passed explicitly from cmd/.
 type Deps struct {
 	Log             *slog.Logger
@@ -84,6 +93,7 @@ type Deps struct {
 	Access          *access.Service
 	BreakGlass      BreakGlassStore
 	Shares          ShareStore
+	Revocations     RevocationStore
 	SecretKeys      KeyLister
 	Channels        ChannelStore
 	Federation      *identity.Federation

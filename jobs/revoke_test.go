@@ -23,7 +23,7 @@ import (
 	"github.com/gatehouse/gatehouse/tenants"
 )
 
-var operator = postgres.Viewer{Operator: true}
+var operator = approvals.Viewer{Operator: true}
 
 // jitGrant makes an active grant of acme's Orders DB for the acme member
 // who (submitted, approved twice, issued) and returns its request ID.
@@ -158,7 +158,7 @@ func TestEachScopeRevokesItsGrantsVerifiedDeadAndBlocksNewAccess(t *testing.T) {
 func TestRevocationIsRefusedOutsideTheViewersTenant(t *testing.T) {
 	sw := newShareWorld(t, "tenant-rv9", time.Now)
 	ctx := context.Background()
-	acmeAdmin := postgres.Viewer{TenantID: sw.tenant}
+	acmeAdmin := approvals.Viewer{TenantID: sw.tenant}
 	for _, raw := range []string{"tenant:globex", "idp:initech", "user:admin@globex.test", "resource:00000000-0000-4000-8000-000000000000", "tenant:nowhere"} {
 		sc, err := approvals.ParseScope(raw)
 		if err != nil {

@@ -24,17 +24,10 @@ var errNoScope = apperr.New(apperr.NotFound, "There is no such scope for you to 
 
 var _ jobs.RevocationStore = (*RequestStore)(nil)
 
-// Viewer is who acts on revocations: a platform operator acts on every
-// scope; a tenant admin only on its own tenant's.
-type Viewer struct {
-	TenantID string
-	Operator bool
-}
-
 // resolve checks the scope exists and the viewer may act on it, and
 // returns the scope's tenant (uuid.Nil for a user, who may belong to
 // several). Anything else is errNoScope, exactly as for a missing scope.
-func resolve(ctx context.Context, q *db.Queries, sc approvals.Scope, v Viewer) (uuid.UUID, error) {
+func resolve(ctx context.Context, q *db.Queries, sc approvals.Scope, v approvals.Viewer) (uuid.UUID, error) {
 	viewer, _ := uuid.Parse(v.TenantID)
 	may := func(ts ...uuid.UUID) bool {
 		if v.Operator {
@@ -112,7 +105,7 @@ func scopeGrants(ctx context.Context, q *db.Queries, sc approvals.Scope, tenant 
 
 // RevocationImpact says what revoking the scope would hit, for the viewer
 // to confirm: sessions, active grants, open shares, organizations affected.
-func (s *RequestStore) RevocationImpact(ctx context.Context, sc approvals.Scope, v Viewer) (approvals.Impact, error) {
+func (s *RequestStore) RevocationImpact(ctx context.Context, sc approvals.Scope, v approvals.Viewer) (approvals.Impact, error) {
 	q := db.New(s.pool)
 	tenant, err := resolve(ctx, q, sc, v)
 	if err != nil {
@@ -161,7 +154,7 @@ func (s *RequestStore) RevocationImpact(ctx context.Context, sc approvals.Scope,
 // durable job that revokes and verifies every credential is enqueued in
 // the same transaction. Audited; the organizations are told. It returns
 // the revocation's ID.
-func (s *RequestStore) StartRevocation(ctx context.Context, sc approvals.Scope, v Viewer, reason, actor string, rotate bool, meta audit.Meta) (string, error) {
+func (s *RequestStore) StartRevocation(ctx context.Context, sc approvals.Scope, v approvals.Viewer, reason, actor string, rotate bool, meta audit.Meta) (string, error) {
 	if rotate && sc.Kind != approvals.ScopeResource {
 		return "", apperr.InvalidFields("Check the options.", map[string]string{"rotate": "Rotation applies to a resource scope."})
 	}
@@ -389,7 +382,7 @@ func revocationFrom(r db.Revocation) approvals.Revocation {
 }
 
 // visible reports whether the viewer may see the revocation.
-func (v Viewer) visible(ctx context.Context, q *db.Queries, r db.Revocation) bool {
+func visible(ctx context.Context, q *db.Queries, v approvals.Viewer, r db.Revocation) bool {
 	if v.Operator {
 		return true
 	}
@@ -407,14 +400,14 @@ func (v Viewer) visible(ctx context.Context, q *db.Queries, r db.Revocation) boo
 
 // Revocation returns one revocation with its progress and items, or
 // NotFound when the viewer may not see it.
-func (s *RequestStore) Revocation(ctx context.Context, id string, v Viewer) (approvals.Revocation, error) {
+func (s *RequestStore) Revocation(ctx context.Context, id string, v approvals.Viewer) (approvals.Revocation, error) {
 	rid, err := uuid.Parse(id)
 	if err != nil {
 		return approvals.Revocation{}, errNoScope
 	}
 	q := db.New(s.pool)
 	r, err := q.GetRevocation(ctx, rid)
-	if errors.Is(err, pgx.ErrNoRows) || (err == nil && !v.visible(ctx, q, r)) {
+	if errors.Is(err, pgx.ErrNoRows) || (err == nil && !visible(ctx, q, v, r)) {
 		return approvals.Revocation{}, errNoScope
 	}
 	if err != nil {
@@ -442,7 +435,7 @@ func (s *RequestStore) Revocation(ctx context.Context, id string, v Viewer) (app
 }
 
 // Revocations lists the revocations the viewer may see, newest first.
-func (s *RequestStore) Revocations(ctx context.Context, v Viewer) ([]approvals.Revocation, error) {
+func (s *RequestStore) Revocations(ctx context.Context, v approvals.Viewer) ([]approvals.Revocation, error) {
 	tid, _ := uuid.Parse(v.TenantID)
 	rows, err := db.New(s.pool).ListRevocations(ctx, db.ListRevocationsParams{EveryTenant: v.Operator, TenantID: tid})
 	if err != nil {
@@ -457,7 +450,7 @@ func (s *RequestStore) Revocations(ctx context.Context, v Viewer) ([]approvals.R
 
 // LiftRevocation ends the revocation's block — a separate, audited action;
 // a frozen tenant is reactivated, a disabled IdP enabled again.
-func (s *RequestStore) LiftRevocation(ctx context.Context, id string, v Viewer, actor string, meta audit.Meta) error {
+func (s *RequestStore) LiftRevocation(ctx context.Context, id string, v approvals.Viewer, actor string, meta audit.Meta) error {
 	rid, err := uuid.Parse(id)
 	if err != nil {
 		return errNoScope
@@ -465,7 +458,7 @@ func (s *RequestStore) LiftRevocation(ctx context.Context, id string, v Viewer, 
 	return InTx(ctx, s.pool, func(tx pgx.Tx) error {
 		q := db.New(tx)
 		r, err := q.GetRevocation(ctx, rid)
-		if errors.Is(err, pgx.ErrNoRows) || (err == nil && !v.visible(ctx, q, r)) {
+		if errors.Is(err, pgx.ErrNoRows) || (err == nil && !visible(ctx, q, v, r)) {
 			return errNoScope
 		}
 		if err != nil {

@@ -1,0 +1,73 @@
+package web
+
+// RevocationsPage is the revocation center: pick a scope, see past revocations.
+type RevocationsPage struct {
+	Page
+	Operator    bool // sees every scope
+	Kinds       []string
+	Scope       string
+	FieldErrors map[string]string
+	FormError   string
+	Rows        []RevocationRow
+}
+
+// RevocationRow is one revocation in a list.
+type RevocationRow struct {
+	ID      string
+	Scope   string
+	Reason  string
+	Actor   string
+	Started string
+	State   string // running, completed
+	Lifted  string
+}
+
+// RevocationPreviewPage shows what a revocation will hit and asks to confirm.
+type RevocationPreviewPage struct {
+	Page
+	Scope       string
+	Sessions    int
+	Grants      int
+	Shares      int
+	Tenants     []string
+	CanRotate   bool
+	Fields      map[string]string
+	FieldErrors map[string]string
+	FormError   string
+}
+
+// RevocationPage is one revocation's live progress.
+type RevocationPage struct {
+	Page
+	Progress RevocationProgress
+	Reason   string
+	Actor    string
+	Started  string
+	Lifted   string
+	CanLift  bool
+	Items    []RevocationItemRow
+}
+
+// RevocationProgress is the part polled while the revocation runs.
+type RevocationProgress struct {
+	ID        string
+	Scope     string
+	Completed bool
+	Percent   int
+	Sessions  int
+	Total     int
+	Verified  int
+	Failed    int
+	Pending   int
+	Rotated   []string
+	LastError string
+}
+
+// RevocationItemRow is one grant of a revocation.
+type RevocationItemRow struct {
+	Resource string
+	Holder   string
+	State    string
+	Attempts int
+	Error    string
+}

@@ -4,6 +4,7 @@
 //	gatehouse migrate up       apply pending database migrations
 //	gatehouse migrate status   list migrations and whether they are applied
 //	gatehouse audit verify     check the audit trail's hash chains
+//	gatehouse revoke           revoke everything in a scope (--scope tenant:acme --reason "...")
 //	gatehouse version          print the version
 //	gatehouse healthcheck      exit 0 when the local console answers /healthz
 //
@@ -33,6 +34,8 @@ commands:
   migrate up       apply pending database migrations
   migrate status   list migrations and whether they are applied
   audit verify     check the audit trail's hash chains ([--tenant ID])
+  revoke           revoke everything in a scope, verified dead, and print the report
+                   (--scope grant:ID|user:EMAIL|resource:ID|share:ID|tenant:SLUG|idp:SLUG --reason "..." [--rotate])
   version          print the version
   healthcheck      exit 0 when the local console answers /healthz
 
@@ -87,6 +90,16 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 			return err
 		}
 		return auditVerify(ctx, cfg, tenant, stdout)
+	case "revoke":
+		ra, rest, err := parseRevokeArgs(args[1:])
+		if err != nil {
+			return err
+		}
+		cfg, err := parseConfig("revoke", rest)
+		if err != nil {
+			return err
+		}
+		return revoke(ctx, cfg, ra, stdout, stderr)
 	case "healthcheck":
 		cfg, err := parseConfig("healthcheck", args[1:])
 		if err != nil {

@@ -3,6 +3,8 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -11,7 +13,12 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gatehouse/gatehouse/approvals"
+	"github.com/gatehouse/gatehouse/audit"
 	"github.com/gatehouse/gatehouse/devstack"
+	"github.com/gatehouse/gatehouse/jobs"
+	"github.com/gatehouse/gatehouse/postgres"
+	"github.com/gatehouse/gatehouse/tenants"
 	"github.com/gatehouse/gatehouse/testenv"
 )
 
@@ -142,5 +149,91 @@ func TestMigrateThenServeThenShutDownCleanly(t *testing.T) {
 		}
 	case <-time.After(10 * time.Second):
 		t.Fatal("serve did not shut down")
+	}
+}
+
+func TestRevokeFromTheCommandLine(t *testing.T) {
+	ctx := context.Background()
+	dbURL := stack.NewDatabase(t)
+	pool, err := postgres.Open(ctx, dbURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pool.Close()
+	vc := stack.VaultClient(t)
+	tn, _ := tenants.NewTenant("acme", "Acme", []string{"acme.test"})
+	tn.Status = tenants.StatusActive
+	if err := postgres.NewTenantStore(pool).Register(ctx, tenants.Registration{Tenant: tn,
+		IdP:      tenants.IdentityProvider{IssuerURL: "https://idp.example", ClientID: "c", ClientSecretRef: "gatehouse/idp/acme", Scopes: []string{"openid"}, GroupsClaim: "groups"},
+		Mappings: []tenants.RoleMapping{{Group: "admins", Role: tenants.RoleTenantAdmin}},
+		Binding:  tenants.StoreBinding{Kind: tenants.StoreVaultKV2, Location: "tenant-cli"}}, "test"); err != nil {
+		t.Fatal(err)
+	}
+	var tenantID string
+	if err := pool.QueryRow(ctx, "SELECT id::text FROM tenants").Scan(&tenantID); err != nil {
+		t.Fatal(err)
+	}
+	if err := vc.EnsureKV2Mount(ctx, "tenant-cli", "test"); err != nil {
+		t.Fatal(err)
+	}
+	if err := vc.PutKV2(ctx, "tenant-cli", "db", map[string]any{"password": "p"}); err != nil {
+		t.Fatal(err)
+	}
+	inserter, _ := jobs.NewInserter(pool)
+	store := postgres.NewRequestStore(pool, inserter, time.Now)
+	approver := []tenants.Role{tenants.RoleApprover}
+	res, err := store.AddResource(ctx, tenantID, approvals.Resource{Name: "DB", Classification: approvals.High, Mount: "tenant-cli", Path: "db",
+		Policy: approvals.Policy{Requesters: approvals.Audience{Roles: []tenants.Role{tenants.RoleRequester}},
+			Steps:           []approvals.Step{{Approvers: approvals.Audience{Roles: approver}, Required: 1}},
+			DefaultDuration: 10 * time.Minute, MaxDuration: time.Hour, Levels: []approvals.Level{approvals.Read}, PendingTimeout: time.Hour}}, "admin", audit.Meta{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	who := approvals.Person{Tenant: tenantID, Subject: "r", Email: "r@acme.test", Roles: []tenants.Role{tenants.RoleRequester}}
+	req, err := store.Submit(ctx, tenantID, res, who, approvals.Submission{Level: approvals.Read}, audit.Meta{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := store.Decide(ctx, tenantID, req, approvals.Person{Tenant: tenantID, Subject: "a", Roles: approver}, true, "", 0, audit.Meta{}); err != nil {
+		t.Fatal(err)
+	}
+	target, err := store.StartIssuing(ctx, req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := jobs.Issue(ctx, store, vc, target, time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	setEnv(t, dbURL, stack.GatehouseToken(t))
+
+	for _, bad := range [][]string{
+		{"revoke", "--scope", "planet:earth", "--reason", "leaked key"},
+		{"revoke", "--scope", "tenant:acme"},
+		{"revoke", "--scope", "tenant:nowhere", "--reason", "leaked key"},
+	} {
+		if out, err := runCmd(t, ctx, bad...); err == nil {
+			t.Fatalf("%v succeeded:\n%s", bad, out)
+		}
+	}
+	var n int
+	if err := pool.QueryRow(ctx, "SELECT count(*) FROM revocations").Scan(&n); err != nil || n != 0 {
+		t.Fatalf("%d revocations after refused commands", n)
+	}
+	var out, errOut bytes.Buffer
+	if err := run(ctx, []string{"revoke", "--scope", "tenant:acme", "--reason", "compromised partner"}, &out, &errOut); err != nil {
+		t.Fatalf("%v\n%s", err, errOut.String())
+	}
+	var rep approvals.Report
+	if err := json.Unmarshal(out.Bytes(), &rep); err != nil {
+		t.Fatalf("report: %v\n%s", err, out.String())
+	}
+	if !rep.Completed || rep.VerifiedDead != 1 || rep.Scope != "tenant:acme" || len(rep.Items) != 1 || rep.Items[0].State != "verified" {
+		t.Fatalf("report: %+v", rep)
+	}
+	if err := vc.VerifyGrantDead(ctx, req, ""); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := store.Submit(ctx, tenantID, res, who, approvals.Submission{Level: approvals.Read}, audit.Meta{}); !errors.Is(err, approvals.ErrBlocked) {
+		t.Fatalf("a request in the frozen tenant: %v", err)
 	}
 }

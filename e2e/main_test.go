@@ -28,6 +28,14 @@ func TestMain(m *testing.M) { testenv.Main(m, testenv.Options{Vault: true, IdPs:
 // public URL over a fresh seeded database and returns its base URL.
 func startConsole(t *testing.T) string {
 	t.Helper()
+	base, _ := startConsoleOn(t)
+	return base
+}
+
+// startConsoleOn is startConsole that also returns the database's URL, for
+// a test to prepare state the browser then acts on.
+func startConsoleOn(t *testing.T) (string, string) {
+	t.Helper()
 	bin, err := devstack.Tool("gatehouse")
 	if err != nil {
 		t.Fatal(err)
@@ -62,7 +70,7 @@ func startConsole(t *testing.T) string {
 		out, _ := io.ReadAll(logs)
 		t.Fatalf("gatehouse did not become ready: %v\n%s", err, out)
 	}
-	return stack.PublicURL
+	return stack.PublicURL, dbURL
 }
 
 // newBrowser returns a chromedp context on a fresh headless Chromium.

@@ -150,18 +150,17 @@ func (s *Server) revocation(c echo.Context) error {
 	return render(c, http.StatusOK, web.Revocation(m))
 }
 
-// revocationProgress is the polled part; once complete it answers 286 so
-// htmx stops polling.
+// revocationProgress is the polled part; once complete it asks htmx to
+// reload the page (the final items, the report, the lift action).
 func (s *Server) revocationProgress(c echo.Context) error {
 	r, err := s.deps.Revocations.Revocation(c.Request().Context(), c.Param("id"), viewer(c))
 	if err != nil {
 		return s.auditedNotFound(c, "revocation "+c.Param("id"), err)
 	}
-	status := http.StatusOK
 	if r.Completed {
-		status = 286
+		c.Response().Header().Set("HX-Refresh", "true")
 	}
-	return render(c, status, web.RevocationProgressPart(progressOf(r)))
+	return render(c, http.StatusOK, web.RevocationProgressPart(progressOf(r)))
 }
 
 // revocationReport is the revocation's report as a JSON download.

@@ -464,6 +464,9 @@ func (s *RequestStore) LiftRevocation(ctx context.Context, id string, v approval
 		if err != nil {
 			return err
 		}
+		if r.State != "completed" {
+			return apperr.New(apperr.Conflict, "The revocation is still running: lift its block once every credential is verified dead.")
+		}
 		n, err := q.LiftRevocation(ctx, db.LiftRevocationParams{ID: rid, Now: timestamptz(s.now()), Actor: actor})
 		if err != nil {
 			return err

@@ -1,0 +1,80 @@
+package handlers_test
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+
+	"github.com/gatehouse/gatehouse/approvals"
+	"github.com/gatehouse/gatehouse/testenv"
+)
+
+func countRevocations(t *testing.T, f *fixture) int {
+	t.Helper()
+	var n int
+	if err := f.pool.QueryRow(context.Background(), "SELECT count(*) FROM revocations").Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
+func TestTenantAdminsRevokeTheirOwnScopesOnly(t *testing.T) {
+	f := newFixture(t, nil)
+	console := f.serve(t)
+	req, _ := signedIn(t, console, "acme", "requester@acme.test") // a known member, with a session to end
+	admin, _ := signedIn(t, console, "acme", "admin@acme.test")
+	if p := admin.Get(console + "/revocations/preview?scope=tenant:globex"); p.Status != http.StatusNotFound || strings.Contains(p.Body, "Globex") {
+		t.Fatalf("acme's admin previewing globex: %d", p.Status)
+	}
+	if p := admin.Get(console + "/revocations/preview?scope=planet:earth"); p.Status != http.StatusBadRequest || fieldError(t, p, "scope") == "" {
+		t.Fatalf("an unknown scope kind: %d", p.Status)
+	}
+	preview := admin.Get(console + "/revocations/preview?scope=user:requester@acme.test")
+	if preview.Status != http.StatusOK {
+		t.Fatalf("preview: %d", preview.Status)
+	}
+	csrf := testenv.CSRF(t, preview)
+	post := func(scope, confirm, reason string) testenv.Page {
+		return admin.PostForm(console+"/revocations", url.Values{"_csrf": {csrf}, "scope": {scope}, "confirm": {confirm}, "reason": {reason}})
+	}
+	if p := post("user:requester@acme.test", "user:requester@acme", "leaked laptop"); p.Status != http.StatusBadRequest || fieldError(t, p, "confirm") == "" {
+		t.Fatalf("a mistyped confirmation: %d", p.Status)
+	}
+	if p := post("user:requester@acme.test", "user:requester@acme.test", ""); p.Status != http.StatusBadRequest || fieldError(t, p, "reason") == "" {
+		t.Fatalf("no reason: %d", p.Status)
+	}
+	if p := post("tenant:globex", "tenant:globex", "not ours to freeze"); p.Status != http.StatusNotFound {
+		t.Fatalf("freezing another tenant: %d", p.Status)
+	}
+	if countRevocations(t, f) != 0 || auditCount(t, f, "access.cross_tenant", "denied") != 2 {
+		t.Fatal("refused revocations changed something, or the probes were not audited")
+	}
+	done := post("user:requester@acme.test", "user:requester@acme.test", "leaked laptop")
+	if !strings.HasPrefix(done.URL.Path, "/revocations/") || done.Doc(t).Find(`[data-testid="progress"]`).Length() != 1 {
+		t.Fatalf("revocation ended at %s (%d)", done.URL, done.Status)
+	}
+	resp, err := admin.Client.Get(console + done.URL.Path + "/report.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var rep approvals.Report
+	if err := json.NewDecoder(resp.Body).Decode(&rep); err != nil || rep.Scope != "user:requester@acme.test" || rep.Reason != "leaked laptop" {
+		t.Fatalf("report: %+v %v", rep, err)
+	}
+	// globex's admin does not see acme's revocation.
+	gadmin, _ := signedIn(t, console, "globex", "admin@globex.test")
+	if p := gadmin.Get(console + done.URL.Path); p.Status != http.StatusNotFound {
+		t.Fatalf("another tenant's revocation: %d", p.Status)
+	}
+	if auditCount(t, f, "revocation.started", "success") != 1 {
+		t.Fatal("the revocation is not audited")
+	}
+	// The person's session ended at once.
+	if p := req.Get(console + "/"); p.URL.Path != "/login" {
+		t.Fatalf("the revoked person's session still works: %s", p.URL)
+	}
+}

@@ -23,6 +23,7 @@ bench: tools
 	$(GO) test -run '^$$' -bench IssueGrant -benchtime 500x -count 3 ./secretstores/vault
 	$(GO) test -run '^$$' -bench ApproveToCredential -benchtime 100x -timeout 10m ./jobs
 	$(GO) test -run '^$$' -bench BreakGlassToCredential -benchtime 100x -count 3 -timeout 10m ./jobs
+	$(GO) test -run '^$$' -bench RevokeTenant -benchtime 1x -timeout 30m ./jobs
 	$(GO) test -run '^$$' -bench Thousand -benchtime 3x ./postgres
 
 ## build: the gatehouse binary, into .bin/ (used by make dev and the e2e tests)

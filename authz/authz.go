@@ -41,6 +41,7 @@ const (
 	ManageShares      Permission = "shares:manage" // propose, accept, decline, end
 	DecideShares      Permission = "shares:decide" // the owner's approvers
 	ManageRevocations Permission = "revocations:manage"
+	ViewAudit         Permission = "audit:view"
 )
 
 // Split returns the permission's object and action.

@@ -82,6 +82,13 @@ type RevocationStore interface {
 	LiftRevocation(ctx context.Context, id string, v approvals.Viewer, actor string, meta audit.Meta) error
 }
 
+// AuditLog reads the audit trail and verifies its chains.
+type AuditLog interface {
+	Search(ctx context.Context, tenantID string, every bool, f audit.Filter, limit int) ([]audit.Entry, error)
+	Verify(ctx context.Context, tenantID string, every bool, by string) (audit.Verification, error)
+	LastVerification(ctx context.Context, tenantID string, every bool) (audit.Verification, bool, error)
+}
+
 // Deps is everything the HTTP layer needs, passed explicitly from cmd/.
 type Deps struct {
 	Log             *slog.Logger
@@ -94,6 +101,7 @@ type Deps struct {
 	BreakGlass      BreakGlassStore
 	Shares          ShareStore
 	Revocations     RevocationStore
+	AuditLog        AuditLog
 	SecretKeys      KeyLister
 	Channels        ChannelStore
 	Federation      *identity.Federation

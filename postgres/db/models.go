@@ -35,6 +35,16 @@ type AuditHead struct {
 	Hash  []byte
 }
 
+type AuditVerification struct {
+	ID         int64
+	TenantID   pgtype.UUID
+	VerifiedAt time.Time
+	VerifiedBy string
+	Chains     int32
+	Events     int64
+	Problems   []byte
+}
+
 type BreakglassLimit struct {
 	TenantID         uuid.UUID
 	PerResponder     int32

@@ -1,0 +1,119 @@
+package postgres
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/gatehouse/gatehouse/apperr"
+	"github.com/gatehouse/gatehouse/audit"
+	"github.com/gatehouse/gatehouse/postgres/db"
+)
+
+// AuditLog reads the audit trail for the console: a tenant's events (every
+// tenant's for platform operators) and the verifications of the chains.
+type AuditLog struct {
+	pool *pgxpool.Pool
+	now  func() time.Time
+}
+
+// NewAuditLog returns the reader over pool.
+func NewAuditLog(pool *pgxpool.Pool, now func() time.Time) *AuditLog { return &AuditLog{pool: pool, now: now} }
+
+// Search returns up to limit events matching f, newest first, from the
+// tenant's trail (every trail when every is set). Paging is by the keyset
+// f.Before, so a page costs the same at millions of rows.
+func (l *AuditLog) Search(ctx context.Context, tenantID string, every bool, f audit.Filter, limit int) ([]audit.Entry, error) {
+	if err := f.Check(); err != nil {
+		return nil, err
+	}
+	tid, _ := uuid.Parse(tenantID)
+	if !every && tid == uuid.Nil {
+		return nil, apperr.New(apperr.Forbidden, "No audit trail to show.")
+	}
+	rows, err := db.New(l.pool).SearchAudit(ctx, db.SearchAuditParams{EveryTenant: every, TenantID: tid, Before: f.Before,
+		Actor: f.Actor, Action: f.Action, Target: f.Target, Outcome: string(f.Outcome), Since: orEpoch(f.Since), Until: orEpoch(f.Until),
+		MaxRows: int32(limit)})
+	if err != nil {
+		return nil, apperr.Wrap(apperr.Unavailable, "The audit trail cannot be read right now.", err)
+	}
+	out := make([]audit.Entry, 0, len(rows))
+	for _, r := range rows {
+		e := audit.Entry{ID: r.ID, OccurredAt: r.OccurredAt, Event: audit.Event{Actor: r.Actor, Action: r.Action, Target: r.Target,
+			Outcome: audit.Outcome(r.Outcome), IP: r.Ip, UserAgent: r.UserAgent, RequestID: r.RequestID}}
+		if r.TenantID.Valid {
+			e.TenantID = uuidString(r.TenantID.Bytes)
+		}
+		if err := json.Unmarshal(r.Detail, &e.Detail); err != nil {
+			return nil, fmt.Errorf("audit event %d: %w", r.ID, err)
+		}
+		out = append(out, e)
+	}
+	return out, nil
+}
+
+var epoch = time.Date(1, 1, 1, 0, 0, 0, 0, time.UTC)
+
+func orEpoch(t time.Time) time.Time {
+	if t.IsZero() {
+		return epoch
+	}
+	return t
+}
+
+// Verify walks the tenant's chain (every chain when every is set), records
+// the result with who asked, and returns it.
+func (l *AuditLog) Verify(ctx context.Context, tenantID string, every bool, by string) (audit.Verification, error) {
+	scope := tenantID
+	if every {
+		scope = ""
+	}
+	rep, err := VerifyAudit(ctx, l.pool, scope)
+	if err != nil {
+		return audit.Verification{}, err
+	}
+	v := audit.Verification{At: l.now(), By: by, Chains: rep.Chains, Events: rep.Events, Problems: rep.Problems}
+	problems, _ := json.Marshal(nonNilProblems(rep.Problems))
+	var tid = pgUUIDOrNull(uuid.Nil)
+	if !every {
+		u, err := uuid.Parse(tenantID)
+		if err != nil {
+			return v, errNoRequest
+		}
+		tid = pgUUID(u)
+	}
+	err = db.New(l.pool).InsertAuditVerification(ctx, db.InsertAuditVerificationParams{TenantID: tid, VerifiedAt: v.At, VerifiedBy: by,
+		Chains: int32(rep.Chains), Events: rep.Events, Problems: problems})
+	return v, err
+}
+
+func nonNilProblems(p []audit.Problem) []audit.Problem {
+	if p == nil {
+		return []audit.Problem{}
+	}
+	return p
+}
+
+// LastVerification returns the latest recorded verification of the
+// tenant's chain (of every chain when every is set), or false.
+func (l *AuditLog) LastVerification(ctx context.Context, tenantID string, every bool) (audit.Verification, bool, error) {
+	tid, _ := uuid.Parse(tenantID)
+	r, err := db.New(l.pool).LastAuditVerification(ctx, db.LastAuditVerificationParams{EveryTenant: every, TenantID: tid})
+	if errors.Is(err, pgx.ErrNoRows) {
+		return audit.Verification{}, false, nil
+	}
+	if err != nil {
+		return audit.Verification{}, false, err
+	}
+	v := audit.Verification{At: r.VerifiedAt, By: r.VerifiedBy, Chains: int(r.Chains), Events: r.Events}
+	if err := json.Unmarshal(r.Problems, &v.Problems); err != nil {
+		return v, false, fmt.Errorf("audit verification problems: %w", err)
+	}
+	return v, true, nil
+}

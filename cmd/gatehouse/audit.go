@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os/user"
+	"time"
 
 	"github.com/gatehouse/gatehouse/postgres"
 )
@@ -21,7 +23,12 @@ func auditVerify(ctx context.Context, cfg config, tenantID string, out io.Writer
 		return err
 	}
 	defer pool.Close()
-	rep, err := postgres.VerifyAudit(ctx, pool, tenantID)
+	by := "cli"
+	if u, err := user.Current(); err == nil {
+		by = "cli:" + u.Username
+	}
+	// The result is recorded too: the console shows the last verification.
+	rep, err := postgres.NewAuditLog(pool, time.Now).Verify(ctx, tenantID, tenantID == "", by)
 	if err != nil {
 		return err
 	}

@@ -24,7 +24,9 @@ type AuditLog struct {
 }
 
 // NewAuditLog returns the reader over pool.
-func NewAuditLog(pool *pgxpool.Pool, now func() time.Time) *AuditLog { return &AuditLog{pool: pool, now: now} }
+func NewAuditLog(pool *pgxpool.Pool, now func() time.Time) *AuditLog {
+	return &AuditLog{pool: pool, now: now}
+}
 
 // Search returns up to limit events matching f, newest first, from the
 // tenant's trail (every trail when every is set). Paging is by the keyset

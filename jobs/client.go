@@ -20,9 +20,14 @@ type Workers struct {
 	Reviews     ReviewEscalator
 	Shares      ShareStore
 	Revocations RevocationStore
-	Channels    Channels
-	Mailer      *notify.Mailer
-	Webhook     *notify.Webhook
+	// Heads and Anchors drive the periodic audit checkpoint, every
+	// CheckpointEvery (10 minutes when zero; skipped when Heads is nil).
+	Heads           HeadReader
+	Anchors         []Anchor
+	CheckpointEvery time.Duration
+	Channels        Channels
+	Mailer          *notify.Mailer
+	Webhook         *notify.Webhook
 	// Sessions and SessionIdle drive the periodic sweep of ended sessions
 	// (skipped when Sessions is nil).
 	Sessions    SessionSweeper
@@ -47,6 +52,7 @@ func NewClient(pool *pgxpool.Pool, w Workers) (*river.Client[pgx.Tx], error) {
 	river.AddWorker(workers, &EndShareWorker{Shares: w.Shares, Grants: w.Grants, Vault: w.Vault})
 	river.AddWorker(workers, &RevokeTenantGrantsWorker{Shares: w.Shares, Grants: w.Grants, Vault: w.Vault})
 	river.AddWorker(workers, &RevokeScopeWorker{Revocations: w.Revocations, Grants: w.Grants, Vault: w.Vault})
+	river.AddWorker(workers, &CheckpointWorker{Heads: w.Heads, Anchors: w.Anchors})
 	river.AddWorker(workers, &SweepSessionsWorker{Sweeper: w.Sessions, Idle: w.SessionIdle})
 	river.AddWorker(workers, &RemindWorker{Store: w.Grants, Mailer: w.Mailer})
 	river.AddWorker(workers, &NotifyWorker{Mailer: w.Mailer, Webhook: w.Webhook, Channels: w.Channels})
@@ -70,6 +76,15 @@ func periodic(w Workers) []*river.PeriodicJob {
 		river.NewPeriodicJob(river.PeriodicInterval(5*time.Minute),
 			func() (river.JobArgs, *river.InsertOpts) { return EscalateReviewsArgs{}, nil },
 			&river.PeriodicJobOpts{RunOnStart: true})}
+	if w.Heads != nil {
+		every := w.CheckpointEvery
+		if every == 0 {
+			every = 10 * time.Minute
+		}
+		jobs = append(jobs, river.NewPeriodicJob(river.PeriodicInterval(every),
+			func() (river.JobArgs, *river.InsertOpts) { return CheckpointAuditArgs{}, nil },
+			&river.PeriodicJobOpts{RunOnStart: true}))
+	}
 	if w.Sessions != nil {
 		jobs = append(jobs, river.NewPeriodicJob(river.PeriodicInterval(10*time.Minute),
 			func() (river.JobArgs, *river.InsertOpts) { return SweepSessionsArgs{}, nil },

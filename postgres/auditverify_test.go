@@ -10,6 +10,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/gatehouse/gatehouse/audit"
+	"github.com/gatehouse/gatehouse/jobs"
 	"github.com/gatehouse/gatehouse/postgres"
 )
 
@@ -97,5 +98,42 @@ func TestVerificationNamesTheFirstTamperedEvent(t *testing.T) {
 				t.Fatalf("problem %+v, want %s at %d", p, c.what, c.seq)
 			}
 		})
+	}
+}
+
+func TestCheckpointsCatchATruncationTheChainAloneCannot(t *testing.T) {
+	ctx := context.Background()
+	pool, acme := trail(t)
+	log := postgres.NewAuditLog(pool, time.Now, nil)
+	heads, err := log.AuditHeads(ctx)
+	if err != nil || len(heads) != 2 {
+		t.Fatalf("heads: %v %v", heads, err)
+	}
+	file := jobs.FileAnchor{Path: t.TempDir() + "/checkpoints.jsonl"}
+	if err := file.WriteCheckpoints(ctx, heads); err != nil {
+		t.Fatal(err)
+	}
+	// An attacker deletes acme's last event and rewrites the head to match:
+	// the chain alone is consistent again.
+	tamper(t, pool, "DELETE FROM audit_events WHERE chain = $1 AND seq = 3", acme)
+	tamper(t, pool, `UPDATE audit_heads SET seq = 2, hash = (SELECT hash FROM audit_events WHERE chain = $1 AND seq = 2) WHERE chain = $1`, acme)
+	if rep, err := postgres.VerifyAudit(ctx, pool, ""); err != nil || len(rep.Problems) != 0 {
+		t.Fatalf("without checkpoints the truncation should go unseen here: %+v %v", rep, err)
+	}
+	cps, err := jobs.LastCheckpoints(file.Path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rep, err := postgres.VerifyAuditWith(ctx, pool, "", cps)
+	if err != nil || len(rep.Problems) != 1 || rep.Problems[0].Chain != acme || !strings.HasPrefix(rep.Problems[0].What, "truncated") {
+		t.Fatalf("with checkpoints: %+v %v", rep, err)
+	}
+	// The console's verification uses the same checkpoints and records the result.
+	withFile := postgres.NewAuditLog(pool, time.Now, func(context.Context) ([]audit.Checkpoint, error) { return cps, nil })
+	if v, err := withFile.Verify(ctx, acme, false, "auditor"); err != nil || len(v.Problems) != 1 {
+		t.Fatalf("verification: %+v %v", v, err)
+	}
+	if last, ok, err := withFile.LastVerification(ctx, acme, false); err != nil || !ok || len(last.Problems) != 1 || last.By != "auditor" {
+		t.Fatalf("last verification: %+v %v %v", last, ok, err)
 	}
 }

@@ -19,13 +19,18 @@ import (
 // AuditLog reads the audit trail for the console: a tenant's events (every
 // tenant's for platform operators) and the verifications of the chains.
 type AuditLog struct {
-	pool *pgxpool.Pool
-	now  func() time.Time
+	pool        *pgxpool.Pool
+	now         func() time.Time
+	checkpoints CheckpointSource
 }
 
-// NewAuditLog returns the reader over pool.
-func NewAuditLog(pool *pgxpool.Pool, now func() time.Time) *AuditLog {
-	return &AuditLog{pool: pool, now: now}
+// CheckpointSource reads the latest external checkpoints (Vault's anchor).
+type CheckpointSource func(ctx context.Context) ([]audit.Checkpoint, error)
+
+// NewAuditLog returns the reader over pool; verifications also check the
+// chains against source's checkpoints when source is not nil.
+func NewAuditLog(pool *pgxpool.Pool, now func() time.Time, source CheckpointSource) *AuditLog {
+	return &AuditLog{pool: pool, now: now, checkpoints: source}
 }
 
 // Search returns up to limit events matching f, newest first, from the
@@ -76,7 +81,14 @@ func (l *AuditLog) Verify(ctx context.Context, tenantID string, every bool, by s
 	if every {
 		scope = ""
 	}
-	rep, err := VerifyAudit(ctx, l.pool, scope)
+	var cps []audit.Checkpoint
+	if l.checkpoints != nil {
+		var err error
+		if cps, err = l.checkpoints(ctx); err != nil {
+			return audit.Verification{}, apperr.Wrap(apperr.Unavailable, "The audit checkpoints cannot be read from Vault right now.", err)
+		}
+	}
+	rep, err := VerifyAuditWith(ctx, l.pool, scope, cps)
 	if err != nil {
 		return audit.Verification{}, err
 	}

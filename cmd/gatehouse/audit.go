@@ -8,7 +8,10 @@ import (
 	"os/user"
 	"time"
 
+	"github.com/gatehouse/gatehouse/audit"
+	"github.com/gatehouse/gatehouse/jobs"
 	"github.com/gatehouse/gatehouse/postgres"
+	"github.com/gatehouse/gatehouse/secretstores/vault"
 )
 
 // auditVerify walks the audit chains ("gatehouse audit verify [--tenant ID]")
@@ -28,7 +31,18 @@ func auditVerify(ctx context.Context, cfg config, tenantID string, out io.Writer
 		by = "cli:" + u.Username
 	}
 	// The result is recorded too: the console shows the last verification.
-	rep, err := postgres.NewAuditLog(pool, time.Now).Verify(ctx, tenantID, tenantID == "", by)
+	var source postgres.CheckpointSource
+	if cfg.VaultToken != "" { // also check the chains against Vault's checkpoints
+		vc, err := vault.New(cfg.VaultAddr, cfg.VaultToken)
+		if err != nil {
+			return err
+		}
+		source = vc.ReadCheckpoints
+	}
+	if cfg.CheckpointFile != "" { // or against the export file's last line
+		source = func(context.Context) ([]audit.Checkpoint, error) { return jobs.LastCheckpoints(cfg.CheckpointFile) }
+	}
+	rep, err := postgres.NewAuditLog(pool, time.Now, source).Verify(ctx, tenantID, tenantID == "", by)
 	if err != nil {
 		return err
 	}

@@ -24,6 +24,9 @@ type config struct {
 	SessionMax     time.Duration
 	SMTPAddr       string
 	SMTPFrom       string
+	// CheckpointFile, when set, also receives the audit checkpoints (one
+	// JSON line each; ship it off the machine).
+	CheckpointFile string
 	SMTPUsername   string
 	SMTPPassword   string // from the environment only
 	SMTPPlaintext  bool
@@ -52,6 +55,7 @@ func parseConfig(cmd string, args []string) (config, error) {
 	idle := fs.String("session-idle", envDefault("GATEHOUSE_SESSION_IDLE", "30m"), "a session ends after this long without activity")
 	maxAge := fs.String("session-max", envDefault("GATEHOUSE_SESSION_MAX", "12h"), "a session ends this long after sign-in, active or not")
 	fs.StringVar(&c.SMTPAddr, "smtp-addr", envDefault("GATEHOUSE_SMTP_ADDR", ""), "SMTP relay host:port for email notifications (empty: no email)")
+	fs.StringVar(&c.CheckpointFile, "audit-checkpoint-file", os.Getenv("GATEHOUSE_AUDIT_CHECKPOINT_FILE"), "file the audit checkpoints are appended to (optional; Vault always gets them)")
 	fs.StringVar(&c.SMTPFrom, "smtp-from", envDefault("GATEHOUSE_SMTP_FROM", "gatehouse@localhost"), "sender address of notifications")
 	fs.StringVar(&c.SMTPUsername, "smtp-username", envDefault("GATEHOUSE_SMTP_USERNAME", ""), "SMTP username (PLAIN over TLS)")
 	fs.BoolVar(&c.SMTPPlaintext, "smtp-plaintext", envDefault("GATEHOUSE_SMTP_PLAINTEXT", "") == "true", "talk to a loopback relay without TLS")

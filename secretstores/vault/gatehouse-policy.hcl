@@ -31,6 +31,12 @@ path "gatehouse/data/idp/*" {
   capabilities = ["create", "update", "read"]
 }
 
+# The audit trail's checkpoints: add versions and read them; no delete,
+# destroy or metadata capability, so written checkpoints stay.
+path "gatehouse/data/audit/checkpoints" {
+  capabilities = ["create", "update", "read"]
+}
+
 # Per-grant ACL policies, and nothing else in the policy store.
 path "sys/policies/acl/gatehouse-grant-*" {
   capabilities = ["create", "update", "read", "delete"]

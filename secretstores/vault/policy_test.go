@@ -5,6 +5,9 @@ import (
 	"testing"
 	"time"
 
+	vaultapi "github.com/hashicorp/vault/api"
+
+	"github.com/gatehouse/gatehouse/audit"
 	"github.com/gatehouse/gatehouse/secretstores/vault"
 )
 
@@ -80,4 +83,51 @@ func rootPolicyWrite(t *testing.T, token string) error {
 	c := rootAPI(t)
 	c.SetToken(token)
 	return c.Sys().PutPolicy("default", `path "*" { capabilities = ["sudo"] }`)
+}
+
+func TestAuditCheckpointsCanBeAddedButNeverRemovedByGatehouse(t *testing.T) {
+	ctx := context.Background()
+	root := stack.VaultClient(t)
+	if err := root.EnsureKV2Mount(ctx, "gatehouse", "Gatehouse's own secrets"); err != nil {
+		t.Fatal(err)
+	}
+	token, err := root.InstallGatehousePolicy(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	gh, err := vault.New(stack.Vault.Addr, token)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cps := []audit.Checkpoint{audit.NewCheckpoint("c1", 7, []byte{1, 2, 3}, time.Unix(1000, 0))}
+	if err := gh.WriteCheckpoints(ctx, cps); err != nil {
+		t.Fatalf("writing checkpoints: %v", err)
+	}
+	got, err := gh.ReadCheckpoints(ctx)
+	if err != nil || len(got) != 1 || got[0].Seq != 7 || got[0].Hash != "010203" {
+		t.Fatalf("reading checkpoints: %+v %v", got, err)
+	}
+	// Gatehouse's token cannot delete, destroy or rewrite the history of the anchor.
+	raw := clientWithToken(t, token)
+	for _, path := range []string{"gatehouse/data/audit/checkpoints", "gatehouse/metadata/audit/checkpoints"} {
+		if _, err := raw.Logical().DeleteWithContext(ctx, path); err == nil {
+			t.Errorf("Gatehouse deleted %s", path)
+		}
+	}
+	if _, err := raw.Logical().WriteWithContext(ctx, "gatehouse/destroy/audit/checkpoints", map[string]any{"versions": []int{1}}); err == nil {
+		t.Error("Gatehouse destroyed a checkpoint version")
+	}
+}
+
+// clientWithToken is a bare API client of the test Vault holding token.
+func clientWithToken(t *testing.T, token string) *vaultapi.Client {
+	t.Helper()
+	cfg := vaultapi.DefaultConfig()
+	cfg.Address = stack.Vault.Addr
+	c, err := vaultapi.NewClient(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.SetToken(token)
+	return c
 }

@@ -137,3 +137,47 @@ func TestCheckpointsCatchATruncationTheChainAloneCannot(t *testing.T) {
 		t.Fatalf("last verification: %+v %v %v", last, ok, err)
 	}
 }
+
+func TestTheAppRoleCannotRewriteTheAuditTrail(t *testing.T) {
+	ctx := context.Background()
+	dbURL := stack.NewDatabase(t)
+	owner, err := postgres.Open(ctx, dbURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer owner.Close()
+	role := fmt.Sprintf("gh_app_%d", time.Now().UnixNano())
+	if _, err := owner.Exec(ctx, "CREATE ROLE "+role+" LOGIN IN ROLE gatehouse_app"); err != nil {
+		t.Fatal(err)
+	}
+	app, err := postgres.Open(ctx, strings.Replace(dbURL, "postgres://gatehouse@", "postgres://"+role+"@", 1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer app.Close()
+	// What the application does works under the role...
+	if err := postgres.NewTenantStore(app).Register(ctx, registration(t, "acme", "Acme", "acme.test"), "test"); err != nil {
+		t.Fatalf("registering a tenant as the app role: %v", err)
+	}
+	if err := postgres.NewIdentityStore(app, time.Now).RecordEvent(ctx, audit.Event{TenantID: tenantID(t, app, "acme"), Actor: "a",
+		Action: "login.succeeded", Outcome: audit.Success}); err != nil {
+		t.Fatalf("appending to the audit trail as the app role: %v", err)
+	}
+	inserter, err := jobs.NewInserter(app)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := inserter.Insert(ctx, jobs.TimeoutRequestsArgs{}, nil); err != nil {
+		t.Fatalf("enqueueing a job as the app role: %v", err)
+	}
+	// ...but the audit trail cannot be changed, by permission (before any trigger).
+	for _, sql := range []string{"UPDATE audit_events SET actor = 'someone else'", "DELETE FROM audit_events", "TRUNCATE audit_events"} {
+		_, err := app.Exec(ctx, sql)
+		if err == nil || !strings.Contains(err.Error(), "permission denied") {
+			t.Errorf("%s as the app role: %v", sql, err)
+		}
+	}
+	if rep, err := postgres.VerifyAudit(ctx, owner, ""); err != nil || rep.Events == 0 || len(rep.Problems) != 0 {
+		t.Fatalf("trail after the attempts: %+v %v", rep, err)
+	}
+}

@@ -22,7 +22,9 @@ type Workers struct {
 	Revocations RevocationStore
 	// Heads and Anchors drive the periodic audit checkpoint, every
 	// CheckpointEvery (10 minutes when zero; skipped when Heads is nil).
-	Heads           HeadReader
+	Heads HeadReader
+	// Scanner runs the access monitor every 15 seconds (skipped when nil).
+	Scanner         Scanner
 	Anchors         []Anchor
 	CheckpointEvery time.Duration
 	Channels        Channels
@@ -53,6 +55,7 @@ func NewClient(pool *pgxpool.Pool, w Workers) (*river.Client[pgx.Tx], error) {
 	river.AddWorker(workers, &RevokeTenantGrantsWorker{Shares: w.Shares, Grants: w.Grants, Vault: w.Vault})
 	river.AddWorker(workers, &RevokeScopeWorker{Revocations: w.Revocations, Grants: w.Grants, Vault: w.Vault})
 	river.AddWorker(workers, &CheckpointWorker{Heads: w.Heads, Anchors: w.Anchors})
+	river.AddWorker(workers, &ScanAuditWorker{Scanner: w.Scanner})
 	river.AddWorker(workers, &SweepSessionsWorker{Sweeper: w.Sessions, Idle: w.SessionIdle})
 	river.AddWorker(workers, &RemindWorker{Store: w.Grants, Mailer: w.Mailer})
 	river.AddWorker(workers, &NotifyWorker{Mailer: w.Mailer, Webhook: w.Webhook, Channels: w.Channels})
@@ -76,6 +79,11 @@ func periodic(w Workers) []*river.PeriodicJob {
 		river.NewPeriodicJob(river.PeriodicInterval(5*time.Minute),
 			func() (river.JobArgs, *river.InsertOpts) { return EscalateReviewsArgs{}, nil },
 			&river.PeriodicJobOpts{RunOnStart: true})}
+	if w.Scanner != nil {
+		jobs = append(jobs, river.NewPeriodicJob(river.PeriodicInterval(15*time.Second),
+			func() (river.JobArgs, *river.InsertOpts) { return ScanAuditArgs{}, nil },
+			&river.PeriodicJobOpts{RunOnStart: true}))
+	}
 	if w.Heads != nil {
 		every := w.CheckpointEvery
 		if every == 0 {

@@ -11,6 +11,20 @@ import (
 	"github.com/jackc/pgx/v5/pgtype"
 )
 
+type Alert struct {
+	ID         int64
+	TenantID   uuid.UUID
+	Rule       string
+	Score      int32
+	Summary    string
+	EventID    int64
+	Actor      string
+	OccurredAt time.Time
+	CreatedAt  time.Time
+	AckedAt    pgtype.Timestamptz
+	AckedBy    string
+}
+
 type AuditEvent struct {
 	ID         int64
 	TenantID   pgtype.UUID
@@ -127,6 +141,18 @@ type Member struct {
 	LastLoginAt time.Time
 }
 
+type MonitorCursor struct {
+	ID          int32
+	LastEventID int64
+}
+
+type MonitorSetting struct {
+	TenantID  uuid.UUID
+	Settings  []byte
+	UpdatedBy string
+	UpdatedAt time.Time
+}
+
 type Onboarding struct {
 	TenantID             uuid.UUID
 	IssuerUrl            string
@@ -228,6 +254,13 @@ type RoleMapping struct {
 	TenantID uuid.UUID
 	IdpGroup string
 	Role     string
+}
+
+type SeenNetwork struct {
+	TenantID  uuid.UUID
+	Actor     string
+	Network   string
+	FirstSeen time.Time
 }
 
 type Session struct {

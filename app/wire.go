@@ -67,6 +67,7 @@ func Wire(pool *pgxpool.Pool, vc *vault.Client, o Options) (Parts, error) {
 		BreakGlass:      requests,
 		Shares:          requests,
 		Revocations:     requests,
+		Monitor:         requests,
 		AuditLog:        postgres.NewAuditLog(pool, o.Now, vc.ReadCheckpoints),
 		Access:          &access.Service{Store: requests, Vault: vc, Audit: ids, Now: o.Now, Log: o.Log},
 		Federation:      federation,

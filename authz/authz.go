@@ -42,6 +42,8 @@ const (
 	DecideShares      Permission = "shares:decide" // the owner's approvers
 	ManageRevocations Permission = "revocations:manage"
 	ViewAudit         Permission = "audit:view"
+	ViewSecurity      Permission = "security:view"
+	ManageSecurity    Permission = "security:manage"
 )
 
 // Split returns the permission's object and action.

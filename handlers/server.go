@@ -22,6 +22,7 @@ import (
 	"github.com/gatehouse/gatehouse/authz"
 	"github.com/gatehouse/gatehouse/identity"
 	"github.com/gatehouse/gatehouse/jobs"
+	"github.com/gatehouse/gatehouse/monitor"
 	"github.com/gatehouse/gatehouse/tenants"
 )
 
@@ -89,6 +90,14 @@ type AuditLog interface {
 	LastVerification(ctx context.Context, tenantID string, every bool) (audit.Verification, bool, error)
 }
 
+// MonitorStore keeps the access monitor's settings and alerts.
+type MonitorStore interface {
+	MonitorSettings(ctx context.Context, tenantID string) (monitor.Settings, error)
+	SetMonitorSettings(ctx context.Context, tenantID string, st monitor.Settings, actor string, meta audit.Meta) error
+	Alerts(ctx context.Context, tenantID string) ([]monitor.Raised, error)
+	AckAlert(ctx context.Context, tenantID string, id int64, actor string, meta audit.Meta) error
+}
+
 // Deps is everything the HTTP layer needs, passed explicitly from cmd/.
 type Deps struct {
 	Log             *slog.Logger
@@ -102,6 +111,7 @@ type Deps struct {
 	Shares          ShareStore
 	Revocations     RevocationStore
 	AuditLog        AuditLog
+	Monitor         MonitorStore
 	SecretKeys      KeyLister
 	Channels        ChannelStore
 	Federation      *identity.Federation

@@ -195,3 +195,16 @@ func (s Settings) businessHours(t time.Time) bool {
 	}
 	return local.Hour() >= s.BusinessStart && local.Hour() < s.BusinessEnd
 }
+
+// Raised is a stored alert, as the security dashboard shows it.
+type Raised struct {
+	ID         int64
+	Rule       string
+	Score      int
+	Summary    string
+	EventID    int64 // the audit event that raised it
+	Actor      string
+	OccurredAt time.Time
+	AckedAt    time.Time // zero while open
+	AckedBy    string
+}

@@ -18,19 +18,6 @@ import (
 	"github.com/gatehouse/gatehouse/postgres/db"
 )
 
-// Alert is a stored anomaly alert.
-type Alert struct {
-	ID         int64
-	Rule       string
-	Score      int
-	Summary    string
-	EventID    int64
-	Actor      string
-	OccurredAt time.Time
-	AckedAt    time.Time
-	AckedBy    string
-}
-
 // MonitorSettings returns the tenant's monitor settings (the defaults until set).
 func (s *RequestStore) MonitorSettings(ctx context.Context, tenantID string) (monitor.Settings, error) {
 	tid, err := uuid.Parse(tenantID)
@@ -183,7 +170,7 @@ func facts(ctx context.Context, q *db.Queries, tid uuid.UUID, ev monitor.Event, 
 }
 
 // Alerts lists the tenant's alerts, unacknowledged first.
-func (s *RequestStore) Alerts(ctx context.Context, tenantID string) ([]Alert, error) {
+func (s *RequestStore) Alerts(ctx context.Context, tenantID string) ([]monitor.Raised, error) {
 	tid, err := uuid.Parse(tenantID)
 	if err != nil {
 		return nil, errNoRequest
@@ -192,9 +179,9 @@ func (s *RequestStore) Alerts(ctx context.Context, tenantID string) ([]Alert, er
 	if err != nil {
 		return nil, err
 	}
-	out := make([]Alert, 0, len(rows))
+	out := make([]monitor.Raised, 0, len(rows))
 	for _, r := range rows {
-		out = append(out, Alert{ID: r.ID, Rule: r.Rule, Score: int(r.Score), Summary: r.Summary, EventID: r.EventID, Actor: r.Actor,
+		out = append(out, monitor.Raised{ID: r.ID, Rule: r.Rule, Score: int(r.Score), Summary: r.Summary, EventID: r.EventID, Actor: r.Actor,
 			OccurredAt: r.OccurredAt, AckedAt: r.AckedAt.Time, AckedBy: r.AckedBy})
 	}
 	return out, nil

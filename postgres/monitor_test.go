@@ -52,7 +52,7 @@ func TestTheMonitorRaisesEachRuleOnceFromTheTrail(t *testing.T) {
 	record("alice", "login.succeeded", "192.0.2.5", audit.Success, nil)    // her baseline network
 	record("alice", "login.succeeded", "192.0.2.99", audit.Success, nil)   // same /24
 	record("alice", "login.succeeded", "198.51.100.7", audit.Success, nil) // new network
-	record("alice", "grant.revealed", "", audit.Success, reveal)            // first access to a critical secret
+	record("alice", "grant.revealed", "", audit.Success, reveal)           // first access to a critical secret
 	clock = time.Date(2026, 11, 24, 22, 0, 0, 0, time.UTC)
 	record("alice", "grant.revealed", "", audit.Success, reveal) // off hours (not first any more)
 	for i := 0; i < 6; i++ {

@@ -41,6 +41,7 @@ type AuditEvent struct {
 	Seq        pgtype.Int8
 	PrevHash   []byte
 	Hash       []byte
+	ActorEmail pgtype.Text
 }
 
 type AuditHead struct {

@@ -25,6 +25,7 @@ bench: tools
 	$(GO) test -run '^$$' -bench BreakGlassToCredential -benchtime 100x -count 3 -timeout 10m ./jobs
 	$(GO) test -run '^$$' -bench RevokeTenant -benchtime 1x -timeout 30m ./jobs
 	$(GO) test -run '^$$' -bench Thousand -benchtime 3x ./postgres
+	$(GO) test -run '^$$' -bench 'AuditAppend|AuditViewer' -benchtime 2s -timeout 30m ./postgres
 
 ## build: the gatehouse binary, into .bin/ (used by make dev and the e2e tests)
 build:

@@ -16,6 +16,7 @@ import (
 	"github.com/gatehouse/gatehouse/identity"
 	"github.com/gatehouse/gatehouse/jobs"
 	"github.com/gatehouse/gatehouse/postgres"
+	"github.com/gatehouse/gatehouse/reviews"
 	"github.com/gatehouse/gatehouse/secretstores/vault"
 	"github.com/gatehouse/gatehouse/tenants"
 )
@@ -68,6 +69,8 @@ func Wire(pool *pgxpool.Pool, vc *vault.Client, o Options) (Parts, error) {
 		Shares:          requests,
 		Revocations:     requests,
 		Monitor:         requests,
+		Reviews:         requests,
+		ReviewService:   &reviews.Service{Store: requests, Tenants: tenantStore},
 		AuditLog:        postgres.NewAuditLog(pool, o.Now, vc.ReadCheckpoints),
 		Access:          &access.Service{Store: requests, Vault: vc, Audit: ids, Now: o.Now, Log: o.Log},
 		Federation:      federation,

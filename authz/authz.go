@@ -44,6 +44,7 @@ const (
 	ViewAudit         Permission = "audit:view"
 	ViewSecurity      Permission = "security:view"
 	ManageSecurity    Permission = "security:manage"
+	ManageReviews     Permission = "reviews:manage"
 )
 
 // Split returns the permission's object and action.

@@ -23,6 +23,7 @@ import (
 	"github.com/gatehouse/gatehouse/identity"
 	"github.com/gatehouse/gatehouse/jobs"
 	"github.com/gatehouse/gatehouse/monitor"
+	"github.com/gatehouse/gatehouse/reviews"
 	"github.com/gatehouse/gatehouse/tenants"
 )
 
@@ -98,6 +99,13 @@ type MonitorStore interface {
 	AckAlert(ctx context.Context, tenantID string, id int64, actor string, meta audit.Meta) error
 }
 
+// ReviewStore keeps access review campaigns.
+type ReviewStore interface {
+	StartCampaign(ctx context.Context, tenantID, name string, due time.Time, actor string, meta audit.Meta) (string, error)
+	Campaigns(ctx context.Context, tenantID string) ([]approvals.Campaign, error)
+	Campaign(ctx context.Context, tenantID, id string) (approvals.Campaign, error)
+}
+
 // Deps is everything the HTTP layer needs, passed explicitly from cmd/.
 type Deps struct {
 	Log             *slog.Logger
@@ -112,6 +120,8 @@ type Deps struct {
 	Revocations     RevocationStore
 	AuditLog        AuditLog
 	Monitor         MonitorStore
+	Reviews         ReviewStore
+	ReviewService   *reviews.Service
 	SecretKeys      KeyLister
 	Channels        ChannelStore
 	Federation      *identity.Federation

@@ -22,14 +22,16 @@ type Workers struct {
 	Revocations RevocationStore
 	// Heads and Anchors drive the periodic audit checkpoint, every
 	// CheckpointEvery (10 minutes when zero; skipped when Heads is nil).
-	Heads HeadReader
-	// Scanner runs the access monitor every 15 seconds (skipped when nil).
-	Scanner         Scanner
+	Heads           HeadReader
 	Anchors         []Anchor
 	CheckpointEvery time.Duration
-	Channels        Channels
-	Mailer          *notify.Mailer
-	Webhook         *notify.Webhook
+	// Scanner runs the access monitor every 15 seconds (skipped when nil).
+	Scanner Scanner
+	// Campaigns get hourly reminders of reviews coming due (skipped when nil).
+	Campaigns CampaignReminder
+	Channels  Channels
+	Mailer    *notify.Mailer
+	Webhook   *notify.Webhook
 	// Sessions and SessionIdle drive the periodic sweep of ended sessions
 	// (skipped when Sessions is nil).
 	Sessions    SessionSweeper
@@ -56,6 +58,7 @@ func NewClient(pool *pgxpool.Pool, w Workers) (*river.Client[pgx.Tx], error) {
 	river.AddWorker(workers, &RevokeScopeWorker{Revocations: w.Revocations, Grants: w.Grants, Vault: w.Vault})
 	river.AddWorker(workers, &CheckpointWorker{Heads: w.Heads, Anchors: w.Anchors})
 	river.AddWorker(workers, &ScanAuditWorker{Scanner: w.Scanner})
+	river.AddWorker(workers, &RemindReviewsWorker{Reminder: w.Campaigns})
 	river.AddWorker(workers, &SweepSessionsWorker{Sweeper: w.Sessions, Idle: w.SessionIdle})
 	river.AddWorker(workers, &RemindWorker{Store: w.Grants, Mailer: w.Mailer})
 	river.AddWorker(workers, &NotifyWorker{Mailer: w.Mailer, Webhook: w.Webhook, Channels: w.Channels})
@@ -82,6 +85,11 @@ func periodic(w Workers) []*river.PeriodicJob {
 	if w.Scanner != nil {
 		jobs = append(jobs, river.NewPeriodicJob(river.PeriodicInterval(15*time.Second),
 			func() (river.JobArgs, *river.InsertOpts) { return ScanAuditArgs{}, nil },
+			&river.PeriodicJobOpts{RunOnStart: true}))
+	}
+	if w.Campaigns != nil {
+		jobs = append(jobs, river.NewPeriodicJob(river.PeriodicInterval(time.Hour),
+			func() (river.JobArgs, *river.InsertOpts) { return RemindReviewsArgs{}, nil },
 			&river.PeriodicJobOpts{RunOnStart: true}))
 	}
 	if w.Heads != nil {

@@ -32,3 +32,26 @@ func (w *ScanAuditWorker) Work(ctx context.Context, _ *river.Job[ScanAuditArgs])
 	_, err := w.Scanner.ScanAudit(ctx, ScanBatch)
 	return err
 }
+
+// RemindReviewsArgs is the hourly reminder of access reviews coming due.
+type RemindReviewsArgs struct{}
+
+// Kind names the job in River's tables.
+func (RemindReviewsArgs) Kind() string { return "remind_reviews" }
+
+// CampaignReminder reminds reviewers (the postgres adapter).
+type CampaignReminder interface {
+	RemindCampaigns(ctx context.Context) (int, error)
+}
+
+// RemindReviewsWorker sends the reminders.
+type RemindReviewsWorker struct {
+	river.WorkerDefaults[RemindReviewsArgs]
+	Reminder CampaignReminder
+}
+
+// Work reminds.
+func (w *RemindReviewsWorker) Work(ctx context.Context, _ *river.Job[RemindReviewsArgs]) error {
+	_, err := w.Reminder.RemindCampaigns(ctx)
+	return err
+}

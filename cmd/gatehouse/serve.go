@@ -51,7 +51,7 @@ func serve(ctx context.Context, cfg config, log *slog.Logger) error {
 	if cfg.CheckpointFile != "" {
 		anchors = append(anchors, jobs.FileAnchor{Path: cfg.CheckpointFile})
 	}
-	workers, err := jobs.NewClient(pool, jobs.Workers{Heads: postgres.NewAuditLog(pool, time.Now, nil), Anchors: anchors, Scanner: requests, Grants: requests, Sweeper: requests, Reviews: requests, Shares: requests, Revocations: requests, Vault: vc, Now: time.Now, Log: log,
+	workers, err := jobs.NewClient(pool, jobs.Workers{Heads: postgres.NewAuditLog(pool, time.Now, nil), Anchors: anchors, Scanner: requests, Campaigns: requests, Grants: requests, Sweeper: requests, Reviews: requests, Shares: requests, Revocations: requests, Vault: vc, Now: time.Now, Log: log,
 		Channels: requests, Sessions: idStore, SessionIdle: cfg.SessionIdle,
 		Mailer: &notify.Mailer{Addr: cfg.SMTPAddr, From: cfg.SMTPFrom, Username: cfg.SMTPUsername, Password: cfg.SMTPPassword,
 			AllowPlaintext: cfg.SMTPPlaintext, PublicURL: cfg.PublicURL, Now: time.Now},

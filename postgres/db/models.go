@@ -225,6 +225,29 @@ type ResponderFlag struct {
 	FlaggedAt time.Time
 }
 
+type ReviewCampaign struct {
+	ID          uuid.UUID
+	TenantID    uuid.UUID
+	Name        string
+	DueAt       time.Time
+	CreatedBy   string
+	CreatedAt   time.Time
+	CompletedAt pgtype.Timestamptz
+	RemindedAt  pgtype.Timestamptz
+}
+
+type ReviewItem struct {
+	ID         uuid.UUID
+	CampaignID uuid.UUID
+	Kind       string
+	Ref        string
+	Label      string
+	Decision   pgtype.Text
+	Note       string
+	DecidedBy  string
+	DecidedAt  pgtype.Timestamptz
+}
+
 type Revocation struct {
 	ID            uuid.UUID
 	ScopeKind     string

@@ -233,4 +233,3 @@ func (s *RequestStore) RemindCampaigns(ctx context.Context) (int, error) {
 	})
 	return n, err
 }
-

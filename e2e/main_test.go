@@ -36,10 +36,6 @@ func startConsole(t *testing.T) string {
 // a test to prepare state the browser then acts on.
 func startConsoleOn(t *testing.T) (string, string) {
 	t.Helper()
-	bin, err := devstack.Tool("gatehouse")
-	if err != nil {
-		t.Fatal(err)
-	}
 	dbURL := stack.NewDatabase(t)
 	pool, err := postgres.Open(context.Background(), dbURL)
 	if err != nil {
@@ -49,27 +45,7 @@ func startConsoleOn(t *testing.T) (string, string) {
 	pool.Close()
 
 	u, _ := url.Parse(stack.PublicURL)
-	cmd := exec.Command(bin, "serve")
-	cmd.Env = append(os.Environ(), "GATEHOUSE_LISTEN="+u.Host, "GATEHOUSE_PUBLIC_URL="+stack.PublicURL,
-		"GATEHOUSE_DATABASE_URL="+dbURL, "GATEHOUSE_VAULT_ADDR="+stack.Vault.Addr, "GATEHOUSE_VAULT_TOKEN="+stack.GatehouseToken(t))
-	logs, err := os.Create(filepath.Join(t.TempDir(), "gatehouse.log"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	cmd.Stdout, cmd.Stderr = logs, logs
-	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGTERM}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		_ = cmd.Process.Signal(syscall.SIGTERM)
-		_ = cmd.Wait()
-	})
-	if err := devstack.WaitHTTP(context.Background(), stack.PublicURL+"/readyz", 20*time.Second); err != nil {
-		_, _ = logs.Seek(0, io.SeekStart)
-		out, _ := io.ReadAll(logs)
-		t.Fatalf("gatehouse did not become ready: %v\n%s", err, out)
-	}
+	startReplica(t, dbURL, u.Host)
 	return stack.PublicURL, dbURL
 }
 
@@ -109,4 +85,36 @@ func artifact(t *testing.T, name string) string {
 		t.Fatal(err)
 	}
 	return filepath.Join(dir, name)
+}
+
+// startReplica runs one more gatehouse binary on listen over the database
+// dbURL (the same public URL: the replicas sit behind one address), until
+// the test ends, and waits until it is ready.
+func startReplica(t *testing.T, dbURL, listen string) {
+	t.Helper()
+	bin, err := devstack.Tool("gatehouse")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(bin, "serve")
+	cmd.Env = append(os.Environ(), "GATEHOUSE_LISTEN="+listen, "GATEHOUSE_PUBLIC_URL="+stack.PublicURL,
+		"GATEHOUSE_DATABASE_URL="+dbURL, "GATEHOUSE_VAULT_ADDR="+stack.Vault.Addr, "GATEHOUSE_VAULT_TOKEN="+stack.GatehouseToken(t))
+	logs, err := os.Create(filepath.Join(t.TempDir(), "gatehouse.log"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd.Stdout, cmd.Stderr = logs, logs
+	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGTERM}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		_ = cmd.Process.Signal(syscall.SIGTERM)
+		_ = cmd.Wait()
+	})
+	if err := devstack.WaitHTTP(context.Background(), "http://"+listen+"/readyz", 20*time.Second); err != nil {
+		_, _ = logs.Seek(0, io.SeekStart)
+		out, _ := io.ReadAll(logs)
+		t.Fatalf("gatehouse on %s did not become ready: %v\n%s", listen, err, out)
+	}
 }

@@ -266,8 +266,17 @@ func (s *RequestStore) noticeNextStep(ctx context.Context, q *db.Queries, tx pgx
 		Text: r.Requester.Email + " asks for " + string(r.Level) + " access for " + r.Duration.String() + ".", Link: "/requests/" + row.ID.String()})
 }
 
-// loadRequest rebuilds the domain request from its row and votes.
+// loadRequest rebuilds the domain request from its row and its votes.
 func loadRequest(ctx context.Context, q *db.Queries, row db.Request) (approvals.Request, error) {
+	votes, err := q.ListVotes(ctx, row.ID)
+	if err != nil {
+		return approvals.Request{}, err
+	}
+	return requestWith(row, votes)
+}
+
+// requestWith rebuilds the domain request from its row and votes.
+func requestWith(row db.Request, votes []db.Vote) (approvals.Request, error) {
 	r := approvals.Request{Level: approvals.Level(row.Level), Duration: time.Duration(row.DurationSeconds) * time.Second,
 		State: approvals.State(row.State), SubmittedAt: row.SubmittedAt}
 	if err := json.Unmarshal(row.Requester, &r.Requester); err != nil {
@@ -275,10 +284,6 @@ func loadRequest(ctx context.Context, q *db.Queries, row db.Request) (approvals.
 	}
 	if err := json.Unmarshal(row.Policy, &r.Policy); err != nil {
 		return r, fmt.Errorf("request policy: %w", err)
-	}
-	votes, err := q.ListVotes(ctx, row.ID)
-	if err != nil {
-		return r, err
 	}
 	for _, v := range votes {
 		var p approvals.Person

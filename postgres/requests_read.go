@@ -85,21 +85,34 @@ func (s *RequestStore) RequestsOf(ctx context.Context, tenantID, subject string)
 	return out, nil
 }
 
-// Pending returns the tenant's pending requests with their votes, oldest
-// first, for the approvals inbox to filter by eligibility.
+// Pending returns the tenant's pending requests (and those under a share
+// its people asked for) with their votes, oldest first, for the approvals
+// inbox to filter by eligibility: two queries, whatever their number.
 func (s *RequestStore) Pending(ctx context.Context, tenantID string) ([]approvals.Detail, error) {
 	tid, err := uuid.Parse(tenantID)
 	if err != nil {
 		return nil, errNoRequest
 	}
 	q := db.New(s.pool)
-	rows, err := q.ListPendingRequests(ctx, tid)
+	rows, err := q.ListPendingDetails(ctx, tid)
 	if err != nil {
 		return nil, apperr.Wrap(apperr.Unavailable, "Pending requests cannot be read right now.", err)
 	}
+	ids := make([]uuid.UUID, 0, len(rows))
+	for _, r := range rows {
+		ids = append(ids, r.ID)
+	}
+	votes, err := q.ListVotesOf(ctx, ids)
+	if err != nil {
+		return nil, err
+	}
+	byRequest := map[uuid.UUID][]db.Vote{}
+	for _, v := range votes {
+		byRequest[v.RequestID] = append(byRequest[v.RequestID], v)
+	}
 	out := make([]approvals.Detail, 0, len(rows))
 	for _, row := range rows {
-		d, err := s.Detail(ctx, tenantID, row.ID.String())
+		d, err := detailFrom(db.GetRequestDetailRow(row), byRequest[row.ID])
 		if err != nil {
 			return nil, err
 		}
@@ -123,24 +136,13 @@ func (s *RequestStore) Detail(ctx context.Context, tenantID, id string) (approva
 	if err != nil {
 		return approvals.Detail{}, err
 	}
-	req, err := loadRequest(ctx, q, db.Request{ID: r.ID, Requester: r.Requester, Policy: r.Policy, Level: r.Level,
-		DurationSeconds: r.DurationSeconds, State: r.State, SubmittedAt: r.SubmittedAt})
+	votes, err := q.ListVotes(ctx, r.ID)
 	if err != nil {
 		return approvals.Detail{}, err
 	}
-	d := approvals.Detail{
-		Summary: approvals.Summary{ID: id, Resource: r.ResourceName, Requester: req.Requester, State: req.State, Level: req.Level,
-			Duration: req.Duration, SubmittedAt: r.SubmittedAt, ExpiresAt: r.ExpiresAt.Time, FailureReason: r.FailureReason,
-			Kind: approvals.Kind(r.Kind), Drill: r.Drill},
-		Request: req, ResourceID: r.ResourceID.String(), Mount: r.Mount, Path: r.Path, Justification: r.Justification,
-		Ticket: r.Ticket, IssuedAt: r.IssuedAt.Time, EndedAt: r.EndedAt.Time, Incident: r.Incident,
-		TenantID: r.TenantID.String(), RequesterTenant: r.TenantID.String(), OwnerName: r.OwnerName,
-	}
-	if r.RequesterTenantID.Valid {
-		d.RequesterTenant = uuidString(r.RequesterTenantID.Bytes)
-	}
-	if r.ShareID.Valid {
-		d.ShareID = uuidString(r.ShareID.Bytes)
+	d, err := detailFrom(r, votes)
+	if err != nil {
+		return d, err
 	}
 	if d.Kind == approvals.BreakGlassKind {
 		rv, err := q.GetBreakGlassReview(ctx, db.GetBreakGlassReviewParams{RequestID: rid, TenantID: tid})
@@ -152,6 +154,30 @@ func (s *RequestStore) Detail(ctx context.Context, tenantID, id string) (approva
 			return d, err
 		}
 		d.Review = &review
+	}
+	return d, nil
+}
+
+// detailFrom builds a request's detail from its row and votes.
+func detailFrom(r db.GetRequestDetailRow, votes []db.Vote) (approvals.Detail, error) {
+	req, err := requestWith(db.Request{ID: r.ID, Requester: r.Requester, Policy: r.Policy, Level: r.Level,
+		DurationSeconds: r.DurationSeconds, State: r.State, SubmittedAt: r.SubmittedAt}, votes)
+	if err != nil {
+		return approvals.Detail{}, err
+	}
+	d := approvals.Detail{
+		Summary: approvals.Summary{ID: r.ID.String(), Resource: r.ResourceName, Requester: req.Requester, State: req.State, Level: req.Level,
+			Duration: req.Duration, SubmittedAt: r.SubmittedAt, ExpiresAt: r.ExpiresAt.Time, FailureReason: r.FailureReason,
+			Kind: approvals.Kind(r.Kind), Drill: r.Drill},
+		Request: req, ResourceID: r.ResourceID.String(), Mount: r.Mount, Path: r.Path, Justification: r.Justification,
+		Ticket: r.Ticket, IssuedAt: r.IssuedAt.Time, EndedAt: r.EndedAt.Time, Incident: r.Incident,
+		TenantID: r.TenantID.String(), RequesterTenant: r.TenantID.String(), OwnerName: r.OwnerName,
+	}
+	if r.RequesterTenantID.Valid {
+		d.RequesterTenant = uuidString(r.RequesterTenantID.Bytes)
+	}
+	if r.ShareID.Valid {
+		d.ShareID = uuidString(r.ShareID.Bytes)
 	}
 	return d, nil
 }

@@ -421,6 +421,95 @@ func (q *Queries) ListMembersOf(ctx context.Context, tenantID uuid.UUID) ([]List
 	return items, nil
 }
 
+const listPendingDetails = `-- name: ListPendingDetails :many
+SELECT r.id, r.tenant_id, r.resource_id, r.requester_subject, r.requester_email, r.requester, r.level, r.duration_seconds, r.justification, r.ticket, r.state, r.policy, r.submitted_at, r.updated_at, r.failure_reason, r.kind, r.incident, r.drill, r.share_id, r.requester_tenant_id, res.name AS resource_name, res.mount, res.path, res.classification,
+       g.issued_at, g.expires_at, g.ended_at, o.display_name AS owner_name
+FROM requests r JOIN resources res ON res.id = r.resource_id LEFT JOIN grants g ON g.request_id = r.id
+JOIN tenants o ON o.id = r.tenant_id
+WHERE (r.tenant_id = $1 OR r.requester_tenant_id = $1) AND r.state = 'pending'
+ORDER BY r.submitted_at LIMIT 500
+`
+
+type ListPendingDetailsRow struct {
+	ID                uuid.UUID
+	TenantID          uuid.UUID
+	ResourceID        uuid.UUID
+	RequesterSubject  string
+	RequesterEmail    string
+	Requester         []byte
+	Level             string
+	DurationSeconds   int64
+	Justification     string
+	Ticket            string
+	State             string
+	Policy            []byte
+	SubmittedAt       time.Time
+	UpdatedAt         time.Time
+	FailureReason     string
+	Kind              string
+	Incident          string
+	Drill             bool
+	ShareID           pgtype.UUID
+	RequesterTenantID pgtype.UUID
+	ResourceName      string
+	Mount             string
+	Path              string
+	Classification    string
+	IssuedAt          pgtype.Timestamptz
+	ExpiresAt         pgtype.Timestamptz
+	EndedAt           pgtype.Timestamptz
+	OwnerName         string
+}
+
+func (q *Queries) ListPendingDetails(ctx context.Context, tenantID uuid.UUID) ([]ListPendingDetailsRow, error) {
+	rows, err := q.db.Query(ctx, listPendingDetails, tenantID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var items []ListPendingDetailsRow
+	for rows.Next() {
+		var i ListPendingDetailsRow
+		if err := rows.Scan(
+			&i.ID,
+			&i.TenantID,
+			&i.ResourceID,
+			&i.RequesterSubject,
+			&i.RequesterEmail,
+			&i.Requester,
+			&i.Level,
+			&i.DurationSeconds,
+			&i.Justification,
+			&i.Ticket,
+			&i.State,
+			&i.Policy,
+			&i.SubmittedAt,
+			&i.UpdatedAt,
+			&i.FailureReason,
+			&i.Kind,
+			&i.Incident,
+			&i.Drill,
+			&i.ShareID,
+			&i.RequesterTenantID,
+			&i.ResourceName,
+			&i.Mount,
+			&i.Path,
+			&i.Classification,
+			&i.IssuedAt,
+			&i.ExpiresAt,
+			&i.EndedAt,
+			&i.OwnerName,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
 const listPendingRequests = `-- name: ListPendingRequests :many
 SELECT id, tenant_id, resource_id, requester_subject, requester_email, requester, level, duration_seconds, justification, ticket, state, policy, submitted_at, updated_at, failure_reason, kind, incident, drill, share_id, requester_tenant_id FROM requests WHERE (tenant_id = $1 OR requester_tenant_id = $1) AND state = 'pending'
 ORDER BY submitted_at LIMIT 500
@@ -571,6 +660,38 @@ SELECT request_id, step, approver_subject, approver, approve, comment, decided_a
 
 func (q *Queries) ListVotes(ctx context.Context, requestID uuid.UUID) ([]Vote, error) {
 	rows, err := q.db.Query(ctx, listVotes, requestID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var items []Vote
+	for rows.Next() {
+		var i Vote
+		if err := rows.Scan(
+			&i.RequestID,
+			&i.Step,
+			&i.ApproverSubject,
+			&i.Approver,
+			&i.Approve,
+			&i.Comment,
+			&i.DecidedAt,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
+const listVotesOf = `-- name: ListVotesOf :many
+SELECT request_id, step, approver_subject, approver, approve, comment, decided_at FROM votes WHERE request_id = ANY ($1::uuid[]) ORDER BY decided_at, step
+`
+
+func (q *Queries) ListVotesOf(ctx context.Context, requestIds []uuid.UUID) ([]Vote, error) {
+	rows, err := q.db.Query(ctx, listVotesOf, requestIds)
 	if err != nil {
 		return nil, err
 	}

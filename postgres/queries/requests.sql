@@ -107,3 +107,14 @@ SELECT EXISTS (SELECT 1 FROM requests WHERE id = @id AND tenant_id <> @tenant_id
 
 -- name: ResourceOwnedElsewhere :one
 SELECT EXISTS (SELECT 1 FROM resources WHERE id = @id AND tenant_id <> @tenant_id);
+
+-- name: ListPendingDetails :many
+SELECT r.*, res.name AS resource_name, res.mount, res.path, res.classification,
+       g.issued_at, g.expires_at, g.ended_at, o.display_name AS owner_name
+FROM requests r JOIN resources res ON res.id = r.resource_id LEFT JOIN grants g ON g.request_id = r.id
+JOIN tenants o ON o.id = r.tenant_id
+WHERE (r.tenant_id = @tenant_id OR r.requester_tenant_id = @tenant_id) AND r.state = 'pending'
+ORDER BY r.submitted_at LIMIT 500;
+
+-- name: ListVotesOf :many
+SELECT * FROM votes WHERE request_id = ANY (@request_ids::uuid[]) ORDER BY decided_at, step;

@@ -26,6 +26,7 @@ bench: tools
 	$(GO) test -run '^$$' -bench RevokeTenant -benchtime 1x -timeout 30m ./jobs
 	$(GO) test -run '^$$' -bench Thousand -benchtime 3x ./postgres
 	$(GO) test -run '^$$' -bench 'AuditAppend|AuditViewer' -benchtime 2s -timeout 30m ./postgres
+	$(GO) test -run '^$$' -bench ConsoleUnderLoad -benchtime 1x -timeout 60m ./load
 
 ## build: the gatehouse binary, into .bin/ (used by make dev and the e2e tests)
 build:

@@ -104,7 +104,7 @@ func seed(b *testing.B, pool *pgxpool.Pool, div int) []string {
 	for i := 0; i < 100; i++ {
 		tok, err := sessions.Start(ctx, identity.Identity{TenantID: org000, TenantSlug: "org000", TenantName: "Organization 0",
 			Subject: "u" + strconv.Itoa(i), Email: "user" + strconv.Itoa(i) + "@org000.test", Name: "User", Groups: []string{"requesters"},
-			Roles: []tenants.Role{tenants.RoleRequester, tenants.RoleApprover}, Issuer: "https://idp.org000.test", AuthTime: time.Now()}, audit.Meta{})
+			Roles: []tenants.Role{tenants.RoleTenantAdmin, tenants.RoleApprover, tenants.RoleRequester}, Issuer: "https://idp.org000.test", AuthTime: time.Now()}, audit.Meta{})
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -257,7 +257,7 @@ func expiryLag(b *testing.B, pool *pgxpool.Pool, n int) {
 			SELECT r.id, r.tenant_id FROM requests r JOIN grants g ON g.request_id = r.id
 			WHERE r.state = 'expired' AND r.justification = 'load' LIMIT $1)
 		UPDATE requests SET state = 'active', justification = 'expiry-lag' FROM picked WHERE requests.id = picked.id`, n)
-	exec1(b, pool, `UPDATE grants SET ended_at = NULL, accessor = '', expires_at = $1 + (random() * interval '59 seconds')
+	exec1(b, pool, `UPDATE grants SET ended_at = NULL, accessor = '', expires_at = $1::timestamptz + (random() * interval '59 seconds')
 		FROM requests r WHERE r.id = grants.request_id AND r.justification = 'expiry-lag'`, at)
 	rows, err := pool.Query(ctx, `SELECT g.tenant_id::text, g.request_id::text, g.expires_at FROM grants g JOIN requests r ON r.id = g.request_id
 		WHERE r.justification = 'expiry-lag'`)

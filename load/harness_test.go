@@ -8,6 +8,7 @@ package load
 
 import (
 	"context"
+	"flag"
 	"fmt"
 	"io"
 	"net/http"
@@ -37,7 +38,15 @@ import (
 
 var stack *testenv.Stack
 
-func TestMain(m *testing.M) { testenv.Main(m, testenv.Options{Vault: true}, &stack) }
+// TestMain starts the stack only when a benchmark is asked for: the
+// package has no tests, and `go test ./...` should not pay for a stack.
+func TestMain(m *testing.M) {
+	flag.Parse()
+	if f := flag.Lookup("test.bench"); f == nil || f.Value.String() == "" {
+		os.Exit(m.Run())
+	}
+	testenv.Main(m, testenv.Options{Vault: true}, &stack)
+}
 
 // scale is the seeded size; GATEHOUSE_LOAD_SCALE divides it (for a quick run).
 func scale() int {

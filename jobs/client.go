@@ -44,6 +44,11 @@ type Workers struct {
 	PollInterval time.Duration
 }
 
+// QueueWorkers is how many jobs one replica works at once. Jobs wait on
+// Vault and PostgreSQL far more than they compute, so this is well above
+// the core count (measured with the load harness's expiry lag).
+const QueueWorkers = 50
+
 // NewClient returns a River client that inserts and works Gatehouse's
 // jobs. Start it with Start(ctx); Stop it on shutdown. Jobs missed while no
 // client ran (an expiry while Gatehouse was down) run as soon as one starts.
@@ -63,7 +68,7 @@ func NewClient(pool *pgxpool.Pool, w Workers) (*river.Client[pgx.Tx], error) {
 	river.AddWorker(workers, &RemindWorker{Store: w.Grants, Mailer: w.Mailer})
 	river.AddWorker(workers, &NotifyWorker{Mailer: w.Mailer, Webhook: w.Webhook, Channels: w.Channels})
 	c, err := river.NewClient(riverpgxv5.New(pool), &river.Config{
-		Queues:            map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: 10}},
+		Queues:            map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: QueueWorkers}},
 		Workers:           workers,
 		Logger:            w.Log,
 		PeriodicJobs:      periodic(w),

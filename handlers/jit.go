@@ -383,14 +383,17 @@ func (s *Server) eligibleInbox(c echo.Context) ([]approvals.Detail, error) {
 	return slices.DeleteFunc(pending, func(d approvals.Detail) bool { return !d.Request.Eligible(me) }), nil
 }
 
+// inboxPageSize is how many requests the inbox shows at once, oldest first.
+const inboxPageSize = 50
+
 // inbox lists what the approver can decide now.
 func (s *Server) inbox(c echo.Context) error {
 	ds, err := s.eligibleInbox(c)
 	if err != nil {
 		return err
 	}
-	m := web.InboxPage{Page: s.page(c, "Approvals")}
-	for _, d := range ds {
+	m := web.InboxPage{Page: s.page(c, "Approvals"), Total: len(ds)}
+	for _, d := range ds[:min(len(ds), inboxPageSize)] { // oldest first: decide those before the rest
 		row := summaryRow(d.Summary)
 		row.Note = d.Justification
 		m.Rows = append(m.Rows, row)

@@ -2,12 +2,18 @@ package handlers_test
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"net/url"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/gatehouse/gatehouse/approvals"
+	"github.com/gatehouse/gatehouse/audit"
+	"github.com/gatehouse/gatehouse/jobs"
 	"github.com/gatehouse/gatehouse/postgres"
+	"github.com/gatehouse/gatehouse/tenants"
 	"github.com/gatehouse/gatehouse/testenv"
 )
 
@@ -147,5 +153,36 @@ func TestRequestsAreVisibleOnlyToTheRightPeople(t *testing.T) {
 		if p := stranger.PostForm(console+"/grants/"+strings.TrimPrefix(detail, "/requests/")+"/"+action, url.Values{"_csrf": {scsrf}}); p.Status != http.StatusNotFound {
 			t.Fatalf("another tenant's %s: %d", action, p.Status)
 		}
+	}
+}
+
+func TestABigInboxShowsTheOldestFiftyAndSaysHowManyWait(t *testing.T) {
+	f := newFixture(t, nil)
+	console := f.serve(t)
+	ctx := context.Background()
+	inserter, _ := jobs.NewInserter(f.pool)
+	store := postgres.NewRequestStore(f.pool, inserter, time.Now)
+	acme, ci := tenantID(t, f, "acme"), resourceID(t, f, "CI deploy token")
+	var first string
+	for i := 0; i < 55; i++ {
+		who := approvals.Person{Tenant: acme, Subject: fmt.Sprintf("p%d", i), Email: fmt.Sprintf("p%d@acme.test", i), Roles: []tenants.Role{tenants.RoleRequester}}
+		id, err := store.Submit(ctx, acme, ci, who, approvals.Submission{Level: approvals.Read, Justification: "deploy hotfix " + fmt.Sprint(i)}, audit.Meta{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if i == 0 {
+			first = id
+		}
+	}
+	appr, _ := signedIn(t, console, "acme", "approver1@acme.test")
+	p := appr.Get(console + "/approvals")
+	if n := p.Doc(t).Find(`[data-testid="inbox"] tbody tr`).Length(); n != 50 || !strings.Contains(p.Body, first) {
+		t.Fatalf("%d rows (the oldest shown: %v)", n, strings.Contains(p.Body, first))
+	}
+	if more := p.Doc(t).Find(`[data-testid="inbox-more"]`).Text(); !strings.Contains(more, "50 oldest of 55") {
+		t.Fatalf("inbox note: %q", more)
+	}
+	if c := appr.Get(console + "/approvals/count"); strings.TrimSpace(c.Doc(t).Find(`[data-testid="inbox-count"]`).Text()) != "55" {
+		t.Fatalf("badge: %q", c.Body)
 	}
 }

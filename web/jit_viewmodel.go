@@ -78,7 +78,8 @@ type TimelineEntry struct {
 // InboxPage lists the requests the approver can decide now.
 type InboxPage struct {
 	Page
-	Rows []RequestRow
+	Rows  []RequestRow // the oldest ones
+	Total int          // how many wait in all
 }
 
 // GrantsPage lists a person's active grants.

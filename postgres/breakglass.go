@@ -142,16 +142,6 @@ func responsible(members []db.ListMembersOfRow, responder string) []string {
 	return to
 }
 
-func admins(members []db.ListMembersOfRow) []string {
-	var to []string
-	for _, m := range members {
-		if slices.Contains(m.Roles, string(tenants.RoleTenantAdmin)) {
-			to = append(to, m.Email)
-		}
-	}
-	return to
-}
-
 func (s *RequestStore) recordEvent(ctx context.Context, tenantID string, ev audit.Event) error {
 	return InTx(context.WithoutCancel(ctx), s.pool, func(tx pgx.Tx) error {
 		return insertAuditEvent(ctx, db.New(tx), s.now(), ev)
@@ -264,11 +254,11 @@ func (s *RequestStore) ReviewBreakGlass(ctx context.Context, tenantID, requestID
 				Email: responder.Email, FlaggedAt: now}); err != nil {
 				return err
 			}
-			members, err := q.ListMembersOf(ctx, tid)
+			admins, err := roleEmails(ctx, q, tid, tenants.RoleTenantAdmin)
 			if err != nil {
 				return err
 			}
-			if err := s.noticeAbout(ctx, tx, tenantID, requestID, admins(members), notify.Message{Urgent: true,
+			if err := s.noticeAbout(ctx, tx, tenantID, requestID, admins, notify.Message{Urgent: true,
 				Subject: drillMark(row.Drill) + "Break-glass not justified: " + responder.Email + " on " + row.ResourceName,
 				Text:    reviewer.Email + " reviewed the break-glass as not justified: " + notes, Link: "/breakglass/" + requestID}); err != nil {
 				return err

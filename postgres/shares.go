@@ -80,8 +80,7 @@ func auditShare(ctx context.Context, q *db.Queries, now time.Time, row db.Share,
 	return insertAuditEvent(ctx, q, now, ev)
 }
 
-// roleEmails returns the emails of the tenant's members holding role,
-// except the subject's own.
+// roleEmails returns the emails of the tenant's members holding role.
 func roleEmails(ctx context.Context, q *db.Queries, tenantID uuid.UUID, role tenants.Role) ([]string, error) {
 	return q.ListMembersWithRole(ctx, db.ListMembersWithRoleParams{TenantID: tenantID, Role: string(role)})
 }

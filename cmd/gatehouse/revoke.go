@@ -14,7 +14,6 @@ import (
 	"github.com/gatehouse/gatehouse/audit"
 	"github.com/gatehouse/gatehouse/jobs"
 	"github.com/gatehouse/gatehouse/postgres"
-	"github.com/gatehouse/gatehouse/secretstores/vault"
 )
 
 // revokeArgs are `gatehouse revoke`'s own flags.
@@ -65,21 +64,11 @@ func revoke(ctx context.Context, cfg config, a revokeArgs, out, errOut io.Writer
 	if err := approvals.CheckRevocation(sc, sc.String(), a.Reason); err != nil {
 		return fmt.Errorf("--reason: %s", firstField(err))
 	}
-	if err := cfg.validateServe(); err != nil {
-		return err
-	}
-	pool, err := postgres.Open(ctx, cfg.DatabaseURL)
+	pool, vc, err := connect(ctx, cfg)
 	if err != nil {
 		return err
 	}
 	defer pool.Close()
-	if err := postgres.RequireCurrent(ctx, pool); err != nil {
-		return err
-	}
-	vc, err := vault.New(cfg.VaultAddr, cfg.VaultToken)
-	if err != nil {
-		return err
-	}
 	inserter, err := jobs.NewInserter(pool)
 	if err != nil {
 		return err

@@ -14,31 +14,17 @@ import (
 	"github.com/gatehouse/gatehouse/jobs"
 	"github.com/gatehouse/gatehouse/notify"
 	"github.com/gatehouse/gatehouse/postgres"
-	"github.com/gatehouse/gatehouse/secretstores/vault"
 )
 
 // serve connects to PostgreSQL and Vault, failing fast with the reason when
 // either is unreachable or misconfigured, checks the schema is current, and
 // serves the console until ctx is cancelled, then drains in-flight requests.
 func serve(ctx context.Context, cfg config, log *slog.Logger) error {
-	if err := cfg.validateServe(); err != nil {
-		return err
-	}
-	pool, err := postgres.Open(ctx, cfg.DatabaseURL)
+	pool, vc, err := connect(ctx, cfg)
 	if err != nil {
 		return err
 	}
 	defer pool.Close()
-	if err := postgres.RequireCurrent(ctx, pool); err != nil {
-		return err
-	}
-	vc, err := vault.New(cfg.VaultAddr, cfg.VaultToken)
-	if err != nil {
-		return err
-	}
-	if err := vc.Verify(ctx); err != nil {
-		return err
-	}
 
 	parts, err := app.Wire(pool, vc, app.Options{Log: log, PublicURL: cfg.PublicURL, SessionIdle: cfg.SessionIdle,
 		SessionMax: cfg.SessionMax, SecureCookies: cfg.secureCookies(), RequestTimeout: cfg.RequestTimeout,

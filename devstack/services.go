@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"os"
 	"os/exec"
 	"strconv"
 	"time"
@@ -98,16 +99,25 @@ func StartMoto(ctx context.Context, port int, logTo io.Writer) (*Moto, error) {
 			return nil, err
 		}
 	}
-	bin, err := exec.LookPath("moto_server")
+	python, err := exec.LookPath("python3")
 	if err != nil {
-		return nil, fmt.Errorf("moto_server not found on PATH: pip install 'moto[server]'")
+		return nil, fmt.Errorf("python3 not found on PATH (moto needs it): %w", err)
 	}
-	p, err := start("moto", exec.Command(bin, "-H", "127.0.0.1", "-p", strconv.Itoa(port)), logTo)
+	if out, err := exec.CommandContext(ctx, python, "-c", "import moto.server").CombinedOutput(); err != nil {
+		return nil, fmt.Errorf("moto is not installed for python3 (pip install 'moto[server]'): %v: %s", err, out)
+	}
+	launcher, err := writeTemp("gatehouse-moto-*.py", motoLauncher)
+	if err != nil {
+		return nil, err
+	}
+	p, err := start("moto", exec.Command(python, launcher, "-H", "127.0.0.1", "-p", strconv.Itoa(port)), logTo)
 	if err != nil {
 		return nil, err
 	}
 	addr := "127.0.0.1:" + strconv.Itoa(port)
-	if err := waitTCP(ctx, p, addr, 60*time.Second); err != nil {
+	err = waitTCP(ctx, p, addr, 60*time.Second)
+	_ = os.Remove(launcher) // read by python at start
+	if err != nil {
 		_ = p.Stop()
 		return nil, err
 	}

@@ -81,6 +81,9 @@ func (s *Service) TakeToken(ctx context.Context, h Holder, requestID string, met
 	if err != nil {
 		return vault.Issued{}, err
 	}
+	if d.BindingID != "" {
+		return vault.Issued{}, apperr.New(apperr.Invalid, "This grant is on a cloud secret: there is no Vault token for it.")
+	}
 	left := d.ExpiresAt.Sub(s.Now()).Truncate(time.Second)
 	if left < time.Minute {
 		return vault.Issued{}, apperr.New(apperr.Conflict, "Less than a minute of this grant is left: no new token is handed out.")
@@ -115,9 +118,14 @@ func (s *Service) Reveal(ctx context.Context, h Holder, requestID string, meta a
 	if strings.HasSuffix(d.Path, "/") {
 		return nil, apperr.New(apperr.Invalid, "This grant covers a folder of secrets: take the token and read them with Vault.")
 	}
-	data, err := s.Vault.RevealWithGrant(ctx, spec(h, d, time.Minute), d.Path)
+	var data map[string]any
+	if d.BindingID != "" {
+		data, err = s.revealCloud(ctx, d)
+	} else if data, err = s.Vault.RevealWithGrant(ctx, spec(h, d, time.Minute), d.Path); err != nil {
+		err = apperr.Wrap(apperr.Unavailable, "Vault could not read the secret right now. Try again in a moment.", err)
+	}
 	if err != nil {
-		return nil, apperr.Wrap(apperr.Unavailable, "Vault could not read the secret right now. Try again in a moment.", err)
+		return nil, err
 	}
 	ev := meta.Stamp(audit.Event{TenantID: h.TenantID, Actor: h.Person.Email + " (" + h.Person.Subject + ")",
 		Action: "grant.revealed", Target: requestID, Outcome: audit.Success, Detail: map[string]string{"secret": d.Mount + "/" + d.Path}})

@@ -18,6 +18,7 @@ import (
 	"github.com/gatehouse/gatehouse/postgres"
 	"github.com/gatehouse/gatehouse/reviews"
 	"github.com/gatehouse/gatehouse/secretstores/vault"
+	"github.com/gatehouse/gatehouse/stores"
 	"github.com/gatehouse/gatehouse/tenants"
 )
 
@@ -31,6 +32,8 @@ type Options struct {
 	RequestTimeout time.Duration
 	Version        string
 	Now            func() time.Time
+	// Clouds are the server's cloud endpoint overrides (emulators).
+	Clouds stores.Endpoints
 }
 
 // Parts are the wired dependencies, plus the stores the job workers need.
@@ -38,7 +41,19 @@ type Parts struct {
 	Deps     handlers.Deps
 	Requests *postgres.RequestStore
 	Identity *postgres.IdentityStore
+	// Backends is what grants are minted and ended with: Vault and the
+	// tenants' cloud stores (the workers' jobs.GrantVault).
+	Backends Backends
 }
+
+// Backends is Vault and the cloud stores, as one jobs.GrantVault that is
+// also a jobs.CloudStores.
+type Backends struct {
+	*vault.Client
+	*stores.Service
+}
+
+var _ jobs.CloudStores = Backends{}
 
 // Wire builds every store and service over pool and vc. It fails when the
 // authorization policies or the job client cannot be set up.
@@ -56,7 +71,9 @@ func Wire(pool *pgxpool.Pool, vc *vault.Client, o Options) (Parts, error) {
 	tenantStore.Jobs = inserter
 	requests := postgres.NewRequestStore(pool, inserter, o.Now)
 	federation := identity.NewFederation(ids, vc, ids, o.PublicURL, o.Now)
-	return Parts{Requests: requests, Identity: ids, Deps: handlers.Deps{
+	clouds := &stores.Service{Bindings: postgres.NewBindingStore(pool, o.Now), Secrets: vc, Open: stores.Adapters(o.Clouds)}
+	backends := Backends{Client: vc, Service: clouds}
+	return Parts{Requests: requests, Identity: ids, Backends: backends, Deps: handlers.Deps{
 		Log:             o.Log,
 		Tenants:         tenantStore,
 		Registry:        tenantStore,
@@ -72,7 +89,8 @@ func Wire(pool *pgxpool.Pool, vc *vault.Client, o Options) (Parts, error) {
 		Reviews:         requests,
 		ReviewService:   &reviews.Service{Store: requests, Tenants: tenantStore},
 		AuditLog:        postgres.NewAuditLog(pool, o.Now, vc.ReadCheckpoints),
-		Access:          &access.Service{Store: requests, Vault: vc, Audit: ids, Now: o.Now, Log: o.Log},
+		Access:          &access.Service{Store: requests, Vault: backends, Audit: ids, Now: o.Now, Log: o.Log},
+		Stores:          clouds,
 		Federation:      federation,
 		Sessions:        identity.NewSessions(ids, o.Now, o.SessionIdle, o.SessionMax),
 		Authz:           enforcer,

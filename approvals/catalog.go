@@ -28,11 +28,18 @@ type Resource struct {
 	Description    string
 	OwnerTeam      string
 	Classification Classification
-	Mount          string // the tenant's KV v2 mount
-	Path           string // a secret, or a prefix ending in "/"
-	Policy         Policy
-	BreakGlass     BreakGlass
+	Mount          string // the tenant's KV v2 mount, or a cloud binding's location
+	Path           string // a secret, or a prefix ending in "/" (cloud: a secret's name)
+	// StoreKind is "vault-kv2" (or "" for it) or a cloud store kind, whose
+	// binding is BindingID.
+	StoreKind  string
+	BindingID  string
+	Policy     Policy
+	BreakGlass BreakGlass
 }
+
+// Cloud reports whether the resource is in a cloud store binding.
+func (r Resource) Cloud() bool { return r.BindingID != "" }
 
 // CheckResource validates a catalog entry. The path must stay inside the
 // mount: plain segments, no "..", no leading "/". It returns an
@@ -47,11 +54,19 @@ func CheckResource(r Resource) error {
 	default:
 		f["classification"] = "Pick low, medium, high or critical."
 	}
-	if !mountRE.MatchString(r.Mount) {
+	switch {
+	case r.Cloud():
+		if r.Path == "" || len(r.Path) > 255 || strings.HasSuffix(r.Path, "/") || strings.ContainsAny(r.Path, "*\"\\ ") {
+			f["path"] = "Give the name of one secret in the store."
+		}
+	case !mountRE.MatchString(r.Mount):
 		f["mount"] = "The store binding's mount is not a plain mount name."
 	}
-	if r.Path == "" || strings.HasPrefix(r.Path, "/") || strings.Contains(r.Path, "..") || strings.ContainsAny(r.Path, "*+\"\\ ") {
+	if !r.Cloud() && (r.Path == "" || strings.HasPrefix(r.Path, "/") || strings.Contains(r.Path, "..") || strings.ContainsAny(r.Path, "*+\"\\ ")) {
 		f["path"] = "Give a path inside the mount, like app/db or app/ for a prefix."
+	}
+	if r.Cloud() && r.BreakGlass.RotateAfter {
+		f["breakglass.rotate"] = "Rotation after break-glass is for Vault secrets; rotate cloud secrets from the store binding's page."
 	}
 	if err := CheckBreakGlassSetting(r.BreakGlass); err != nil {
 		for k, v := range apperr.As(err).Fields {

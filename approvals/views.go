@@ -14,7 +14,8 @@ type Summary struct {
 	ExpiresAt     time.Time // zero until issued
 	FailureReason string
 	Kind          Kind
-	Drill         bool // a break-glass drill
+	Drill         bool   // a break-glass drill
+	StoreKind     string // where the secret is: "vault-kv2" or a cloud store kind
 }
 
 // Detail is one request with everything its page shows.
@@ -24,6 +25,8 @@ type Detail struct {
 	ResourceID    string
 	Mount         string
 	Path          string
+	StoreKind     string // "vault-kv2" or a cloud store kind
+	BindingID     string // the cloud store binding ("" for the tenant's Vault)
 	Justification string
 	Ticket        string
 	IssuedAt      time.Time

@@ -45,6 +45,7 @@ const (
 	ViewSecurity      Permission = "security:view"
 	ManageSecurity    Permission = "security:manage"
 	ManageReviews     Permission = "reviews:manage"
+	ManageStores      Permission = "stores:manage" // bind cloud secret stores, test, rotate
 )
 
 // Split returns the permission's object and action.

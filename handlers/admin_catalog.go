@@ -8,6 +8,7 @@ import (
 
 	"github.com/gatehouse/gatehouse/apperr"
 	"github.com/gatehouse/gatehouse/approvals"
+	"github.com/gatehouse/gatehouse/secretstores"
 	"github.com/gatehouse/gatehouse/web"
 )
 
@@ -20,6 +21,7 @@ func (s *Server) adminCatalog(c echo.Context) error {
 	}
 	m.Policy = policyForm(defaultPolicy())
 	m.Fields["classification"] = "medium"
+	m.Fields["binding"], m.Fields["path"] = c.QueryParam("binding"), c.QueryParam("path")
 	return render(c, http.StatusOK, web.AdminCatalog(m))
 }
 
@@ -37,6 +39,14 @@ func (s *Server) adminCatalogModel(c echo.Context) (web.AdminCatalogPage, error)
 	if m.Mount, err = s.deps.Requests.VaultMount(ctx, sess.TenantID); err != nil {
 		return m, err
 	}
+	m.Stores = []web.Option{{Value: "", Label: "Vault mount " + m.Mount}}
+	bs, err := s.deps.Stores.Bindings.List(ctx, sess.TenantID)
+	if err != nil {
+		return m, err
+	}
+	for _, b := range bs {
+		m.Stores = append(m.Stores, web.Option{Value: b.ID, Label: b.Name + " (" + secretstores.Kind(b.Kind).Label() + ")"})
+	}
 	prefix := strings.TrimLeft(c.QueryParam("prefix"), "/")
 	if strings.Contains(prefix, "..") {
 		prefix = ""
@@ -51,7 +61,7 @@ func (s *Server) adminCatalogModel(c echo.Context) (web.AdminCatalogPage, error)
 // adminCatalogAdd adds an entry; invalid input re-renders with field errors.
 func (s *Server) adminCatalogAdd(c echo.Context) error {
 	sess := currentSession(c)
-	fields := map[string]string{"name": c.FormValue("name"), "path": strings.TrimSpace(c.FormValue("path")),
+	fields := map[string]string{"name": c.FormValue("name"), "path": strings.TrimSpace(c.FormValue("path")), "binding": c.FormValue("binding"),
 		"description": c.FormValue("description"), "owner_team": c.FormValue("owner_team"), "classification": c.FormValue("classification")}
 	policy, pf, err := parsePolicy(c)
 	var id string
@@ -63,6 +73,7 @@ func (s *Server) adminCatalogAdd(c echo.Context) error {
 		id, err = s.deps.Requests.AddResource(c.Request().Context(), sess.TenantID, approvals.Resource{
 			Name: strings.TrimSpace(fields["name"]), Description: fields["description"], OwnerTeam: fields["owner_team"],
 			Classification: approvals.Classification(fields["classification"]), Mount: mount, Path: fields["path"], Policy: policy,
+			BindingID: fields["binding"],
 		}, sess.Actor(), meta(c))
 	}
 	if e := apperr.As(err); e != nil && (e.Code == apperr.Invalid || e.Code == apperr.Conflict) {

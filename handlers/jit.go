@@ -421,6 +421,7 @@ func (s *Server) grants(c echo.Context) error {
 	for _, r := range rs {
 		if r.State == approvals.Active {
 			row := summaryRow(r)
+			row.Store = r.StoreKind
 			row.Remaining = time.Until(r.ExpiresAt).Truncate(time.Minute).String()
 			if left := time.Until(r.ExpiresAt); left < time.Minute {
 				row.Remaining = "under a minute"
@@ -444,6 +445,15 @@ func (s *Server) grantAction(c echo.Context) error {
 			return s.scoped(c, "request", id, err)
 		}
 		m.Resource, m.WrappingToken, m.WrapTTL = "Vault token", issued.WrappingToken, issued.WrapTTL.String()
+	case "credentials":
+		cred, err := s.deps.Access.TakeCredential(ctx, holder(sess), id, meta(c))
+		if err != nil {
+			return s.scoped(c, "request", id, err)
+		}
+		m.Resource, m.Note = "Cloud credentials until "+cred.ExpiresAt.UTC().Format("15:04 MST"), cred.Note
+		for _, f := range cred.Fields {
+			m.Values = append(m.Values, web.KeyValue{Key: f.Name, Value: f.Value})
+		}
 	case "reveal":
 		data, err := s.deps.Access.Reveal(ctx, holder(sess), id, meta(c))
 		if err != nil {

@@ -18,7 +18,7 @@ var knownPermissions = map[authz.Permission]bool{
 	authz.ViewConsole: true, authz.ViewMembers: true, authz.ManageMappings: true, authz.ManageTenants: true,
 	authz.ViewCatalog: true, authz.ManageCatalog: true, authz.CreateRequests: true, authz.DecideRequests: true,
 	authz.ManageSettings: true, authz.UseBreakGlass: true, authz.ViewBreakGlass: true, authz.ReviewBreakGlass: true,
-	authz.UseGrants: true, authz.ViewShares: true, authz.ManageShares: true, authz.DecideShares: true, authz.ManageRevocations: true, authz.ViewAudit: true, authz.ViewSecurity: true, authz.ManageSecurity: true, authz.ManageReviews: true,
+	authz.UseGrants: true, authz.ViewShares: true, authz.ManageShares: true, authz.DecideShares: true, authz.ManageRevocations: true, authz.ViewAudit: true, authz.ViewSecurity: true, authz.ManageSecurity: true, authz.ManageReviews: true, authz.ManageStores: true,
 }
 
 func TestEveryRouteDeclaresAPermission(t *testing.T) {

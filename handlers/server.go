@@ -24,6 +24,7 @@ import (
 	"github.com/gatehouse/gatehouse/jobs"
 	"github.com/gatehouse/gatehouse/monitor"
 	"github.com/gatehouse/gatehouse/reviews"
+	"github.com/gatehouse/gatehouse/stores"
 	"github.com/gatehouse/gatehouse/tenants"
 )
 
@@ -115,6 +116,7 @@ type Deps struct {
 	Onboarder       *tenants.Onboarder
 	Requests        approvals.Store
 	Access          *access.Service
+	Stores          *stores.Service
 	BreakGlass      BreakGlassStore
 	Shares          ShareStore
 	Revocations     RevocationStore

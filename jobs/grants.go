@@ -34,6 +34,7 @@ type GrantTarget struct {
 	Subject    string
 	Mount      string
 	Path       string
+	BindingID  string // a cloud store binding; "" for the tenant's Vault mount
 	Write      bool
 	Duration   time.Duration
 	Accessor   string // the current token's, "" before the holder took one
@@ -87,11 +88,18 @@ type GrantVault interface {
 // its duration with its expiry scheduled. It is shared by the issue job and
 // break-glass, which issues at once. A grant issued already is not an error.
 func Issue(ctx context.Context, store GrantStore, v GrantVault, t GrantTarget, now time.Time) error {
-	if err := v.WriteGrantPolicy(ctx, t.Spec()); err != nil {
+	if t.BindingID != "" {
+		if err := prepareCloud(ctx, v, t); err != nil {
+			return err
+		}
+	} else if err := v.WriteGrantPolicy(ctx, t.Spec()); err != nil {
 		return err
 	}
 	err := store.FinishIssuing(ctx, t.RequestID, now.Add(t.Duration))
 	if errors.Is(err, ErrNotIssuable) {
+		if t.BindingID != "" {
+			return endCloud(ctx, v, t)
+		}
 		return v.RevokeGrant(ctx, t.RequestID, "") // no token was minted; the policy goes
 	}
 	if errors.Is(err, ErrSettled) {
@@ -106,13 +114,19 @@ func Issue(ctx context.Context, store GrantStore, v GrantVault, t GrantTarget, n
 // recorded expired, or revoked by actor. Shared by the expiry job and early
 // relinquish; running it again is safe.
 func End(ctx context.Context, store GrantStore, v GrantVault, t GrantTarget, revoked bool, actor string) error {
-	if err := v.RevokeGrant(ctx, t.RequestID, t.Accessor); err != nil {
-		return err
+	if t.BindingID != "" {
+		if err := endCloud(ctx, v, t); err != nil {
+			return err
+		}
+	} else {
+		if err := v.RevokeGrant(ctx, t.RequestID, t.Accessor); err != nil {
+			return err
+		}
+		if err := v.VerifyGrantDead(ctx, t.RequestID, t.Accessor); err != nil {
+			return err
+		}
 	}
-	if err := v.VerifyGrantDead(ctx, t.RequestID, t.Accessor); err != nil {
-		return err
-	}
-	if t.Rotate && !t.Rotated {
+	if t.Rotate && !t.Rotated && t.BindingID == "" {
 		version, err := v.RotateSecret(ctx, t.RequestID, t.TenantSlug, t.Mount, t.Path)
 		if err != nil && !vault.IsPermanent(err) {
 			return fmt.Errorf("rotating the secret: %w", err)
@@ -150,8 +164,8 @@ func (w *IssueGrantWorker) Work(ctx context.Context, job *river.Job[IssueGrantAr
 		return err
 	}
 	if err := Issue(ctx, w.Store, w.Vault, t, w.Now()); err != nil {
-		if vault.IsPermanent(err) || job.Attempt >= job.MaxAttempts {
-			return w.Store.FailIssuing(ctx, t.RequestID, "Vault did not accept the grant: "+err.Error())
+		if vault.IsPermanent(err) || isPermanent(err) || job.Attempt >= job.MaxAttempts {
+			return w.Store.FailIssuing(ctx, t.RequestID, "The secret store did not accept the grant: "+err.Error())
 		}
 		return fmt.Errorf("issuing the grant (attempt %d): %w", job.Attempt, err)
 	}

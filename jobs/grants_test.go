@@ -31,7 +31,7 @@ import (
 
 var stack *testenv.Stack
 
-func TestMain(m *testing.M) { testenv.Main(m, testenv.Options{Vault: true}, &stack) }
+func TestMain(m *testing.M) { testenv.Main(m, testenv.Options{Vault: true, Moto: true}, &stack) }
 
 type world struct {
 	pool    *pgxpool.Pool

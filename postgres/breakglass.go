@@ -88,7 +88,7 @@ func (s *RequestStore) BreakGlass(ctx context.Context, tenantID, resourceID stri
 		if err := q.InsertBreakGlassReview(ctx, db.InsertBreakGlassReviewParams{RequestID: id, TenantID: tid, DueAt: now.Add(limits.ReviewSLA)}); err != nil {
 			return err
 		}
-		t = jobs.GrantTarget{RequestID: id.String(), TenantID: tenantID, Subject: who.Subject, Mount: res.Mount, Path: res.Path,
+		t = jobs.GrantTarget{RequestID: id.String(), TenantID: tenantID, Subject: who.Subject, Mount: res.Mount, Path: res.Path, BindingID: optUUID(res.BindingID),
 			Duration: d, Email: who.Email, Resource: res.Name, BreakGlass: true, Drill: resource.BreakGlass.Drill,
 			Rotate: resource.BreakGlass.RotateAfter}
 		if t.TenantSlug, err = q.GetTenantSlug(ctx, tid); err != nil {

@@ -45,7 +45,7 @@ func (s *RequestStore) grantStep(ctx context.Context, requestID string, from []a
 			return jobs.ErrSettled
 		}
 		t = jobs.GrantTarget{RequestID: requestID, TenantID: row.TenantID.String(), TenantSlug: row.TenantSlug,
-			Subject: row.RequesterSubject, Mount: row.Mount, Path: row.Path, Write: row.Level == string(approvals.ReadWrite),
+			Subject: row.RequesterSubject, Mount: row.Mount, Path: row.Path, BindingID: optUUID(row.BindingID), Write: row.Level == string(approvals.ReadWrite),
 			Duration: time.Duration(row.DurationSeconds) * time.Second, Email: row.RequesterEmail, Resource: row.ResourceName,
 			BreakGlass: row.Kind == string(approvals.BreakGlassKind), Drill: row.Drill, Rotated: row.RotatedVersion.Valid}
 		t.Rotate = t.BreakGlass && row.BreakglassRotate

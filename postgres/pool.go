@@ -43,3 +43,11 @@ func textOf(s string) pgtype.Text { return pgtype.Text{String: s, Valid: true} }
 func uuidString(b [16]byte) string { return uuid.UUID(b).String() }
 
 func pgUUID(u uuid.UUID) pgtype.UUID { return pgtype.UUID{Bytes: u, Valid: true} }
+
+// optUUID is the UUID's string, or "" for NULL.
+func optUUID(u pgtype.UUID) string {
+	if !u.Valid {
+		return ""
+	}
+	return uuidString(u.Bytes)
+}

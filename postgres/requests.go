@@ -71,9 +71,17 @@ func (s *RequestStore) AddResource(ctx context.Context, tenantID string, r appro
 	var id uuid.UUID
 	err = InTx(ctx, s.pool, func(tx pgx.Tx) error {
 		q := db.New(tx)
+		if r.Cloud() {
+			b, err := cloudBinding(ctx, q, tid, r.BindingID)
+			if err != nil {
+				return err
+			}
+			r.StoreKind, r.Mount = b.Kind, b.Location
+		}
 		id, err = q.InsertResource(ctx, db.InsertResourceParams{
 			TenantID: tid, Name: r.Name, Description: r.Description, OwnerTeam: r.OwnerTeam,
-			Classification: string(r.Classification), StoreKind: "vault-kv2", Mount: r.Mount, Path: r.Path, Policy: policy, Actor: actor,
+			Classification: string(r.Classification), StoreKind: storeKind(r), Mount: r.Mount, Path: r.Path, Policy: policy, Actor: actor,
+			BindingID:  bindingRef(r.BindingID),
 			Breakglass: r.BreakGlass.Enabled, BreakglassMaxSeconds: int64(r.BreakGlass.MaxDuration / time.Second),
 			BreakglassRotate: r.BreakGlass.RotateAfter, BreakglassDrill: r.BreakGlass.Drill,
 		})

@@ -57,6 +57,7 @@ func (s *RequestStore) Resource(ctx context.Context, tenantID, id string) (appro
 func resourceFrom(r db.Resource) (approvals.Resource, error) {
 	res := approvals.Resource{ID: r.ID.String(), Name: r.Name, Description: r.Description, OwnerTeam: r.OwnerTeam,
 		Classification: approvals.Classification(r.Classification), Mount: r.Mount, Path: r.Path,
+		StoreKind: r.StoreKind, BindingID: optUUID(r.BindingID),
 		BreakGlass: approvals.BreakGlass{Enabled: r.Breakglass, MaxDuration: time.Duration(r.BreakglassMaxSeconds) * time.Second,
 			RotateAfter: r.BreakglassRotate, Drill: r.BreakglassDrill}}
 	if err := json.Unmarshal(r.Policy, &res.Policy); err != nil {
@@ -77,7 +78,7 @@ func (s *RequestStore) RequestsOf(ctx context.Context, tenantID, subject string)
 	}
 	out := make([]approvals.Summary, 0, len(rows))
 	for _, r := range rows {
-		out = append(out, approvals.Summary{ID: r.ID.String(), Resource: r.ResourceName, State: approvals.State(r.State),
+		out = append(out, approvals.Summary{ID: r.ID.String(), Resource: r.ResourceName, State: approvals.State(r.State), StoreKind: r.StoreKind,
 			Level: approvals.Level(r.Level), Duration: time.Duration(r.DurationSeconds) * time.Second,
 			SubmittedAt: r.SubmittedAt, ExpiresAt: r.ExpiresAt.Time, FailureReason: r.FailureReason,
 			Kind: approvals.Kind(r.Kind), Drill: r.Drill})
@@ -168,8 +169,9 @@ func detailFrom(r db.GetRequestDetailRow, votes []db.Vote) (approvals.Detail, er
 	d := approvals.Detail{
 		Summary: approvals.Summary{ID: r.ID.String(), Resource: r.ResourceName, Requester: req.Requester, State: req.State, Level: req.Level,
 			Duration: req.Duration, SubmittedAt: r.SubmittedAt, ExpiresAt: r.ExpiresAt.Time, FailureReason: r.FailureReason,
-			Kind: approvals.Kind(r.Kind), Drill: r.Drill},
+			Kind: approvals.Kind(r.Kind), Drill: r.Drill, StoreKind: r.StoreKind},
 		Request: req, ResourceID: r.ResourceID.String(), Mount: r.Mount, Path: r.Path, Justification: r.Justification,
+		StoreKind: r.StoreKind, BindingID: optUUID(r.BindingID),
 		Ticket: r.Ticket, IssuedAt: r.IssuedAt.Time, EndedAt: r.EndedAt.Time, Incident: r.Incident,
 		TenantID: r.TenantID.String(), RequesterTenant: r.TenantID.String(), OwnerName: r.OwnerName,
 	}

@@ -544,7 +544,8 @@ func (s *RequestStore) SharedCatalog(ctx context.Context, tenantID string) ([]ap
 		it := approvals.SharedItem{ShareID: r.ShareID.String(), OwnerName: r.OwnerName, Level: approvals.Level(r.Level),
 			MaxGrant: time.Duration(r.MaxGrantSeconds) * time.Second, Mode: approvals.ShareMode(r.Mode), TermEnd: r.TermEnd,
 			Resource: approvals.Resource{ID: r.ResourceID.String(), Name: r.Name, Description: r.Description,
-				Classification: approvals.Classification(r.Classification), Mount: r.Mount, Path: r.Path}}
+				Classification: approvals.Classification(r.Classification), Mount: r.Mount, Path: r.Path,
+				StoreKind: r.StoreKind, BindingID: optUUID(r.BindingID)}}
 		if err := json.Unmarshal(r.Recipients, &it.Recipients); err != nil {
 			return nil, fmt.Errorf("share recipients: %w", err)
 		}
@@ -634,7 +635,7 @@ func (s *RequestStore) RequestShared(ctx context.Context, tenantID, shareID, res
 				return err
 			}
 			target = &jobs.GrantTarget{RequestID: id.String(), TenantID: row.OwnerTenantID.String(), TenantSlug: slug, Subject: who.Subject,
-				Mount: res.Mount, Path: res.Path, Write: sub.Level == approvals.ReadWrite, Duration: d, Email: who.Email, Resource: res.Name}
+				Mount: res.Mount, Path: res.Path, BindingID: res.BindingID, Write: sub.Level == approvals.ReadWrite, Duration: d, Email: who.Email, Resource: res.Name}
 			if _, err := s.jobs.InsertTx(ctx, tx, jobs.IssueGrantArgs{TenantID: target.TenantID, RequestID: target.RequestID},
 				&river.InsertOpts{ScheduledAt: now.Add(BreakGlassBackstop)}); err != nil {
 				return fmt.Errorf("enqueueing the backstop issue job: %w", err)

@@ -22,8 +22,13 @@ type RoleMapping struct {
 // StoreKind names a kind of secret store a tenant can bind.
 type StoreKind string
 
-// The store kinds. Cloud kinds join this list with their adapters.
-const StoreVaultKV2 StoreKind = "vault-kv2"
+// The store kinds: the tenant's Vault mount, and the cloud stores.
+const (
+	StoreVaultKV2 StoreKind = "vault-kv2"
+	StoreAWS      StoreKind = "aws-secretsmanager"
+	StoreAzure    StoreKind = "azure-keyvault"
+	StoreGCP      StoreKind = "gcp-secretmanager"
+)
 
 // StoreBinding ties a tenant to a location in a secret store: for Vault KV v2
 // the tenant's own mount, which every path Gatehouse touches stays inside.

@@ -45,6 +45,9 @@ type Stack struct {
 	Vault *devstack.Vault // nil unless Options.Vault
 	IdPs  *devstack.IdPs  // nil unless Options.IdPs
 	Moto  *devstack.Moto  // nil unless Options.Moto
+	// AWSAdmin is moto's administrator key; moto enforces IAM for
+	// every other caller.
+	AWSAdmin devstack.AWSKeys
 	// PublicURL is the base URL reserved for a Gatehouse started by the
 	// test: the IdPs accept redirects to PublicURL/auth/{org}/callback.
 	PublicURL string
@@ -114,6 +117,9 @@ func Start(ctx context.Context, opts Options) (*Stack, error) {
 	}
 	if opts.Moto {
 		if s.Moto, err = devstack.StartMoto(ctx, 0, logs); err != nil {
+			return nil, err
+		}
+		if s.AWSAdmin, err = s.Moto.EnforceIAM(ctx); err != nil {
 			return nil, err
 		}
 	}

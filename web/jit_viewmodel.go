@@ -51,6 +51,7 @@ type RequestRow struct {
 	Failure   string
 	Note      string // e.g. the justification, in the inbox
 	Remaining string // time left on an active grant, e.g. "42m"
+	Store     string // the store's kind on a grant: "vault-kv2", "aws-secretsmanager", ...
 }
 
 // RequestDetailPage is one request with its timeline and actions.
@@ -95,6 +96,7 @@ type OncePage struct {
 	WrappingToken string
 	WrapTTL       string
 	Values        []KeyValue
+	Note          string // how to use a credential and how it ends
 }
 
 // KeyValue is one field of a revealed secret.
@@ -111,6 +113,7 @@ type AdminCatalogPage struct {
 	Mount       string
 	Prefix      string
 	Keys        []string // key names under Prefix (metadata only)
+	Stores      []Option // where an entry can live: the Vault mount ("") or a cloud binding
 	Roles       []string
 	Policy      PolicyForm
 	Fields      map[string]string

@@ -16,6 +16,7 @@ type config struct {
 	PublicURL      string
 	DatabaseURL    string
 	VaultAddr      string
+	AWSEndpoint    string
 	VaultToken     string // from the environment only: a flag would show in ps
 	LogLevel       string
 	RequestTimeout time.Duration
@@ -49,6 +50,7 @@ func parseConfig(cmd string, args []string) (config, error) {
 	fs.StringVar(&c.PublicURL, "public-url", envDefault("GATEHOUSE_PUBLIC_URL", "http://127.0.0.1:8080"), "URL people use to reach the console")
 	fs.StringVar(&c.DatabaseURL, "database-url", envDefault("GATEHOUSE_DATABASE_URL", ""), "PostgreSQL connection URL")
 	fs.StringVar(&c.VaultAddr, "vault-addr", envDefault("GATEHOUSE_VAULT_ADDR", "http://127.0.0.1:8200"), "Vault address")
+	fs.StringVar(&c.AWSEndpoint, "aws-endpoint", os.Getenv("GATEHOUSE_AWS_ENDPOINT"), "AWS endpoint override for an emulator such as moto (empty: AWS itself)")
 	fs.StringVar(&c.LogLevel, "log-level", envDefault("GATEHOUSE_LOG_LEVEL", "info"), "debug, info, warn or error")
 	timeout := fs.String("request-timeout", envDefault("GATEHOUSE_REQUEST_TIMEOUT", "30s"), "deadline for one request")
 	grace := fs.String("shutdown-grace", envDefault("GATEHOUSE_SHUTDOWN_GRACE", "15s"), "time given to in-flight requests at shutdown")

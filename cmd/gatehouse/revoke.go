@@ -9,11 +9,13 @@ import (
 	"os/user"
 	"time"
 
+	"github.com/gatehouse/gatehouse/app"
 	"github.com/gatehouse/gatehouse/apperr"
 	"github.com/gatehouse/gatehouse/approvals"
 	"github.com/gatehouse/gatehouse/audit"
 	"github.com/gatehouse/gatehouse/jobs"
 	"github.com/gatehouse/gatehouse/postgres"
+	"github.com/gatehouse/gatehouse/stores"
 )
 
 // revokeArgs are `gatehouse revoke`'s own flags.
@@ -74,6 +76,8 @@ func revoke(ctx context.Context, cfg config, a revokeArgs, out, errOut io.Writer
 		return err
 	}
 	store := postgres.NewRequestStore(pool, inserter, time.Now)
+	backends := app.Backends{Client: vc, Service: &stores.Service{Bindings: postgres.NewBindingStore(pool, time.Now), Secrets: vc,
+		Open: stores.Adapters(stores.Endpoints{AWS: cfg.AWSEndpoint})}}
 	actor := "cli"
 	if u, err := user.Current(); err == nil {
 		actor = "cli:" + u.Username
@@ -85,7 +89,7 @@ func revoke(ctx context.Context, cfg config, a revokeArgs, out, errOut io.Writer
 	}
 	fmt.Fprintf(errOut, "revocation %s: %s blocked, sessions ended; revoking credentials…\n", id, sc)
 	for attempt := 1; ; attempt++ {
-		err := jobs.RunRevocation(ctx, store, store, vc, id)
+		err := jobs.RunRevocation(ctx, store, store, backends, id)
 		if err == nil {
 			break
 		}

@@ -14,6 +14,7 @@ import (
 	"github.com/gatehouse/gatehouse/jobs"
 	"github.com/gatehouse/gatehouse/notify"
 	"github.com/gatehouse/gatehouse/postgres"
+	"github.com/gatehouse/gatehouse/stores"
 )
 
 // serve connects to PostgreSQL and Vault, failing fast with the reason when
@@ -28,7 +29,7 @@ func serve(ctx context.Context, cfg config, log *slog.Logger) error {
 
 	parts, err := app.Wire(pool, vc, app.Options{Log: log, PublicURL: cfg.PublicURL, SessionIdle: cfg.SessionIdle,
 		SessionMax: cfg.SessionMax, SecureCookies: cfg.secureCookies(), RequestTimeout: cfg.RequestTimeout,
-		Version: version, Now: time.Now})
+		Version: version, Now: time.Now, Clouds: stores.Endpoints{AWS: cfg.AWSEndpoint}})
 	if err != nil {
 		return err
 	}
@@ -37,7 +38,7 @@ func serve(ctx context.Context, cfg config, log *slog.Logger) error {
 	if cfg.CheckpointFile != "" {
 		anchors = append(anchors, jobs.FileAnchor{Path: cfg.CheckpointFile})
 	}
-	workers, err := jobs.NewClient(pool, jobs.Workers{Heads: postgres.NewAuditLog(pool, time.Now, nil), Anchors: anchors, Scanner: requests, Campaigns: requests, Grants: requests, Sweeper: requests, Reviews: requests, Shares: requests, Revocations: requests, Vault: vc, Now: time.Now, Log: log,
+	workers, err := jobs.NewClient(pool, jobs.Workers{Heads: postgres.NewAuditLog(pool, time.Now, nil), Anchors: anchors, Scanner: requests, Campaigns: requests, Grants: requests, Sweeper: requests, Reviews: requests, Shares: requests, Revocations: requests, Vault: parts.Backends, Now: time.Now, Log: log,
 		Channels: requests, Sessions: idStore, SessionIdle: cfg.SessionIdle,
 		Mailer: &notify.Mailer{Addr: cfg.SMTPAddr, From: cfg.SMTPFrom, Username: cfg.SMTPUsername, Password: cfg.SMTPPassword,
 			AllowPlaintext: cfg.SMTPPlaintext, PublicURL: cfg.PublicURL, Now: time.Now},

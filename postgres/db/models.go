@@ -215,6 +215,7 @@ type Resource struct {
 	BreakglassMaxSeconds int64
 	BreakglassRotate     bool
 	BreakglassDrill      bool
+	BindingID            pgtype.UUID
 }
 
 type ResponderFlag struct {
@@ -353,12 +354,17 @@ type ShareVote struct {
 }
 
 type StoreBinding struct {
-	ID        uuid.UUID
-	TenantID  uuid.UUID
-	Kind      string
-	Location  string
-	CreatedBy string
-	CreatedAt time.Time
+	ID            uuid.UUID
+	TenantID      uuid.UUID
+	Kind          string
+	Location      string
+	CreatedBy     string
+	CreatedAt     time.Time
+	Name          string
+	Settings      []byte
+	CredentialRef string
+	CheckedAt     pgtype.Timestamptz
+	CheckError    string
 }
 
 type Tenant struct {

@@ -66,7 +66,7 @@ func (q *Queries) GetGrant(ctx context.Context, requestID uuid.UUID) (Grant, err
 
 const getGrantTarget = `-- name: GetGrantTarget :one
 SELECT r.id, r.tenant_id, t.slug AS tenant_slug, r.state, r.level, r.duration_seconds, r.requester_subject,
-       r.requester_email, r.kind, r.drill, r.resource_id, res.name AS resource_name, res.mount, res.path, res.breakglass_rotate,
+       r.requester_email, r.kind, r.drill, r.resource_id, res.name AS resource_name, res.mount, res.path, res.breakglass_rotate, res.store_kind, res.binding_id,
        rv.rotated_version, r.requester_tenant_id, r.share_id
 FROM requests r JOIN tenants t ON t.id = r.tenant_id JOIN resources res ON res.id = r.resource_id
 LEFT JOIN breakglass_reviews rv ON rv.request_id = r.id
@@ -90,6 +90,8 @@ type GetGrantTargetRow struct {
 	Mount             string
 	Path              string
 	BreakglassRotate  bool
+	StoreKind         string
+	BindingID         pgtype.UUID
 	RotatedVersion    pgtype.Int4
 	RequesterTenantID pgtype.UUID
 	ShareID           pgtype.UUID
@@ -114,6 +116,8 @@ func (q *Queries) GetGrantTarget(ctx context.Context, id uuid.UUID) (GetGrantTar
 		&i.Mount,
 		&i.Path,
 		&i.BreakglassRotate,
+		&i.StoreKind,
+		&i.BindingID,
 		&i.RotatedVersion,
 		&i.RequesterTenantID,
 		&i.ShareID,
@@ -122,7 +126,7 @@ func (q *Queries) GetGrantTarget(ctx context.Context, id uuid.UUID) (GetGrantTar
 }
 
 const getRequestDetail = `-- name: GetRequestDetail :one
-SELECT r.id, r.tenant_id, r.resource_id, r.requester_subject, r.requester_email, r.requester, r.level, r.duration_seconds, r.justification, r.ticket, r.state, r.policy, r.submitted_at, r.updated_at, r.failure_reason, r.kind, r.incident, r.drill, r.share_id, r.requester_tenant_id, res.name AS resource_name, res.mount, res.path, res.classification,
+SELECT r.id, r.tenant_id, r.resource_id, r.requester_subject, r.requester_email, r.requester, r.level, r.duration_seconds, r.justification, r.ticket, r.state, r.policy, r.submitted_at, r.updated_at, r.failure_reason, r.kind, r.incident, r.drill, r.share_id, r.requester_tenant_id, res.name AS resource_name, res.mount, res.path, res.classification, res.store_kind, res.binding_id,
        g.issued_at, g.expires_at, g.ended_at, o.display_name AS owner_name
 FROM requests r JOIN resources res ON res.id = r.resource_id LEFT JOIN grants g ON g.request_id = r.id
 JOIN tenants o ON o.id = r.tenant_id
@@ -159,6 +163,8 @@ type GetRequestDetailRow struct {
 	Mount             string
 	Path              string
 	Classification    string
+	StoreKind         string
+	BindingID         pgtype.UUID
 	IssuedAt          pgtype.Timestamptz
 	ExpiresAt         pgtype.Timestamptz
 	EndedAt           pgtype.Timestamptz
@@ -193,6 +199,8 @@ func (q *Queries) GetRequestDetail(ctx context.Context, arg GetRequestDetailPara
 		&i.Mount,
 		&i.Path,
 		&i.Classification,
+		&i.StoreKind,
+		&i.BindingID,
 		&i.IssuedAt,
 		&i.ExpiresAt,
 		&i.EndedAt,
@@ -202,7 +210,7 @@ func (q *Queries) GetRequestDetail(ctx context.Context, arg GetRequestDetailPara
 }
 
 const getResource = `-- name: GetResource :one
-SELECT id, tenant_id, name, description, owner_team, classification, store_kind, mount, path, policy, created_by, created_at, breakglass, breakglass_max_seconds, breakglass_rotate, breakglass_drill FROM resources WHERE id = $1 AND tenant_id = $2
+SELECT id, tenant_id, name, description, owner_team, classification, store_kind, mount, path, policy, created_by, created_at, breakglass, breakglass_max_seconds, breakglass_rotate, breakglass_drill, binding_id FROM resources WHERE id = $1 AND tenant_id = $2
 `
 
 type GetResourceParams struct {
@@ -230,6 +238,7 @@ func (q *Queries) GetResource(ctx context.Context, arg GetResourceParams) (Resou
 		&i.BreakglassMaxSeconds,
 		&i.BreakglassRotate,
 		&i.BreakglassDrill,
+		&i.BindingID,
 	)
 	return i, err
 }
@@ -310,9 +319,9 @@ func (q *Queries) InsertRequest(ctx context.Context, arg InsertRequestParams) (u
 
 const insertResource = `-- name: InsertResource :one
 INSERT INTO resources (tenant_id, name, description, owner_team, classification, store_kind, mount, path, policy, created_by,
-                       breakglass, breakglass_max_seconds, breakglass_rotate, breakglass_drill)
+                       breakglass, breakglass_max_seconds, breakglass_rotate, breakglass_drill, binding_id)
 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10,
-        $11, $12, $13, $14)
+        $11, $12, $13, $14, $15::uuid)
 RETURNING id
 `
 
@@ -331,6 +340,7 @@ type InsertResourceParams struct {
 	BreakglassMaxSeconds int64
 	BreakglassRotate     bool
 	BreakglassDrill      bool
+	BindingID            pgtype.UUID
 }
 
 func (q *Queries) InsertResource(ctx context.Context, arg InsertResourceParams) (uuid.UUID, error) {
@@ -349,6 +359,7 @@ func (q *Queries) InsertResource(ctx context.Context, arg InsertResourceParams) 
 		arg.BreakglassMaxSeconds,
 		arg.BreakglassRotate,
 		arg.BreakglassDrill,
+		arg.BindingID,
 	)
 	var id uuid.UUID
 	err := row.Scan(&id)
@@ -422,7 +433,7 @@ func (q *Queries) ListMembersOf(ctx context.Context, tenantID uuid.UUID) ([]List
 }
 
 const listPendingDetails = `-- name: ListPendingDetails :many
-SELECT r.id, r.tenant_id, r.resource_id, r.requester_subject, r.requester_email, r.requester, r.level, r.duration_seconds, r.justification, r.ticket, r.state, r.policy, r.submitted_at, r.updated_at, r.failure_reason, r.kind, r.incident, r.drill, r.share_id, r.requester_tenant_id, res.name AS resource_name, res.mount, res.path, res.classification,
+SELECT r.id, r.tenant_id, r.resource_id, r.requester_subject, r.requester_email, r.requester, r.level, r.duration_seconds, r.justification, r.ticket, r.state, r.policy, r.submitted_at, r.updated_at, r.failure_reason, r.kind, r.incident, r.drill, r.share_id, r.requester_tenant_id, res.name AS resource_name, res.mount, res.path, res.classification, res.store_kind, res.binding_id,
        g.issued_at, g.expires_at, g.ended_at, o.display_name AS owner_name
 FROM requests r JOIN resources res ON res.id = r.resource_id LEFT JOIN grants g ON g.request_id = r.id
 JOIN tenants o ON o.id = r.tenant_id
@@ -455,6 +466,8 @@ type ListPendingDetailsRow struct {
 	Mount             string
 	Path              string
 	Classification    string
+	StoreKind         string
+	BindingID         pgtype.UUID
 	IssuedAt          pgtype.Timestamptz
 	ExpiresAt         pgtype.Timestamptz
 	EndedAt           pgtype.Timestamptz
@@ -495,6 +508,8 @@ func (q *Queries) ListPendingDetails(ctx context.Context, tenantID uuid.UUID) ([
 			&i.Mount,
 			&i.Path,
 			&i.Classification,
+			&i.StoreKind,
+			&i.BindingID,
 			&i.IssuedAt,
 			&i.ExpiresAt,
 			&i.EndedAt,
@@ -558,7 +573,7 @@ func (q *Queries) ListPendingRequests(ctx context.Context, tenantID uuid.UUID) (
 
 const listRequestsOf = `-- name: ListRequestsOf :many
 SELECT r.id, r.state, r.level, r.duration_seconds, r.submitted_at, r.failure_reason, r.kind, r.drill,
-       res.name AS resource_name, g.expires_at
+       res.name AS resource_name, res.store_kind, g.expires_at
 FROM requests r JOIN resources res ON res.id = r.resource_id LEFT JOIN grants g ON g.request_id = r.id
 WHERE coalesce(r.requester_tenant_id, r.tenant_id) = $1::uuid AND r.requester_subject = $2
 ORDER BY r.submitted_at DESC LIMIT 200
@@ -579,6 +594,7 @@ type ListRequestsOfRow struct {
 	Kind            string
 	Drill           bool
 	ResourceName    string
+	StoreKind       string
 	ExpiresAt       pgtype.Timestamptz
 }
 
@@ -601,6 +617,7 @@ func (q *Queries) ListRequestsOf(ctx context.Context, arg ListRequestsOfParams) 
 			&i.Kind,
 			&i.Drill,
 			&i.ResourceName,
+			&i.StoreKind,
 			&i.ExpiresAt,
 		); err != nil {
 			return nil, err
@@ -614,7 +631,7 @@ func (q *Queries) ListRequestsOf(ctx context.Context, arg ListRequestsOfParams) 
 }
 
 const listResources = `-- name: ListResources :many
-SELECT id, tenant_id, name, description, owner_team, classification, store_kind, mount, path, policy, created_by, created_at, breakglass, breakglass_max_seconds, breakglass_rotate, breakglass_drill FROM resources WHERE tenant_id = $1 ORDER BY name
+SELECT id, tenant_id, name, description, owner_team, classification, store_kind, mount, path, policy, created_by, created_at, breakglass, breakglass_max_seconds, breakglass_rotate, breakglass_drill, binding_id FROM resources WHERE tenant_id = $1 ORDER BY name
 `
 
 func (q *Queries) ListResources(ctx context.Context, tenantID uuid.UUID) ([]Resource, error) {
@@ -643,6 +660,7 @@ func (q *Queries) ListResources(ctx context.Context, tenantID uuid.UUID) ([]Reso
 			&i.BreakglassMaxSeconds,
 			&i.BreakglassRotate,
 			&i.BreakglassDrill,
+			&i.BindingID,
 		); err != nil {
 			return nil, err
 		}

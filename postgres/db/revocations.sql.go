@@ -160,19 +160,27 @@ func (q *Queries) GetRequestScope(ctx context.Context, id uuid.UUID) (GetRequest
 }
 
 const getResourceForRotation = `-- name: GetResourceForRotation :one
-SELECT res.mount, res.path, t.slug FROM resources res JOIN tenants t ON t.id = res.tenant_id WHERE res.id = $1
+SELECT res.mount, res.path, res.store_kind, res.binding_id, t.slug FROM resources res JOIN tenants t ON t.id = res.tenant_id WHERE res.id = $1
 `
 
 type GetResourceForRotationRow struct {
-	Mount string
-	Path  string
-	Slug  string
+	Mount     string
+	Path      string
+	StoreKind string
+	BindingID pgtype.UUID
+	Slug      string
 }
 
 func (q *Queries) GetResourceForRotation(ctx context.Context, id uuid.UUID) (GetResourceForRotationRow, error) {
 	row := q.db.QueryRow(ctx, getResourceForRotation, id)
 	var i GetResourceForRotationRow
-	err := row.Scan(&i.Mount, &i.Path, &i.Slug)
+	err := row.Scan(
+		&i.Mount,
+		&i.Path,
+		&i.StoreKind,
+		&i.BindingID,
+		&i.Slug,
+	)
 	return i, err
 }
 

@@ -428,7 +428,7 @@ func (q *Queries) ListShareRequests(ctx context.Context, shareID pgtype.UUID) ([
 }
 
 const listShareResources = `-- name: ListShareResources :many
-SELECT res.id, res.tenant_id, res.name, res.description, res.owner_team, res.classification, res.store_kind, res.mount, res.path, res.policy, res.created_by, res.created_at, res.breakglass, res.breakglass_max_seconds, res.breakglass_rotate, res.breakglass_drill FROM share_resources sr JOIN resources res ON res.id = sr.resource_id
+SELECT res.id, res.tenant_id, res.name, res.description, res.owner_team, res.classification, res.store_kind, res.mount, res.path, res.policy, res.created_by, res.created_at, res.breakglass, res.breakglass_max_seconds, res.breakglass_rotate, res.breakglass_drill, res.binding_id FROM share_resources sr JOIN resources res ON res.id = sr.resource_id
 WHERE sr.share_id = $1 ORDER BY res.name
 `
 
@@ -458,6 +458,7 @@ func (q *Queries) ListShareResources(ctx context.Context, shareID uuid.UUID) ([]
 			&i.BreakglassMaxSeconds,
 			&i.BreakglassRotate,
 			&i.BreakglassDrill,
+			&i.BindingID,
 		); err != nil {
 			return nil, err
 		}
@@ -531,7 +532,7 @@ func (q *Queries) ListShareVotes(ctx context.Context, shareID uuid.UUID) ([]Shar
 
 const listSharedCatalog = `-- name: ListSharedCatalog :many
 SELECT s.id AS share_id, s.recipients, s.level, s.max_grant_seconds, s.mode, s.term_end, o.display_name AS owner_name,
-       res.id AS resource_id, res.name, res.description, res.classification, res.mount, res.path
+       res.id AS resource_id, res.name, res.description, res.classification, res.mount, res.path, res.store_kind, res.binding_id
 FROM shares s JOIN tenants o ON o.id = s.owner_tenant_id
 JOIN share_resources sr ON sr.share_id = s.id JOIN resources res ON res.id = sr.resource_id
 WHERE s.recipient_tenant_id = $1 AND s.state = 'active' AND s.term_end > now()
@@ -552,6 +553,8 @@ type ListSharedCatalogRow struct {
 	Classification  string
 	Mount           string
 	Path            string
+	StoreKind       string
+	BindingID       pgtype.UUID
 }
 
 func (q *Queries) ListSharedCatalog(ctx context.Context, tenantID uuid.UUID) ([]ListSharedCatalogRow, error) {
@@ -577,6 +580,8 @@ func (q *Queries) ListSharedCatalog(ctx context.Context, tenantID uuid.UUID) ([]
 			&i.Classification,
 			&i.Mount,
 			&i.Path,
+			&i.StoreKind,
+			&i.BindingID,
 		); err != nil {
 			return nil, err
 		}

@@ -12,6 +12,34 @@ import (
 	"github.com/jackc/pgx/v5/pgtype"
 )
 
+const getCloudBinding = `-- name: GetCloudBinding :one
+SELECT id, tenant_id, kind, location, created_by, created_at, name, settings, credential_ref, checked_at, check_error FROM store_bindings WHERE id = $1 AND tenant_id = $2 AND kind <> 'vault-kv2'
+`
+
+type GetCloudBindingParams struct {
+	ID       uuid.UUID
+	TenantID uuid.UUID
+}
+
+func (q *Queries) GetCloudBinding(ctx context.Context, arg GetCloudBindingParams) (StoreBinding, error) {
+	row := q.db.QueryRow(ctx, getCloudBinding, arg.ID, arg.TenantID)
+	var i StoreBinding
+	err := row.Scan(
+		&i.ID,
+		&i.TenantID,
+		&i.Kind,
+		&i.Location,
+		&i.CreatedBy,
+		&i.CreatedAt,
+		&i.Name,
+		&i.Settings,
+		&i.CredentialRef,
+		&i.CheckedAt,
+		&i.CheckError,
+	)
+	return i, err
+}
+
 const getTenantByEmailDomain = `-- name: GetTenantByEmailDomain :one
 SELECT t.slug, t.display_name, t.status,
        (SELECT array_agg(d2.domain ORDER BY d2.domain) FROM tenant_email_domains d2
@@ -68,6 +96,36 @@ func (q *Queries) GetTenantIDBySlug(ctx context.Context, slug string) (uuid.UUID
 	var id uuid.UUID
 	err := row.Scan(&id)
 	return id, err
+}
+
+const insertCloudBinding = `-- name: InsertCloudBinding :exec
+INSERT INTO store_bindings (id, tenant_id, kind, location, name, settings, credential_ref, created_by)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+`
+
+type InsertCloudBindingParams struct {
+	ID            uuid.UUID
+	TenantID      uuid.UUID
+	Kind          string
+	Location      string
+	Name          string
+	Settings      []byte
+	CredentialRef string
+	Actor         string
+}
+
+func (q *Queries) InsertCloudBinding(ctx context.Context, arg InsertCloudBindingParams) error {
+	_, err := q.db.Exec(ctx, insertCloudBinding,
+		arg.ID,
+		arg.TenantID,
+		arg.Kind,
+		arg.Location,
+		arg.Name,
+		arg.Settings,
+		arg.CredentialRef,
+		arg.Actor,
+	)
+	return err
 }
 
 const insertEmailDomain = `-- name: InsertEmailDomain :exec
@@ -155,6 +213,42 @@ func (q *Queries) InsertTenant(ctx context.Context, arg InsertTenantParams) (Ten
 		&i.UpdatedAt,
 	)
 	return i, err
+}
+
+const listCloudBindings = `-- name: ListCloudBindings :many
+SELECT id, tenant_id, kind, location, created_by, created_at, name, settings, credential_ref, checked_at, check_error FROM store_bindings WHERE tenant_id = $1 AND kind <> 'vault-kv2' ORDER BY name, created_at
+`
+
+func (q *Queries) ListCloudBindings(ctx context.Context, tenantID uuid.UUID) ([]StoreBinding, error) {
+	rows, err := q.db.Query(ctx, listCloudBindings, tenantID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var items []StoreBinding
+	for rows.Next() {
+		var i StoreBinding
+		if err := rows.Scan(
+			&i.ID,
+			&i.TenantID,
+			&i.Kind,
+			&i.Location,
+			&i.CreatedBy,
+			&i.CreatedAt,
+			&i.Name,
+			&i.Settings,
+			&i.CredentialRef,
+			&i.CheckedAt,
+			&i.CheckError,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
 }
 
 const listTenantsOverview = `-- name: ListTenantsOverview :many
@@ -261,6 +355,27 @@ func (q *Queries) LockTenantState(ctx context.Context, slug string) (LockTenantS
 	var i LockTenantStateRow
 	err := row.Scan(&i.ID, &i.Status, &i.IdpStatus)
 	return i, err
+}
+
+const recordBindingCheck = `-- name: RecordBindingCheck :exec
+UPDATE store_bindings SET checked_at = $1, check_error = $2 WHERE id = $3 AND tenant_id = $4
+`
+
+type RecordBindingCheckParams struct {
+	CheckedAt  pgtype.Timestamptz
+	CheckError string
+	ID         uuid.UUID
+	TenantID   uuid.UUID
+}
+
+func (q *Queries) RecordBindingCheck(ctx context.Context, arg RecordBindingCheckParams) error {
+	_, err := q.db.Exec(ctx, recordBindingCheck,
+		arg.CheckedAt,
+		arg.CheckError,
+		arg.ID,
+		arg.TenantID,
+	)
+	return err
 }
 
 const updateIdPStatus = `-- name: UpdateIdPStatus :exec

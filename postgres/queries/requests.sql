@@ -1,8 +1,8 @@
 -- name: InsertResource :one
 INSERT INTO resources (tenant_id, name, description, owner_team, classification, store_kind, mount, path, policy, created_by,
-                       breakglass, breakglass_max_seconds, breakglass_rotate, breakglass_drill)
+                       breakglass, breakglass_max_seconds, breakglass_rotate, breakglass_drill, binding_id)
 VALUES (@tenant_id, @name, @description, @owner_team, @classification, @store_kind, @mount, @path, @policy, @actor,
-        @breakglass, @breakglass_max_seconds, @breakglass_rotate, @breakglass_drill)
+        @breakglass, @breakglass_max_seconds, @breakglass_rotate, @breakglass_drill, sqlc.narg(binding_id)::uuid)
 RETURNING id;
 
 -- name: GetResource :one
@@ -31,7 +31,7 @@ UPDATE requests SET state = @state, duration_seconds = @duration_seconds, update
 
 -- name: GetGrantTarget :one
 SELECT r.id, r.tenant_id, t.slug AS tenant_slug, r.state, r.level, r.duration_seconds, r.requester_subject,
-       r.requester_email, r.kind, r.drill, r.resource_id, res.name AS resource_name, res.mount, res.path, res.breakglass_rotate,
+       r.requester_email, r.kind, r.drill, r.resource_id, res.name AS resource_name, res.mount, res.path, res.breakglass_rotate, res.store_kind, res.binding_id,
        rv.rotated_version, r.requester_tenant_id, r.share_id
 FROM requests r JOIN tenants t ON t.id = r.tenant_id JOIN resources res ON res.id = r.resource_id
 LEFT JOIN breakglass_reviews rv ON rv.request_id = r.id
@@ -66,7 +66,7 @@ SELECT * FROM resources WHERE tenant_id = @tenant_id ORDER BY name;
 
 -- name: ListRequestsOf :many
 SELECT r.id, r.state, r.level, r.duration_seconds, r.submitted_at, r.failure_reason, r.kind, r.drill,
-       res.name AS resource_name, g.expires_at
+       res.name AS resource_name, res.store_kind, g.expires_at
 FROM requests r JOIN resources res ON res.id = r.resource_id LEFT JOIN grants g ON g.request_id = r.id
 WHERE coalesce(r.requester_tenant_id, r.tenant_id) = @tenant_id::uuid AND r.requester_subject = @subject
 ORDER BY r.submitted_at DESC LIMIT 200;
@@ -76,7 +76,7 @@ SELECT * FROM requests WHERE (tenant_id = @tenant_id OR requester_tenant_id = @t
 ORDER BY submitted_at LIMIT 500;
 
 -- name: GetRequestDetail :one
-SELECT r.*, res.name AS resource_name, res.mount, res.path, res.classification,
+SELECT r.*, res.name AS resource_name, res.mount, res.path, res.classification, res.store_kind, res.binding_id,
        g.issued_at, g.expires_at, g.ended_at, o.display_name AS owner_name
 FROM requests r JOIN resources res ON res.id = r.resource_id LEFT JOIN grants g ON g.request_id = r.id
 JOIN tenants o ON o.id = r.tenant_id
@@ -109,7 +109,7 @@ SELECT EXISTS (SELECT 1 FROM requests WHERE id = @id AND tenant_id <> @tenant_id
 SELECT EXISTS (SELECT 1 FROM resources WHERE id = @id AND tenant_id <> @tenant_id);
 
 -- name: ListPendingDetails :many
-SELECT r.*, res.name AS resource_name, res.mount, res.path, res.classification,
+SELECT r.*, res.name AS resource_name, res.mount, res.path, res.classification, res.store_kind, res.binding_id,
        g.issued_at, g.expires_at, g.ended_at, o.display_name AS owner_name
 FROM requests r JOIN resources res ON res.id = r.resource_id LEFT JOIN grants g ON g.request_id = r.id
 JOIN tenants o ON o.id = r.tenant_id

@@ -64,3 +64,16 @@ UPDATE tenants SET status = @status, updated_by = @actor, updated_at = now() WHE
 
 -- name: UpdateIdPStatus :exec
 UPDATE identity_providers SET status = @status, updated_by = @actor, updated_at = now() WHERE tenant_id = @tenant_id;
+
+-- name: InsertCloudBinding :exec
+INSERT INTO store_bindings (id, tenant_id, kind, location, name, settings, credential_ref, created_by)
+VALUES (@id, @tenant_id, @kind, @location, @name, @settings, @credential_ref, @actor);
+
+-- name: ListCloudBindings :many
+SELECT * FROM store_bindings WHERE tenant_id = @tenant_id AND kind <> 'vault-kv2' ORDER BY name, created_at;
+
+-- name: GetCloudBinding :one
+SELECT * FROM store_bindings WHERE id = @id AND tenant_id = @tenant_id AND kind <> 'vault-kv2';
+
+-- name: RecordBindingCheck :exec
+UPDATE store_bindings SET checked_at = @checked_at, check_error = @check_error WHERE id = @id AND tenant_id = @tenant_id;

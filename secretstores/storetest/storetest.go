@@ -1,7 +1,8 @@
 // Package storetest is the contract every secret store adapter passes: one
-// table of behaviours run against each store (Vault, AWS on moto, Azure and
-// GCP on their SDKs' fakes). A test calls Run with a function returning a
-// store over an empty location the test owns.
+// table of behaviours run against each store (Vault and AWS on real
+// servers, Azure on the SDK's own fake, GCP on an in-process gRPC fake). A
+// test calls Run with a function returning a store over an empty location
+// the test owns.
 package storetest
 
 import (

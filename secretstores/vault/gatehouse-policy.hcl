@@ -31,6 +31,12 @@ path "gatehouse/data/idp/*" {
   capabilities = ["create", "update", "read"]
 }
 
+# Credentials of tenants' cloud store bindings (AWS keys, Azure client
+# secrets, GCP service-account keys), referenced from PostgreSQL by path.
+path "gatehouse/data/stores/*" {
+  capabilities = ["create", "update", "read"]
+}
+
 # The audit trail's checkpoints: add versions and read them; no delete,
 # destroy or metadata capability, so written checkpoints stay.
 path "gatehouse/data/audit/checkpoints" {

@@ -1,0 +1,131 @@
+package handlers
+
+import (
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/gatehouse/gatehouse/apperr"
+	"github.com/gatehouse/gatehouse/secretstores"
+	"github.com/gatehouse/gatehouse/tenants"
+	"github.com/gatehouse/gatehouse/web"
+)
+
+// storeFields are the binding form's non-secret fields, echoed back on
+// errors; credentials are never echoed.
+var storeFields = []string{"kind", "name", "account", "region", "role_arn", "external_id", "prefix", "vault_url", "directory_id", "client_id", "project"}
+
+// stores lists the tenant's cloud store bindings with the bind form.
+func (s *Server) stores(c echo.Context) error {
+	m, err := s.storesModel(c)
+	if err != nil {
+		return err
+	}
+	m.Fields["kind"] = string(tenants.StoreAWS)
+	return render(c, http.StatusOK, web.Stores(m))
+}
+
+func (s *Server) storesModel(c echo.Context) (web.StoresPage, error) {
+	sess := currentSession(c)
+	bs, err := s.deps.Stores.Bindings.List(c.Request().Context(), sess.TenantID)
+	if err != nil {
+		return web.StoresPage{}, err
+	}
+	m := web.StoresPage{Page: s.page(c, "Secret stores"), Fields: map[string]string{}}
+	for _, b := range bs {
+		m.Bindings = append(m.Bindings, bindingRow(b))
+	}
+	for _, k := range tenants.CloudKinds() {
+		m.Kinds = append(m.Kinds, web.Option{Value: string(k), Label: secretstores.Kind(k).Label()})
+	}
+	return m, nil
+}
+
+func bindingRow(b tenants.CloudBinding) web.BindingRow {
+	r := web.BindingRow{ID: b.ID, Name: b.Name, Kind: secretstores.Kind(b.Kind).Label(), Location: b.Location(), Status: "untested", Error: b.CheckError}
+	if !b.CheckedAt.IsZero() {
+		r.Status, r.Checked = "ok", "(tested "+b.CheckedAt.UTC().Format(time.DateTime)+" UTC)"
+		if b.CheckError != "" {
+			r.Status = "failing"
+		}
+	}
+	return r
+}
+
+// storeBind binds a cloud store and tests it; invalid input re-renders
+// with field errors and saves nothing.
+func (s *Server) storeBind(c echo.Context) error {
+	sess := currentSession(c)
+	fields := map[string]string{}
+	for _, f := range storeFields {
+		fields[f] = strings.TrimSpace(c.FormValue(f))
+	}
+	b := tenants.CloudBinding{TenantID: sess.TenantID, Name: fields["name"], Kind: tenants.StoreKind(fields["kind"]), Settings: tenants.StoreSettings{
+		Account: fields["account"], Region: fields["region"], RoleARN: fields["role_arn"], ExternalID: fields["external_id"], Prefix: fields["prefix"],
+		VaultURL: fields["vault_url"], DirectoryID: fields["directory_id"], ClientID: fields["client_id"], Project: fields["project"],
+	}}
+	creds := tenants.StoreCredentials{AccessKeyID: strings.TrimSpace(c.FormValue("access_key_id")), SecretAccessKey: c.FormValue("secret_access_key"),
+		ClientSecret: c.FormValue("client_secret"), ServiceAccountJSON: c.FormValue("service_account_json")}
+	id, checkErr, err := s.deps.Stores.Bind(c.Request().Context(), b, creds, sess.Actor(), meta(c))
+	if e := apperr.As(err); e != nil && (e.Code == apperr.Invalid || e.Code == apperr.Conflict) {
+		m, merr := s.storesModel(c)
+		if merr != nil {
+			return merr
+		}
+		m.Fields, m.FieldErrors, m.FormError = fields, e.Fields, e.Message
+		return render(c, statusOf(e.Code), web.Stores(m))
+	}
+	if err != nil {
+		return err
+	}
+	flash := "Bound, and the connection test passed."
+	if checkErr != "" {
+		flash = "Bound, but the connection test failed: see below."
+	}
+	return c.Redirect(http.StatusSeeOther, "/admin/stores/"+id+"?flash="+url.QueryEscape(flash))
+}
+
+// store shows one binding and the secrets under ?prefix= (names only).
+func (s *Server) store(c echo.Context) error {
+	sess := currentSession(c)
+	ctx := c.Request().Context()
+	b, err := s.deps.Stores.Bindings.Get(ctx, sess.TenantID, c.Param("id"))
+	if err != nil {
+		return err
+	}
+	m := web.StorePage{Page: s.page(c, b.Name), Binding: bindingRow(b), Prefix: c.QueryParam("prefix")}
+	switch f := c.QueryParam("flash"); f {
+	case "Bound, and the connection test passed.", "Bound, but the connection test failed: see below.", "The connection test passed.", "The connection test failed: see below.":
+		m.Flash = f // only Gatehouse's own messages are shown
+	}
+	secrets, err := s.deps.Stores.Browse(ctx, sess.TenantID, b.ID, m.Prefix)
+	if err != nil {
+		m.Error = "The store could not be listed: " + err.Error()
+	}
+	for _, x := range secrets {
+		q := url.Values{"binding": {b.ID}, "path": {x.Name}}
+		row := web.SecretRow{Name: x.Name, Version: x.CurrentVersion, AddURL: "/admin/catalog?" + q.Encode()}
+		if !x.UpdatedAt.IsZero() {
+			row.Updated = x.UpdatedAt.UTC().Format(time.DateTime)
+		}
+		m.Secrets = append(m.Secrets, row)
+	}
+	return render(c, http.StatusOK, web.Store(m))
+}
+
+// storeTest tests a binding's connection again.
+func (s *Server) storeTest(c echo.Context) error {
+	sess := currentSession(c)
+	checkErr, err := s.deps.Stores.Test(c.Request().Context(), sess.TenantID, c.Param("id"), sess.Actor(), meta(c))
+	if err != nil {
+		return err
+	}
+	flash := "The connection test passed."
+	if checkErr != "" {
+		flash = "The connection test failed: see below."
+	}
+	return c.Redirect(http.StatusSeeOther, "/admin/stores/"+c.Param("id")+"?flash="+url.QueryEscape(flash))
+}

@@ -1,0 +1,229 @@
+package jobs_test
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	awssdk "github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
+	"github.com/google/uuid"
+
+	"github.com/gatehouse/gatehouse/access"
+	"github.com/gatehouse/gatehouse/app"
+	"github.com/gatehouse/gatehouse/apperr"
+	"github.com/gatehouse/gatehouse/approvals"
+	"github.com/gatehouse/gatehouse/audit"
+	"github.com/gatehouse/gatehouse/devstack"
+	"github.com/gatehouse/gatehouse/postgres"
+	"github.com/gatehouse/gatehouse/secretstores"
+	"github.com/gatehouse/gatehouse/secretstores/aws"
+	"github.com/gatehouse/gatehouse/stores"
+	"github.com/gatehouse/gatehouse/tenants"
+)
+
+// awsWorld is the world plus an AWS binding on moto holding "orders" and
+// "other" under its prefix, and a cloud resource on "orders".
+type awsWorld struct {
+	world
+	clouds   *stores.Service
+	backends app.Backends
+	binding  string
+	resource string
+	prefix   string
+}
+
+const awsValue = "aws-orders-value-5c1e"
+
+func newAWSWorld(t *testing.T, mount string) awsWorld {
+	t.Helper()
+	ctx := context.Background()
+	w, _ := newWorld(t, mount, time.Now)
+	a := awsWorld{world: w, prefix: mount + "/"}
+	admin := tenants.StoreCredentials{AccessKeyID: stack.AWSAdmin.AccessKeyID, SecretAccessKey: stack.AWSAdmin.SecretAccessKey}
+	seed, err := aws.New(aws.Config{AccountID: devstack.MotoAccount, Region: "eu-west-1", Prefix: a.prefix, Endpoint: stack.Moto.Endpoint,
+		AccessKeyID: admin.AccessKeyID, SecretAccessKey: admin.SecretAccessKey})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, v := range map[string]string{"orders": awsValue, "other": "aws-other-value"} {
+		if _, err := seed.Write(ctx, name, v); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := w.vault.EnsureKV2Mount(ctx, "gatehouse", "Gatehouse's own secrets"); err != nil {
+		t.Fatal(err)
+	}
+	a.clouds = &stores.Service{Bindings: postgres.NewBindingStore(w.pool, time.Now), Secrets: w.vault,
+		Open: stores.Adapters(stores.Endpoints{AWS: stack.Moto.Endpoint})}
+	a.backends = app.Backends{Client: w.vault, Service: a.clouds}
+	var checkErr string
+	a.binding, checkErr, err = a.clouds.Bind(ctx, tenants.CloudBinding{TenantID: w.tenant, Name: "AWS prod", Kind: tenants.StoreAWS,
+		Settings: tenants.StoreSettings{Account: devstack.MotoAccount, Region: "eu-west-1", Prefix: a.prefix}}, admin, "admin", audit.Meta{})
+	if err != nil || checkErr != "" {
+		t.Fatalf("Bind: %v; connection test: %q", err, checkErr)
+	}
+	a.resource, err = w.store.AddResource(ctx, w.tenant, approvals.Resource{Name: "Orders (AWS)", Classification: approvals.High,
+		BindingID: a.binding, Path: "orders", Policy: approvals.Policy{
+			Requesters:      approvals.Audience{Roles: []tenants.Role{tenants.RoleRequester}},
+			Steps:           []approvals.Step{{Approvers: approvals.Audience{Roles: []tenants.Role{tenants.RoleApprover}}, Required: 1}},
+			DefaultDuration: time.Hour, MaxDuration: 2 * time.Hour, Levels: []approvals.Level{approvals.Read}, PendingTimeout: time.Hour,
+		}}, "admin", audit.Meta{})
+	if err != nil {
+		t.Fatalf("AddResource: %v", err)
+	}
+	return a
+}
+
+// approve submits and approves a request on the AWS resource.
+func (a awsWorld) approve(t *testing.T) string {
+	t.Helper()
+	ctx := context.Background()
+	req, err := a.store.Submit(ctx, a.tenant, a.resource, approvals.Person{Subject: "req", Email: "requester@acme.test", Roles: []tenants.Role{tenants.RoleRequester}},
+		approvals.Submission{Level: approvals.Read}, audit.Meta{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := a.store.Decide(ctx, a.tenant, req, approvals.Person{Subject: "a1", Roles: []tenants.Role{tenants.RoleApprover}}, true, "", 0, audit.Meta{}); err != nil {
+		t.Fatal(err)
+	}
+	return req
+}
+
+func sessionClient(c secretstores.Credential) *secretsmanager.Client {
+	f := map[string]string{}
+	for _, x := range c.Fields {
+		f[x.Name] = x.Value
+	}
+	return secretsmanager.NewFromConfig(awssdk.Config{Region: f["AWS_REGION"], BaseEndpoint: awssdk.String(stack.Moto.Endpoint), RetryMaxAttempts: 1,
+		Credentials: credentials.NewStaticCredentialsProvider(f["AWS_ACCESS_KEY_ID"], f["AWS_SECRET_ACCESS_KEY"], f["AWS_SESSION_TOKEN"])})
+}
+
+// A JIT grant on an AWS secret: approved, issued (the per-grant role),
+// revealed (brokered), native STS credentials reading exactly that secret,
+// relinquished: the role is gone, the session reads nothing, the reveal
+// is refused; no value reaches the audit trail.
+func TestJITGrantOnAnAWSSecret(t *testing.T) {
+	a := newAWSWorld(t, "tenant-jobs-aws1")
+	ctx := context.Background()
+	req := a.approve(t)
+	startWorkers(t, a.world, a.backends, time.Now)
+	waitState(t, a.world, req, approvals.Active, 15*time.Second)
+
+	svc := &access.Service{Store: a.store, Vault: a.backends, Audit: postgres.NewIdentityStore(a.pool, time.Now), Now: time.Now}
+	h := access.Holder{TenantID: a.tenant, TenantSlug: "acme", Person: approvals.Person{Subject: "req", Email: "requester@acme.test"}}
+	data, err := svc.Reveal(ctx, h, req, audit.Meta{})
+	if err != nil {
+		t.Fatalf("Reveal: %v", err)
+	}
+	if data["value"] != awsValue {
+		t.Fatalf("Reveal gave fields %d, the stored value: %v", len(data), data["value"] == awsValue)
+	}
+	if _, err := svc.TakeToken(ctx, h, req, audit.Meta{}); apperr.CodeOf(err) != apperr.Invalid {
+		t.Errorf("a Vault token for an AWS grant: got %v, want Invalid", err)
+	}
+	stranger := access.Holder{TenantID: a.tenant, TenantSlug: "acme", Person: approvals.Person{Subject: "someone-else"}}
+	if _, err := svc.TakeCredential(ctx, stranger, req, audit.Meta{}); apperr.CodeOf(err) != apperr.NotFound {
+		t.Errorf("someone else taking the credential: got %v, want NotFound", err)
+	}
+	cred, err := svc.TakeCredential(ctx, h, req, audit.Meta{})
+	if err != nil {
+		t.Fatalf("TakeCredential: %v", err)
+	}
+	sm := sessionClient(cred)
+	if _, err := sm.GetSecretValue(ctx, &secretsmanager.GetSecretValueInput{SecretId: awssdk.String(a.prefix + "orders")}); err != nil {
+		t.Fatalf("the STS session cannot read the granted secret: %v", err)
+	}
+	if _, err := sm.GetSecretValue(ctx, &secretsmanager.GetSecretValueInput{SecretId: awssdk.String(a.prefix + "other")}); err == nil {
+		t.Fatal("the STS session reads a secret it was not granted")
+	}
+
+	if err := svc.Relinquish(ctx, h, req); err != nil {
+		t.Fatalf("Relinquish: %v", err)
+	}
+	waitState(t, a.world, req, approvals.Revoked, time.Second)
+	err = a.clouds.WithCloudStore(ctx, a.tenant, a.binding, func(st secretstores.Store) error {
+		return st.(secretstores.Granter).VerifyGrantDead(ctx, req)
+	})
+	if err != nil {
+		t.Fatalf("after relinquish: %v", err)
+	}
+	if _, err := sm.GetSecretValue(ctx, &secretsmanager.GetSecretValueInput{SecretId: awssdk.String(a.prefix + "orders")}); err == nil {
+		t.Fatal("the relinquished session still reads the secret")
+	}
+	if _, err := svc.Reveal(ctx, h, req, audit.Meta{}); apperr.CodeOf(err) != apperr.NotFound {
+		t.Errorf("reveal after the end: got %v, want NotFound", err)
+	}
+	var leaks int
+	if err := a.pool.QueryRow(ctx, "SELECT count(*) FROM audit_events WHERE detail::text LIKE '%' || $1 || '%' OR target LIKE '%' || $1 || '%'", awsValue).Scan(&leaks); err != nil {
+		t.Fatal(err)
+	}
+	if leaks != 0 {
+		t.Errorf("%d audit events contain the secret value", leaks)
+	}
+	var revealed int
+	if err := a.pool.QueryRow(ctx, "SELECT count(*) FROM audit_events WHERE action = 'grant.revealed' AND target = $1", req).Scan(&revealed); err != nil {
+		t.Fatal(err)
+	}
+	if revealed != 1 {
+		t.Errorf("%d reveal events, want 1", revealed)
+	}
+}
+
+// Bad bindings change nothing; a binding with refused credentials is saved
+// with its failing test; another tenant's binding is not found.
+func TestCloudBindingsRefuseBadInputAndStayInTheirTenant(t *testing.T) {
+	a := newAWSWorld(t, "tenant-jobs-aws2")
+	ctx := context.Background()
+	count := func() (n int) {
+		if err := a.pool.QueryRow(ctx, "SELECT count(*) FROM store_bindings WHERE kind <> 'vault-kv2'").Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	before := count()
+	_, _, err := a.clouds.Bind(ctx, tenants.CloudBinding{TenantID: a.tenant, Name: "bad", Kind: tenants.StoreAWS,
+		Settings: tenants.StoreSettings{Account: "12", Region: "mars"}}, tenants.StoreCredentials{}, "admin", audit.Meta{})
+	e := apperr.As(err)
+	if e == nil || e.Code != apperr.Invalid || e.Fields["account"] == "" || e.Fields["region"] == "" || e.Fields["access_key_id"] == "" {
+		t.Fatalf("bad binding: got %v", err)
+	}
+	if count() != before {
+		t.Fatal("a refused binding was saved")
+	}
+	wrong := tenants.StoreCredentials{AccessKeyID: "AKIAWRONGWRONGWRONG1", SecretAccessKey: "wrong-secret-key-1234"}
+	id, checkErr, err := a.clouds.Bind(ctx, tenants.CloudBinding{TenantID: a.tenant, Name: "wrong keys", Kind: tenants.StoreAWS,
+		Settings: tenants.StoreSettings{Account: devstack.MotoAccount, Region: "eu-west-1", Prefix: "wrong/"}}, wrong, "admin", audit.Meta{})
+	if err != nil || !strings.Contains(checkErr, "permission denied") {
+		t.Fatalf("refused keys: err %v, test %q", err, checkErr)
+	}
+	if strings.Contains(checkErr, wrong.SecretAccessKey) {
+		t.Fatal("the test's error shows the secret key")
+	}
+	b, err := a.clouds.Bindings.Get(ctx, a.tenant, id)
+	if err != nil || b.CheckError == "" || b.CheckedAt.IsZero() {
+		t.Fatalf("the failing test is not recorded: %+v, %v", b, err)
+	}
+	other := uuid.NewString()
+	err = a.clouds.WithCloudStore(ctx, other, a.binding, func(secretstores.Store) error { return errors.New("opened") })
+	if apperr.CodeOf(err) != apperr.NotFound {
+		t.Fatalf("another tenant opening the binding: got %v, want NotFound", err)
+	}
+	_, err = a.store.AddResource(ctx, a.tenant, approvals.Resource{Name: "x", Classification: approvals.Low, BindingID: uuid.NewString(), Path: "orders",
+		Policy: approvals.Policy{Requesters: approvals.Audience{Roles: []tenants.Role{tenants.RoleRequester}},
+			Steps:           []approvals.Step{{Approvers: approvals.Audience{Roles: []tenants.Role{tenants.RoleApprover}}, Required: 1}},
+			DefaultDuration: time.Hour, MaxDuration: time.Hour, Levels: []approvals.Level{approvals.Read}, PendingTimeout: time.Hour}}, "admin", audit.Meta{})
+	if e := apperr.As(err); e == nil || e.Fields["binding"] == "" {
+		t.Fatalf("a resource on an unknown binding: got %v", err)
+	}
+	var creds string
+	if err := a.pool.QueryRow(ctx, "SELECT string_agg(settings::text || credential_ref, ' ') FROM store_bindings").Scan(&creds); err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(creds, stack.AWSAdmin.SecretAccessKey) || strings.Contains(creds, wrong.SecretAccessKey) {
+		t.Fatal("a credential is stored in PostgreSQL")
+	}
+}

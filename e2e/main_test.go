@@ -22,7 +22,7 @@ import (
 
 var stack *testenv.Stack
 
-func TestMain(m *testing.M) { testenv.Main(m, testenv.Options{Vault: true, IdPs: true}, &stack) }
+func TestMain(m *testing.M) { testenv.Main(m, testenv.Options{Vault: true, IdPs: true, Moto: true}, &stack) }
 
 // startConsole runs the built gatehouse binary (make build) on the stack's
 // public URL over a fresh seeded database and returns its base URL.
@@ -115,7 +115,8 @@ func startReplica(t *testing.T, dbURL, listen string) {
 	}
 	cmd := exec.Command(bin, "serve")
 	cmd.Env = append(os.Environ(), "GATEHOUSE_LISTEN="+listen, "GATEHOUSE_PUBLIC_URL="+stack.PublicURL,
-		"GATEHOUSE_DATABASE_URL="+dbURL, "GATEHOUSE_VAULT_ADDR="+stack.Vault.Addr, "GATEHOUSE_VAULT_TOKEN="+stack.GatehouseToken(t))
+		"GATEHOUSE_DATABASE_URL="+dbURL, "GATEHOUSE_VAULT_ADDR="+stack.Vault.Addr, "GATEHOUSE_VAULT_TOKEN="+stack.GatehouseToken(t),
+		"GATEHOUSE_AWS_ENDPOINT="+stack.Moto.Endpoint)
 	logs, err := os.Create(filepath.Join(t.TempDir(), "gatehouse.log"))
 	if err != nil {
 		t.Fatal(err)

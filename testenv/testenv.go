@@ -225,6 +225,11 @@ func (s *Stack) Seed(t testing.TB, pool *pgxpool.Pool) {
 	if err != nil {
 		t.Fatalf("seeding: %v", err)
 	}
+	if s.Moto != nil {
+		if err := devstack.SeedAWS(context.Background(), pool, s.VaultClient(t), s.Moto.Endpoint, s.AWSAdmin); err != nil {
+			t.Fatalf("seeding AWS: %v", err)
+		}
+	}
 }
 
 // Close stops every component and removes the stack's files.

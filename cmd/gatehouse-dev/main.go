@@ -104,6 +104,10 @@ func run(ctx context.Context) error {
 		return err
 	}
 	stops = append(stops, moto.Proc.Stop)
+	awsKeys, err := moto.EnforceIAM(ctx)
+	if err != nil {
+		return err
+	}
 
 	step("migrating and seeding")
 	dbURL := pg.URL("gatehouse")
@@ -122,6 +126,9 @@ func run(ctx context.Context) error {
 	if err := devstack.Seed(ctx, pool, vc, orgs, idps.Issuers); err != nil {
 		return err
 	}
+	if err := devstack.SeedAWS(ctx, pool, vc, moto.Endpoint, awsKeys); err != nil {
+		return err
+	}
 	// Gatehouse runs as in production: with a token holding only its
 	// least-privilege policy, never the root token.
 	ghToken, err := vc.InstallGatehousePolicy(ctx)
@@ -137,7 +144,8 @@ func run(ctx context.Context) error {
 	gh := exec.Command(bin, "serve")
 	gh.Env = append(os.Environ(),
 		"GATEHOUSE_LISTEN="+listen, "GATEHOUSE_PUBLIC_URL="+publicURL,
-		"GATEHOUSE_DATABASE_URL="+dbURL, "GATEHOUSE_VAULT_ADDR="+v.Addr, "GATEHOUSE_VAULT_TOKEN="+ghToken)
+		"GATEHOUSE_DATABASE_URL="+dbURL, "GATEHOUSE_VAULT_ADDR="+v.Addr, "GATEHOUSE_VAULT_TOKEN="+ghToken,
+		"GATEHOUSE_AWS_ENDPOINT="+moto.Endpoint)
 	gh.Stdout, gh.Stderr = logFile, logFile
 	gh.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGTERM}
 	if err := gh.Start(); err != nil {

@@ -22,7 +22,9 @@ import (
 
 var stack *testenv.Stack
 
-func TestMain(m *testing.M) { testenv.Main(m, testenv.Options{Vault: true, IdPs: true, Moto: true}, &stack) }
+func TestMain(m *testing.M) {
+	testenv.Main(m, testenv.Options{Vault: true, IdPs: true, Moto: true}, &stack)
+}
 
 // startConsole runs the built gatehouse binary (make build) on the stack's
 // public URL over a fresh seeded database and returns its base URL.

@@ -21,12 +21,13 @@ import (
 	"github.com/gatehouse/gatehouse/identity"
 	"github.com/gatehouse/gatehouse/postgres"
 	"github.com/gatehouse/gatehouse/secretstores/vault"
+	"github.com/gatehouse/gatehouse/stores"
 	"github.com/gatehouse/gatehouse/testenv"
 )
 
 var stack *testenv.Stack
 
-func TestMain(m *testing.M) { testenv.Main(m, testenv.Options{Vault: true, IdPs: true}, &stack) }
+func TestMain(m *testing.M) { testenv.Main(m, testenv.Options{Vault: true, IdPs: true, Moto: true}, &stack) }
 
 // fixture is a console over a fresh seeded database and the test Vault.
 type fixture struct {
@@ -47,7 +48,8 @@ func newFixture(t *testing.T, override func(*handlers.Deps, *pgxpool.Pool)) *fix
 	}
 	logs := &bytes.Buffer{}
 	parts, err := app.Wire(pool, vc, app.Options{Log: slog.New(slog.NewJSONHandler(logs, nil)), PublicURL: stack.PublicURL,
-		SessionIdle: 30 * time.Minute, SessionMax: 12 * time.Hour, RequestTimeout: 5 * time.Second, Version: "test", Now: time.Now})
+		SessionIdle: 30 * time.Minute, SessionMax: 12 * time.Hour, RequestTimeout: 5 * time.Second, Version: "test", Now: time.Now,
+		Clouds: stores.Endpoints{AWS: stack.Moto.Endpoint}})
 	if err != nil {
 		t.Fatal(err)
 	}

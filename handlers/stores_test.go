@@ -1,0 +1,87 @@
+package handlers_test
+
+import (
+	"context"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+
+	"github.com/gatehouse/gatehouse/devstack"
+	"github.com/gatehouse/gatehouse/testenv"
+)
+
+func TestTenantAdminsBindCloudStoresWithoutLeakingCredentials(t *testing.T) {
+	f := newFixture(t, nil)
+	console := f.serve(t)
+	ctx := context.Background()
+	requester, _ := signedIn(t, console, "acme", "requester@acme.test")
+	if p := requester.Get(console + "/admin/stores"); p.Status != http.StatusForbidden {
+		t.Fatalf("requester on secret stores: %d", p.Status)
+	}
+	admin, _ := signedIn(t, console, "acme", "admin@acme.test")
+	page := admin.Get(console + "/admin/stores")
+	if page.Status != http.StatusOK || !strings.Contains(page.Doc(t).Find(`[data-testid="bindings"]`).Text(), "AWS payments") {
+		t.Fatalf("secret stores page: %d", page.Status)
+	}
+	csrf := testenv.CSRF(t, page)
+	count := func() (n int) {
+		if err := f.pool.QueryRow(ctx, "SELECT count(*) FROM store_bindings").Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	before := count()
+	const typedSecret = "typed-secret-key-must-not-echo-9f2"
+	bad := url.Values{"_csrf": {csrf}, "kind": {"aws-secretsmanager"}, "name": {"AWS staging"}, "account": {"12"}, "region": {"mars"},
+		"access_key_id": {"AKIAEXAMPLEEXAMPLE12"}, "secret_access_key": {typedSecret}}
+	p := admin.PostForm(console+"/admin/stores", bad)
+	if p.Status != http.StatusBadRequest || fieldError(t, p, "account") == "" || fieldError(t, p, "region") == "" {
+		t.Fatalf("bad binding: %d", p.Status)
+	}
+	if strings.Contains(p.Body, typedSecret) {
+		t.Fatal("the form echoes the secret access key")
+	}
+	if count() != before {
+		t.Fatal("a refused binding was saved")
+	}
+	if p := admin.PostForm(console+"/admin/stores", url.Values{"_csrf": {csrf}, "kind": {"azure-keyvault"}, "name": {"Azure"},
+		"vault_url": {"https://evil.example.com"}, "directory_id": {"x"}, "client_id": {"y"}, "client_secret": {"zzzzzzzzzz"}}); p.Status != http.StatusBadRequest || fieldError(t, p, "vault_url") == "" {
+		t.Fatalf("an Azure vault URL outside Key Vault: %d", p.Status)
+	}
+
+	good := url.Values{"_csrf": {csrf}, "kind": {"aws-secretsmanager"}, "name": {"AWS staging"}, "account": {devstack.MotoAccount},
+		"region": {"eu-west-1"}, "prefix": {"staging/"}, "access_key_id": {stack.AWSAdmin.AccessKeyID}, "secret_access_key": {stack.AWSAdmin.SecretAccessKey}}
+	p = admin.PostForm(console+"/admin/stores", good)
+	if p.Status != http.StatusOK || !strings.HasPrefix(p.URL.Path, "/admin/stores/") || !strings.Contains(p.Doc(t).Find(`[data-testid="flash"]`).Text(), "test passed") {
+		t.Fatalf("bind: %d at %s: %s", p.Status, p.URL, p.Doc(t).Find(`[data-testid="check-error"]`).Text())
+	}
+	if strings.Contains(p.Body, stack.AWSAdmin.SecretAccessKey) {
+		t.Fatal("the binding page shows the secret access key")
+	}
+	staging := p.URL.Path
+	if p := admin.PostForm(console+"/admin/stores", good); p.Status != http.StatusConflict {
+		t.Fatalf("binding the same location twice: %d", p.Status)
+	}
+	var leaks int
+	if err := f.pool.QueryRow(ctx, "SELECT count(*) FROM audit_events WHERE concat(target, detail::text) LIKE '%' || $1 || '%'", stack.AWSAdmin.SecretAccessKey).Scan(&leaks); err != nil {
+		t.Fatal(err)
+	}
+	var bound int
+	if err := f.pool.QueryRow(ctx, "SELECT count(*) FROM audit_events WHERE action = 'store.bound'").Scan(&bound); err != nil {
+		t.Fatal(err)
+	}
+	if leaks != 0 || bound < 2 {
+		t.Fatalf("audit: %d rows with the key, %d store.bound events", leaks, bound)
+	}
+
+	// Another organization's admin cannot see or test acme's binding.
+	globex, _ := signedIn(t, console, "globex", "admin@globex.test")
+	gpage := globex.Get(console + "/admin/stores")
+	if p := globex.Get(console + staging); p.Status != http.StatusNotFound {
+		t.Fatalf("globex on acme's binding: %d", p.Status)
+	}
+	if p := globex.PostForm(console+staging+"/test", url.Values{"_csrf": {testenv.CSRF(t, gpage)}}); p.Status != http.StatusNotFound {
+		t.Fatalf("globex testing acme's binding: %d", p.Status)
+	}
+}

@@ -27,7 +27,9 @@ import (
 
 var stack *testenv.Stack
 
-func TestMain(m *testing.M) { testenv.Main(m, testenv.Options{Vault: true, IdPs: true, Moto: true}, &stack) }
+func TestMain(m *testing.M) {
+	testenv.Main(m, testenv.Options{Vault: true, IdPs: true, Moto: true}, &stack)
+}
 
 // fixture is a console over a fresh seeded database and the test Vault.
 type fixture struct {

@@ -71,7 +71,7 @@ func Wire(pool *pgxpool.Pool, vc *vault.Client, o Options) (Parts, error) {
 	tenantStore.Jobs = inserter
 	requests := postgres.NewRequestStore(pool, inserter, o.Now)
 	federation := identity.NewFederation(ids, vc, ids, o.PublicURL, o.Now)
-	clouds := &stores.Service{Bindings: postgres.NewBindingStore(pool, o.Now), Secrets: vc, Open: stores.Adapters(o.Clouds)}
+	clouds := &stores.Service{Bindings: postgres.NewBindingStore(pool, o.Now), Secrets: vc, Open: stores.Adapters(o.Clouds), Audit: ids}
 	backends := Backends{Client: vc, Service: clouds}
 	return Parts{Requests: requests, Identity: ids, Backends: backends, Deps: handlers.Deps{
 		Log:             o.Log,

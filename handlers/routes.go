@@ -100,6 +100,7 @@ func (s *Server) routes() []Route {
 		{http.MethodPost, "/admin/stores", "admin.stores.bind", needs(authz.ManageStores), "", s.storeBind},
 		{http.MethodGet, "/admin/stores/:id", "admin.stores.show", needs(authz.ManageStores), "", s.store},
 		{http.MethodPost, "/admin/stores/:id/test", "admin.stores.test", needs(authz.ManageStores), "", s.storeTest},
+		{http.MethodPost, "/admin/stores/:id/rotate", "admin.stores.rotate", needs(authz.ManageStores), "", s.storeRotate},
 		{http.MethodGet, "/admin/notifications", "admin.notifications", needs(authz.ManageSettings), "Notifications", s.channels},
 		{http.MethodPost, "/admin/notifications", "admin.notifications.save", needs(authz.ManageSettings), "", s.channelsSave},
 		{http.MethodGet, "/admin/members", "admin.members", needs(authz.ViewMembers), "Members", s.members},

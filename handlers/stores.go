@@ -1,8 +1,11 @@
 package handlers
 
 import (
+	"maps"
 	"net/http"
 	"net/url"
+	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -10,6 +13,7 @@ import (
 
 	"github.com/gatehouse/gatehouse/apperr"
 	"github.com/gatehouse/gatehouse/secretstores"
+	"github.com/gatehouse/gatehouse/stores"
 	"github.com/gatehouse/gatehouse/tenants"
 	"github.com/gatehouse/gatehouse/web"
 )
@@ -90,17 +94,22 @@ func (s *Server) storeBind(c echo.Context) error {
 
 // store shows one binding and the secrets under ?prefix= (names only).
 func (s *Server) store(c echo.Context) error {
+	var flash string
+	switch f := c.QueryParam("flash"); f {
+	case "Bound, and the connection test passed.", "Bound, but the connection test failed: see below.", "The connection test passed.", "The connection test failed: see below.":
+		flash = f // only Gatehouse's own messages are shown
+	}
+	return s.storePage(c, flash)
+}
+
+func (s *Server) storePage(c echo.Context, flash string) error {
 	sess := currentSession(c)
 	ctx := c.Request().Context()
 	b, err := s.deps.Stores.Bindings.Get(ctx, sess.TenantID, c.Param("id"))
 	if err != nil {
 		return err
 	}
-	m := web.StorePage{Page: s.page(c, b.Name), Binding: bindingRow(b), Prefix: c.QueryParam("prefix")}
-	switch f := c.QueryParam("flash"); f {
-	case "Bound, and the connection test passed.", "Bound, but the connection test failed: see below.", "The connection test passed.", "The connection test failed: see below.":
-		m.Flash = f // only Gatehouse's own messages are shown
-	}
+	m := web.StorePage{Page: s.page(c, b.Name), Binding: bindingRow(b), Prefix: c.QueryParam("prefix"), Flash: flash}
 	secrets, err := s.deps.Stores.Browse(ctx, sess.TenantID, b.ID, m.Prefix)
 	if err != nil {
 		m.Error = "The store could not be listed: " + err.Error()
@@ -114,6 +123,28 @@ func (s *Server) store(c echo.Context) error {
 		m.Secrets = append(m.Secrets, row)
 	}
 	return render(c, http.StatusOK, web.Store(m))
+}
+
+// storeRotate rotates one secret of the binding with a generated value,
+// verified by the optional webhook (rolled back when it refuses).
+func (s *Server) storeRotate(c echo.Context) error {
+	sess := currentSession(c)
+	if _, err := s.deps.Stores.Bindings.Get(c.Request().Context(), sess.TenantID, c.Param("id")); err != nil {
+		return err // not this tenant's binding: nothing is rotated
+	}
+	alphabets := map[string]string{"urlsafe": secretstores.URLSafe, "alnum": secretstores.AlphaNumeric, "printable": secretstores.Printable}
+	n, _ := strconv.Atoi(c.FormValue("length"))
+	r := stores.Rotation{Secret: c.FormValue("secret"), VerifyURL: strings.TrimSpace(c.FormValue("verify_url")),
+		Generator: secretstores.Generator{Length: n, Alphabet: alphabets[c.FormValue("alphabet")]}}
+	done, err := s.deps.Stores.Rotate(c.Request().Context(), sess.TenantID, c.Param("id"), r, sess.Actor(), meta(c))
+	flash := "Rotated " + r.Secret + ": version " + done.Current + " is current; " + done.Previous + " is kept as the previous one."
+	if err != nil {
+		flash = "The rotation of " + r.Secret + " did not complete: " + apperr.As(err).Message
+		if e := apperr.As(err); e != nil && len(e.Fields) > 0 {
+			flash = "The rotation needs correcting: " + strings.Join(slices.Sorted(maps.Values(e.Fields)), " ")
+		}
+	}
+	return s.storePage(c, flash)
 }
 
 // storeTest tests a binding's connection again.

@@ -75,7 +75,38 @@ func TestTenantAdminsBindCloudStoresWithoutLeakingCredentials(t *testing.T) {
 		t.Fatalf("audit: %d rows with the key, %d store.bound events", leaks, bound)
 	}
 
-	// Another organization's admin cannot see or test acme's binding.
+	// Rotation from the binding page: a weak policy is refused, a good one
+	// makes a new current version; the page never shows a value.
+	spage := admin.Get(console + staging)
+	scsrf := testenv.CSRF(t, spage)
+	var stagingID string
+	if err := f.pool.QueryRow(ctx, "SELECT id::text FROM store_bindings WHERE name = 'AWS staging'").Scan(&stagingID); err != nil {
+		t.Fatal(err)
+	}
+	acmeAWS := strings.TrimPrefix(staging, "/admin/stores/")
+	if acmeAWS != stagingID {
+		t.Fatalf("binding page %s is not the staging binding %s", staging, stagingID)
+	}
+	payments := func() string {
+		var id string
+		if err := f.pool.QueryRow(ctx, "SELECT id::text FROM store_bindings WHERE name = 'AWS payments'").Scan(&id); err != nil {
+			t.Fatal(err)
+		}
+		return "/admin/stores/" + id
+	}()
+	weak := admin.PostForm(console+payments+"/rotate", url.Values{"_csrf": {scsrf}, "secret": {"payments-api-key"}, "length": {"4"}, "alphabet": {"alnum"}})
+	if !strings.Contains(weak.Doc(t).Find(`[data-testid="flash"]`).Text(), "needs correcting") {
+		t.Fatalf("a 4-character rotation: %d %q", weak.Status, weak.Doc(t).Find(`[data-testid="flash"]`).Text())
+	}
+	rot := admin.PostForm(console+payments+"/rotate", url.Values{"_csrf": {scsrf}, "secret": {"payments-api-key"}, "length": {"40"}, "alphabet": {"urlsafe"}})
+	if rot.Status != http.StatusOK || !strings.Contains(rot.Doc(t).Find(`[data-testid="flash"]`).Text(), "Rotated payments-api-key") {
+		t.Fatalf("rotate: %d %q", rot.Status, rot.Doc(t).Find(`[data-testid="flash"]`).Text())
+	}
+	if strings.Contains(rot.Body, "pk_demo_acme") {
+		t.Fatal("the rotation page shows a value")
+	}
+
+	// Another organization's admin cannot see, test or rotate acme's binding.
 	globex, _ := signedIn(t, console, "globex", "admin@globex.test")
 	gpage := globex.Get(console + "/admin/stores")
 	if p := globex.Get(console + staging); p.Status != http.StatusNotFound {
@@ -83,5 +114,8 @@ func TestTenantAdminsBindCloudStoresWithoutLeakingCredentials(t *testing.T) {
 	}
 	if p := globex.PostForm(console+staging+"/test", url.Values{"_csrf": {testenv.CSRF(t, gpage)}}); p.Status != http.StatusNotFound {
 		t.Fatalf("globex testing acme's binding: %d", p.Status)
+	}
+	if p := globex.PostForm(console+payments+"/rotate", url.Values{"_csrf": {testenv.CSRF(t, gpage)}, "secret": {"payments-api-key"}, "length": {"40"}, "alphabet": {"alnum"}}); p.Status != http.StatusNotFound {
+		t.Fatalf("globex rotating acme's secret: %d", p.Status)
 	}
 }

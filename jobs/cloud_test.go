@@ -3,6 +3,9 @@ package jobs_test
 import (
 	"context"
 	"errors"
+	"io"
+	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
@@ -225,5 +228,77 @@ func TestCloudBindingsRefuseBadInputAndStayInTheirTenant(t *testing.T) {
 	}
 	if strings.Contains(creds, stack.AWSAdmin.SecretAccessKey) || strings.Contains(creds, wrong.SecretAccessKey) {
 		t.Fatal("a credential is stored in PostgreSQL")
+	}
+}
+
+// Rotation writes a generated value as the new current version; when the
+// verification webhook refuses it, the previous version is current again.
+// The webhook and the audit trail never see the value.
+func TestRotatingACloudSecretRollsBackWhenVerificationFails(t *testing.T) {
+	a := newAWSWorld(t, "tenant-jobs-aws3")
+	a.clouds.Audit = postgres.NewIdentityStore(a.pool, time.Now)
+	ctx := context.Background()
+	read := func() (v string) {
+		err := a.clouds.WithCloudStore(ctx, a.tenant, a.binding, func(st secretstores.Store) (err error) {
+			v, err = st.Read(ctx, "orders")
+			return err
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return v
+	}
+	var bodies []string
+	status := http.StatusInternalServerError
+	hook := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b, _ := io.ReadAll(r.Body)
+		bodies = append(bodies, string(b))
+		w.WriteHeader(status)
+	}))
+	defer hook.Close()
+	gen := secretstores.Generator{Length: 32, Alphabet: secretstores.AlphaNumeric}
+
+	_, err := a.clouds.Rotate(ctx, a.tenant, a.binding, stores.Rotation{Secret: "orders", Generator: gen, VerifyURL: hook.URL}, "admin", audit.Meta{})
+	if !errors.Is(err, stores.ErrVerification) {
+		t.Fatalf("refused verification: got %v", err)
+	}
+	if read() != awsValue {
+		t.Fatal("after a refused verification the new value is current")
+	}
+	status = http.StatusNoContent
+	r, err := a.clouds.Rotate(ctx, a.tenant, a.binding, stores.Rotation{Secret: "orders", Generator: gen, VerifyURL: hook.URL}, "admin", audit.Meta{})
+	if err != nil {
+		t.Fatalf("Rotate: %v", err)
+	}
+	now := read()
+	if now == awsValue || len(now) != 32 || r.Previous == "" || r.Current == r.Previous {
+		t.Fatalf("after rotating: a new %d-character value %v, versions %q → %q", len(now), now != awsValue, r.Previous, r.Current)
+	}
+	err = a.clouds.WithCloudStore(ctx, a.tenant, a.binding, func(st secretstores.Store) error {
+		old, err := st.ReadVersion(ctx, "orders", r.Previous)
+		if err == nil && old != awsValue {
+			err = errors.New("the previous version does not hold the old value")
+		}
+		return err
+	})
+	if err != nil {
+		t.Fatalf("previous version: %v", err)
+	}
+	if _, err := a.clouds.Rotate(ctx, a.tenant, a.binding, stores.Rotation{Secret: "orders", Generator: secretstores.Generator{Length: 4, Alphabet: "ab"},
+		VerifyURL: "http://example.com/hook"}, "admin", audit.Meta{}); apperr.As(err) == nil || len(apperr.As(err).Fields) != 2 {
+		t.Fatalf("a weak generator and a plain-http webhook: got %v", err)
+	}
+	for _, b := range bodies {
+		if strings.Contains(b, awsValue) || strings.Contains(b, now) {
+			t.Fatal("the webhook was sent a value")
+		}
+	}
+	var events, leaks int
+	if err := a.pool.QueryRow(ctx, `SELECT count(*), count(*) FILTER (WHERE detail::text LIKE '%' || $1 || '%' OR detail::text LIKE '%' || $2 || '%')
+		FROM audit_events WHERE action = 'secret.rotated'`, awsValue, now).Scan(&events, &leaks); err != nil {
+		t.Fatal(err)
+	}
+	if events != 2 || leaks != 0 {
+		t.Fatalf("%d rotation events (want 2), %d with a value", events, leaks)
 	}
 }

@@ -45,6 +45,7 @@ type Service struct {
 	Bindings Bindings
 	Secrets  Secrets
 	Open     Opener
+	Audit    audit.Recorder // rotations are audited here
 }
 
 // Bind validates b and its credentials, stores the credentials in Vault and

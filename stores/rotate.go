@@ -1,0 +1,130 @@
+package stores
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"net/url"
+	"time"
+
+	"github.com/gatehouse/gatehouse/apperr"
+	"github.com/gatehouse/gatehouse/audit"
+	"github.com/gatehouse/gatehouse/secretstores"
+)
+
+// Rotation is one rotation of a cloud secret on demand.
+type Rotation struct {
+	Secret    string
+	Generator secretstores.Generator
+	// VerifyURL, when set, is POSTed {"binding","secret","version"} (never
+	// the value) after the write; anything but a 2xx answer within 10
+	// seconds puts the previous version back.
+	VerifyURL string
+}
+
+// Rotated says what a rotation did.
+type Rotated struct {
+	Previous, Current string // version IDs
+}
+
+// ErrVerification: the verification webhook refused the new version, which
+// was rolled back.
+var ErrVerification = errors.New("the verification webhook refused the new value")
+
+// Rotate writes a new generated value of r.Secret in the tenant's binding as
+// the current version, keeping the previous one (labelled previous where
+// the store has labels), verifies it with r.VerifyURL, and rolls back when
+// verification fails, so a failed rotation leaves the old version current.
+// The outcome is audited with the versions, never the value.
+func (s *Service) Rotate(ctx context.Context, tenantID, bindingID string, r Rotation, actor string, meta audit.Meta) (Rotated, error) {
+	f := map[string]string{}
+	if err := r.Generator.Validate(); err != nil {
+		f["length"] = "A generated value is 16–256 characters from an alphabet of at least 10."
+	}
+	if r.VerifyURL != "" && !verifiable(r.VerifyURL) {
+		f["verify_url"] = "Give an https URL (http only on loopback), or leave it empty."
+	}
+	if len(f) > 0 {
+		return Rotated{}, apperr.InvalidFields("The rotation needs correcting.", f)
+	}
+	var out Rotated
+	err := s.WithCloudStore(ctx, tenantID, bindingID, func(st secretstores.Store) error {
+		m, err := st.Describe(ctx, r.Secret)
+		if err != nil {
+			return err
+		}
+		out.Previous = m.CurrentVersion
+		value, err := r.Generator.Generate()
+		if err != nil {
+			return err
+		}
+		if out.Current, err = st.Write(ctx, r.Secret, value); err != nil {
+			return err
+		}
+		if r.VerifyURL == "" {
+			return nil
+		}
+		verr := verify(ctx, r.VerifyURL, bindingID, r.Secret, out.Current)
+		if verr == nil {
+			return nil
+		}
+		if rerr := st.Restore(context.WithoutCancel(ctx), r.Secret, out.Previous); rerr != nil {
+			return fmt.Errorf("%w (%v), and putting version %s back failed: %v", ErrVerification, verr, out.Previous, rerr)
+		}
+		return fmt.Errorf("%w (%v); version %s is current again", ErrVerification, verr, out.Previous)
+	})
+	ev := audit.Event{TenantID: tenantID, Actor: actor, Action: "secret.rotated", Target: bindingID + " " + r.Secret, Outcome: audit.Success,
+		Detail: map[string]string{"previous": out.Previous, "current": out.Current}}
+	if err != nil {
+		ev.Outcome, ev.Detail["error"] = audit.Failure, err.Error()
+	}
+	if s.Audit != nil {
+		if aerr := s.Audit.RecordEvent(ctx, meta.Stamp(ev)); aerr != nil && err == nil {
+			err = aerr
+		}
+	}
+	if err != nil && apperr.As(err) == nil {
+		if errors.Is(err, secretstores.ErrNotFound) {
+			return out, apperr.Wrap(apperr.NotFound, "There is no such secret in the store.", err)
+		}
+		return out, apperr.Wrap(apperr.Unavailable, "The rotation did not complete: "+err.Error(), err)
+	}
+	return out, err
+}
+
+// verifiable reports whether u is an https URL, or http on loopback.
+func verifiable(raw string) bool {
+	u, err := url.Parse(raw)
+	if err != nil || u.Host == "" || u.User != nil {
+		return false
+	}
+	if u.Scheme == "https" {
+		return true
+	}
+	ip := net.ParseIP(u.Hostname())
+	return u.Scheme == "http" && (u.Hostname() == "localhost" || ip != nil && ip.IsLoopback())
+}
+
+func verify(ctx context.Context, target, binding, secret, version string) error {
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	body, _ := json.Marshal(map[string]string{"binding": binding, "secret": secret, "version": version})
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, target, bytes.NewReader(body))
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return fmt.Errorf("calling it: %v", err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode/100 != 2 {
+		return fmt.Errorf("it answered HTTP %d", resp.StatusCode)
+	}
+	return nil
+}

@@ -65,9 +65,6 @@ func CheckResource(r Resource) error {
 	if !r.Cloud() && (r.Path == "" || strings.HasPrefix(r.Path, "/") || strings.Contains(r.Path, "..") || strings.ContainsAny(r.Path, "*+\"\\ ")) {
 		f["path"] = "Give a path inside the mount, like app/db or app/ for a prefix."
 	}
-	if r.Cloud() && r.BreakGlass.RotateAfter {
-		f["breakglass.rotate"] = "Rotation after break-glass is for Vault secrets; rotate cloud secrets from the store binding's page."
-	}
 	if err := CheckBreakGlassSetting(r.BreakGlass); err != nil {
 		for k, v := range apperr.As(err).Fields {
 			f["breakglass."+k] = v

@@ -62,7 +62,7 @@ type Review struct {
 	Reviewer       Person
 	ReviewedAt     time.Time
 	Escalations    int
-	RotatedVersion int // 0 unless the secret was rotated when the window ended
+	RotatedVersion string // the version written when the window ended ("0": the rotation failed; "" none)
 	RotatedAt      time.Time
 }
 

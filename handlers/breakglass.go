@@ -182,8 +182,8 @@ func (s *Server) breakGlassDetailModel(c echo.Context) (web.BreakGlassDetailPage
 		Verdict: string(rv.Verdict), Reviewer: rv.Reviewer.Email, ReviewedAt: when(rv.ReviewedAt), Notes: rv.Notes, Escalations: rv.Escalations,
 		IsHolder: d.State == approvals.Active && d.Requester.Subject == me.Subject, FieldErrors: map[string]string{}}
 	switch {
-	case rv.RotatedVersion > 0:
-		m.Rotation = "The secret was rotated when the window ended: version " + strconv.Itoa(rv.RotatedVersion) + " written at " + when(rv.RotatedAt) + "."
+	case rv.RotatedVersion != "" && rv.RotatedVersion != "0":
+		m.Rotation = "The secret was rotated when the window ended: version " + rv.RotatedVersion + " written at " + when(rv.RotatedAt) + "."
 	case !rv.RotatedAt.IsZero():
 		m.Rotation = "Rotating the secret when the window ended failed; see the audit trail and rotate it by hand."
 	}

@@ -298,8 +298,8 @@ func TestTheSecretIsRotatedWhenADrillWindowEnds(t *testing.T) {
 		t.Fatal(err)
 	}
 	d, err := w.store.Detail(ctx, w.tenant, em.RequestID)
-	if err != nil || d.State != approvals.Expired || d.Review.RotatedVersion != 2 {
-		t.Fatalf("after the window: %s, rotated to version %d (%v)", d.State, d.Review.RotatedVersion, err)
+	if err != nil || d.State != approvals.Expired || d.Review.RotatedVersion != "2" {
+		t.Fatalf("after the window: %s, rotated to version %q (%v)", d.State, d.Review.RotatedVersion, err)
 	}
 	// Version 2 holds a new random value for the same key; version 1 is kept.
 	cfg := vaultapi.DefaultConfig()

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strconv"
 
 	"github.com/gatehouse/gatehouse/secretstores"
 )
@@ -67,6 +68,30 @@ func endCloud(ctx context.Context, v GrantVault, t GrantTarget) error {
 		}
 		return g.VerifyGrantDead(ctx, t.RequestID)
 	})
+}
+
+// rotate writes a new random value of t's secret and returns the version:
+// a KV version number for Vault, the store's version ID for a cloud store
+// (generated under secretstores.DefaultGenerator).
+func rotate(ctx context.Context, v GrantVault, t GrantTarget) (string, error) {
+	if t.BindingID == "" {
+		n, err := v.RotateSecret(ctx, t.RequestID, t.TenantSlug, t.Mount, t.Path)
+		return strconv.Itoa(n), err
+	}
+	cs, err := clouds(v)
+	if err != nil {
+		return "", err
+	}
+	var version string
+	err = cs.WithCloudStore(ctx, t.TenantID, t.BindingID, func(st secretstores.Store) error {
+		value, err := secretstores.DefaultGenerator.Generate()
+		if err != nil {
+			return err
+		}
+		version, err = st.Write(ctx, t.Path, value)
+		return err
+	})
+	return version, err
 }
 
 // isPermanent reports whether retrying a store error cannot help.

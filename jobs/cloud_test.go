@@ -21,6 +21,7 @@ import (
 	"github.com/gatehouse/gatehouse/approvals"
 	"github.com/gatehouse/gatehouse/audit"
 	"github.com/gatehouse/gatehouse/devstack"
+	"github.com/gatehouse/gatehouse/jobs"
 	"github.com/gatehouse/gatehouse/postgres"
 	"github.com/gatehouse/gatehouse/secretstores"
 	"github.com/gatehouse/gatehouse/secretstores/aws"
@@ -300,5 +301,73 @@ func TestRotatingACloudSecretRollsBackWhenVerificationFails(t *testing.T) {
 	}
 	if events != 2 || leaks != 0 {
 		t.Fatalf("%d rotation events (want 2), %d with a value", events, leaks)
+	}
+}
+
+// Break-glass works over an AWS secret like over Vault: immediate grant and
+// credentials; an emergency revocation of the resource (with rotation)
+// ends the session's access, verifies the role gone, and writes a new
+// value; a break-glass window ending rotates the secret too.
+func TestBreakGlassAndRevocationOnAnAWSSecret(t *testing.T) {
+	a := newAWSWorld(t, "tenant-jobs-aws4")
+	ctx := context.Background()
+	if _, err := a.pool.Exec(ctx, `INSERT INTO members (tenant_id, subject, email, display_name, groups, roles, first_seen_at, last_login_at)
+		VALUES ($1, 'resp', 'responder@acme.test', 'resp', '{}', ARRAY['responder'], now(), now()),
+		       ($1, 'a1', 'approver1@acme.test', 'a1', '{}', ARRAY['approver'], now(), now())`, a.tenant); err != nil {
+		t.Fatal(err)
+	}
+	if err := a.store.SetBreakGlass(ctx, a.tenant, a.resource, approvals.BreakGlass{Enabled: true, MaxDuration: 30 * time.Minute, RotateAfter: true}, "admin", audit.Meta{}); err != nil {
+		t.Fatal(err)
+	}
+	svc := &access.Service{Store: a.store, Vault: a.backends, Audit: postgres.NewIdentityStore(a.pool, time.Now), Now: time.Now}
+	em, err := svc.BreakGlass(ctx, holderOf(a.world, responderP), a.resource, emergencyE, true, audit.Meta{})
+	if err != nil {
+		t.Fatalf("BreakGlass: %v", err)
+	}
+	cred, err := svc.TakeCredential(ctx, holderOf(a.world, responderP), em.RequestID, audit.Meta{})
+	if err != nil {
+		t.Fatalf("TakeCredential: %v", err)
+	}
+	sm := sessionClient(cred)
+	if _, err := sm.GetSecretValue(ctx, &secretsmanager.GetSecretValueInput{SecretId: awssdk.String(a.prefix + "orders")}); err != nil {
+		t.Fatalf("the break-glass session cannot read: %v", err)
+	}
+
+	sc, err := approvals.ParseScope("resource:" + a.resource)
+	if err != nil {
+		t.Fatal(err)
+	}
+	id, err := a.store.StartRevocation(ctx, sc, approvals.Viewer{Operator: true}, "key leaked in a build log", "operator@gatehouse.test", true, audit.Meta{})
+	if err != nil {
+		t.Fatalf("StartRevocation: %v", err)
+	}
+	if err := jobs.RunRevocation(ctx, a.store, a.store, a.backends, id); err != nil {
+		t.Fatalf("RunRevocation: %v", err)
+	}
+	waitState(t, a.world, em.RequestID, approvals.Revoked, time.Second)
+	if _, err := sm.GetSecretValue(ctx, &secretsmanager.GetSecretValueInput{SecretId: awssdk.String(a.prefix + "orders")}); err == nil {
+		t.Fatal("the session still reads after the revocation")
+	}
+	var rotated string
+	if err := a.pool.QueryRow(ctx, "SELECT rotated::text FROM revocations WHERE id = $1", id).Scan(&rotated); err != nil {
+		t.Fatal(err)
+	}
+	var now string
+	err = a.clouds.WithCloudStore(ctx, a.tenant, a.binding, func(st secretstores.Store) (err error) {
+		now, err = st.Read(ctx, "orders")
+		return err
+	})
+	if err != nil || now == awsValue || !strings.Contains(rotated, "orders@") {
+		t.Fatalf("after a revocation with rotation: value changed %v, recorded %s (%v)", now != awsValue, rotated, err)
+	}
+	var reviewVersion string
+	if err := a.pool.QueryRow(ctx, "SELECT coalesce(rotated_version, '') FROM breakglass_reviews WHERE request_id = $1", em.RequestID).Scan(&reviewVersion); err != nil {
+		t.Fatal(err)
+	}
+	if len(reviewVersion) < 32 {
+		t.Fatalf("the break-glass review records rotation version %q, want an AWS version ID", reviewVersion)
+	}
+	if _, err := svc.BreakGlass(ctx, holderOf(a.world, responderP), a.resource, emergencyE, true, audit.Meta{}); !errors.Is(err, approvals.ErrBlocked) && apperr.CodeOf(err) != apperr.Forbidden {
+		t.Fatalf("break-glass inside the revoked scope: got %v", err)
 	}
 }

@@ -72,7 +72,7 @@ type GrantStore interface {
 	FinishEnding(ctx context.Context, requestID string, revoked bool, actor string) error
 	// RecordRotation records the secret rotated to version when a
 	// break-glass window ended (version 0: the rotation failed for good).
-	RecordRotation(ctx context.Context, requestID string, version int) error
+	RecordRotation(ctx context.Context, requestID string, version string) error
 }
 
 // GrantVault is what the workers need of Vault.
@@ -126,10 +126,13 @@ func End(ctx context.Context, store GrantStore, v GrantVault, t GrantTarget, rev
 			return err
 		}
 	}
-	if t.Rotate && !t.Rotated && t.BindingID == "" {
-		version, err := v.RotateSecret(ctx, t.RequestID, t.TenantSlug, t.Mount, t.Path)
-		if err != nil && !vault.IsPermanent(err) {
+	if t.Rotate && !t.Rotated {
+		version, err := rotate(ctx, v, t)
+		if err != nil && !vault.IsPermanent(err) && !isPermanent(err) {
 			return fmt.Errorf("rotating the secret: %w", err)
+		}
+		if err != nil {
+			version = "0"
 		}
 		if err := store.RecordRotation(ctx, t.RequestID, version); err != nil {
 			return err

@@ -108,11 +108,11 @@ func RunRevocation(ctx context.Context, rs RevocationStore, gs GrantStore, v Gra
 	}
 	var rotated []string
 	if t := plan.Rotate; t != nil {
-		version, err := v.RotateSecret(ctx, t.RequestID, t.TenantSlug, t.Mount, t.Path)
+		version, err := rotate(ctx, v, *t)
 		if err != nil {
 			return fmt.Errorf("rotating %s/%s: %w", t.Mount, t.Path, err)
 		}
-		rotated = append(rotated, fmt.Sprintf("%s/%s@%d", t.Mount, t.Path, version))
+		rotated = append(rotated, fmt.Sprintf("%s/%s@%s", t.Mount, t.Path, version))
 	}
 	return rs.FinishRevocation(ctx, id, rotated)
 }

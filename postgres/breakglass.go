@@ -314,9 +314,10 @@ func (s *RequestStore) EscalateOverdue(ctx context.Context) (int, error) {
 }
 
 // RecordRotation records that the secret of a break-glass grant was
-// rotated to KV version when its window ended (version 0: the rotation
-// failed for good and is not retried), audited.
-func (s *RequestStore) RecordRotation(ctx context.Context, requestID string, version int) error {
+// rotated to version when its window ended (a KV version number or a cloud
+// store's version ID; "0": the rotation failed for good and is not
+// retried), audited.
+func (s *RequestStore) RecordRotation(ctx context.Context, requestID string, version string) error {
 	rid, err := uuid.Parse(requestID)
 	if err != nil {
 		return errNoRequest
@@ -328,13 +329,13 @@ func (s *RequestStore) RecordRotation(ctx context.Context, requestID string, ver
 			return err
 		}
 		now := s.now()
-		if err := q.RecordRotation(ctx, db.RecordRotationParams{RequestID: rid, Version: pgtype.Int4{Int32: int32(version), Valid: true}, At: timestamptz(now)}); err != nil {
+		if err := q.RecordRotation(ctx, db.RecordRotationParams{RequestID: rid, Version: pgtype.Text{String: version, Valid: true}, At: timestamptz(now)}); err != nil {
 			return err
 		}
 		ev := audit.Event{TenantID: row.TenantID.String(), Actor: "system", Action: "secret.rotated",
 			Target: row.Mount + "/" + row.Path, Outcome: audit.Success,
-			Detail: map[string]string{"request": requestID, "version": strconv.Itoa(version), "reason": "break-glass window ended"}}
-		if version == 0 {
+			Detail: map[string]string{"request": requestID, "version": version, "reason": "break-glass window ended"}}
+		if version == "0" {
 			ev.Action, ev.Outcome = "secret.rotation_failed", audit.Failure
 		}
 		return insertAuditEvent(ctx, q, now, ev)

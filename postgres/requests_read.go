@@ -191,7 +191,7 @@ func reviewFrom(rv db.BreakglassReview) (approvals.Review, error) {
 		r.Verdict = approvals.Verdict(rv.Verdict.String)
 	}
 	if rv.RotatedVersion.Valid {
-		r.RotatedVersion = int(rv.RotatedVersion.Int32)
+		r.RotatedVersion = rv.RotatedVersion.String
 	}
 	if len(rv.Reviewer) > 0 {
 		if err := json.Unmarshal(rv.Reviewer, &r.Reviewer); err != nil {

@@ -285,7 +285,7 @@ func (s *RequestStore) PrepareRevocation(ctx context.Context, id string) (jobs.R
 			if err != nil {
 				return err
 			}
-			p.Rotate = &jobs.GrantTarget{RequestID: id, TenantSlug: res.Slug, Mount: res.Mount, Path: res.Path, BindingID: optUUID(res.BindingID)}
+			p.Rotate = &jobs.GrantTarget{RequestID: id, TenantID: res.TenantID.String(), TenantSlug: res.Slug, Mount: res.Mount, Path: res.Path, BindingID: optUUID(res.BindingID)}
 		}
 		return nil
 	})

@@ -333,7 +333,7 @@ type LockBreakGlassReviewRow struct {
 	ReviewedAt      pgtype.Timestamptz
 	Escalations     int32
 	LastEscalatedAt pgtype.Timestamptz
-	RotatedVersion  pgtype.Int4
+	RotatedVersion  pgtype.Text
 	RotatedAt       pgtype.Timestamptz
 	Requester       []byte
 	Drill           bool
@@ -435,7 +435,7 @@ UPDATE breakglass_reviews SET rotated_version = $1, rotated_at = $2 WHERE reques
 `
 
 type RecordRotationParams struct {
-	Version   pgtype.Int4
+	Version   pgtype.Text
 	At        pgtype.Timestamptz
 	RequestID uuid.UUID
 }

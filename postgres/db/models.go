@@ -79,7 +79,7 @@ type BreakglassReview struct {
 	ReviewedAt      pgtype.Timestamptz
 	Escalations     int32
 	LastEscalatedAt pgtype.Timestamptz
-	RotatedVersion  pgtype.Int4
+	RotatedVersion  pgtype.Text
 	RotatedAt       pgtype.Timestamptz
 }
 

@@ -92,7 +92,7 @@ type GetGrantTargetRow struct {
 	BreakglassRotate  bool
 	StoreKind         string
 	BindingID         pgtype.UUID
-	RotatedVersion    pgtype.Int4
+	RotatedVersion    pgtype.Text
 	RequesterTenantID pgtype.UUID
 	ShareID           pgtype.UUID
 }

@@ -160,7 +160,7 @@ func (q *Queries) GetRequestScope(ctx context.Context, id uuid.UUID) (GetRequest
 }
 
 const getResourceForRotation = `-- name: GetResourceForRotation :one
-SELECT res.mount, res.path, res.store_kind, res.binding_id, t.slug FROM resources res JOIN tenants t ON t.id = res.tenant_id WHERE res.id = $1
+SELECT res.mount, res.path, res.store_kind, res.binding_id, res.tenant_id, t.slug FROM resources res JOIN tenants t ON t.id = res.tenant_id WHERE res.id = $1
 `
 
 type GetResourceForRotationRow struct {
@@ -168,6 +168,7 @@ type GetResourceForRotationRow struct {
 	Path      string
 	StoreKind string
 	BindingID pgtype.UUID
+	TenantID  uuid.UUID
 	Slug      string
 }
 
@@ -179,6 +180,7 @@ func (q *Queries) GetResourceForRotation(ctx context.Context, id uuid.UUID) (Get
 		&i.Path,
 		&i.StoreKind,
 		&i.BindingID,
+		&i.TenantID,
 		&i.Slug,
 	)
 	return i, err

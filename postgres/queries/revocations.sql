@@ -98,4 +98,4 @@ SELECT owner_tenant_id, recipient_tenant_id, state FROM shares WHERE id = @id;
 SELECT tenant_id FROM members WHERE lower(email) = @email::text;
 
 -- name: GetResourceForRotation :one
-SELECT res.mount, res.path, res.store_kind, res.binding_id, t.slug FROM resources res JOIN tenants t ON t.id = res.tenant_id WHERE res.id = @id;
+SELECT res.mount, res.path, res.store_kind, res.binding_id, res.tenant_id, t.slug FROM resources res JOIN tenants t ON t.id = res.tenant_id WHERE res.id = @id;

@@ -6,6 +6,9 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
 	"os"
 	"strings"
 	"sync/atomic"
@@ -232,5 +235,37 @@ func mustWrite(ctx context.Context, t *testing.T, s secretstores.Store, name, va
 	t.Helper()
 	if _, err := s.Write(ctx, name, value); err != nil {
 		t.Fatalf("Write %s: %v", name, err)
+	}
+}
+
+// Throttling is retried with the SDK's backoff: a proxy answers the first
+// two calls with ThrottlingException, then passes calls to moto.
+func TestThrottlingIsRetried(t *testing.T) {
+	target, _ := url.Parse(moto.Endpoint)
+	proxy := httputil.NewSingleHostReverseProxy(target)
+	var calls atomic.Int64
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if calls.Add(1) <= 2 {
+			w.Header().Set("Content-Type", "application/x-amz-json-1.1")
+			w.WriteHeader(http.StatusBadRequest)
+			_, _ = w.Write([]byte(`{"__type":"ThrottlingException","message":"Rate exceeded"}`))
+			return
+		}
+		proxy.ServeHTTP(w, r)
+	}))
+	defer srv.Close()
+	cfg := binding()
+	cfg.Endpoint = srv.URL
+	s := newStore(t, cfg)
+	if _, err := s.Write(context.Background(), "throttled", "v"); err != nil {
+		t.Fatalf("Write through throttling: %v", err)
+	}
+	if calls.Load() < 3 {
+		t.Fatalf("%d calls: the throttled ones were not retried", calls.Load())
+	}
+	cfg.MaxAttempts = 1
+	calls.Store(0)
+	if _, err := newStore(t, cfg).Read(context.Background(), "throttled"); !errors.Is(err, secretstores.ErrUnavailable) {
+		t.Fatalf("throttled with no retries left: got %v, want ErrUnavailable", err)
 	}
 }

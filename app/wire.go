@@ -44,6 +44,8 @@ type Parts struct {
 	// Backends is what grants are minted and ended with: Vault and the
 	// tenants' cloud stores (the workers' jobs.GrantVault).
 	Backends Backends
+	// Bindings keeps cloud bindings, replicas and rotation schedules.
+	Bindings *postgres.BindingStore
 }
 
 // Backends is Vault and the cloud stores, as one jobs.GrantVault that is
@@ -71,9 +73,11 @@ func Wire(pool *pgxpool.Pool, vc *vault.Client, o Options) (Parts, error) {
 	tenantStore.Jobs = inserter
 	requests := postgres.NewRequestStore(pool, inserter, o.Now)
 	federation := identity.NewFederation(ids, vc, ids, o.PublicURL, o.Now)
-	clouds := &stores.Service{Bindings: postgres.NewBindingStore(pool, o.Now), Secrets: vc, Open: stores.Adapters(o.Clouds), Audit: ids}
+	bindings := postgres.NewBindingStore(pool, o.Now)
+	clouds := &stores.Service{Bindings: bindings, Secrets: vc, Open: stores.Adapters(o.Clouds), Audit: ids,
+		Replicas: bindings, Queue: jobs.SyncQueue{Jobs: inserter}}
 	backends := Backends{Client: vc, Service: clouds}
-	return Parts{Requests: requests, Identity: ids, Backends: backends, Deps: handlers.Deps{
+	return Parts{Requests: requests, Identity: ids, Backends: backends, Bindings: bindings, Deps: handlers.Deps{
 		Log:             o.Log,
 		Tenants:         tenantStore,
 		Registry:        tenantStore,

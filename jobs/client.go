@@ -11,6 +11,7 @@ import (
 	"github.com/riverqueue/river/riverdriver/riverpgxv5"
 
 	"github.com/gatehouse/gatehouse/notify"
+	"github.com/gatehouse/gatehouse/secretstores"
 )
 
 // Workers are the dependencies of Gatehouse's job workers.
@@ -37,8 +38,16 @@ type Workers struct {
 	Sessions    SessionSweeper
 	SessionIdle time.Duration
 	Vault       GrantVault
-	Now         func() time.Time
-	Log         *slog.Logger
+	// Replicas, Resources, Rotator, Sources and Clouds drive scheduled
+	// rotation (every minute) and replica sync (every 5 minutes); both are
+	// skipped when Replicas is nil.
+	Replicas  ReplicaStore
+	Resources ResourceReader
+	Rotator   Rotator
+	Sources   func(mount, tenantID string) secretstores.Store
+	Clouds    CloudStores
+	Now       func() time.Time
+	Log       *slog.Logger
 	// PollInterval overrides how often idle workers look for due jobs
 	// (River's default when zero; tests shorten it).
 	PollInterval time.Duration
@@ -67,6 +76,10 @@ func NewClient(pool *pgxpool.Pool, w Workers) (*river.Client[pgx.Tx], error) {
 	river.AddWorker(workers, &SweepSessionsWorker{Sweeper: w.Sessions, Idle: w.SessionIdle})
 	river.AddWorker(workers, &RemindWorker{Store: w.Grants, Mailer: w.Mailer})
 	river.AddWorker(workers, &NotifyWorker{Mailer: w.Mailer, Webhook: w.Webhook, Channels: w.Channels})
+	river.AddWorker(workers, &RotateDueWorker{Store: w.Replicas, Now: w.Now})
+	river.AddWorker(workers, &RotateResourceWorker{Store: w.Replicas, Resources: w.Resources, Rotator: w.Rotator})
+	river.AddWorker(workers, &SyncAllWorker{Store: w.Replicas})
+	river.AddWorker(workers, &SyncSecretWorker{Store: w.Replicas, Sources: w.Sources, Clouds: w.Clouds})
 	c, err := river.NewClient(riverpgxv5.New(pool), &river.Config{
 		Queues:            map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: QueueWorkers}},
 		Workers:           workers,
@@ -105,6 +118,14 @@ func periodic(w Workers) []*river.PeriodicJob {
 		jobs = append(jobs, river.NewPeriodicJob(river.PeriodicInterval(every),
 			func() (river.JobArgs, *river.InsertOpts) { return CheckpointAuditArgs{}, nil },
 			&river.PeriodicJobOpts{RunOnStart: true}))
+	}
+	if w.Replicas != nil {
+		jobs = append(jobs, river.NewPeriodicJob(river.PeriodicInterval(time.Minute),
+			func() (river.JobArgs, *river.InsertOpts) { return RotateDueArgs{}, nil },
+			&river.PeriodicJobOpts{RunOnStart: true}),
+			river.NewPeriodicJob(river.PeriodicInterval(5*time.Minute),
+				func() (river.JobArgs, *river.InsertOpts) { return SyncAllArgs{}, nil },
+				&river.PeriodicJobOpts{RunOnStart: true}))
 	}
 	if w.Sessions != nil {
 		jobs = append(jobs, river.NewPeriodicJob(river.PeriodicInterval(10*time.Minute),

@@ -14,6 +14,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	"github.com/google/uuid"
+	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/rivertype"
 
 	"github.com/gatehouse/gatehouse/access"
 	"github.com/gatehouse/gatehouse/app"
@@ -25,6 +27,7 @@ import (
 	"github.com/gatehouse/gatehouse/postgres"
 	"github.com/gatehouse/gatehouse/secretstores"
 	"github.com/gatehouse/gatehouse/secretstores/aws"
+	"github.com/gatehouse/gatehouse/secretstores/vault"
 	"github.com/gatehouse/gatehouse/stores"
 	"github.com/gatehouse/gatehouse/tenants"
 )
@@ -61,7 +64,8 @@ func newAWSWorld(t *testing.T, mount string) awsWorld {
 	if err := w.vault.EnsureKV2Mount(ctx, "gatehouse", "Gatehouse's own secrets"); err != nil {
 		t.Fatal(err)
 	}
-	a.clouds = &stores.Service{Bindings: postgres.NewBindingStore(w.pool, time.Now), Secrets: w.vault,
+	bindings := postgres.NewBindingStore(w.pool, time.Now)
+	a.clouds = &stores.Service{Bindings: bindings, Replicas: bindings, Secrets: w.vault,
 		Open: stores.Adapters(stores.Endpoints{AWS: stack.Moto.Endpoint})}
 	a.backends = app.Backends{Client: w.vault, Service: a.clouds}
 	var checkErr string
@@ -369,5 +373,144 @@ func TestBreakGlassAndRevocationOnAnAWSSecret(t *testing.T) {
 	}
 	if _, err := svc.BreakGlass(ctx, holderOf(a.world, responderP), a.resource, emergencyE, true, audit.Meta{}); !errors.Is(err, approvals.ErrBlocked) && apperr.CodeOf(err) != apperr.Forbidden {
 		t.Fatalf("break-glass inside the revoked scope: got %v", err)
+	}
+}
+
+// A Vault secret replicated to AWS: the first sync copies it, a change of
+// the source is copied, a replica changed outside Gatehouse is reported
+// drifted and left alone until forced, and a purge deletes the replica.
+func TestReplicatingAVaultSecretToAWS(t *testing.T) {
+	a := newAWSWorld(t, "tenant-jobs-aws5")
+	ctx := context.Background()
+	var source string
+	if err := a.pool.QueryRow(ctx, "SELECT id::text FROM resources WHERE name = 'Orders DB'").Scan(&source); err != nil {
+		t.Fatal(err)
+	}
+	bindings := postgres.NewBindingStore(a.pool, time.Now)
+	gatehouse, err := vault.New(stack.Vault.Addr, stack.GatehouseToken(t)) // least privilege, as in production
+	if err != nil {
+		t.Fatal(err)
+	}
+	worker := &jobs.SyncSecretWorker{Store: bindings, Clouds: a.backends,
+		Sources: func(mount, tenantID string) secretstores.Store { return gatehouse.Store(mount, tenantID) }}
+	if _, err := bindings.AddSyncTarget(ctx, tenants.SyncTarget{TenantID: a.tenant, SourceID: a.resource, BindingID: a.binding, TargetName: "x"}, "admin", audit.Meta{}); apperr.As(err) == nil || apperr.As(err).Fields["source"] == "" {
+		t.Fatalf("a cloud secret as the source: got %v", err)
+	}
+	id, err := bindings.AddSyncTarget(ctx, tenants.SyncTarget{TenantID: a.tenant, SourceID: source, BindingID: a.binding, TargetName: "replica-orders"}, "admin", audit.Meta{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sync := func(force bool) tenants.SyncTarget {
+		t.Helper()
+		if err := worker.Work(ctx, &river.Job[jobs.SyncSecretArgs]{JobRow: &rivertype.JobRow{Attempt: 1}, Args: jobs.SyncSecretArgs{TenantID: a.tenant, TargetID: id, Force: force}}); err != nil {
+			t.Fatalf("sync: %v", err)
+		}
+		st, err := bindings.SyncTarget(ctx, a.tenant, id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return st
+	}
+	replica := func() (v string) {
+		t.Helper()
+		err := a.clouds.WithCloudStore(ctx, a.tenant, a.binding, func(st secretstores.Store) (err error) {
+			v, err = st.Read(ctx, "replica-orders")
+			return err
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return v
+	}
+	if st := sync(false); st.State != tenants.SyncInSync || st.SourceVersion != "1" || !strings.Contains(replica(), "value-of-db/orders") {
+		t.Fatalf("first sync: %+v", st)
+	}
+	if err := a.vault.PutKV2(ctx, "tenant-jobs-aws5", "db/orders", map[string]any{"password": "changed-at-source"}); err != nil {
+		t.Fatal(err)
+	}
+	if st := sync(false); st.State != tenants.SyncInSync || st.SourceVersion != "2" || !strings.Contains(replica(), "changed-at-source") {
+		t.Fatalf("after the source changed: %+v", st)
+	}
+	err = a.clouds.WithCloudStore(ctx, a.tenant, a.binding, func(st secretstores.Store) error {
+		_, err := st.Write(ctx, "replica-orders", "changed-outside-gatehouse")
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	st := sync(false)
+	if st.State != tenants.SyncDrifted || !strings.Contains(st.Detail, "not written by Gatehouse") || strings.Contains(st.Detail, "changed-outside") {
+		t.Fatalf("after an outside change: %+v", st)
+	}
+	if replica() != "changed-outside-gatehouse" {
+		t.Fatal("a drifted replica was overwritten without being asked")
+	}
+	if st := sync(true); st.State != tenants.SyncInSync || !strings.Contains(replica(), "changed-at-source") {
+		t.Fatalf("forced sync: %+v", st)
+	}
+	if err := a.clouds.Purge(ctx, a.tenant, id); err != nil {
+		t.Fatalf("Purge: %v", err)
+	}
+	err = a.clouds.WithCloudStore(ctx, a.tenant, a.binding, func(st secretstores.Store) error {
+		_, err := st.Describe(ctx, "replica-orders")
+		return err
+	})
+	if !errors.Is(err, secretstores.ErrNotFound) {
+		t.Fatalf("after the purge the replica is: %v", err)
+	}
+	if st := sync(false); st.State != tenants.SyncPurged {
+		t.Fatalf("a purged replica synced again: %+v", st)
+	}
+	var leaks int
+	if err := a.pool.QueryRow(ctx, `SELECT count(*) FROM audit_events WHERE concat(target, detail::text) LIKE '%changed-at-source%'
+		OR concat(target, detail::text) LIKE '%value-of-db%'`).Scan(&leaks); err != nil {
+		t.Fatal(err)
+	}
+	if leaks != 0 {
+		t.Fatalf("%d audit events carry a value", leaks)
+	}
+}
+
+// A schedule rotates its cloud secret when due, once per period.
+func TestScheduledRotationOfACloudSecret(t *testing.T) {
+	a := newAWSWorld(t, "tenant-jobs-aws6")
+	ctx := context.Background()
+	bindings := postgres.NewBindingStore(a.pool, time.Now)
+	var vaultResource string
+	if err := a.pool.QueryRow(ctx, "SELECT id::text FROM resources WHERE name = 'Orders DB'").Scan(&vaultResource); err != nil {
+		t.Fatal(err)
+	}
+	if err := bindings.SetRotationSchedule(ctx, a.tenant, tenants.RotationSchedule{ResourceID: vaultResource, Every: 24 * time.Hour, Length: 32, Alphabet: "alnum"}, "admin", audit.Meta{}); apperr.CodeOf(err) != apperr.Invalid {
+		t.Fatalf("a schedule on a Vault secret: got %v", err)
+	}
+	if err := bindings.SetRotationSchedule(ctx, a.tenant, tenants.RotationSchedule{ResourceID: a.resource, Every: 24 * time.Hour, Length: 32, Alphabet: "alnum"}, "admin", audit.Meta{}); err != nil {
+		t.Fatal(err)
+	}
+	if due, err := bindings.ClaimDueRotations(ctx, time.Now()); err != nil || len(due) != 0 {
+		t.Fatalf("due before its time: %v %v", due, err)
+	}
+	due, err := bindings.ClaimDueRotations(ctx, time.Now().Add(25*time.Hour))
+	if err != nil || len(due) != 1 || due[0].ResourceID != a.resource {
+		t.Fatalf("due after a day: %v %v", due, err)
+	}
+	if again, _ := bindings.ClaimDueRotations(ctx, time.Now().Add(25*time.Hour)); len(again) != 0 {
+		t.Fatalf("claimed twice: %v", again)
+	}
+	a.clouds.Audit = postgres.NewIdentityStore(a.pool, time.Now)
+	w := &jobs.RotateResourceWorker{Store: bindings, Resources: a.store, Rotator: a.clouds}
+	if err := w.Work(ctx, &river.Job[jobs.RotateResourceArgs]{JobRow: &rivertype.JobRow{Attempt: 1}, Args: jobs.RotateResourceArgs{TenantID: a.tenant, ResourceID: a.resource}}); err != nil {
+		t.Fatalf("rotate: %v", err)
+	}
+	s, err := bindings.RotationSchedule(ctx, a.tenant, a.resource)
+	if err != nil || s == nil || s.LastVersion == "" || s.LastError != "" {
+		t.Fatalf("schedule after the run: %+v %v", s, err)
+	}
+	var now string
+	err = a.clouds.WithCloudStore(ctx, a.tenant, a.binding, func(st secretstores.Store) (err error) {
+		now, err = st.Read(ctx, "orders")
+		return err
+	})
+	if err != nil || now == awsValue || len(now) != 32 {
+		t.Fatalf("after the scheduled rotation: new 32-character value %v (%v)", now != awsValue && len(now) == 32, err)
 	}
 }

@@ -97,6 +97,15 @@ type Store interface {
 	Restore(ctx context.Context, name, version string) error
 }
 
+// Deleter is implemented by stores that can delete a secret (a replica
+// purged when its source is revoked or deleted).
+type Deleter interface {
+	// Delete removes the secret with every version; where the store keeps
+	// deleted secrets recoverable for a while (AWS, Azure), it does. A
+	// missing secret is not an error.
+	Delete(ctx context.Context, name string) error
+}
+
 // GrantSpec is one time-bound grant on one secret.
 type GrantSpec struct {
 	GrantID string        // Gatehouse's request ID; names what the store creates for it

@@ -46,6 +46,8 @@ type Service struct {
 	Secrets  Secrets
 	Open     Opener
 	Audit    audit.Recorder // rotations are audited here
+	Replicas Replicas       // replicas and rotation schedules
+	Queue    SyncQueue      // durable sync jobs
 }
 
 // Bind validates b and its credentials, stores the credentials in Vault and

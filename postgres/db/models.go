@@ -281,6 +281,21 @@ type RoleMapping struct {
 	Role     string
 }
 
+type RotationSchedule struct {
+	ResourceID   uuid.UUID
+	TenantID     uuid.UUID
+	EverySeconds int64
+	ValueLength  int32
+	Alphabet     string
+	VerifyUrl    string
+	NextAt       time.Time
+	LastAt       pgtype.Timestamptz
+	LastVersion  string
+	LastError    string
+	UpdatedBy    string
+	UpdatedAt    time.Time
+}
+
 type SeenNetwork struct {
 	TenantID  uuid.UUID
 	Actor     string
@@ -365,6 +380,21 @@ type StoreBinding struct {
 	CredentialRef string
 	CheckedAt     pgtype.Timestamptz
 	CheckError    string
+}
+
+type SyncTarget struct {
+	ID            uuid.UUID
+	TenantID      uuid.UUID
+	SourceID      uuid.UUID
+	BindingID     uuid.UUID
+	TargetName    string
+	State         string
+	SourceVersion string
+	TargetVersion string
+	Detail        string
+	CheckedAt     pgtype.Timestamptz
+	CreatedBy     string
+	CreatedAt     time.Time
 }
 
 type Tenant struct {

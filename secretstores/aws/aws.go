@@ -160,12 +160,17 @@ func (s *Store) fail(doing string, err error) error {
 	switch {
 	case errors.As(err, &ae) && ae.ErrorCode() != "UnknownError":
 		switch ae.ErrorCode() {
+		case "InvalidRequestException":
+			kind = secretstores.ErrInvalid
+			if strings.Contains(ae.ErrorMessage(), "delet") {
+				kind = secretstores.ErrNotFound // scheduled for deletion: gone for every purpose but recovery
+			}
 		case "ResourceNotFoundException", "NoSuchEntity":
 			kind = secretstores.ErrNotFound
 		case "AccessDeniedException", "AccessDenied", "UnrecognizedClientException", "InvalidClientTokenId",
 			"SignatureDoesNotMatch", "ExpiredToken", "ExpiredTokenException", "InvalidSignatureException":
 			kind = secretstores.ErrPermission
-		case "InvalidParameterException", "InvalidRequestException", "ValidationException", "ValidationError",
+		case "InvalidParameterException", "ValidationException", "ValidationError",
 			"MalformedPolicyDocument", "MalformedPolicyDocumentException", "LimitExceededException":
 			kind = secretstores.ErrInvalid
 		}

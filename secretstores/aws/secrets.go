@@ -183,3 +183,21 @@ func tags(in []smtypes.Tag) map[string]string {
 	}
 	return out
 }
+
+// Delete schedules the secret's deletion with Secrets Manager's shortest
+// recovery window (7 days: it can be restored until then); a missing or
+// already deleted secret is not an error.
+func (s *Store) Delete(ctx context.Context, name string) error {
+	full, err := s.full(name)
+	if err != nil {
+		return err
+	}
+	_, err = s.sm.DeleteSecret(ctx, &secretsmanager.DeleteSecretInput{SecretId: awssdk.String(full), RecoveryWindowInDays: awssdk.Int64(7)})
+	if err == nil {
+		return nil
+	}
+	if err = s.fail("deleting secret "+name, err); errors.Is(err, secretstores.ErrNotFound) {
+		return nil
+	}
+	return err
+}

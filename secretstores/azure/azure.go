@@ -1,7 +1,8 @@
 // Package azure is Gatehouse's adapter for Azure Key Vault secrets: one
 // Store per key vault, reached with Gatehouse's own Microsoft Entra identity.
 // Key Vault mints no credentials, so access to it is brokered: Store does
-// not implement secretstores.Granter.
+// not implement secretstores.Granter. Delete soft-deletes: Key Vault keeps
+// a deleted secret recoverable, and Gatehouse never purges.
 //
 // Throttling (429), timeouts and server errors are retried by azcore's own
 // retry policy (configured through the azsecrets.ClientOptions passed to
@@ -86,7 +87,7 @@ func (s *Store) Check(ctx context.Context) error {
 		return nil
 	}
 	if _, err := pager.NextPage(ctx); err != nil {
-		return s.fail("checking access by listing secrets (Gatehouse needs list, get and set on secrets)", err)
+		return s.fail("checking access by listing secrets (Gatehouse needs list, get and set on secrets, and delete where it deletes them)", err)
 	}
 	return nil
 }

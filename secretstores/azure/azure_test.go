@@ -259,6 +259,9 @@ func TestBadNamesAreRefusedBeforeAnyRequest(t *testing.T) {
 		if err := s.Restore(ctx, name, newVersionID()); !errors.Is(err, secretstores.ErrInvalid) {
 			t.Errorf("Restore(%q): got %v", name, err)
 		}
+		if err := s.Delete(ctx, name); !errors.Is(err, secretstores.ErrInvalid) {
+			t.Errorf("Delete(%q): got %v", name, err)
+		}
 	}
 	if _, err := s.List(ctx, "team/"); !errors.Is(err, secretstores.ErrInvalid) {
 		t.Errorf("List(team/): got %v, want ErrInvalid", err)
@@ -370,5 +373,102 @@ func TestDisabledCurrentVersion(t *testing.T) {
 	v.disable("app-db", v.put("app-db", testValue, nil))
 	if _, err := s.Read(context.Background(), "app-db"); !errors.Is(err, secretstores.ErrPermission) {
 		t.Errorf("Read(disabled): got %v, want ErrPermission", err)
+	}
+}
+
+func TestDeleteIsSoftAndTheNameStaysTaken(t *testing.T) {
+	t.Parallel()
+	v := newFakeVault()
+	s := newTestStore(t, v.server(), nil)
+	ctx := context.Background()
+	old := v.put("app-db", "older-value", nil)
+	if _, err := s.Write(ctx, "app-db", testValue); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Delete(ctx, "App-DB"); err != nil {
+		t.Fatalf("Delete: %v", err)
+	}
+	if deleted, versions := v.isDeleted("app-db"); !deleted || versions != 2 {
+		t.Fatalf("after Delete: recoverable %v with %d versions, want recoverable with 2 (soft delete, never purged)", deleted, versions)
+	}
+	if _, err := s.ReadVersion(ctx, "app-db", old); !errors.Is(err, secretstores.ErrNotFound) {
+		t.Errorf("ReadVersion after Delete: got %v, want ErrNotFound", err)
+	}
+
+	// Key Vault refuses the name (409) until the secret is recovered or purged.
+	for _, name := range []string{"app-db", "APP-DB"} {
+		_, err := s.Write(ctx, name, testValue)
+		if !errors.Is(err, secretstores.ErrInvalid) {
+			t.Fatalf("Write(%s) after Delete: got %v, want ErrInvalid", name, err)
+		}
+		if msg := err.Error(); !strings.Contains(msg, "the secret is deleted but recoverable: recover or purge it in Key Vault first") || !strings.Contains(msg, "409") || strings.Contains(msg, testValue) {
+			t.Errorf("Write(%s) after Delete: the error should say the secret is deleted but recoverable, with the status, and no value: %q", name, strings.ReplaceAll(msg, testValue, "(value)"))
+		}
+		var re *azcore.ResponseError
+		if !errors.As(err, &re) || re.StatusCode != http.StatusConflict {
+			t.Errorf("Write(%s) after Delete: the SDK's 409 is not reachable with errors.As: %v", name, err)
+		}
+	}
+	if deleted, _ := v.isDeleted("app-db"); !deleted {
+		t.Fatal("the refused Write changed the deleted secret")
+	}
+
+	// Recovered, it comes back with its versions.
+	v.recover("app-db")
+	if got, err := s.Read(ctx, "app-db"); err != nil || got != testValue {
+		t.Fatalf("Read after recovery: the last value %v, err %v", got == testValue, err)
+	}
+	if got, err := s.ReadVersion(ctx, "app-db", old); err != nil || got != "older-value" {
+		t.Fatalf("ReadVersion after recovery: the old value %v, err %v", got == "older-value", err)
+	}
+
+	// Purged, the name is free again and nothing of the old secret is left.
+	if err := s.Delete(ctx, "app-db"); err != nil {
+		t.Fatalf("Delete after recovery: %v", err)
+	}
+	v.purge("app-db")
+	if _, err := s.Write(ctx, "app-db", "fresh"); err != nil {
+		t.Fatalf("Write after purge: %v", err)
+	}
+	if _, err := s.ReadVersion(ctx, "app-db", old); !errors.Is(err, secretstores.ErrNotFound) {
+		t.Errorf("ReadVersion(purged version): got %v, want ErrNotFound", err)
+	}
+	if err := s.Delete(ctx, "app-never"); err != nil {
+		t.Errorf("Delete(missing): %v", err)
+	}
+}
+
+func TestDeleteErrors(t *testing.T) {
+	t.Parallel()
+	for _, c := range []struct {
+		status int
+		code   string
+		want   error // nil: no error
+	}{
+		{http.StatusNotFound, "SecretNotFound", nil},
+		{http.StatusForbidden, "Forbidden", secretstores.ErrPermission},
+		{http.StatusUnauthorized, "Unauthorized", secretstores.ErrPermission},
+		{http.StatusServiceUnavailable, "ServiceUnavailable", secretstores.ErrUnavailable},
+		{http.StatusBadRequest, "BadParameter", secretstores.ErrInvalid},
+	} {
+		srv := newFakeVault().server()
+		calls := 0
+		srv.DeleteSecret = func(context.Context, string, *azsecrets.DeleteSecretOptions) (resp azfake.Responder[azsecrets.DeleteSecretResponse], errResp azfake.ErrorResponder) {
+			calls++
+			errResp.SetResponseError(c.status, c.code)
+			return
+		}
+		err := newTestStore(t, srv, nil).Delete(context.Background(), "app-db")
+		switch {
+		case c.want == nil && err != nil:
+			t.Errorf("Delete answered %d: got %v, want no error", c.status, err)
+		case c.want != nil && !errors.Is(err, c.want):
+			t.Errorf("Delete answered %d: got %v, want %v", c.status, err, c.want)
+		case c.want != nil && (!strings.Contains(err.Error(), "deleting secret app-db") || !strings.Contains(err.Error(), c.code)):
+			t.Errorf("Delete answered %d: the error should name the operation and the code: %v", c.status, err)
+		}
+		if c.status < 500 && calls != 1 {
+			t.Errorf("Delete answered %d: %d requests, want 1", c.status, calls)
+		}
 	}
 }

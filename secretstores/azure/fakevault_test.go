@@ -13,6 +13,7 @@ import (
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
 	azfake "github.com/Azure/azure-sdk-for-go/sdk/azcore/fake"
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/policy"
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore/to"
 	"github.com/Azure/azure-sdk-for-go/sdk/security/keyvault/azsecrets"
 	"github.com/Azure/azure-sdk-for-go/sdk/security/keyvault/azsecrets/fake"
 )
@@ -26,11 +27,18 @@ const fakeVaultURL = "https://gatehouse-test.vault.azure.net"
 // secret names case-insensitively, stamps versions in whole seconds,
 // answers GetSecret with no version with the newest version (403 when that
 // one is disabled) and 404 SecretNotFound for a missing secret or version,
-// and pages its listings.
+// and pages its listings. Like a vault with soft delete (which Key Vault
+// now enforces) DeleteSecret moves a secret with all its versions out of
+// sight: GetSecret, the listings and DeleteSecret answer as for a missing
+// secret (404), and SetSecret on its name answers 409 Conflict until it is
+// recovered or purged (recover and purge below stand for an administrator
+// doing so in Key Vault; the fake serves neither, so a Store calling them
+// fails).
 type fakeVault struct {
 	mu       sync.Mutex
 	now      func() time.Time
 	secrets  map[string]*fakeSecret // by lower-case name
+	deleted  map[string]*fakeSecret // soft-deleted, by lower-case name
 	calls    int                    // requests that reached the fake
 	pageSize int
 }
@@ -50,7 +58,7 @@ type fakeVersion struct {
 }
 
 func newFakeVault() *fakeVault {
-	return &fakeVault{now: time.Now, secrets: map[string]*fakeSecret{}, pageSize: 2}
+	return &fakeVault{now: time.Now, secrets: map[string]*fakeSecret{}, deleted: map[string]*fakeSecret{}, pageSize: 2}
 }
 
 // server returns a fake.Server answering from v.
@@ -58,6 +66,7 @@ func (v *fakeVault) server() *fake.Server {
 	return &fake.Server{
 		GetSecret:                            v.getSecret,
 		SetSecret:                            v.setSecret,
+		DeleteSecret:                         v.deleteSecret,
 		NewListSecretPropertiesPager:         v.listSecrets,
 		NewListSecretPropertiesVersionsPager: v.listVersions,
 	}
@@ -103,6 +112,37 @@ func (v *fakeVault) disable(name, version string) {
 			ver.enabled = false
 		}
 	}
+}
+
+// isDeleted reports whether name is a deleted but recoverable secret, and
+// how many versions it keeps.
+func (v *fakeVault) isDeleted(name string) (bool, int) {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	sec := v.deleted[strings.ToLower(name)]
+	if sec == nil {
+		return false, 0
+	}
+	return true, len(sec.versions)
+}
+
+// recover brings a deleted secret back with all its versions, as an
+// administrator recovering it in Key Vault would.
+func (v *fakeVault) recover(name string) {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	if sec := v.deleted[strings.ToLower(name)]; sec != nil {
+		delete(v.deleted, strings.ToLower(name))
+		v.secrets[strings.ToLower(name)] = sec
+	}
+}
+
+// purge removes a deleted secret for good, as an administrator purging it
+// in Key Vault would; its name can then be reused.
+func (v *fakeVault) purge(name string) {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	delete(v.deleted, strings.ToLower(name))
 }
 
 func (v *fakeVault) requests() int {
@@ -185,8 +225,47 @@ func (v *fakeVault) setSecret(_ context.Context, name string, p azsecrets.SetSec
 		errResp.SetResponseError(http.StatusBadRequest, "BadParameter")
 		return
 	}
+	if v.deleted[strings.ToLower(name)] != nil {
+		// "Secret … is currently in a deleted but recoverable state, and
+		// its name cannot be reused; in this state, the secret can only be
+		// recovered or purged."
+		errResp.SetResponseError(http.StatusConflict, "Conflict")
+		return
+	}
 	ver := v.addVersion(name, *p.Value, p.ContentType, p.Tags)
 	resp.SetResponse(http.StatusOK, azsecrets.SetSecretResponse{Secret: ver.secret(v.secrets[strings.ToLower(name)].name)}, nil)
+	return
+}
+
+// deleteSecret soft-deletes a secret with all its versions and answers
+// with the deleted secret's current version ID, recovery ID and dates (no
+// value), as Key Vault does; a missing or already deleted secret is 404.
+func (v *fakeVault) deleteSecret(_ context.Context, name string, _ *azsecrets.DeleteSecretOptions) (resp azfake.Responder[azsecrets.DeleteSecretResponse], errResp azfake.ErrorResponder) {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	v.calls++
+	if !validName(name) {
+		errResp.SetResponseError(http.StatusBadRequest, "BadParameter")
+		return
+	}
+	sec := v.secrets[strings.ToLower(name)]
+	if sec == nil {
+		errResp.SetResponseError(http.StatusNotFound, "SecretNotFound")
+		return
+	}
+	delete(v.secrets, strings.ToLower(name))
+	v.deleted[strings.ToLower(name)] = sec
+	last := sec.versions[len(sec.versions)-1]
+	id := azsecrets.ID(fakeVaultURL + "/secrets/" + sec.name + "/" + last.id)
+	recoveryID := fakeVaultURL + "/deletedsecrets/" + sec.name
+	deleted := v.now().UTC().Truncate(time.Second)
+	purge := deleted.Add(90 * 24 * time.Hour)
+	a := last.attributes()
+	a.RecoverableDays, a.RecoveryLevel = to.Ptr[int32](90), to.Ptr("Recoverable+Purgeable")
+	resp.SetResponse(http.StatusOK, azsecrets.DeleteSecretResponse{DeletedSecret: azsecrets.DeletedSecret{
+		ID: &id, RecoveryID: &recoveryID, DeletedDate: &deleted, ScheduledPurgeDate: &purge,
+		Attributes: a, ContentType: last.contentType, Tags: last.tags,
+	}}, nil)
 	return
 }
 

@@ -132,7 +132,9 @@ func (s *Store) get(ctx context.Context, op, name, version string) (string, erro
 // Write stores value as a new version of the secret (creating the secret
 // when it does not exist) and returns the new version's ID. The new
 // version carries no tags: Key Vault keeps tags per version. It fails with
-// secretstores.ErrInvalid for a bad name or a value over 25 KiB, and never
+// secretstores.ErrInvalid for a bad name, a value over 25 KiB, or a name
+// whose secret was deleted and is still recoverable (Key Vault's 409
+// Conflict: it must be recovered or purged in Key Vault first), and never
 // puts the value in an error.
 func (s *Store) Write(ctx context.Context, name, value string) (string, error) {
 	op := "writing secret " + name
@@ -210,7 +212,8 @@ func (e *storeError) Unwrap() []error {
 // errors are mapped: Key Vault's 404 means not found; 401 and 403 (and
 // Entra ID refusing the credential) permission denied; 408, 429 and 5xx
 // (already retried by azcore) and transport errors unavailable; 409 and
-// other 4xx invalid.
+// other 4xx invalid (409 is Key Vault refusing the name of a deleted but
+// recoverable secret).
 func (s *Store) fail(op string, err error) error {
 	kind, detail := secretstores.ErrUnavailable, ""
 	var re *azcore.ResponseError
@@ -229,7 +232,9 @@ func (s *Store) fail(op string, err error) error {
 		case c == http.StatusRequestTimeout || c == http.StatusTooManyRequests || c >= 500:
 			kind, detail = secretstores.ErrUnavailable, "unavailable after retries ("+status+")"
 		case c == http.StatusConflict:
-			kind, detail = secretstores.ErrInvalid, "conflict ("+status+"): the secret may be deleted but recoverable; recover or purge it first"
+			// What Key Vault answers when the name belongs to a secret
+			// deleted but recoverable (or still being deleted).
+			kind, detail = secretstores.ErrInvalid, "the secret is deleted but recoverable: recover or purge it in Key Vault first ("+status+")"
 		default:
 			kind, detail = secretstores.ErrInvalid, "rejected by Key Vault ("+status+")"
 		}

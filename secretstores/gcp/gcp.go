@@ -1,9 +1,10 @@
 // Package gcp is Gatehouse's adapter for GCP Secret Manager: a binding is
 // one GCP project, reached with a service account whose JSON key Gatehouse
-// keeps in Vault. It lists, describes, reads and writes the project's
-// secrets. Secret Manager mints no native time-bound credentials, so access
-// is brokered: Store does not implement secretstores.Granter. Values read
-// here go to the caller only, never to logs or errors.
+// keeps in Vault. It lists, describes, reads, writes and deletes the
+// project's secrets (Secret Manager deletes permanently). Secret Manager
+// mints no native time-bound credentials, so access is brokered: Store does
+// not implement secretstores.Granter. Values read here go to the caller
+// only, never to logs or errors.
 //
 // Retries are the client library's own: it retries AccessSecretVersion on
 // Unavailable and ResourceExhausted with exponential backoff (from 2s,
@@ -35,11 +36,17 @@ var (
 )
 
 // Store is one GCP binding: Secret Manager in one project. It implements
-// secretstores.Store; access is brokered (no secretstores.Granter).
+// secretstores.Store and secretstores.Deleter; access is brokered (no
+// secretstores.Granter).
 type Store struct {
 	project string
 	sm      *secretmanager.Client
 }
+
+var (
+	_ secretstores.Store   = (*Store)(nil)
+	_ secretstores.Deleter = (*Store)(nil)
+)
 
 // CredentialsJSON returns the client option that authenticates as the
 // service account whose JSON key is json (as kept in Vault). It accepts a

@@ -177,8 +177,11 @@ func TestInvalidNameMakesNoCall(t *testing.T) {
 		if _, err := s.Describe(ctx, n); !errors.Is(err, secretstores.ErrInvalid) {
 			t.Errorf("Describe(%.20q): got %v, want ErrInvalid", n, err)
 		}
+		if err := s.Delete(ctx, n); !errors.Is(err, secretstores.ErrInvalid) {
+			t.Errorf("Delete(%.20q): got %v, want ErrInvalid", n, err)
+		}
 	}
-	for _, m := range []string{"AddSecretVersion", "CreateSecret", "AccessSecretVersion", "GetSecret"} {
+	for _, m := range []string{"AddSecretVersion", "CreateSecret", "AccessSecretVersion", "GetSecret", "DeleteSecret"} {
 		if n := fake.Calls(m); n != 0 {
 			t.Errorf("%s was called %d times for invalid names", m, n)
 		}
@@ -268,6 +271,87 @@ func TestListPages(t *testing.T) {
 	slices.Sort(want)
 	if !slices.Equal(names, want) {
 		t.Errorf("List: got %v, want %v", names, want)
+	}
+}
+
+// Secret Manager deletes for good: every version goes, and the name can be
+// used again at once for a new secret.
+func TestDeleteIsPermanent(t *testing.T) {
+	fake, s, raw := start(t)
+	ctx := context.Background()
+	for _, v := range []string{"delete-one", "delete-two"} {
+		if _, err := s.Write(ctx, "app-db", v); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := s.Delete(ctx, "app-db"); err != nil {
+		t.Fatalf("Delete: %v", err)
+	}
+	full := "projects/" + project + "/secrets/app-db"
+	if _, err := raw.GetSecret(ctx, &secretmanagerpb.GetSecretRequest{Name: full}); status.Code(err) != codes.NotFound {
+		t.Errorf("GetSecret after Delete: got %v, want NotFound", err)
+	}
+	if _, err := raw.AccessSecretVersion(ctx, &secretmanagerpb.AccessSecretVersionRequest{Name: full + "/versions/1"}); status.Code(err) != codes.NotFound {
+		t.Errorf("AccessSecretVersion(1) after Delete: got %v, want NotFound", err)
+	}
+	if _, err := raw.ListSecretVersions(ctx, &secretmanagerpb.ListSecretVersionsRequest{Parent: full}).Next(); status.Code(err) != codes.NotFound {
+		t.Errorf("ListSecretVersions after Delete: got %v, want NotFound", err)
+	}
+	if _, err := s.ReadVersion(ctx, "app-db", "1"); !errors.Is(err, secretstores.ErrNotFound) {
+		t.Errorf("ReadVersion after Delete: got %v, want ErrNotFound", err)
+	}
+	v, err := s.Write(ctx, "app-db", "delete-three")
+	if err != nil {
+		t.Fatalf("Write after Delete: %v", err)
+	}
+	if v != "1" {
+		t.Errorf("Write after Delete: version %q, want 1 (a new secret)", v)
+	}
+	before := fake.Calls("DeleteSecret")
+	if err := s.Delete(ctx, "app-never"); err != nil {
+		t.Errorf("Delete(missing): %v", err)
+	}
+	if n := fake.Calls("DeleteSecret") - before; n != 1 {
+		t.Errorf("Delete(missing): %d DeleteSecret calls, want 1", n)
+	}
+}
+
+func TestDeleteRefused(t *testing.T) {
+	for _, c := range []struct {
+		code codes.Code
+		want error
+	}{
+		{codes.PermissionDenied, secretstores.ErrPermission},
+		{codes.Unavailable, secretstores.ErrUnavailable},
+		{codes.FailedPrecondition, secretstores.ErrInvalid},
+	} {
+		t.Run(c.code.String(), func(t *testing.T) {
+			fake, s, _ := start(t)
+			ctx := context.Background()
+			if _, err := s.Write(ctx, "app-db", "refused-value-1a2b"); err != nil {
+				t.Fatal(err)
+			}
+			fake.SetFail(func(method string) error {
+				if method == "DeleteSecret" {
+					return status.Error(c.code, "Permission 'secretmanager.secrets.delete' denied for resource 'projects/gatehouse-test/secrets/app-db'")
+				}
+				return nil
+			})
+			err := s.Delete(ctx, "app-db")
+			if !errors.Is(err, c.want) {
+				t.Fatalf("Delete: got %v, want %v", err, c.want)
+			}
+			if !strings.Contains(err.Error(), "deleting secret app-db") || !strings.Contains(err.Error(), "secretmanager.secrets.delete") {
+				t.Errorf("Delete's error does not say what failed: %v", err)
+			}
+			if n := fake.Calls("DeleteSecret"); n != 1 {
+				t.Errorf("DeleteSecret calls: %d, want 1 (the library does not retry it)", n)
+			}
+			fake.SetFail(nil)
+			if _, err := s.Read(ctx, "app-db"); err != nil {
+				t.Errorf("Read after a refused Delete: %v", err)
+			}
+		})
 	}
 }
 

@@ -145,6 +145,25 @@ func (s *Store) Restore(ctx context.Context, name, version string) error {
 	return err
 }
 
+// Delete deletes the secret with every version, permanently: Secret
+// Manager keeps nothing to recover, and the name can be used again at once.
+// A missing secret is not an error. It fails with ErrInvalid, before any
+// call, for a name Secret Manager would refuse, ErrPermission when the
+// credentials are refused or lack secretmanager.secrets.delete, and
+// ErrUnavailable when Secret Manager does not answer (the client library
+// does not retry DeleteSecret).
+func (s *Store) Delete(ctx context.Context, name string) error {
+	full, err := s.secretName(name)
+	if err != nil {
+		return err
+	}
+	err = s.sm.DeleteSecret(ctx, &secretmanagerpb.DeleteSecretRequest{Name: full})
+	if err != nil && status.Code(err) != codes.NotFound {
+		return s.fail("deleting secret "+name, err, "")
+	}
+	return nil
+}
+
 // access returns the value of version (a number or "latest"), checking the
 // payload's checksum when Secret Manager sends one.
 func (s *Store) access(ctx context.Context, name, version string) (string, error) {

@@ -132,6 +132,32 @@ var cases = []struct {
 			t.Errorf("List after the refused write: %d secrets, want 0", len(all))
 		}
 	}},
+	{"delete removes a secret; deleting again is no error", func(ctx context.Context, t *testing.T, s secretstores.Store) {
+		d, ok := s.(secretstores.Deleter)
+		if !ok {
+			t.Fatalf("%s does not implement secretstores.Deleter", s.Kind())
+		}
+		mustWrite(ctx, t, s, "app-gone", value1)
+		mustWrite(ctx, t, s, "app-kept", value1)
+		if err := d.Delete(ctx, "app-gone"); err != nil {
+			t.Fatalf("Delete: %v", err)
+		}
+		if _, err := s.Read(ctx, "app-gone"); !errors.Is(err, secretstores.ErrNotFound) {
+			t.Errorf("Read after Delete: got %v, want ErrNotFound", err)
+		}
+		if _, err := s.Describe(ctx, "app-gone"); !errors.Is(err, secretstores.ErrNotFound) {
+			t.Errorf("Describe after Delete: got %v, want ErrNotFound", err)
+		}
+		if got, err := s.List(ctx, "app-"); err != nil || len(got) != 1 || got[0].Name != "app-kept" {
+			t.Errorf("List after Delete: %v, %v; want only app-kept", got, err)
+		}
+		if err := d.Delete(ctx, "app-gone"); err != nil {
+			t.Errorf("Delete again: %v", err)
+		}
+		if err := d.Delete(ctx, "bad name!*"); !errors.Is(err, secretstores.ErrInvalid) {
+			t.Errorf("Delete(bad name): got %v, want ErrInvalid", err)
+		}
+	}},
 	{"errors never contain a value", func(ctx context.Context, t *testing.T, s secretstores.Store) {
 		mustWrite(ctx, t, s, "app-leak", value1)
 		for _, err := range []error{

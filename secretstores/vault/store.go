@@ -226,3 +226,37 @@ func (s *KVStore) Restore(ctx context.Context, name, version string) error {
 		return nil
 	})
 }
+
+// Delete removes the secret with all its versions and metadata (KV v2
+// metadata delete: not recoverable). A missing secret is not an error.
+func (s *KVStore) Delete(ctx context.Context, name string) error {
+	if err := s.checkName(name); err != nil {
+		return err
+	}
+	policy := PolicyName("op-" + uuid.NewString())
+	hcl := fmt.Sprintf("path %q {\n  capabilities = [\"delete\"]\n}\n", s.mount+"/metadata/"+name)
+	if err := s.c.api.Sys().PutPolicyWithContext(ctx, policy, hcl); err != nil {
+		return s.fail("writing the operation policy", err)
+	}
+	defer func() { _ = s.c.api.Sys().DeletePolicyWithContext(context.WithoutCancel(ctx), policy) }()
+	f := false
+	sec, err := s.c.api.Auth().Token().CreateOrphanWithContext(ctx, &vaultapi.TokenCreateRequest{
+		Policies: []string{policy}, NoDefaultPolicy: true, Renewable: &f, TTL: "1m", NumUses: 2,
+		DisplayName: "gatehouse-op", Metadata: map[string]string{"tenant": s.tenant, "purpose": "store-delete"},
+	})
+	if err != nil {
+		return s.fail("creating the operation token", err)
+	}
+	defer func() {
+		_ = s.c.api.Auth().Token().RevokeAccessorWithContext(context.WithoutCancel(ctx), sec.Auth.Accessor)
+	}()
+	api, err := s.c.api.Clone()
+	if err != nil {
+		return err
+	}
+	api.SetToken(sec.Auth.ClientToken)
+	if err := api.KVv2(s.mount).DeleteMetadata(ctx, name); err != nil {
+		return s.fail("deleting "+name, err)
+	}
+	return nil
+}

@@ -199,7 +199,11 @@ func (s *Server) GetSecret(_ context.Context, req *secretmanagerpb.GetSecretRequ
 	return proto.Clone(sec.meta).(*secretmanagerpb.Secret), nil
 }
 
-// DeleteSecret deletes a secret and all its versions, or answers NotFound.
+// DeleteSecret deletes a secret and all its versions for good, as Secret
+// Manager does: nothing is kept to recover, every later call on it (or a
+// version) answers NotFound, and its ID can be created again at once,
+// starting again from version 1. It answers NotFound for a missing secret.
+// Etags are not implemented (Unimplemented).
 func (s *Server) DeleteSecret(_ context.Context, req *secretmanagerpb.DeleteSecretRequest) (*emptypb.Empty, error) {
 	if err := s.enter("DeleteSecret"); err != nil {
 		return nil, err
@@ -207,6 +211,9 @@ func (s *Server) DeleteSecret(_ context.Context, req *secretmanagerpb.DeleteSecr
 	defer s.mu.Unlock()
 	if _, err := s.secret(req.GetName()); err != nil {
 		return nil, err
+	}
+	if req.GetEtag() != "" {
+		return nil, status.Error(codes.Unimplemented, "gcpfake does not implement etags")
 	}
 	delete(s.secrets, req.GetName())
 	for i, n := range s.order {

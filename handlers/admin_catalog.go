@@ -97,8 +97,15 @@ func (s *Server) policyEditor(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return render(c, http.StatusOK, web.PolicyEditor(web.PolicyPage{Page: s.page(c, "Access policy"), Resource: catalogItem(r),
-		Roles: requestRoles(), Policy: policyForm(r.Policy)}))
+	m := web.PolicyPage{Page: s.page(c, "Access policy"), Resource: catalogItem(r), Roles: requestRoles(), Policy: policyForm(r.Policy)}
+	if r.Cloud() {
+		sched, err := s.deps.Stores.Replicas.RotationSchedule(c.Request().Context(), sess.TenantID, r.ID)
+		if err != nil {
+			return err
+		}
+		m.Rotation = rotationForm(sched)
+	}
+	return render(c, http.StatusOK, web.PolicyEditor(m))
 }
 
 // policySave replaces a resource's policy; invalid input re-renders.

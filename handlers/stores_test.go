@@ -119,3 +119,63 @@ func TestTenantAdminsBindCloudStoresWithoutLeakingCredentials(t *testing.T) {
 		t.Fatalf("globex rotating acme's secret: %d", p.Status)
 	}
 }
+
+func TestReplicasAndRotationSchedulesFromTheConsole(t *testing.T) {
+	f := newFixture(t, nil)
+	console := f.serve(t)
+	ctx := context.Background()
+	admin, _ := signedIn(t, console, "acme", "admin@acme.test")
+	page := admin.Get(console + "/admin/replicas")
+	if page.Status != http.StatusOK {
+		t.Fatalf("replicas page: %d", page.Status)
+	}
+	csrf := testenv.CSRF(t, page)
+	source, _ := page.Doc(t).Find(`#source option`).First().Attr("value")
+	binding, _ := page.Doc(t).Find(`#binding option`).First().Attr("value")
+	if source == "" || binding == "" {
+		t.Fatal("the form offers no source or no binding")
+	}
+	bad := admin.PostForm(console+"/admin/replicas", url.Values{"_csrf": {csrf}, "source": {source}, "binding": {binding}, "target_name": {"bad name!"}})
+	if bad.Status != http.StatusBadRequest || fieldError(t, bad, "target_name") == "" {
+		t.Fatalf("a bad replica name: %d", bad.Status)
+	}
+	ok := admin.PostForm(console+"/admin/replicas", url.Values{"_csrf": {csrf}, "source": {source}, "binding": {binding}, "target_name": {"acme-orders-replica"}})
+	rows := ok.Doc(t).Find(`[data-testid="replicas"] tbody tr`)
+	if ok.Status != http.StatusOK || rows.Length() != 1 || !strings.Contains(rows.Text(), "acme-orders-replica") {
+		t.Fatalf("add a replica: %d, %d rows", ok.Status, rows.Length())
+	}
+	id, _ := rows.First().Attr("data-replica")
+	var queued int
+	if err := f.pool.QueryRow(ctx, "SELECT count(*) FROM river_job WHERE kind = 'sync_secret' AND args->>'target_id' = $1", id).Scan(&queued); err != nil {
+		t.Fatal(err)
+	}
+	if queued != 1 {
+		t.Fatalf("%d sync jobs queued for the new replica, want 1", queued)
+	}
+	globex, _ := signedIn(t, console, "globex", "admin@globex.test")
+	gpage := globex.Get(console + "/admin/replicas")
+	if p := globex.PostForm(console+"/admin/replicas/"+id+"/purge", url.Values{"_csrf": {testenv.CSRF(t, gpage)}}); p.Status != http.StatusNotFound {
+		t.Fatalf("globex purging acme's replica: %d", p.Status)
+	}
+	purged := admin.PostForm(console+"/admin/replicas/"+id+"/purge", url.Values{"_csrf": {csrf}})
+	if purged.Status != http.StatusOK || strings.TrimSpace(purged.Doc(t).Find(`[data-testid="replica-state"]`).Text()) != "purged" {
+		t.Fatalf("purge: %d", purged.Status)
+	}
+
+	var aws string
+	if err := f.pool.QueryRow(ctx, "SELECT id::text FROM resources WHERE name = 'Payments API key (AWS)'").Scan(&aws); err != nil {
+		t.Fatal(err)
+	}
+	editor := admin.Get(console + "/admin/catalog/" + aws)
+	if editor.Doc(t).Find(`[data-testid="rotation"]`).Length() != 1 {
+		t.Fatal("the AWS resource's page has no rotation schedule")
+	}
+	p := admin.PostForm(console+"/admin/catalog/"+aws+"/rotation", url.Values{"_csrf": {csrf}, "every": {"5m"}, "length": {"40"}, "alphabet": {"urlsafe"}, "verify_url": {"http://example.com/x"}})
+	if p.Status != http.StatusBadRequest || fieldError(t, p, "every") == "" || fieldError(t, p, "verify_url") == "" {
+		t.Fatalf("a 5-minute schedule with a plain-http webhook: %d", p.Status)
+	}
+	p = admin.PostForm(console+"/admin/catalog/"+aws+"/rotation", url.Values{"_csrf": {csrf}, "every": {"720h"}, "length": {"40"}, "alphabet": {"alnum"}})
+	if p.Status != http.StatusOK || !strings.Contains(p.Doc(t).Find(`[data-testid="rotation-status"]`).Text(), "Next rotation") {
+		t.Fatalf("save a schedule: %d", p.Status)
+	}
+}

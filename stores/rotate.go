@@ -6,14 +6,13 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"net"
 	"net/http"
-	"net/url"
 	"time"
 
 	"github.com/gatehouse/gatehouse/apperr"
 	"github.com/gatehouse/gatehouse/audit"
 	"github.com/gatehouse/gatehouse/secretstores"
+	"github.com/gatehouse/gatehouse/tenants"
 )
 
 // Rotation is one rotation of a cloud secret on demand.
@@ -45,7 +44,7 @@ func (s *Service) Rotate(ctx context.Context, tenantID, bindingID string, r Rota
 	if err := r.Generator.Validate(); err != nil {
 		f["length"] = "A generated value is 16–256 characters from an alphabet of at least 10."
 	}
-	if r.VerifyURL != "" && !verifiable(r.VerifyURL) {
+	if r.VerifyURL != "" && !tenants.VerifiableURL(r.VerifyURL) {
 		f["verify_url"] = "Give an https URL (http only on loopback), or leave it empty."
 	}
 	if len(f) > 0 {
@@ -94,19 +93,6 @@ func (s *Service) Rotate(ctx context.Context, tenantID, bindingID string, r Rota
 		return out, apperr.Wrap(apperr.Unavailable, "The rotation did not complete: "+err.Error(), err)
 	}
 	return out, err
-}
-
-// verifiable reports whether u is an https URL, or http on loopback.
-func verifiable(raw string) bool {
-	u, err := url.Parse(raw)
-	if err != nil || u.Host == "" || u.User != nil {
-		return false
-	}
-	if u.Scheme == "https" {
-		return true
-	}
-	ip := net.ParseIP(u.Hostname())
-	return u.Scheme == "http" && (u.Hostname() == "localhost" || ip != nil && ip.IsLoopback())
 }
 
 func verify(ctx context.Context, target, binding, secret, version string) error {

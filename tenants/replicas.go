@@ -2,6 +2,8 @@ package tenants
 
 import (
 	"fmt"
+	"net"
+	"net/url"
 	"regexp"
 	"time"
 
@@ -32,6 +34,9 @@ func CheckRotationSchedule(r RotationSchedule) error {
 	}
 	if r.Length < 16 || r.Length > 256 {
 		f["length"] = "A generated value is 16–256 characters."
+	}
+	if r.VerifyURL != "" && !VerifiableURL(r.VerifyURL) {
+		f["verify_url"] = "Give an https URL (http only on loopback), or leave it empty."
 	}
 	switch r.Alphabet {
 	case "urlsafe", "alnum", "printable":
@@ -135,4 +140,18 @@ func PlanSync(t SyncTarget, sourceVersion string, r Replica, force bool) SyncPla
 		return SyncPlan{State: SyncInSync}
 	}
 	return SyncPlan{Write: true, State: SyncInSync}
+}
+
+// VerifiableURL reports whether raw may receive verification calls: an
+// https URL without credentials, or http on loopback (development).
+func VerifiableURL(raw string) bool {
+	u, err := url.Parse(raw)
+	if err != nil || u.Host == "" || u.User != nil {
+		return false
+	}
+	if u.Scheme == "https" {
+		return true
+	}
+	ip := net.ParseIP(u.Hostname())
+	return u.Scheme == "http" && (u.Hostname() == "localhost" || ip != nil && ip.IsLoopback())
 }

@@ -129,6 +129,16 @@ type PolicyPage struct {
 	Policy      PolicyForm
 	FieldErrors map[string]string
 	FormError   string
+	// Rotation is the scheduled rotation of a cloud secret (nil for Vault).
+	Rotation *RotationForm
+}
+
+// RotationForm is a cloud secret's rotation schedule as its form shows it.
+type RotationForm struct {
+	Every, Length, Alphabet, VerifyURL string
+	Status                             string // when it last ran and how, and when it runs next
+	FieldErrors                        map[string]string
+	Flash                              string
 }
 
 // PolicyForm is an access policy as its form shows it.

@@ -514,3 +514,69 @@ func TestScheduledRotationOfACloudSecret(t *testing.T) {
 		t.Fatalf("after the scheduled rotation: new 32-character value %v (%v)", now != awsValue && len(now) == 32, err)
 	}
 }
+
+// A share of an AWS secret: the recipient's member gets the grant under
+// the share's terms, reveals it and takes STS credentials; ending the
+// share ends them, verified.
+func TestSharingAnAWSSecretWithAnotherOrganization(t *testing.T) {
+	sw := newShareWorld(t, "tenant-jobs-aws7", time.Now)
+	ctx := context.Background()
+	prefix := "tenant-jobs-aws7/"
+	admin := tenants.StoreCredentials{AccessKeyID: stack.AWSAdmin.AccessKeyID, SecretAccessKey: stack.AWSAdmin.SecretAccessKey}
+	seed, err := aws.New(aws.Config{AccountID: devstack.MotoAccount, Region: "eu-west-1", Prefix: prefix, Endpoint: stack.Moto.Endpoint,
+		AccessKeyID: admin.AccessKeyID, SecretAccessKey: admin.SecretAccessKey})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := seed.Write(ctx, "orders", awsValue); err != nil {
+		t.Fatal(err)
+	}
+	if err := sw.vault.EnsureKV2Mount(ctx, "gatehouse", "Gatehouse's own secrets"); err != nil {
+		t.Fatal(err)
+	}
+	bindings := postgres.NewBindingStore(sw.pool, time.Now)
+	clouds := &stores.Service{Bindings: bindings, Replicas: bindings, Secrets: sw.vault, Open: stores.Adapters(stores.Endpoints{AWS: stack.Moto.Endpoint})}
+	binding, checkErr, err := clouds.Bind(ctx, tenants.CloudBinding{TenantID: sw.tenant, Name: "AWS prod", Kind: tenants.StoreAWS,
+		Settings: tenants.StoreSettings{Account: devstack.MotoAccount, Region: "eu-west-1", Prefix: prefix}}, admin, "admin", audit.Meta{})
+	if err != nil || checkErr != "" {
+		t.Fatalf("Bind: %v %s", err, checkErr)
+	}
+	sw.res, err = sw.store.AddResource(ctx, sw.tenant, approvals.Resource{Name: "Orders (AWS)", Classification: approvals.High, BindingID: binding, Path: "orders",
+		Policy: approvals.Policy{Requesters: approvals.Audience{Roles: []tenants.Role{tenants.RoleRequester}},
+			Steps:           []approvals.Step{{Approvers: approvals.Audience{Roles: []tenants.Role{tenants.RoleApprover}}, Required: 1}},
+			DefaultDuration: time.Hour, MaxDuration: 2 * time.Hour, Levels: []approvals.Level{approvals.Read}, PendingTimeout: time.Hour}}, "admin", audit.Meta{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	backends := app.Backends{Client: sw.svc.Vault.(*vault.Client), Service: clouds}
+	sw.svc.Vault = backends
+	share := sw.activeShare(t, sw.terms(approvals.PreApproved, time.Now()))
+	req, err := sw.svc.RequestShared(ctx, sw.holder("globex/requester"), share, sw.res, approvals.Submission{Level: approvals.Read}, audit.Meta{})
+	if err != nil {
+		t.Fatalf("RequestShared: %v", err)
+	}
+	waitState(t, sw.world, req, approvals.Active, 10*time.Second)
+	data, err := sw.svc.Reveal(ctx, sw.holder("globex/requester"), req, audit.Meta{})
+	if err != nil || data["value"] != awsValue {
+		t.Fatalf("the recipient's reveal: shows the value %v (%v)", data["value"] == awsValue, err)
+	}
+	cred, err := sw.svc.TakeCredential(ctx, sw.holder("globex/requester"), req, audit.Meta{})
+	if err != nil {
+		t.Fatalf("TakeCredential: %v", err)
+	}
+	sm := sessionClient(cred)
+	if _, err := sm.GetSecretValue(ctx, &secretsmanager.GetSecretValueInput{SecretId: awssdk.String(prefix + "orders")}); err != nil {
+		t.Fatalf("the recipient's session cannot read: %v", err)
+	}
+	startWorkers(t, sw.world, backends, time.Now)
+	if err := sw.store.EndShare(ctx, sw.tenant, share, sw.p("acme/admin"), "partnership over", audit.Meta{}); err != nil {
+		t.Fatal(err)
+	}
+	waitState(t, sw.world, req, approvals.Revoked, 15*time.Second)
+	if _, err := sm.GetSecretValue(ctx, &secretsmanager.GetSecretValueInput{SecretId: awssdk.String(prefix + "orders")}); err == nil {
+		t.Fatal("the recipient's session still reads after the share ended")
+	}
+	if _, err := sw.svc.Reveal(ctx, sw.holder("globex/requester"), req, audit.Meta{}); err == nil {
+		t.Fatal("the recipient still reveals after the share ended")
+	}
+}

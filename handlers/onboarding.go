@@ -11,6 +11,7 @@ import (
 	"github.com/gatehouse/gatehouse/audit"
 	"github.com/gatehouse/gatehouse/authz"
 	"github.com/gatehouse/gatehouse/identity"
+	"github.com/gatehouse/gatehouse/secretstores"
 	"github.com/gatehouse/gatehouse/tenants"
 	"github.com/gatehouse/gatehouse/web"
 )
@@ -70,6 +71,8 @@ func (s *Server) onboardStep(c echo.Context) error {
 	case "vault":
 		step, fields = tenants.StepVault, []string{"vault_mount"}
 		err = s.deps.Onboarder.SetVault(ctx, slug, c.FormValue("vault_mount"), actor, m)
+	case "stores":
+		return s.onboardBindStore(c, slug)
 	case "activate":
 		step = tenants.StepActivate
 		err = s.deps.Onboarder.Activate(ctx, slug, actor, m)
@@ -163,6 +166,9 @@ func (s *Server) wizardModel(c echo.Context, o *tenants.Onboarding, step int) we
 		}
 	}
 	m.Issuer, m.ClientID, m.VaultMount = o.IssuerURL, o.ClientID, o.VaultMount
+	if o.VaultReady {
+		m.Stores = s.onboardingStores(c, o.TenantID)
+	}
 	m.CallbackURL = s.deps.Federation.CallbackURL(o.Tenant.Slug)
 	m.Activated = o.Tenant.Status == tenants.StatusActive
 	for _, e := range []web.Endpoint{
@@ -202,4 +208,43 @@ func (s *Server) wizardModel(c echo.Context, o *tenants.Onboarding, step int) we
 		}
 	}
 	return m
+}
+
+// onboardingStores is the wizard's optional cloud-store section.
+func (s *Server) onboardingStores(c echo.Context, tenantID string) *web.StoresPage {
+	m := &web.StoresPage{Page: s.page(c, ""), Fields: map[string]string{"kind": string(tenants.StoreAWS)}}
+	for _, k := range tenants.CloudKinds() {
+		m.Kinds = append(m.Kinds, web.Option{Value: string(k), Label: secretstores.Kind(k).Label()})
+	}
+	if bs, err := s.deps.Stores.Bindings.List(c.Request().Context(), tenantID); err == nil {
+		for _, b := range bs {
+			m.Bindings = append(m.Bindings, bindingRow(b))
+		}
+	}
+	return m
+}
+
+// onboardBindStore binds a cloud store for the organization being
+// onboarded (once its Vault mount is ready); invalid input re-renders the
+// wizard with the form's errors and saves nothing.
+func (s *Server) onboardBindStore(c echo.Context, slug string) error {
+	ctx := c.Request().Context()
+	o, err := s.deps.Onboarder.Store.Onboarding(ctx, slug)
+	if err != nil {
+		return err
+	}
+	if !o.VaultReady {
+		return apperr.New(apperr.Conflict, "Bind cloud stores once the organization's Vault mount is ready.")
+	}
+	b, creds, fields := bindingForm(c, o.TenantID)
+	_, _, err = s.deps.Stores.Bind(ctx, b, creds, currentSession(c).Actor(), meta(c))
+	if e := apperr.As(err); e != nil && (e.Code == apperr.Invalid || e.Code == apperr.Conflict) {
+		m := s.wizardModel(c, &o, int(o.Next()))
+		m.Stores.Fields, m.Stores.FieldErrors, m.Stores.FormError = fields, e.Fields, e.Message
+		return render(c, statusOf(e.Code), web.Onboarding(m))
+	}
+	if err != nil {
+		return err
+	}
+	return c.Redirect(http.StatusSeeOther, "/platform/onboard/"+slug)
 }

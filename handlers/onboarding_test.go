@@ -104,6 +104,18 @@ func TestOnboardingWizardEndToEnd(t *testing.T) {
 	if !strings.Contains(p.Body, "tenant-initech") {
 		t.Fatalf("step 5: %d", p.Status)
 	}
+	// With the mount ready, cloud stores may be bound here too (optional).
+	if p.Doc(t).Find(`[data-testid="onboarding-stores"] [data-testid="bind-store"]`).Length() != 1 {
+		t.Fatal("the wizard offers no cloud store binding after the Vault step")
+	}
+	if p := post("/platform/onboard/initech/stores", url.Values{"kind": {"aws-secretsmanager"}, "name": {"Initech AWS"}, "account": {"1"}}); p.Status != http.StatusBadRequest || fieldError(t, p, "account") == "" {
+		t.Fatalf("a bad cloud binding in the wizard: %d", p.Status)
+	}
+	p = post("/platform/onboard/initech/stores", url.Values{"kind": {"aws-secretsmanager"}, "name": {"Initech AWS"}, "account": {devstack.MotoAccount},
+		"region": {"us-east-2"}, "prefix": {"initech/"}, "access_key_id": {stack.AWSAdmin.AccessKeyID}, "secret_access_key": {stack.AWSAdmin.SecretAccessKey}})
+	if bound := p.Doc(t).Find(`[data-testid="onboarding-bindings"]`).Text(); p.Status != http.StatusOK || !strings.Contains(bound, "Initech AWS") || !strings.Contains(bound, "ok") {
+		t.Fatalf("binding AWS in the wizard: %d, listed %q", p.Status, bound)
+	}
 
 	// Activation before the test sign-in is refused.
 	if p := post("/platform/onboard/initech/activate", url.Values{}); p.Status != http.StatusConflict {

@@ -22,6 +22,22 @@ import (
 // errors; credentials are never echoed.
 var storeFields = []string{"kind", "name", "account", "region", "role_arn", "external_id", "prefix", "vault_url", "directory_id", "client_id", "project"}
 
+// bindingForm reads the bind form: the binding for tenantID, its
+// credentials, and the non-secret fields to echo back on errors.
+func bindingForm(c echo.Context, tenantID string) (tenants.CloudBinding, tenants.StoreCredentials, map[string]string) {
+	fields := map[string]string{}
+	for _, f := range storeFields {
+		fields[f] = strings.TrimSpace(c.FormValue(f))
+	}
+	b := tenants.CloudBinding{TenantID: tenantID, Name: fields["name"], Kind: tenants.StoreKind(fields["kind"]), Settings: tenants.StoreSettings{
+		Account: fields["account"], Region: fields["region"], RoleARN: fields["role_arn"], ExternalID: fields["external_id"], Prefix: fields["prefix"],
+		VaultURL: fields["vault_url"], DirectoryID: fields["directory_id"], ClientID: fields["client_id"], Project: fields["project"],
+	}}
+	creds := tenants.StoreCredentials{AccessKeyID: strings.TrimSpace(c.FormValue("access_key_id")), SecretAccessKey: c.FormValue("secret_access_key"),
+		ClientSecret: c.FormValue("client_secret"), ServiceAccountJSON: c.FormValue("service_account_json")}
+	return b, creds, fields
+}
+
 // stores lists the tenant's cloud store bindings with the bind form.
 func (s *Server) stores(c echo.Context) error {
 	m, err := s.storesModel(c)
@@ -63,16 +79,7 @@ func bindingRow(b tenants.CloudBinding) web.BindingRow {
 // with field errors and saves nothing.
 func (s *Server) storeBind(c echo.Context) error {
 	sess := currentSession(c)
-	fields := map[string]string{}
-	for _, f := range storeFields {
-		fields[f] = strings.TrimSpace(c.FormValue(f))
-	}
-	b := tenants.CloudBinding{TenantID: sess.TenantID, Name: fields["name"], Kind: tenants.StoreKind(fields["kind"]), Settings: tenants.StoreSettings{
-		Account: fields["account"], Region: fields["region"], RoleARN: fields["role_arn"], ExternalID: fields["external_id"], Prefix: fields["prefix"],
-		VaultURL: fields["vault_url"], DirectoryID: fields["directory_id"], ClientID: fields["client_id"], Project: fields["project"],
-	}}
-	creds := tenants.StoreCredentials{AccessKeyID: strings.TrimSpace(c.FormValue("access_key_id")), SecretAccessKey: c.FormValue("secret_access_key"),
-		ClientSecret: c.FormValue("client_secret"), ServiceAccountJSON: c.FormValue("service_account_json")}
+	b, creds, fields := bindingForm(c, sess.TenantID)
 	id, checkErr, err := s.deps.Stores.Bind(c.Request().Context(), b, creds, sess.Actor(), meta(c))
 	if e := apperr.As(err); e != nil && (e.Code == apperr.Invalid || e.Code == apperr.Conflict) {
 		m, merr := s.storesModel(c)

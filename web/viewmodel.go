@@ -159,6 +159,8 @@ type OnboardingPage struct {
 	TestGroups  string
 	TestRoles   string
 	Activated   bool
+	// Stores binds cloud stores (optional, once the Vault mount is ready).
+	Stores *StoresPage
 }
 
 // WizardStep is one entry of the wizard's step list.

@@ -141,7 +141,7 @@ func (s *Server) storeRotate(c echo.Context) error {
 	}
 	alphabets := map[string]string{"urlsafe": secretstores.URLSafe, "alnum": secretstores.AlphaNumeric, "printable": secretstores.Printable}
 	n, _ := strconv.Atoi(c.FormValue("length"))
-	r := stores.Rotation{Secret: c.FormValue("secret"), VerifyURL: strings.TrimSpace(c.FormValue("verify_url")),
+	r := stores.Rotation{Secret: c.FormValue("secret"), VerifyURL: strings.TrimSpace(c.FormValue("verify_url")), Value: c.FormValue("value"),
 		Generator: secretstores.Generator{Length: n, Alphabet: alphabets[c.FormValue("alphabet")]}}
 	done, err := s.deps.Stores.Rotate(c.Request().Context(), sess.TenantID, c.Param("id"), r, sess.Actor(), meta(c))
 	flash := "Rotated " + r.Secret + ": version " + done.Current + " is current; " + done.Previous + " is kept as the previous one."

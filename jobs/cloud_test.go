@@ -27,6 +27,8 @@ import (
 	"github.com/gatehouse/gatehouse/postgres"
 	"github.com/gatehouse/gatehouse/secretstores"
 	"github.com/gatehouse/gatehouse/secretstores/aws"
+	"github.com/gatehouse/gatehouse/secretstores/gcp"
+	"github.com/gatehouse/gatehouse/secretstores/gcp/gcpfake"
 	"github.com/gatehouse/gatehouse/secretstores/vault"
 	"github.com/gatehouse/gatehouse/stores"
 	"github.com/gatehouse/gatehouse/tenants"
@@ -578,5 +580,93 @@ func TestSharingAnAWSSecretWithAnotherOrganization(t *testing.T) {
 	}
 	if _, err := sw.svc.Reveal(ctx, sw.holder("globex/requester"), req, audit.Meta{}); err == nil {
 		t.Fatal("the recipient still reveals after the share ended")
+	}
+}
+
+// Rotation may write a value given by the admin instead of a generated one.
+func TestRotatingToAGivenValue(t *testing.T) {
+	a := newAWSWorld(t, "tenant-jobs-aws8")
+	ctx := context.Background()
+	r, err := a.clouds.Rotate(ctx, a.tenant, a.binding, stores.Rotation{Secret: "orders", Value: "issued-by-the-provider-77"}, "admin", audit.Meta{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var now string
+	err = a.clouds.WithCloudStore(ctx, a.tenant, a.binding, func(st secretstores.Store) (err error) {
+		now, err = st.Read(ctx, "orders")
+		return err
+	})
+	if err != nil || now != "issued-by-the-provider-77" || r.Current == r.Previous {
+		t.Fatalf("after rotating to a given value: it is current %v, versions %q → %q (%v)", now == "issued-by-the-provider-77", r.Previous, r.Current, err)
+	}
+}
+
+// A brokered store (GCP Secret Manager, on the in-process fake): the grant
+// is issued once the secret is found, revealed only while active; the
+// store mints no credentials of its own.
+func TestJITGrantOnABrokeredGCPSecret(t *testing.T) {
+	w, _ := newWorld(t, "tenant-jobs-gcp1", time.Now)
+	ctx := context.Background()
+	_, opts := gcpfake.Start(t)
+	seed, err := gcp.New(ctx, "acme-prod-123", opts...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer seed.Close()
+	if _, err := seed.Write(ctx, "billing-token", "gcp-billing-value-31"); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.vault.EnsureKV2Mount(ctx, "gatehouse", "Gatehouse's own secrets"); err != nil {
+		t.Fatal(err)
+	}
+	bindings := postgres.NewBindingStore(w.pool, time.Now)
+	clouds := &stores.Service{Bindings: bindings, Replicas: bindings, Secrets: w.vault, Open: stores.Adapters(stores.Endpoints{GCP: opts})}
+	binding, checkErr, err := clouds.Bind(ctx, tenants.CloudBinding{TenantID: w.tenant, Name: "GCP billing", Kind: tenants.StoreGCP,
+		Settings: tenants.StoreSettings{Project: "acme-prod-123"}}, tenants.StoreCredentials{ServiceAccountJSON: `{"type":"service_account"}`}, "admin", audit.Meta{})
+	if err != nil || checkErr != "" {
+		t.Fatalf("Bind: %v %s", err, checkErr)
+	}
+	policy := approvals.Policy{Requesters: approvals.Audience{Roles: []tenants.Role{tenants.RoleRequester}},
+		Steps:           []approvals.Step{{Approvers: approvals.Audience{Roles: []tenants.Role{tenants.RoleApprover}}, Required: 1}},
+		DefaultDuration: time.Hour, MaxDuration: time.Hour, Levels: []approvals.Level{approvals.Read}, PendingTimeout: time.Hour}
+	res, err := w.store.AddResource(ctx, w.tenant, approvals.Resource{Name: "Billing token (GCP)", Classification: approvals.Medium, BindingID: binding, Path: "billing-token", Policy: policy}, "admin", audit.Meta{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	missing, err := w.store.AddResource(ctx, w.tenant, approvals.Resource{Name: "Gone (GCP)", Classification: approvals.Low, BindingID: binding, Path: "not-there", Policy: policy}, "admin", audit.Meta{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	requester := approvals.Person{Subject: "req", Email: "requester@acme.test", Roles: []tenants.Role{tenants.RoleRequester}}
+	approve := func(resource string) string {
+		req, err := w.store.Submit(ctx, w.tenant, resource, requester, approvals.Submission{Level: approvals.Read}, audit.Meta{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := w.store.Decide(ctx, w.tenant, req, approvals.Person{Subject: "a1", Roles: []tenants.Role{tenants.RoleApprover}}, true, "", 0, audit.Meta{}); err != nil {
+			t.Fatal(err)
+		}
+		return req
+	}
+	req, gone := approve(res), approve(missing)
+	backends := app.Backends{Client: w.vault, Service: clouds}
+	startWorkers(t, w, backends, time.Now)
+	waitState(t, w, req, approvals.Active, 15*time.Second)
+	waitState(t, w, gone, approvals.Failed, 15*time.Second)
+
+	svc := &access.Service{Store: w.store, Vault: backends, Audit: postgres.NewIdentityStore(w.pool, time.Now), Now: time.Now}
+	h := access.Holder{TenantID: w.tenant, TenantSlug: "acme", Person: requester}
+	data, err := svc.Reveal(ctx, h, req, audit.Meta{})
+	if err != nil || data["value"] != "gcp-billing-value-31" {
+		t.Fatalf("Reveal: shows the value %v (%v)", data["value"] == "gcp-billing-value-31", err)
+	}
+	if _, err := svc.TakeCredential(ctx, h, req, audit.Meta{}); apperr.CodeOf(err) != apperr.Invalid {
+		t.Fatalf("credentials from a brokered store: got %v, want Invalid", err)
+	}
+	if err := svc.Relinquish(ctx, h, req); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := svc.Reveal(ctx, h, req, audit.Meta{}); apperr.CodeOf(err) != apperr.NotFound {
+		t.Fatalf("reveal after relinquishing: got %v", err)
 	}
 }

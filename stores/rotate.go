@@ -19,6 +19,9 @@ import (
 type Rotation struct {
 	Secret    string
 	Generator secretstores.Generator
+	// Value, when set, is written instead of a generated one (a value
+	// issued elsewhere, e.g. by a provider's console).
+	Value string
 	// VerifyURL, when set, is POSTed {"binding","secret","version"} (never
 	// the value) after the write; anything but a 2xx answer within 10
 	// seconds puts the previous version back.
@@ -34,15 +37,20 @@ type Rotated struct {
 // was rolled back.
 var ErrVerification = errors.New("the verification webhook refused the new value")
 
-// Rotate writes a new generated value of r.Secret in the tenant's binding as
+// Rotate writes a new value (r.Value, or one generated under r.Generator)
+// of r.Secret in the tenant's binding as
 // the current version, keeping the previous one (labelled previous where
 // the store has labels), verifies it with r.VerifyURL, and rolls back when
 // verification fails, so a failed rotation leaves the old version current.
 // The outcome is audited with the versions, never the value.
 func (s *Service) Rotate(ctx context.Context, tenantID, bindingID string, r Rotation, actor string, meta audit.Meta) (Rotated, error) {
 	f := map[string]string{}
-	if err := r.Generator.Validate(); err != nil {
-		f["length"] = "A generated value is 16–256 characters from an alphabet of at least 10."
+	if r.Value == "" {
+		if err := r.Generator.Validate(); err != nil {
+			f["length"] = "A generated value is 16–256 characters from an alphabet of at least 10."
+		}
+	} else if len(r.Value) > 64*1024 {
+		f["value"] = "A value is at most 64 KiB."
 	}
 	if r.VerifyURL != "" && !tenants.VerifiableURL(r.VerifyURL) {
 		f["verify_url"] = "Give an https URL (http only on loopback), or leave it empty."
@@ -57,9 +65,11 @@ func (s *Service) Rotate(ctx context.Context, tenantID, bindingID string, r Rota
 			return err
 		}
 		out.Previous = m.CurrentVersion
-		value, err := r.Generator.Generate()
-		if err != nil {
-			return err
+		value := r.Value
+		if value == "" {
+			if value, err = r.Generator.Generate(); err != nil {
+				return err
+			}
 		}
 		if out.Current, err = st.Write(ctx, r.Secret, value); err != nil {
 			return err

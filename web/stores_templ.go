@@ -668,7 +668,7 @@ func Store(m StorePage) templ.Component {
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
-				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 55, "\"> <input name=\"length\" type=\"number\" min=\"16\" max=\"256\" value=\"40\" aria-label=\"length\"> <select name=\"alphabet\" aria-label=\"alphabet\"><option value=\"urlsafe\">letters, digits, - _</option> <option value=\"alnum\">letters and digits</option> <option value=\"printable\">printable</option></select> <input name=\"verify_url\" type=\"url\" placeholder=\"verification webhook (optional)\" aria-label=\"verification webhook\"> <button type=\"submit\" class=\"small danger\" data-action=\"rotate\">Rotate</button></form></td></tr>")
+				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 55, "\"> <input name=\"length\" type=\"number\" min=\"16\" max=\"256\" value=\"40\" aria-label=\"length\"> <select name=\"alphabet\" aria-label=\"alphabet\"><option value=\"urlsafe\">letters, digits, - _</option> <option value=\"alnum\">letters and digits</option> <option value=\"printable\">printable</option></select> <input name=\"value\" type=\"password\" autocomplete=\"new-password\" placeholder=\"or a value of your own\" aria-label=\"value\"> <input name=\"verify_url\" type=\"url\" placeholder=\"verification webhook (optional)\" aria-label=\"verification webhook\"> <button type=\"submit\" class=\"small danger\" data-action=\"rotate\">Rotate</button></form></td></tr>")
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
@@ -718,7 +718,7 @@ func BindStoreForm(m StoresPage, action string) templ.Component {
 		var templ_7745c5c3_Var41 templ.SafeURL
 		templ_7745c5c3_Var41, templ_7745c5c3_Err = templ.JoinURLErrs(templ.SafeURL(action))
 		if templ_7745c5c3_Err != nil {
-			return templ.Error{Err: templ_7745c5c3_Err, FileName: `stores.templ`, Line: 115, Col: 51}
+			return templ.Error{Err: templ_7745c5c3_Err, FileName: `stores.templ`, Line: 116, Col: 51}
 		}
 		_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var41))
 		if templ_7745c5c3_Err != nil {
@@ -744,7 +744,7 @@ func BindStoreForm(m StoresPage, action string) templ.Component {
 			var templ_7745c5c3_Var42 string
 			templ_7745c5c3_Var42, templ_7745c5c3_Err = templ.JoinStringErrs(k.Value)
 			if templ_7745c5c3_Err != nil {
-				return templ.Error{Err: templ_7745c5c3_Err, FileName: `stores.templ`, Line: 120, Col: 27}
+				return templ.Error{Err: templ_7745c5c3_Err, FileName: `stores.templ`, Line: 121, Col: 27}
 			}
 			_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var42))
 			if templ_7745c5c3_Err != nil {
@@ -767,7 +767,7 @@ func BindStoreForm(m StoresPage, action string) templ.Component {
 			var templ_7745c5c3_Var43 string
 			templ_7745c5c3_Var43, templ_7745c5c3_Err = templ.JoinStringErrs(k.Label)
 			if templ_7745c5c3_Err != nil {
-				return templ.Error{Err: templ_7745c5c3_Err, FileName: `stores.templ`, Line: 120, Col: 81}
+				return templ.Error{Err: templ_7745c5c3_Err, FileName: `stores.templ`, Line: 121, Col: 81}
 			}
 			_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var43))
 			if templ_7745c5c3_Err != nil {

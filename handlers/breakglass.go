@@ -30,6 +30,9 @@ func reauthURL(sess *identity.Session, back string) string {
 // emergencies returns the banner entries of the tenant's active
 // break-glass grants; a failure to read them is logged, never fatal.
 func (s *Server) emergencies(c echo.Context, tenantID string) []web.EmergencyBanner {
+	if b, ok := s.banners.get(tenantID, time.Now()); ok {
+		return b
+	}
 	active, err := s.deps.BreakGlass.ActiveBreakGlass(c.Request().Context(), tenantID)
 	if err != nil {
 		s.deps.Log.Error("reading active break-glass", slog.String("request_id", requestID(c)), slog.String("error", err.Error()))
@@ -40,6 +43,7 @@ func (s *Server) emergencies(c echo.Context, tenantID string) []web.EmergencyBan
 		out = append(out, web.EmergencyBanner{Responder: a.Requester.Email, Resource: a.Resource, Until: when(a.ExpiresAt),
 			Drill: a.Drill, Href: "/breakglass/" + a.ID})
 	}
+	s.banners.put(tenantID, out, time.Now())
 	return out
 }
 
@@ -151,6 +155,7 @@ func (s *Server) breakGlassSubmit(c echo.Context) error {
 		}
 		return render(c, statusOf(ae.Code), web.BreakGlassForm(m))
 	}
+	s.banners.forget(sess.TenantID)
 	return c.Redirect(http.StatusSeeOther, "/breakglass/"+out.RequestID)
 }
 

@@ -468,6 +468,7 @@ func (s *Server) grantAction(c echo.Context) error {
 		if err := s.deps.Access.Relinquish(ctx, holder(sess), id); err != nil {
 			return s.scoped(c, "request", id, err)
 		}
+		s.banners.forget(sess.TenantID)
 		return c.Redirect(http.StatusSeeOther, "/requests/"+id)
 	default:
 		return apperr.New(apperr.NotFound, "There is no page at this address.")

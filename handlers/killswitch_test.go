@@ -11,7 +11,7 @@ import (
 	"github.com/gatehouse/gatehouse/testenv"
 )
 
-func signedIn(t *testing.T, console, org, email string) (*testenv.Browser, testenv.Page) {
+func signedIn(t testing.TB, console, org, email string) (*testenv.Browser, testenv.Page) {
 	t.Helper()
 	b := testenv.NewBrowser(t)
 	p := b.SignIn(console, org, email, devstack.DemoPassword)

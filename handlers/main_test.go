@@ -40,7 +40,7 @@ type fixture struct {
 
 // newFixture builds the console over a fresh seeded database; override may
 // change the dependencies, given that database.
-func newFixture(t *testing.T, override func(*handlers.Deps, *pgxpool.Pool)) *fixture {
+func newFixture(t testing.TB, override func(*handlers.Deps, *pgxpool.Pool)) *fixture {
 	t.Helper()
 	pool := stack.NewPool(t)
 	stack.Seed(t, pool)
@@ -73,7 +73,7 @@ func newFixtureWithClock(t *testing.T, now func() time.Time) *fixture {
 
 // serve runs the console on the stack's public URL (the address the test
 // IdPs redirect back to) until the test ends, and returns that URL.
-func (f *fixture) serve(t *testing.T) string {
+func (f *fixture) serve(t testing.TB) string {
 	t.Helper()
 	u, _ := url.Parse(stack.PublicURL)
 	ln, err := net.Listen("tcp", u.Host)

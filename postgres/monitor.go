@@ -10,6 +10,7 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgtype"
 
 	"github.com/gatehouse/gatehouse/apperr"
 	"github.com/gatehouse/gatehouse/audit"
@@ -134,7 +135,11 @@ func facts(ctx context.Context, q *db.Queries, tid uuid.UUID, ev monitor.Event, 
 		f.NetworkSeen = added == 0 || known == 0 // a person's first network is their baseline, not an anomaly
 	}
 	if ev.Action == "grant.revealed" || ev.Action == "grant.token_handed_over" {
-		class, err := q.ClassificationOfSecret(ctx, db.ClassificationOfSecretParams{TenantID: tid, Secret: secret, RequestID: ev.Target})
+		var req pgtype.UUID // NULL unless the target is a request ID: the lookup stays on the primary key
+		if u, perr := uuid.Parse(ev.Target); perr == nil {
+			req = pgUUID(u)
+		}
+		class, err := q.ClassificationOfSecret(ctx, db.ClassificationOfSecretParams{TenantID: tid, Secret: secret, RequestID: req})
 		if err != nil && !errors.Is(err, pgx.ErrNoRows) {
 			return f, err
 		}

@@ -41,14 +41,14 @@ const classificationOfSecret = `-- name: ClassificationOfSecret :one
 SELECT res.classification FROM resources res WHERE res.tenant_id = $1::uuid AND res.mount || '/' || res.path = $2::text
 UNION ALL
 SELECT res.classification FROM requests r JOIN resources res ON res.id = r.resource_id
-WHERE r.id::text = $3::text AND (r.tenant_id = $1::uuid OR r.requester_tenant_id = $1::uuid)
+WHERE r.id = $3::uuid AND (r.tenant_id = $1::uuid OR r.requester_tenant_id = $1::uuid)
 LIMIT 1
 `
 
 type ClassificationOfSecretParams struct {
 	TenantID  uuid.UUID
 	Secret    string
-	RequestID string
+	RequestID pgtype.UUID
 }
 
 func (q *Queries) ClassificationOfSecret(ctx context.Context, arg ClassificationOfSecretParams) (string, error) {

@@ -26,7 +26,7 @@ ON CONFLICT DO NOTHING;
 SELECT res.classification FROM resources res WHERE res.tenant_id = @tenant_id::uuid AND res.mount || '/' || res.path = @secret::text
 UNION ALL
 SELECT res.classification FROM requests r JOIN resources res ON res.id = r.resource_id
-WHERE r.id::text = @request_id::text AND (r.tenant_id = @tenant_id::uuid OR r.requester_tenant_id = @tenant_id::uuid)
+WHERE r.id = sqlc.narg(request_id)::uuid AND (r.tenant_id = @tenant_id::uuid OR r.requester_tenant_id = @tenant_id::uuid)
 LIMIT 1;
 
 -- name: CountEarlierReveals :one

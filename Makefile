@@ -17,13 +17,15 @@ test: tools build
 	cd tools/devidp && $(GO) test -count=1 -timeout 10m ./...
 
 ## bench: Go benchmarks (no timed assertions live in the tests)
-bench: tools
+bench: tools build
 	@echo "machine: $$(nproc) cores, $$(free -g | awk '/Mem:/{print $$2}') GiB, $$(go version)"
 	$(GO) test -run '^$$' -bench . -benchmem -benchtime 2s ./authz
 	$(GO) test -run '^$$' -bench IssueGrant -benchtime 500x -count 3 ./secretstores/vault
 	$(GO) test -run '^$$' -bench ApproveToCredential -benchtime 100x -timeout 10m ./jobs
 	$(GO) test -run '^$$' -bench BreakGlassToCredential -benchtime 100x -count 3 -timeout 10m ./jobs
 	$(GO) test -run '^$$' -bench RevokeTenant -benchtime 1x -timeout 30m ./jobs
+	$(GO) test -run '^$$' -bench ExpiryLag -benchtime 1x -timeout 30m ./jobs
+	$(GO) test -run '^$$' -bench Dashboard -benchtime 5s ./handlers
 	$(GO) test -run '^$$' -bench Thousand -benchtime 3x ./postgres
 	$(GO) test -run '^$$' -bench 'AuditAppend|AuditViewer' -benchtime 2s -timeout 30m ./postgres
 	$(GO) test -run '^$$' -bench ConsoleUnderLoad -benchtime 1x -timeout 60m ./load

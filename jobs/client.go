@@ -41,6 +41,9 @@ type Workers struct {
 	// Replicas, Resources, Rotator, Sources and Clouds drive scheduled
 	// rotation (every minute) and replica sync (every 5 minutes); both are
 	// skipped when Replicas is nil.
+	// Due drives the expiry sweep every ExpiryCheckEvery (skipped when nil;
+	// each grant's own expiry job ends it anyway).
+	Due       DueGrantLister
 	Replicas  ReplicaStore
 	Resources ResourceReader
 	Rotator   Rotator
@@ -76,6 +79,7 @@ func NewClient(pool *pgxpool.Pool, w Workers) (*river.Client[pgx.Tx], error) {
 	river.AddWorker(workers, &SweepSessionsWorker{Sweeper: w.Sessions, Idle: w.SessionIdle})
 	river.AddWorker(workers, &RemindWorker{Store: w.Grants, Mailer: w.Mailer})
 	river.AddWorker(workers, &NotifyWorker{Mailer: w.Mailer, Webhook: w.Webhook, Channels: w.Channels})
+	river.AddWorker(workers, &ExpireDueWorker{Due: w.Due, Store: w.Grants, Vault: w.Vault, Now: w.Now})
 	river.AddWorker(workers, &RotateDueWorker{Store: w.Replicas, Now: w.Now})
 	river.AddWorker(workers, &RotateResourceWorker{Store: w.Replicas, Resources: w.Resources, Rotator: w.Rotator})
 	river.AddWorker(workers, &SyncAllWorker{Store: w.Replicas})
@@ -117,6 +121,11 @@ func periodic(w Workers) []*river.PeriodicJob {
 		}
 		jobs = append(jobs, river.NewPeriodicJob(river.PeriodicInterval(every),
 			func() (river.JobArgs, *river.InsertOpts) { return CheckpointAuditArgs{}, nil },
+			&river.PeriodicJobOpts{RunOnStart: true}))
+	}
+	if w.Due != nil {
+		jobs = append(jobs, river.NewPeriodicJob(river.PeriodicInterval(ExpiryCheckEvery),
+			func() (river.JobArgs, *river.InsertOpts) { return ExpireDueArgs{}, nil },
 			&river.PeriodicJobOpts{RunOnStart: true}))
 	}
 	if w.Replicas != nil {

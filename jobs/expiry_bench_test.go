@@ -3,6 +3,8 @@ package jobs_test
 import (
 	"context"
 	"fmt"
+	"io"
+	"log/slog"
 	"os"
 	"sort"
 	"strconv"
@@ -12,6 +14,7 @@ import (
 
 	"github.com/riverqueue/river"
 
+	"github.com/gatehouse/gatehouse/approvals"
 	"github.com/gatehouse/gatehouse/jobs"
 	"github.com/gatehouse/gatehouse/secretstores/vault"
 )
@@ -75,7 +78,7 @@ func BenchmarkExpiryLag(b *testing.B) {
 		b.Fatal(err)
 	}
 	b.ResetTimer()
-	startWorkers(b, w, w.vault, time.Now)
+	startWorkersWithSweep(b, w)
 	for {
 		var left int
 		if err := w.pool.QueryRow(ctx, "SELECT count(*) FROM requests WHERE justification = 'bench' AND state = 'active'").Scan(&left); err != nil {
@@ -132,4 +135,43 @@ func BenchmarkExpiryLag(b *testing.B) {
 	raw := time.Since(t0)
 	fmt.Printf("expiry lag, %d grants ending within one minute: p50 %.2f s  p99 %.2f s  max %.2f s; raw Vault delete+read of %d policies at %d-way concurrency: %.2f s (%.0f/s, the minute needs %.0f/s)\n",
 		n, pct(0.5), pct(0.99), lags[len(lags)-1], n, jobs.QueueWorkers, raw.Seconds(), float64(n)/raw.Seconds(), float64(n)/60)
+}
+
+// The expiry sweep ends a grant within seconds of its end even when the
+// grant's own expiry job is far off.
+func TestTheSweepEndsAGrantOnTime(t *testing.T) {
+	w, req := approvedRequest(t, "tenant-sweep")
+	ctx := context.Background()
+	startWorkersWithSweep(t, w)
+	waitState(t, w, req, approvals.Active, 10*time.Second)
+	if _, err := w.pool.Exec(ctx, "UPDATE river_job SET scheduled_at = now() + interval '1 hour' WHERE kind = 'expire_grant'"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.pool.Exec(ctx, "UPDATE grants SET expires_at = now() + interval '1 second' WHERE request_id = $1", req); err != nil {
+		t.Fatal(err)
+	}
+	waitState(t, w, req, approvals.Expired, 10*time.Second)
+	var lag float64
+	if err := w.pool.QueryRow(ctx, "SELECT extract(epoch FROM ended_at - expires_at)::float8 FROM grants WHERE request_id = $1", req).Scan(&lag); err != nil {
+		t.Fatal(err)
+	}
+	if lag < 0 || lag > 5 {
+		t.Fatalf("the grant ended %.1f s after its end", lag)
+	}
+}
+
+// startWorkersWithSweep runs the workers as "gatehouse serve" does: with
+// the expiry sweep beside each grant's own expiry job.
+func startWorkersWithSweep(t testing.TB, w world) {
+	t.Helper()
+	c, err := jobs.NewClient(w.pool, jobs.Workers{Grants: w.store, Sweeper: w.store, Reviews: w.store, Shares: w.store, Revocations: w.store,
+		Vault: w.vault, Now: time.Now, Due: w.store, PollInterval: 100 * time.Millisecond, Channels: w.store,
+		Log: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = c.Stop(context.Background()) })
 }

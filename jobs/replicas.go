@@ -165,9 +165,13 @@ func (SyncSecretArgs) Kind() string { return "sync_secret" }
 // InsertOpts makes syncs of one replica waiting or running at once one job
 // (a finished one does not count: the next period syncs again).
 func (SyncSecretArgs) InsertOpts() river.InsertOpts {
-	return river.InsertOpts{MaxAttempts: 10, UniqueOpts: river.UniqueOpts{ByArgs: true, ByState: []rivertype.JobState{
-		rivertype.JobStateAvailable, rivertype.JobStatePending, rivertype.JobStateRunning, rivertype.JobStateRetryable, rivertype.JobStateScheduled}}}
+	return river.InsertOpts{MaxAttempts: 10, UniqueOpts: river.UniqueOpts{ByArgs: true, ByState: nonFinalStates}}
 }
+
+// nonFinalStates are the states in which a job still waits or runs: a job
+// unique by them may run again once the last one finished.
+var nonFinalStates = []rivertype.JobState{
+	rivertype.JobStateAvailable, rivertype.JobStatePending, rivertype.JobStateRunning, rivertype.JobStateRetryable, rivertype.JobStateScheduled}
 
 // SyncSecretWorker copies a Vault secret to its replica when the source
 // changed or the replica is missing, reports a replica changed outside

@@ -278,3 +278,17 @@ func (s *RequestStore) TimeOutPending(ctx context.Context) (int, error) {
 	})
 	return closed, err
 }
+
+// DueGrants returns up to max active grants whose time is up at now,
+// earliest first (the expiry sweeper's work; ending one twice is safe).
+func (s *RequestStore) DueGrants(ctx context.Context, now time.Time, max int) ([]string, error) {
+	ids, err := db.New(s.pool).DueGrants(ctx, db.DueGrantsParams{Now: timestamptz(now), Max: int32(max)})
+	if err != nil {
+		return nil, err
+	}
+	out := make([]string, len(ids))
+	for i, id := range ids {
+		out[i] = id.String()
+	}
+	return out, nil
+}

@@ -40,7 +40,7 @@ func serve(ctx context.Context, cfg config, log *slog.Logger) error {
 		anchors = append(anchors, jobs.FileAnchor{Path: cfg.CheckpointFile})
 	}
 	workers, err := jobs.NewClient(pool, jobs.Workers{Heads: postgres.NewAuditLog(pool, time.Now, nil), Anchors: anchors, Scanner: requests, Campaigns: requests, Grants: requests, Sweeper: requests, Reviews: requests, Shares: requests, Revocations: requests, Vault: parts.Backends, Now: time.Now, Log: log,
-		Replicas: parts.Bindings, Resources: requests, Rotator: parts.Backends.Service, Clouds: parts.Backends,
+		Due: requests, Replicas: parts.Bindings, Resources: requests, Rotator: parts.Backends.Service, Clouds: parts.Backends,
 		Sources:  func(mount, tenantID string) secretstores.Store { return vc.Store(mount, tenantID) },
 		Channels: requests, Sessions: idStore, SessionIdle: cfg.SessionIdle,
 		Mailer: &notify.Mailer{Addr: cfg.SMTPAddr, From: cfg.SMTPFrom, Username: cfg.SMTPUsername, Password: cfg.SMTPPassword,

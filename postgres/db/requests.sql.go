@@ -32,6 +32,37 @@ func (q *Queries) CountOpenRequestsOf(ctx context.Context, arg CountOpenRequests
 	return count, err
 }
 
+const dueGrants = `-- name: DueGrants :many
+SELECT g.request_id FROM grants g JOIN requests r ON r.id = g.request_id
+WHERE g.ended_at IS NULL AND g.expires_at <= $1 AND r.state = 'active'
+ORDER BY g.expires_at LIMIT $2
+`
+
+type DueGrantsParams struct {
+	Now pgtype.Timestamptz
+	Max int32
+}
+
+func (q *Queries) DueGrants(ctx context.Context, arg DueGrantsParams) ([]uuid.UUID, error) {
+	rows, err := q.db.Query(ctx, dueGrants, arg.Now, arg.Max)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var items []uuid.UUID
+	for rows.Next() {
+		var request_id uuid.UUID
+		if err := rows.Scan(&request_id); err != nil {
+			return nil, err
+		}
+		items = append(items, request_id)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
 const endGrant = `-- name: EndGrant :exec
 UPDATE grants SET ended_at = $1 WHERE request_id = $2
 `

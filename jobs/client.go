@@ -41,8 +41,9 @@ type Workers struct {
 	// Replicas, Resources, Rotator, Sources and Clouds drive scheduled
 	// rotation (every minute) and replica sync (every 5 minutes); both are
 	// skipped when Replicas is nil.
-	// Due drives the expiry sweep every ExpiryCheckEvery (skipped when nil;
-	// each grant's own expiry job ends it anyway).
+	// Due drives the expiry sweep every ExpiryCheckEvery (Grants when it
+	// lists due grants itself; skipped when neither does: each grant's own
+	// expiry job ends it ExpiryBackstop late).
 	Due       DueGrantLister
 	Replicas  ReplicaStore
 	Resources ResourceReader
@@ -79,7 +80,10 @@ func NewClient(pool *pgxpool.Pool, w Workers) (*river.Client[pgx.Tx], error) {
 	river.AddWorker(workers, &SweepSessionsWorker{Sweeper: w.Sessions, Idle: w.SessionIdle})
 	river.AddWorker(workers, &RemindWorker{Store: w.Grants, Mailer: w.Mailer})
 	river.AddWorker(workers, &NotifyWorker{Mailer: w.Mailer, Webhook: w.Webhook, Channels: w.Channels})
-	river.AddWorker(workers, &ExpireDueWorker{Due: w.Due, Store: w.Grants, Vault: w.Vault, Now: w.Now})
+	if w.Due == nil { // the grant store lists due grants itself (postgres.RequestStore does)
+		w.Due, _ = w.Grants.(DueGrantLister)
+	}
+	river.AddWorker(workers, &ExpireDueWorker{Due: w.Due, Store: w.Grants, Vault: w.Vault})
 	river.AddWorker(workers, &RotateDueWorker{Store: w.Replicas, Now: w.Now})
 	river.AddWorker(workers, &RotateResourceWorker{Store: w.Replicas, Resources: w.Resources, Rotator: w.Rotator})
 	river.AddWorker(workers, &SyncAllWorker{Store: w.Replicas})

@@ -126,7 +126,7 @@ func (s *RequestStore) FinishIssuing(ctx context.Context, requestID string, expi
 				return err
 			}
 			if _, err := s.jobs.InsertTx(ctx, tx, jobs.ExpireGrantArgs{TenantID: row.TenantID.String(), RequestID: requestID},
-				&river.InsertOpts{ScheduledAt: expiresAt}); err != nil {
+				&river.InsertOpts{ScheduledAt: expiresAt.Add(jobs.ExpiryBackstop)}); err != nil {
 				return err
 			}
 			remindAt := expiresAt.Add(-jobs.RemindBefore(time.Duration(row.DurationSeconds) * time.Second))
@@ -279,10 +279,11 @@ func (s *RequestStore) TimeOutPending(ctx context.Context) (int, error) {
 	return closed, err
 }
 
-// DueGrants returns up to max active grants whose time is up at now,
-// earliest first (the expiry sweeper's work; ending one twice is safe).
-func (s *RequestStore) DueGrants(ctx context.Context, now time.Time, max int) ([]string, error) {
-	ids, err := db.New(s.pool).DueGrants(ctx, db.DueGrantsParams{Now: timestamptz(now), Max: int32(max)})
+// DueGrants returns up to max active grants whose time is up by the
+// database's clock (the one River schedules by, shared by every replica),
+// earliest first: the expiry sweep's work (ending one twice is safe).
+func (s *RequestStore) DueGrants(ctx context.Context, max int) ([]string, error) {
+	ids, err := db.New(s.pool).DueGrants(ctx, int32(max))
 	if err != nil {
 		return nil, err
 	}

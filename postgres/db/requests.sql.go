@@ -34,17 +34,12 @@ func (q *Queries) CountOpenRequestsOf(ctx context.Context, arg CountOpenRequests
 
 const dueGrants = `-- name: DueGrants :many
 SELECT g.request_id FROM grants g JOIN requests r ON r.id = g.request_id
-WHERE g.ended_at IS NULL AND g.expires_at <= $1 AND r.state = 'active'
-ORDER BY g.expires_at LIMIT $2
+WHERE g.ended_at IS NULL AND g.expires_at <= now() AND r.state = 'active'
+ORDER BY g.expires_at LIMIT $1
 `
 
-type DueGrantsParams struct {
-	Now pgtype.Timestamptz
-	Max int32
-}
-
-func (q *Queries) DueGrants(ctx context.Context, arg DueGrantsParams) ([]uuid.UUID, error) {
-	rows, err := q.db.Query(ctx, dueGrants, arg.Now, arg.Max)
+func (q *Queries) DueGrants(ctx context.Context, max int32) ([]uuid.UUID, error) {
+	rows, err := q.db.Query(ctx, dueGrants, max)
 	if err != nil {
 		return nil, err
 	}

@@ -121,5 +121,5 @@ SELECT * FROM votes WHERE request_id = ANY (@request_ids::uuid[]) ORDER BY decid
 
 -- name: DueGrants :many
 SELECT g.request_id FROM grants g JOIN requests r ON r.id = g.request_id
-WHERE g.ended_at IS NULL AND g.expires_at <= @now AND r.state = 'active'
+WHERE g.ended_at IS NULL AND g.expires_at <= now() AND r.state = 'active'
 ORDER BY g.expires_at LIMIT @max;

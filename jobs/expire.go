@@ -2,7 +2,6 @@ package jobs
 
 import (
 	"context"
-	"errors"
 	"sync"
 	"time"
 
@@ -19,7 +18,7 @@ import (
 // token on time regardless.
 const (
 	ExpiryCheckEvery = time.Second
-	ExpiryBackstop   = 30 * time.Second
+	ExpiryBackstop   = 5 * time.Minute
 )
 
 // sweepConcurrency bounds the grants one sweep ends at once, and sweepFor
@@ -55,47 +54,57 @@ type ExpireDueWorker struct {
 	Vault GrantVault
 }
 
-// Work sweeps: it keeps taking the grants that are due (500 at a time)
-// until none are left, for at most sweepFor, so grants falling due while
-// it works do not wait for the next sweep.
+// Work sweeps: sweepConcurrency workers end grants while a feeder keeps
+// handing them the grants falling due, for at most sweepFor. A grant that
+// could not be ended is not tried again in this sweep: the next sweep and
+// its own job take it.
 func (w *ExpireDueWorker) Work(ctx context.Context, _ *river.Job[ExpireDueArgs]) error {
-	start := time.Now()
-	for time.Since(start) < sweepFor {
-		ids, err := w.Due.DueGrants(ctx, 500)
-		if err != nil || len(ids) == 0 {
-			return err
-		}
-		ended := w.end(ctx, ids)
-		if ended == 0 {
-			return nil // none could be ended now: left to the next sweep and their own jobs
-		}
-	}
-	return nil
-}
-
-// end ends the grants of ids, sweepConcurrency at a time, and returns how
-// many it ended.
-func (w *ExpireDueWorker) end(ctx context.Context, ids []string) int {
+	work := make(chan string)
 	var wg sync.WaitGroup
 	var mu sync.Mutex
-	ended := 0
-	sem := make(chan struct{}, sweepConcurrency)
-	for _, id := range ids {
+	busy := map[string]bool{} // handed out and not finished
+	for range sweepConcurrency {
 		wg.Add(1)
-		sem <- struct{}{}
 		go func() {
-			defer func() { <-sem; wg.Done() }()
-			t, err := w.Store.Ending(ctx, id)
-			if errors.Is(err, ErrSettled) || err != nil {
-				return // settled already, or left to the next sweep and the grant's own job
-			}
-			if End(ctx, w.Store, w.Vault, t, false, "system") == nil {
+			defer wg.Done()
+			for id := range work {
+				if t, err := w.Store.Ending(ctx, id); err == nil {
+					_ = End(ctx, w.Store, w.Vault, t, false, "system")
+				}
 				mu.Lock()
-				ended++
+				delete(busy, id)
 				mu.Unlock()
 			}
 		}()
 	}
-	wg.Wait()
-	return ended
+	defer func() { close(work); wg.Wait() }()
+	tried := map[string]bool{}
+	for start := time.Now(); time.Since(start) < sweepFor; {
+		ids, err := w.Due.DueGrants(ctx, 2*sweepConcurrency)
+		if err != nil {
+			return err
+		}
+		handed := 0
+		for _, id := range ids {
+			if tried[id] {
+				continue
+			}
+			tried[id] = true
+			mu.Lock()
+			busy[id] = true
+			mu.Unlock()
+			work <- id // waits for a free worker
+			handed++
+		}
+		if handed == 0 {
+			mu.Lock()
+			idle := len(busy) == 0
+			mu.Unlock()
+			if idle {
+				return nil // nothing due and nothing in hand
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+	}
+	return nil
 }

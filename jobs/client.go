@@ -57,6 +57,10 @@ type Workers struct {
 	PollInterval time.Duration
 }
 
+// RescueAfter is how long a job may stay "running" before another replica
+// takes it over (its own replica died).
+const RescueAfter = 5 * time.Minute
+
 // QueueWorkers is how many jobs one replica works at once. Jobs wait on
 // Vault and PostgreSQL far more than they compute, so this is well above
 // the core count (measured with the load harness's expiry lag).
@@ -89,11 +93,16 @@ func NewClient(pool *pgxpool.Pool, w Workers) (*river.Client[pgx.Tx], error) {
 	river.AddWorker(workers, &SyncAllWorker{Store: w.Replicas})
 	river.AddWorker(workers, &SyncSecretWorker{Store: w.Replicas, Sources: w.Sources, Clouds: w.Clouds})
 	c, err := river.NewClient(riverpgxv5.New(pool), &river.Config{
-		Queues:            map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: QueueWorkers}},
-		Workers:           workers,
-		Logger:            w.Log,
-		PeriodicJobs:      periodic(w),
-		FetchPollInterval: w.PollInterval,
+		Queues:       map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: QueueWorkers}},
+		Workers:      workers,
+		Logger:       w.Log,
+		PeriodicJobs: periodic(w),
+		// A job running on a replica that died is retried by another after
+		// this long (River's default is an hour). Jobs are cancelled after
+		// River's one-minute job timeout anyway, and every job is safe to
+		// run twice; a stuck expiry sweep must not block the next for long.
+		RescueStuckJobsAfter: RescueAfter,
+		FetchPollInterval:    w.PollInterval,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("creating the job client: %w", err)

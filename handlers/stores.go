@@ -139,10 +139,9 @@ func (s *Server) storeRotate(c echo.Context) error {
 	if _, err := s.deps.Stores.Bindings.Get(c.Request().Context(), sess.TenantID, c.Param("id")); err != nil {
 		return err // not this tenant's binding: nothing is rotated
 	}
-	alphabets := map[string]string{"urlsafe": secretstores.URLSafe, "alnum": secretstores.AlphaNumeric, "printable": secretstores.Printable}
 	n, _ := strconv.Atoi(c.FormValue("length"))
 	r := stores.Rotation{Secret: c.FormValue("secret"), VerifyURL: strings.TrimSpace(c.FormValue("verify_url")), Value: c.FormValue("value"),
-		Generator: secretstores.Generator{Length: n, Alphabet: alphabets[c.FormValue("alphabet")]}}
+		Generator: secretstores.Generator{Length: n, Alphabet: secretstores.AlphabetNamed(c.FormValue("alphabet"))}}
 	done, err := s.deps.Stores.Rotate(c.Request().Context(), sess.TenantID, c.Param("id"), r, sess.Actor(), meta(c))
 	flash := "Rotated " + r.Secret + ": version " + done.Current + " is current; " + done.Previous + " is kept as the previous one."
 	if err != nil {

@@ -43,9 +43,6 @@ type ResourceReader interface {
 	Resource(ctx context.Context, tenantID, id string) (approvals.Resource, error)
 }
 
-// Alphabets are the generator alphabets a schedule names.
-var alphabets = map[string]string{"urlsafe": secretstores.URLSafe, "alnum": secretstores.AlphaNumeric, "printable": secretstores.Printable}
-
 // RotateDueArgs is the periodic claim of due rotations.
 type RotateDueArgs struct{}
 
@@ -108,7 +105,7 @@ func (w *RotateResourceWorker) Work(ctx context.Context, job *river.Job[RotateRe
 		return err
 	}
 	r, err := w.Rotator.Rotate(ctx, job.Args.TenantID, res.BindingID, stores.Rotation{Secret: res.Path,
-		Generator: secretstores.Generator{Length: s.Length, Alphabet: alphabets[s.Alphabet]}, VerifyURL: s.VerifyURL}, "system (schedule)", audit.Meta{})
+		Generator: secretstores.Generator{Length: s.Length, Alphabet: secretstores.AlphabetNamed(s.Alphabet)}, VerifyURL: s.VerifyURL}, "system (schedule)", audit.Meta{})
 	msg := ""
 	if err != nil {
 		msg = err.Error()
@@ -165,13 +162,15 @@ func (SyncSecretArgs) Kind() string { return "sync_secret" }
 // InsertOpts makes syncs of one replica waiting or running at once one job
 // (a finished one does not count: the next period syncs again).
 func (SyncSecretArgs) InsertOpts() river.InsertOpts {
-	return river.InsertOpts{MaxAttempts: 10, UniqueOpts: river.UniqueOpts{ByArgs: true, ByState: nonFinalStates}}
+	return river.InsertOpts{MaxAttempts: 10, UniqueOpts: river.UniqueOpts{ByArgs: true, ByState: nonFinalStates()}}
 }
 
 // nonFinalStates are the states in which a job still waits or runs: a job
 // unique by them may run again once the last one finished.
-var nonFinalStates = []rivertype.JobState{
-	rivertype.JobStateAvailable, rivertype.JobStatePending, rivertype.JobStateRunning, rivertype.JobStateRetryable, rivertype.JobStateScheduled}
+func nonFinalStates() []rivertype.JobState {
+	return []rivertype.JobState{rivertype.JobStateAvailable, rivertype.JobStatePending, rivertype.JobStateRunning,
+		rivertype.JobStateRetryable, rivertype.JobStateScheduled}
+}
 
 // SyncSecretWorker copies a Vault secret to its replica when the source
 // changed or the replica is missing, reports a replica changed outside

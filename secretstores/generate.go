@@ -21,6 +21,20 @@ const (
 	Printable    = AlphaNumeric + "!#$%&()*+,-./:;<=>?@[]^_{|}~"
 )
 
+// AlphabetNamed returns the alphabet a form or schedule names: "urlsafe",
+// "alnum" or "printable" ("" for any other name, which Validate refuses).
+func AlphabetNamed(name string) string {
+	switch name {
+	case "urlsafe":
+		return URLSafe
+	case "alnum":
+		return AlphaNumeric
+	case "printable":
+		return Printable
+	}
+	return ""
+}
+
 // DefaultGenerator gives 40 URL-safe characters (about 240 bits).
 var DefaultGenerator = Generator{Length: 40, Alphabet: URLSafe}
 

@@ -75,14 +75,20 @@ func (s *KVStore) checkName(name string) error {
 }
 
 // as runs fn with a KV v2 client whose token may do caps on exactly the
-// data and metadata paths of name.
+// data path of name (and read its metadata).
 func (s *KVStore) as(ctx context.Context, name string, caps []string, fn func(kv *vaultapi.KVv2) error) error {
 	if err := s.checkName(name); err != nil {
 		return err
 	}
-	policy := PolicyName("op-" + uuid.NewString())
 	q := `["` + strings.Join(caps, `", "`) + `"]`
 	hcl := fmt.Sprintf("path %q {\n  capabilities = %s\n}\npath %q {\n  capabilities = [\"read\"]\n}\n", s.mount+"/data/"+name, q, s.mount+"/metadata/"+name)
+	return s.withToken(ctx, hcl, "store-operation", func(api *vaultapi.Client) error { return fn(api.KVv2(s.mount)) })
+}
+
+// withToken runs fn with a client holding a one-minute token whose only
+// policy is hcl; the policy and the token are deleted after.
+func (s *KVStore) withToken(ctx context.Context, hcl, purpose string, fn func(api *vaultapi.Client) error) error {
+	policy := PolicyName("op-" + uuid.NewString())
 	if err := s.c.api.Sys().PutPolicyWithContext(ctx, policy, hcl); err != nil {
 		return s.fail("writing the operation policy", err)
 	}
@@ -90,7 +96,7 @@ func (s *KVStore) as(ctx context.Context, name string, caps []string, fn func(kv
 	f := false
 	sec, err := s.c.api.Auth().Token().CreateOrphanWithContext(ctx, &vaultapi.TokenCreateRequest{
 		Policies: []string{policy}, NoDefaultPolicy: true, Renewable: &f, TTL: "1m", NumUses: 6,
-		DisplayName: "gatehouse-op", Metadata: map[string]string{"tenant": s.tenant, "purpose": "store-operation"},
+		DisplayName: "gatehouse-op", Metadata: map[string]string{"tenant": s.tenant, "purpose": purpose},
 	})
 	if err != nil {
 		return s.fail("creating the operation token", err)
@@ -103,7 +109,7 @@ func (s *KVStore) as(ctx context.Context, name string, caps []string, fn func(kv
 		return err
 	}
 	api.SetToken(sec.Auth.ClientToken)
-	return fn(api.KVv2(s.mount))
+	return fn(api)
 }
 
 // List returns the secrets (not folders) in the folder of prefix whose
@@ -233,30 +239,11 @@ func (s *KVStore) Delete(ctx context.Context, name string) error {
 	if err := s.checkName(name); err != nil {
 		return err
 	}
-	policy := PolicyName("op-" + uuid.NewString())
 	hcl := fmt.Sprintf("path %q {\n  capabilities = [\"delete\"]\n}\n", s.mount+"/metadata/"+name)
-	if err := s.c.api.Sys().PutPolicyWithContext(ctx, policy, hcl); err != nil {
-		return s.fail("writing the operation policy", err)
-	}
-	defer func() { _ = s.c.api.Sys().DeletePolicyWithContext(context.WithoutCancel(ctx), policy) }()
-	f := false
-	sec, err := s.c.api.Auth().Token().CreateOrphanWithContext(ctx, &vaultapi.TokenCreateRequest{
-		Policies: []string{policy}, NoDefaultPolicy: true, Renewable: &f, TTL: "1m", NumUses: 2,
-		DisplayName: "gatehouse-op", Metadata: map[string]string{"tenant": s.tenant, "purpose": "store-delete"},
+	return s.withToken(ctx, hcl, "store-delete", func(api *vaultapi.Client) error {
+		if err := api.KVv2(s.mount).DeleteMetadata(ctx, name); err != nil {
+			return s.fail("deleting "+name, err)
+		}
+		return nil
 	})
-	if err != nil {
-		return s.fail("creating the operation token", err)
-	}
-	defer func() {
-		_ = s.c.api.Auth().Token().RevokeAccessorWithContext(context.WithoutCancel(ctx), sec.Auth.Accessor)
-	}()
-	api, err := s.c.api.Clone()
-	if err != nil {
-		return err
-	}
-	api.SetToken(sec.Auth.ClientToken)
-	if err := api.KVv2(s.mount).DeleteMetadata(ctx, name); err != nil {
-		return s.fail("deleting "+name, err)
-	}
-	return nil
 }

@@ -18,7 +18,10 @@ type Store interface {
 	VaultMount(ctx context.Context, tenantID string) (string, error)
 	Submit(ctx context.Context, tenantID, resourceID string, who Person, sub Submission, meta audit.Meta) (string, error)
 	RequestsOf(ctx context.Context, tenantID, subject string) ([]Summary, error)
-	Pending(ctx context.Context, tenantID string) ([]Detail, error)
+	// Inbox lists, oldest first, up to limit pending requests p may decide
+	// now (Request.Eligible), and how many there are in all (limit 0: the
+	// count only).
+	Inbox(ctx context.Context, tenantID string, p Person, limit int) ([]Detail, int, error)
 	Detail(ctx context.Context, tenantID, id string) (Detail, error)
 	Decide(ctx context.Context, tenantID, id string, approver Person, approve bool, comment string, shorten time.Duration, meta audit.Meta) (State, error)
 	Cancel(ctx context.Context, tenantID, id string, who Person, meta audit.Meta) error

@@ -372,28 +372,19 @@ func (s *Server) cancelRequest(c echo.Context) error {
 	return c.Redirect(http.StatusSeeOther, "/requests/"+c.Param("id"))
 }
 
-// eligibleInbox returns the pending requests the approver can decide now.
-func (s *Server) eligibleInbox(c echo.Context) ([]approvals.Detail, error) {
-	sess := currentSession(c)
-	pending, err := s.deps.Requests.Pending(c.Request().Context(), sess.TenantID)
-	if err != nil {
-		return nil, err
-	}
-	me := person(sess)
-	return slices.DeleteFunc(pending, func(d approvals.Detail) bool { return !d.Request.Eligible(me) }), nil
-}
-
 // inboxPageSize is how many requests the inbox shows at once, oldest first.
 const inboxPageSize = 50
 
-// inbox lists what the approver can decide now.
+// inbox lists what the approver can decide now, oldest first: decide those
+// before the rest.
 func (s *Server) inbox(c echo.Context) error {
-	ds, err := s.eligibleInbox(c)
+	sess := currentSession(c)
+	ds, total, err := s.deps.Requests.Inbox(c.Request().Context(), sess.TenantID, person(sess), inboxPageSize)
 	if err != nil {
 		return err
 	}
-	m := web.InboxPage{Page: s.page(c, "Approvals"), Total: len(ds)}
-	for _, d := range ds[:min(len(ds), inboxPageSize)] { // oldest first: decide those before the rest
+	m := web.InboxPage{Page: s.page(c, "Approvals"), Total: total}
+	for _, d := range ds {
 		row := summaryRow(d.Summary)
 		row.Note = d.Justification
 		m.Rows = append(m.Rows, row)
@@ -403,11 +394,12 @@ func (s *Server) inbox(c echo.Context) error {
 
 // inboxCount is the live count of the approvals inbox, polled by htmx.
 func (s *Server) inboxCount(c echo.Context) error {
-	ds, err := s.eligibleInbox(c)
+	sess := currentSession(c)
+	_, total, err := s.deps.Requests.Inbox(c.Request().Context(), sess.TenantID, person(sess), 0)
 	if err != nil {
 		return err
 	}
-	return render(c, http.StatusOK, web.InboxCount(len(ds)))
+	return render(c, http.StatusOK, web.InboxCount(total))
 }
 
 // grants lists the person's active grants.

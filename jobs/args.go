@@ -23,7 +23,7 @@ func (IssueGrantArgs) Kind() string { return "issue_grant" }
 
 // InsertOpts keeps one issue job per request, even if enqueued twice.
 func (IssueGrantArgs) InsertOpts() river.InsertOpts {
-	return river.InsertOpts{MaxAttempts: 25, UniqueOpts: river.UniqueOpts{ByArgs: true}}
+	return river.InsertOpts{Queue: QueueAccess, MaxAttempts: 25, UniqueOpts: river.UniqueOpts{ByArgs: true}}
 }
 
 // Inserter enqueues jobs inside a caller's transaction.

@@ -61,10 +61,22 @@ type Workers struct {
 // takes it over (its own replica died).
 const RescueAfter = 5 * time.Minute
 
-// QueueWorkers is how many jobs one replica works at once. Jobs wait on
-// Vault and PostgreSQL far more than they compute, so this is well above
-// the core count (measured with the load harness's expiry lag).
+// QueueWorkers is how many jobs of the default queue (notifications,
+// reminders, checkpoints, syncs) one replica works at once. Jobs wait on
+// mail servers, Vault and PostgreSQL far more than they compute, so this is
+// well above the core count (measured with the load harness's expiry lag).
 const QueueWorkers = 50
+
+// QueueAccess is the queue of the jobs that start or end access: issuing,
+// the expiry sweep and each grant's expiry, revocations, ending shares.
+// It has its own workers (AccessWorkers) so that access never waits behind
+// a backlog of notifications: a mass expiry sends one notice per grant, and
+// with one queue the next expiry sweep waited 13 s behind them
+// (BenchmarkExpiryLag).
+const (
+	QueueAccess   = "access"
+	AccessWorkers = 20
+)
 
 // NewClient returns a River client that inserts and works Gatehouse's
 // jobs. Start it with Start(ctx); Stop it on shutdown. Jobs missed while no
@@ -93,7 +105,10 @@ func NewClient(pool *pgxpool.Pool, w Workers) (*river.Client[pgx.Tx], error) {
 	river.AddWorker(workers, &SyncAllWorker{Store: w.Replicas})
 	river.AddWorker(workers, &SyncSecretWorker{Store: w.Replicas, Sources: w.Sources, Clouds: w.Clouds})
 	c, err := river.NewClient(riverpgxv5.New(pool), &river.Config{
-		Queues:       map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: QueueWorkers}},
+		Queues: map[string]river.QueueConfig{
+			river.QueueDefault: {MaxWorkers: QueueWorkers},
+			QueueAccess:        {MaxWorkers: AccessWorkers},
+		},
 		Workers:      workers,
 		Logger:       w.Log,
 		PeriodicJobs: periodic(w),

@@ -41,7 +41,7 @@ func (ExpireDueArgs) Kind() string { return "expire_due" }
 
 // InsertOpts keeps one sweep waiting or running at a time.
 func (ExpireDueArgs) InsertOpts() river.InsertOpts {
-	return river.InsertOpts{MaxAttempts: 1, UniqueOpts: river.UniqueOpts{ByState: nonFinalStates()}}
+	return river.InsertOpts{Queue: QueueAccess, MaxAttempts: 1, UniqueOpts: river.UniqueOpts{ByState: nonFinalStates()}}
 }
 
 // ExpireDueWorker ends every grant whose time is up (see End),

@@ -23,7 +23,7 @@ func (ExpireGrantArgs) Kind() string { return "expire_grant" }
 
 // InsertOpts keeps one expiry per grant.
 func (ExpireGrantArgs) InsertOpts() river.InsertOpts {
-	return river.InsertOpts{MaxAttempts: 50, UniqueOpts: river.UniqueOpts{ByArgs: true}}
+	return river.InsertOpts{Queue: QueueAccess, MaxAttempts: 50, UniqueOpts: river.UniqueOpts{ByArgs: true}}
 }
 
 // GrantTarget is what the workers need to mint or end one grant.

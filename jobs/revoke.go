@@ -21,7 +21,9 @@ type RevokeScopeArgs struct {
 func (RevokeScopeArgs) Kind() string { return "revoke_scope" }
 
 // InsertOpts retries (a grant Vault could not revoke yet) for about a day.
-func (RevokeScopeArgs) InsertOpts() river.InsertOpts { return river.InsertOpts{MaxAttempts: 100} }
+func (RevokeScopeArgs) InsertOpts() river.InsertOpts {
+	return river.InsertOpts{Queue: QueueAccess, MaxAttempts: 100}
+}
 
 // RevocationPlan is what is left of a revocation.
 type RevocationPlan struct {

@@ -26,7 +26,7 @@ func (EndShareArgs) Kind() string { return "end_share" }
 
 // InsertOpts retries while Vault is unreachable, for about a day.
 func (EndShareArgs) InsertOpts() river.InsertOpts {
-	return river.InsertOpts{MaxAttempts: 25, UniqueOpts: river.UniqueOpts{ByArgs: true}}
+	return river.InsertOpts{Queue: QueueAccess, MaxAttempts: 25, UniqueOpts: river.UniqueOpts{ByArgs: true}}
 }
 
 // ShareStore ends shares and lists what ends with them (implemented by the
@@ -103,7 +103,9 @@ type RevokeTenantGrantsArgs struct {
 func (RevokeTenantGrantsArgs) Kind() string { return "revoke_tenant_grants" }
 
 // InsertOpts retries while Vault is unreachable.
-func (RevokeTenantGrantsArgs) InsertOpts() river.InsertOpts { return river.InsertOpts{MaxAttempts: 25} }
+func (RevokeTenantGrantsArgs) InsertOpts() river.InsertOpts {
+	return river.InsertOpts{Queue: QueueAccess, MaxAttempts: 25}
+}
 
 // RevokeTenantGrantsWorker ends them.
 type RevokeTenantGrantsWorker struct {

@@ -219,7 +219,7 @@ func (s *RequestStore) Decide(ctx context.Context, tenantID, requestID string, a
 			return err
 		}
 		if err := q.UpdateRequestDecision(ctx, db.UpdateRequestDecisionParams{ID: rid, State: string(r.State),
-			DurationSeconds: int64(r.Duration / time.Second), UpdatedAt: now}); err != nil {
+			DurationSeconds: int64(r.Duration / time.Second), CurrentStep: int32(r.CurrentStep()), UpdatedAt: now}); err != nil {
 			return err
 		}
 		action := "request.vote"

@@ -86,26 +86,44 @@ func (s *RequestStore) RequestsOf(ctx context.Context, tenantID, subject string)
 	return out, nil
 }
 
-// Pending returns the tenant's pending requests (and those under a share
-// its people asked for) with their votes, oldest first, for the approvals
-// inbox to filter by eligibility: two queries, whatever their number.
-func (s *RequestStore) Pending(ctx context.Context, tenantID string) ([]approvals.Detail, error) {
+// Inbox returns, oldest first, up to limit pending requests of the tenant
+// (and those under a share its people asked for) that p may decide now,
+// with their votes, and how many there are in all. Eligibility is decided
+// in SQL (ListEligiblePending) as approvals.Request.Eligible decides it, so
+// the inbox costs the same with ten pending requests or ten thousand.
+func (s *RequestStore) Inbox(ctx context.Context, tenantID string, p approvals.Person, limit int) ([]approvals.Detail, int, error) {
 	tid, err := uuid.Parse(tenantID)
 	if err != nil {
-		return nil, errNoRequest
+		return nil, 0, errNoRequest
 	}
 	q := db.New(s.pool)
-	rows, err := q.ListPendingDetails(ctx, tid)
-	if err != nil {
-		return nil, apperr.Wrap(apperr.Unavailable, "Pending requests cannot be read right now.", err)
+	roles := make([]string, len(p.Roles))
+	for i, r := range p.Roles {
+		roles[i] = string(r)
 	}
-	ids := make([]uuid.UUID, 0, len(rows))
-	for _, r := range rows {
-		ids = append(ids, r.ID)
+	eligible, err := q.ListEligiblePending(ctx, db.ListEligiblePendingParams{TenantID: tid, Subject: p.Subject, PersonTenant: p.Tenant,
+		Roles: roles, Groups: append([]string{}, p.Groups...), Lim: int32(max(limit, 1))})
+	if err != nil {
+		return nil, 0, apperr.Wrap(apperr.Unavailable, "Pending requests cannot be read right now.", err)
+	}
+	if len(eligible) == 0 {
+		return nil, 0, nil
+	}
+	total := int(eligible[0].Total)
+	if limit <= 0 {
+		return nil, total, nil
+	}
+	ids := make([]uuid.UUID, len(eligible))
+	for i, e := range eligible {
+		ids[i] = e.ID
+	}
+	rows, err := q.ListRequestDetails(ctx, db.ListRequestDetailsParams{Ids: ids, TenantID: tid})
+	if err != nil {
+		return nil, 0, apperr.Wrap(apperr.Unavailable, "Pending requests cannot be read right now.", err)
 	}
 	votes, err := q.ListVotesOf(ctx, ids)
 	if err != nil {
-		return nil, err
+		return nil, 0, err
 	}
 	byRequest := map[uuid.UUID][]db.Vote{}
 	for _, v := range votes {
@@ -115,11 +133,11 @@ func (s *RequestStore) Pending(ctx context.Context, tenantID string) ([]approval
 	for _, row := range rows {
 		d, err := detailFrom(db.GetRequestDetailRow(row), byRequest[row.ID])
 		if err != nil {
-			return nil, err
+			return nil, 0, err
 		}
 		out = append(out, d)
 	}
-	return out, nil
+	return out, total, nil
 }
 
 // Detail returns one request of the tenant with its votes and grant, or

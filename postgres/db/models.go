@@ -196,6 +196,7 @@ type Request struct {
 	Drill             bool
 	ShareID           pgtype.UUID
 	RequesterTenantID pgtype.UUID
+	CurrentStep       int32
 }
 
 type Resource struct {

@@ -152,7 +152,7 @@ func (q *Queries) GetGrantTarget(ctx context.Context, id uuid.UUID) (GetGrantTar
 }
 
 const getRequestDetail = `-- name: GetRequestDetail :one
-SELECT r.id, r.tenant_id, r.resource_id, r.requester_subject, r.requester_email, r.requester, r.level, r.duration_seconds, r.justification, r.ticket, r.state, r.policy, r.submitted_at, r.updated_at, r.failure_reason, r.kind, r.incident, r.drill, r.share_id, r.requester_tenant_id, res.name AS resource_name, res.mount, res.path, res.classification, res.store_kind, res.binding_id,
+SELECT r.id, r.tenant_id, r.resource_id, r.requester_subject, r.requester_email, r.requester, r.level, r.duration_seconds, r.justification, r.ticket, r.state, r.policy, r.submitted_at, r.updated_at, r.failure_reason, r.kind, r.incident, r.drill, r.share_id, r.requester_tenant_id, r.current_step, res.name AS resource_name, res.mount, res.path, res.classification, res.store_kind, res.binding_id,
        g.issued_at, g.expires_at, g.ended_at, o.display_name AS owner_name
 FROM requests r JOIN resources res ON res.id = r.resource_id LEFT JOIN grants g ON g.request_id = r.id
 JOIN tenants o ON o.id = r.tenant_id
@@ -185,6 +185,7 @@ type GetRequestDetailRow struct {
 	Drill             bool
 	ShareID           pgtype.UUID
 	RequesterTenantID pgtype.UUID
+	CurrentStep       int32
 	ResourceName      string
 	Mount             string
 	Path              string
@@ -221,6 +222,7 @@ func (q *Queries) GetRequestDetail(ctx context.Context, arg GetRequestDetailPara
 		&i.Drill,
 		&i.ShareID,
 		&i.RequesterTenantID,
+		&i.CurrentStep,
 		&i.ResourceName,
 		&i.Mount,
 		&i.Path,
@@ -420,6 +422,64 @@ func (q *Queries) InsertVote(ctx context.Context, arg InsertVoteParams) error {
 	return err
 }
 
+const listEligiblePending = `-- name: ListEligiblePending :many
+SELECT r.id, count(*) OVER () AS total
+FROM requests r CROSS JOIN LATERAL (SELECT r.policy->'steps'->r.current_step->'approvers' AS who) s
+WHERE (r.tenant_id = $1 OR r.requester_tenant_id = $1) AND r.state = 'pending'
+  AND r.requester_subject <> $2::text
+  AND coalesce(s.who->>'tenant', '') IN ('', $3::text)
+  AND (jsonb_exists_any(s.who->'roles', $4::text[]) OR jsonb_exists_any(s.who->'groups', $5::text[]))
+  AND NOT EXISTS (SELECT 1 FROM votes v WHERE v.request_id = r.id AND v.step = r.current_step AND v.approver_subject = $2::text)
+ORDER BY r.submitted_at LIMIT $6
+`
+
+type ListEligiblePendingParams struct {
+	TenantID     uuid.UUID
+	Subject      string
+	PersonTenant string
+	Roles        []string
+	Groups       []string
+	Lim          int32
+}
+
+type ListEligiblePendingRow struct {
+	ID    uuid.UUID
+	Total int64
+}
+
+// The pending requests of the tenant (and those under a share its people
+// asked for) that the person may decide now, as approvals.Request.Eligible
+// says: not their own, in the audience of the step the request waits on
+// (by role or IdP group; confined to one tenant for a share's steps), and
+// no vote of theirs at that step. Oldest first, up to lim, each row with
+// the total.
+func (q *Queries) ListEligiblePending(ctx context.Context, arg ListEligiblePendingParams) ([]ListEligiblePendingRow, error) {
+	rows, err := q.db.Query(ctx, listEligiblePending,
+		arg.TenantID,
+		arg.Subject,
+		arg.PersonTenant,
+		arg.Roles,
+		arg.Groups,
+		arg.Lim,
+	)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var items []ListEligiblePendingRow
+	for rows.Next() {
+		var i ListEligiblePendingRow
+		if err := rows.Scan(&i.ID, &i.Total); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
 const listMembersOf = `-- name: ListMembersOf :many
 SELECT subject, email, display_name, groups, roles FROM members WHERE tenant_id = $1 ORDER BY email
 `
@@ -458,101 +518,8 @@ func (q *Queries) ListMembersOf(ctx context.Context, tenantID uuid.UUID) ([]List
 	return items, nil
 }
 
-const listPendingDetails = `-- name: ListPendingDetails :many
-SELECT r.id, r.tenant_id, r.resource_id, r.requester_subject, r.requester_email, r.requester, r.level, r.duration_seconds, r.justification, r.ticket, r.state, r.policy, r.submitted_at, r.updated_at, r.failure_reason, r.kind, r.incident, r.drill, r.share_id, r.requester_tenant_id, res.name AS resource_name, res.mount, res.path, res.classification, res.store_kind, res.binding_id,
-       g.issued_at, g.expires_at, g.ended_at, o.display_name AS owner_name
-FROM requests r JOIN resources res ON res.id = r.resource_id LEFT JOIN grants g ON g.request_id = r.id
-JOIN tenants o ON o.id = r.tenant_id
-WHERE (r.tenant_id = $1 OR r.requester_tenant_id = $1) AND r.state = 'pending'
-ORDER BY r.submitted_at LIMIT 500
-`
-
-type ListPendingDetailsRow struct {
-	ID                uuid.UUID
-	TenantID          uuid.UUID
-	ResourceID        uuid.UUID
-	RequesterSubject  string
-	RequesterEmail    string
-	Requester         []byte
-	Level             string
-	DurationSeconds   int64
-	Justification     string
-	Ticket            string
-	State             string
-	Policy            []byte
-	SubmittedAt       time.Time
-	UpdatedAt         time.Time
-	FailureReason     string
-	Kind              string
-	Incident          string
-	Drill             bool
-	ShareID           pgtype.UUID
-	RequesterTenantID pgtype.UUID
-	ResourceName      string
-	Mount             string
-	Path              string
-	Classification    string
-	StoreKind         string
-	BindingID         pgtype.UUID
-	IssuedAt          pgtype.Timestamptz
-	ExpiresAt         pgtype.Timestamptz
-	EndedAt           pgtype.Timestamptz
-	OwnerName         string
-}
-
-func (q *Queries) ListPendingDetails(ctx context.Context, tenantID uuid.UUID) ([]ListPendingDetailsRow, error) {
-	rows, err := q.db.Query(ctx, listPendingDetails, tenantID)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var items []ListPendingDetailsRow
-	for rows.Next() {
-		var i ListPendingDetailsRow
-		if err := rows.Scan(
-			&i.ID,
-			&i.TenantID,
-			&i.ResourceID,
-			&i.RequesterSubject,
-			&i.RequesterEmail,
-			&i.Requester,
-			&i.Level,
-			&i.DurationSeconds,
-			&i.Justification,
-			&i.Ticket,
-			&i.State,
-			&i.Policy,
-			&i.SubmittedAt,
-			&i.UpdatedAt,
-			&i.FailureReason,
-			&i.Kind,
-			&i.Incident,
-			&i.Drill,
-			&i.ShareID,
-			&i.RequesterTenantID,
-			&i.ResourceName,
-			&i.Mount,
-			&i.Path,
-			&i.Classification,
-			&i.StoreKind,
-			&i.BindingID,
-			&i.IssuedAt,
-			&i.ExpiresAt,
-			&i.EndedAt,
-			&i.OwnerName,
-		); err != nil {
-			return nil, err
-		}
-		items = append(items, i)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, err
-	}
-	return items, nil
-}
-
 const listPendingRequests = `-- name: ListPendingRequests :many
-SELECT id, tenant_id, resource_id, requester_subject, requester_email, requester, level, duration_seconds, justification, ticket, state, policy, submitted_at, updated_at, failure_reason, kind, incident, drill, share_id, requester_tenant_id FROM requests WHERE (tenant_id = $1 OR requester_tenant_id = $1) AND state = 'pending'
+SELECT id, tenant_id, resource_id, requester_subject, requester_email, requester, level, duration_seconds, justification, ticket, state, policy, submitted_at, updated_at, failure_reason, kind, incident, drill, share_id, requester_tenant_id, current_step FROM requests WHERE (tenant_id = $1 OR requester_tenant_id = $1) AND state = 'pending'
 ORDER BY submitted_at LIMIT 500
 `
 
@@ -586,6 +553,107 @@ func (q *Queries) ListPendingRequests(ctx context.Context, tenantID uuid.UUID) (
 			&i.Drill,
 			&i.ShareID,
 			&i.RequesterTenantID,
+			&i.CurrentStep,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
+const listRequestDetails = `-- name: ListRequestDetails :many
+SELECT r.id, r.tenant_id, r.resource_id, r.requester_subject, r.requester_email, r.requester, r.level, r.duration_seconds, r.justification, r.ticket, r.state, r.policy, r.submitted_at, r.updated_at, r.failure_reason, r.kind, r.incident, r.drill, r.share_id, r.requester_tenant_id, r.current_step, res.name AS resource_name, res.mount, res.path, res.classification, res.store_kind, res.binding_id,
+       g.issued_at, g.expires_at, g.ended_at, o.display_name AS owner_name
+FROM requests r JOIN resources res ON res.id = r.resource_id LEFT JOIN grants g ON g.request_id = r.id
+JOIN tenants o ON o.id = r.tenant_id
+WHERE r.id = ANY ($1::uuid[]) AND (r.tenant_id = $2 OR r.requester_tenant_id = $2)
+ORDER BY r.submitted_at
+`
+
+type ListRequestDetailsParams struct {
+	Ids      []uuid.UUID
+	TenantID uuid.UUID
+}
+
+type ListRequestDetailsRow struct {
+	ID                uuid.UUID
+	TenantID          uuid.UUID
+	ResourceID        uuid.UUID
+	RequesterSubject  string
+	RequesterEmail    string
+	Requester         []byte
+	Level             string
+	DurationSeconds   int64
+	Justification     string
+	Ticket            string
+	State             string
+	Policy            []byte
+	SubmittedAt       time.Time
+	UpdatedAt         time.Time
+	FailureReason     string
+	Kind              string
+	Incident          string
+	Drill             bool
+	ShareID           pgtype.UUID
+	RequesterTenantID pgtype.UUID
+	CurrentStep       int32
+	ResourceName      string
+	Mount             string
+	Path              string
+	Classification    string
+	StoreKind         string
+	BindingID         pgtype.UUID
+	IssuedAt          pgtype.Timestamptz
+	ExpiresAt         pgtype.Timestamptz
+	EndedAt           pgtype.Timestamptz
+	OwnerName         string
+}
+
+func (q *Queries) ListRequestDetails(ctx context.Context, arg ListRequestDetailsParams) ([]ListRequestDetailsRow, error) {
+	rows, err := q.db.Query(ctx, listRequestDetails, arg.Ids, arg.TenantID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var items []ListRequestDetailsRow
+	for rows.Next() {
+		var i ListRequestDetailsRow
+		if err := rows.Scan(
+			&i.ID,
+			&i.TenantID,
+			&i.ResourceID,
+			&i.RequesterSubject,
+			&i.RequesterEmail,
+			&i.Requester,
+			&i.Level,
+			&i.DurationSeconds,
+			&i.Justification,
+			&i.Ticket,
+			&i.State,
+			&i.Policy,
+			&i.SubmittedAt,
+			&i.UpdatedAt,
+			&i.FailureReason,
+			&i.Kind,
+			&i.Incident,
+			&i.Drill,
+			&i.ShareID,
+			&i.RequesterTenantID,
+			&i.CurrentStep,
+			&i.ResourceName,
+			&i.Mount,
+			&i.Path,
+			&i.Classification,
+			&i.StoreKind,
+			&i.BindingID,
+			&i.IssuedAt,
+			&i.ExpiresAt,
+			&i.EndedAt,
+			&i.OwnerName,
 		); err != nil {
 			return nil, err
 		}
@@ -802,7 +870,7 @@ func (q *Queries) LockActiveGrantOf(ctx context.Context, arg LockActiveGrantOfPa
 }
 
 const lockPendingBefore = `-- name: LockPendingBefore :many
-SELECT id, tenant_id, resource_id, requester_subject, requester_email, requester, level, duration_seconds, justification, ticket, state, policy, submitted_at, updated_at, failure_reason, kind, incident, drill, share_id, requester_tenant_id FROM requests WHERE state = 'pending' AND submitted_at < $1
+SELECT id, tenant_id, resource_id, requester_subject, requester_email, requester, level, duration_seconds, justification, ticket, state, policy, submitted_at, updated_at, failure_reason, kind, incident, drill, share_id, requester_tenant_id, current_step FROM requests WHERE state = 'pending' AND submitted_at < $1
 ORDER BY submitted_at LIMIT 500
 FOR UPDATE SKIP LOCKED
 `
@@ -837,6 +905,7 @@ func (q *Queries) LockPendingBefore(ctx context.Context, before time.Time) ([]Re
 			&i.Drill,
 			&i.ShareID,
 			&i.RequesterTenantID,
+			&i.CurrentStep,
 		); err != nil {
 			return nil, err
 		}
@@ -849,7 +918,7 @@ func (q *Queries) LockPendingBefore(ctx context.Context, before time.Time) ([]Re
 }
 
 const lockRequest = `-- name: LockRequest :one
-SELECT id, tenant_id, resource_id, requester_subject, requester_email, requester, level, duration_seconds, justification, ticket, state, policy, submitted_at, updated_at, failure_reason, kind, incident, drill, share_id, requester_tenant_id FROM requests WHERE id = $1 AND (tenant_id = $2 OR requester_tenant_id = $2) FOR UPDATE
+SELECT id, tenant_id, resource_id, requester_subject, requester_email, requester, level, duration_seconds, justification, ticket, state, policy, submitted_at, updated_at, failure_reason, kind, incident, drill, share_id, requester_tenant_id, current_step FROM requests WHERE id = $1 AND (tenant_id = $2 OR requester_tenant_id = $2) FOR UPDATE
 `
 
 type LockRequestParams struct {
@@ -882,6 +951,7 @@ func (q *Queries) LockRequest(ctx context.Context, arg LockRequestParams) (Reque
 		&i.Drill,
 		&i.ShareID,
 		&i.RequesterTenantID,
+		&i.CurrentStep,
 	)
 	return i, err
 }
@@ -955,12 +1025,13 @@ func (q *Queries) SetRequestState(ctx context.Context, arg SetRequestStateParams
 }
 
 const updateRequestDecision = `-- name: UpdateRequestDecision :exec
-UPDATE requests SET state = $1, duration_seconds = $2, updated_at = $3 WHERE id = $4
+UPDATE requests SET state = $1, duration_seconds = $2, current_step = $3, updated_at = $4 WHERE id = $5
 `
 
 type UpdateRequestDecisionParams struct {
 	State           string
 	DurationSeconds int64
+	CurrentStep     int32
 	UpdatedAt       time.Time
 	ID              uuid.UUID
 }
@@ -969,6 +1040,7 @@ func (q *Queries) UpdateRequestDecision(ctx context.Context, arg UpdateRequestDe
 	_, err := q.db.Exec(ctx, updateRequestDecision,
 		arg.State,
 		arg.DurationSeconds,
+		arg.CurrentStep,
 		arg.UpdatedAt,
 		arg.ID,
 	)

@@ -27,7 +27,7 @@ INSERT INTO votes (request_id, step, approver_subject, approver, approve, commen
 VALUES (@request_id, @step, @approver_subject, @approver, @approve, @comment, @decided_at);
 
 -- name: UpdateRequestDecision :exec
-UPDATE requests SET state = @state, duration_seconds = @duration_seconds, updated_at = @updated_at WHERE id = @id;
+UPDATE requests SET state = @state, duration_seconds = @duration_seconds, current_step = @current_step, updated_at = @updated_at WHERE id = @id;
 
 -- name: GetGrantTarget :one
 SELECT r.id, r.tenant_id, t.slug AS tenant_slug, r.state, r.level, r.duration_seconds, r.requester_subject,
@@ -108,13 +108,29 @@ SELECT EXISTS (SELECT 1 FROM requests WHERE id = @id AND tenant_id <> @tenant_id
 -- name: ResourceOwnedElsewhere :one
 SELECT EXISTS (SELECT 1 FROM resources WHERE id = @id AND tenant_id <> @tenant_id);
 
--- name: ListPendingDetails :many
+-- name: ListEligiblePending :many
+-- The pending requests of the tenant (and those under a share its people
+-- asked for) that the person may decide now, as approvals.Request.Eligible
+-- says: not their own, in the audience of the step the request waits on
+-- (by role or IdP group; confined to one tenant for a share's steps), and
+-- no vote of theirs at that step. Oldest first, up to lim, each row with
+-- the total.
+SELECT r.id, count(*) OVER () AS total
+FROM requests r CROSS JOIN LATERAL (SELECT r.policy->'steps'->r.current_step->'approvers' AS who) s
+WHERE (r.tenant_id = @tenant_id OR r.requester_tenant_id = @tenant_id) AND r.state = 'pending'
+  AND r.requester_subject <> @subject::text
+  AND coalesce(s.who->>'tenant', '') IN ('', @person_tenant::text)
+  AND (jsonb_exists_any(s.who->'roles', @roles::text[]) OR jsonb_exists_any(s.who->'groups', @groups::text[]))
+  AND NOT EXISTS (SELECT 1 FROM votes v WHERE v.request_id = r.id AND v.step = r.current_step AND v.approver_subject = @subject::text)
+ORDER BY r.submitted_at LIMIT @lim;
+
+-- name: ListRequestDetails :many
 SELECT r.*, res.name AS resource_name, res.mount, res.path, res.classification, res.store_kind, res.binding_id,
        g.issued_at, g.expires_at, g.ended_at, o.display_name AS owner_name
 FROM requests r JOIN resources res ON res.id = r.resource_id LEFT JOIN grants g ON g.request_id = r.id
 JOIN tenants o ON o.id = r.tenant_id
-WHERE (r.tenant_id = @tenant_id OR r.requester_tenant_id = @tenant_id) AND r.state = 'pending'
-ORDER BY r.submitted_at LIMIT 500;
+WHERE r.id = ANY (@ids::uuid[]) AND (r.tenant_id = @tenant_id OR r.requester_tenant_id = @tenant_id)
+ORDER BY r.submitted_at;
 
 -- name: ListVotesOf :many
 SELECT * FROM votes WHERE request_id = ANY (@request_ids::uuid[]) ORDER BY decided_at, step;

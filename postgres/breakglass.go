@@ -94,10 +94,6 @@ func (s *RequestStore) BreakGlass(ctx context.Context, tenantID, resourceID stri
 		if t.TenantSlug, err = q.GetTenantSlug(ctx, tid); err != nil {
 			return err
 		}
-		if _, err := s.jobs.InsertTx(ctx, tx, jobs.IssueGrantArgs{TenantID: tenantID, RequestID: t.RequestID},
-			&river.InsertOpts{ScheduledAt: now.Add(BreakGlassBackstop)}); err != nil {
-			return fmt.Errorf("enqueueing the backstop issue job: %w", err)
-		}
 		members, err := q.ListMembersOf(ctx, tid)
 		if err != nil {
 			return err
@@ -106,7 +102,9 @@ func (s *RequestStore) BreakGlass(ctx context.Context, tenantID, resourceID stri
 			Text: who.Email + " broke glass on " + res.Name + " for " + d.String() + " (incident " + e.Incident + "): " + e.Justification +
 				"\nA review by an approver is due by " + now.Add(limits.ReviewSLA).UTC().Format(time.RFC1123) + ".",
 			Link: "/breakglass/" + t.RequestID}
-		if err := s.noticeAbout(ctx, tx, tenantID, t.RequestID, responsible(members, who.Subject), msg); err != nil {
+		backstop := river.InsertManyParams{Args: jobs.IssueGrantArgs{TenantID: tenantID, RequestID: t.RequestID},
+			InsertOpts: &river.InsertOpts{ScheduledAt: now.Add(BreakGlassBackstop)}}
+		if err := s.noticeAbout(ctx, tx, tenantID, t.RequestID, responsible(members, who.Subject), msg, backstop); err != nil {
 			return err
 		}
 		return insertAuditEvent(ctx, q, now, meta.Stamp(audit.Event{TenantID: tenantID, Actor: actor(who),

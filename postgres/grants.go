@@ -125,18 +125,14 @@ func (s *RequestStore) FinishIssuing(ctx context.Context, requestID string, expi
 				IssuedAt: timestamptz(s.now()), ExpiresAt: timestamptz(expiresAt)}); err != nil {
 				return err
 			}
-			if _, err := s.jobs.InsertTx(ctx, tx, jobs.ExpireGrantArgs{TenantID: row.TenantID.String(), RequestID: requestID},
-				&river.InsertOpts{ScheduledAt: expiresAt.Add(jobs.ExpiryBackstop)}); err != nil {
-				return err
-			}
 			remindAt := expiresAt.Add(-jobs.RemindBefore(time.Duration(row.DurationSeconds) * time.Second))
-			if _, err := s.jobs.InsertTx(ctx, tx, jobs.RemindArgs{TenantID: row.TenantID.String(), RequestID: requestID},
-				&river.InsertOpts{ScheduledAt: remindAt}); err != nil {
-				return err
-			}
 			if err := s.notice(ctx, tx, row.TenantID.String(), []string{row.RequesterEmail}, notify.Message{
 				Subject: "Access granted: " + row.ResourceName, Text: "Your access is ready until " + expiresAt.UTC().Format(time.RFC1123) + ".",
-				Link: "/grants"}); err != nil {
+				Link: "/grants"},
+				river.InsertManyParams{Args: jobs.ExpireGrantArgs{TenantID: row.TenantID.String(), RequestID: requestID},
+					InsertOpts: &river.InsertOpts{ScheduledAt: expiresAt.Add(jobs.ExpiryBackstop)}},
+				river.InsertManyParams{Args: jobs.RemindArgs{TenantID: row.TenantID.String(), RequestID: requestID},
+					InsertOpts: &river.InsertOpts{ScheduledAt: remindAt}}); err != nil {
 				return err
 			}
 			return s.move(ctx, q, row, approvals.Active, "", "system", "grant.issued")

@@ -199,14 +199,18 @@ func insertAuditEvent(ctx context.Context, q *db.Queries, at time.Time, ev audit
 	at = at.UTC().Truncate(time.Microsecond) // what PostgreSQL keeps, so the hash verifies
 	seq := head.Seq + 1
 	hash := audit.Hash(head.Hash, audit.Record{Chain: chain, Seq: seq, OccurredAt: at, Event: ev})
-	if err := q.InsertAuditEvent(ctx, db.InsertAuditEventParams{
+	n, err := q.AppendAuditEvent(ctx, db.AppendAuditEventParams{
 		TenantID: tid, OccurredAt: at, Actor: ev.Actor, Action: ev.Action, Target: ev.Target,
 		Outcome: string(ev.Outcome), Ip: ev.IP, UserAgent: ev.UserAgent, RequestID: ev.RequestID, Detail: detail,
 		Chain: pgtype.Text{String: chain, Valid: true}, Seq: pgtype.Int8{Int64: seq, Valid: true}, PrevHash: head.Hash, Hash: hash,
-	}); err != nil {
+	})
+	if err != nil {
 		return err
 	}
-	return q.SetAuditHead(ctx, db.SetAuditHeadParams{Chain: chain, Seq: seq, Hash: hash})
+	if n != 1 {
+		return fmt.Errorf("audit chain %s: the head did not move to event %d", chain, seq)
+	}
+	return nil
 }
 
 func nonNil(s []string) []string {

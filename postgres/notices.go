@@ -3,11 +3,13 @@ package postgres
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/url"
 	"strings"
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
+	"github.com/riverqueue/river"
 
 	"github.com/gatehouse/gatehouse/apperr"
 	"github.com/gatehouse/gatehouse/audit"
@@ -18,20 +20,26 @@ import (
 
 // notice enqueues msg by email to the recipients and to the tenant's chat
 // webhook, inside tx: it is sent if and only if the event commits.
-func (s *RequestStore) notice(ctx context.Context, tx pgx.Tx, tenantID string, to []string, msg notify.Message) error {
-	return s.noticeAbout(ctx, tx, tenantID, "", to, msg)
+func (s *RequestStore) notice(ctx context.Context, tx pgx.Tx, tenantID string, to []string, msg notify.Message,
+	with ...river.InsertManyParams) error {
+	return s.noticeAbout(ctx, tx, tenantID, "", to, msg, with...)
 }
 
 // noticeAbout is notice with ref naming the object it is about (a request
-// ID), so its delivery can be shown on that object's page.
-func (s *RequestStore) noticeAbout(ctx context.Context, tx pgx.Tx, tenantID, ref string, to []string, msg notify.Message) error {
+// ID), so its delivery can be shown on that object's page. The
+// transaction's other jobs (with) are inserted beside the notice's, in one
+// statement.
+func (s *RequestStore) noticeAbout(ctx context.Context, tx pgx.Tx, tenantID, ref string, to []string, msg notify.Message,
+	with ...river.InsertManyParams) error {
+	params := with
 	if len(to) > 0 {
-		if _, err := s.jobs.InsertTx(ctx, tx, jobs.NotifyArgs{TenantID: tenantID, Ref: ref, Channel: "email", To: to, Message: msg}, nil); err != nil {
-			return err
-		}
+		params = append(params, river.InsertManyParams{Args: jobs.NotifyArgs{TenantID: tenantID, Ref: ref, Channel: "email", To: to, Message: msg}})
 	}
-	_, err := s.jobs.InsertTx(ctx, tx, jobs.NotifyArgs{TenantID: tenantID, Ref: ref, Channel: "chat", Message: msg}, nil)
-	return err
+	params = append(params, river.InsertManyParams{Args: jobs.NotifyArgs{TenantID: tenantID, Ref: ref, Channel: "chat", Message: msg}})
+	if _, err := s.jobs.InsertManyTx(ctx, tx, params); err != nil {
+		return fmt.Errorf("enqueueing jobs: %w", err)
+	}
+	return nil
 }
 
 // Webhook returns the tenant's chat webhook URL, or "" when none is set.

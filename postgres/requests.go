@@ -11,6 +11,7 @@ import (
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/riverqueue/river"
 
 	"github.com/gatehouse/gatehouse/apperr"
 	"github.com/gatehouse/gatehouse/approvals"
@@ -232,11 +233,9 @@ func (s *RequestStore) Decide(ctx context.Context, tenantID, requestID string, a
 			}
 		case approvals.Approved:
 			action = "request.approved"
-			if _, err := s.jobs.InsertTx(ctx, tx, jobs.IssueGrantArgs{TenantID: tenantID, RequestID: requestID}, nil); err != nil {
-				return fmt.Errorf("enqueueing the grant: %w", err)
-			}
 			if err := s.notice(ctx, tx, tenantID, []string{r.Requester.Email}, notify.Message{Subject: "Request approved",
-				Text: "Your request is approved; the access is being prepared.", Link: "/requests/" + requestID}); err != nil {
+				Text: "Your request is approved; the access is being prepared.", Link: "/requests/" + requestID},
+				river.InsertManyParams{Args: jobs.IssueGrantArgs{TenantID: tenantID, RequestID: requestID}}); err != nil {
 				return err
 			}
 		}

@@ -13,6 +13,58 @@ import (
 	"github.com/jackc/pgx/v5/pgtype"
 )
 
+const appendAuditEvent = `-- name: AppendAuditEvent :execrows
+WITH ev AS (
+    INSERT INTO audit_events (tenant_id, occurred_at, actor, action, target, outcome, ip, user_agent, request_id, detail,
+                              chain, seq, prev_hash, hash)
+    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10,
+            $11, $12, $13, $14)
+    RETURNING chain, seq, hash)
+UPDATE audit_heads h SET seq = ev.seq, hash = ev.hash FROM ev WHERE h.chain = ev.chain
+`
+
+type AppendAuditEventParams struct {
+	TenantID   pgtype.UUID
+	OccurredAt time.Time
+	Actor      string
+	Action     string
+	Target     string
+	Outcome    string
+	Ip         string
+	UserAgent  string
+	RequestID  string
+	Detail     []byte
+	Chain      pgtype.Text
+	Seq        pgtype.Int8
+	PrevHash   []byte
+	Hash       []byte
+}
+
+// Appends the event to its chain and moves the chain's head to it, in one
+// statement (the head row is locked by LockAuditHead first).
+func (q *Queries) AppendAuditEvent(ctx context.Context, arg AppendAuditEventParams) (int64, error) {
+	result, err := q.db.Exec(ctx, appendAuditEvent,
+		arg.TenantID,
+		arg.OccurredAt,
+		arg.Actor,
+		arg.Action,
+		arg.Target,
+		arg.Outcome,
+		arg.Ip,
+		arg.UserAgent,
+		arg.RequestID,
+		arg.Detail,
+		arg.Chain,
+		arg.Seq,
+		arg.PrevHash,
+		arg.Hash,
+	)
+	if err != nil {
+		return 0, err
+	}
+	return result.RowsAffected(), nil
+}
+
 const consumeLoginAttempt = `-- name: ConsumeLoginAttempt :one
 UPDATE login_attempts SET consumed_at = $1::timestamptz
 WHERE id_hash = $2 AND consumed_at IS NULL AND expires_at > $1
@@ -200,50 +252,6 @@ func (q *Queries) GetSignInConfig(ctx context.Context, slug string) (GetSignInCo
 		&i.IdpStatus,
 	)
 	return i, err
-}
-
-const insertAuditEvent = `-- name: InsertAuditEvent :exec
-INSERT INTO audit_events (tenant_id, occurred_at, actor, action, target, outcome, ip, user_agent, request_id, detail,
-                          chain, seq, prev_hash, hash)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10,
-        $11, $12, $13, $14)
-`
-
-type InsertAuditEventParams struct {
-	TenantID   pgtype.UUID
-	OccurredAt time.Time
-	Actor      string
-	Action     string
-	Target     string
-	Outcome    string
-	Ip         string
-	UserAgent  string
-	RequestID  string
-	Detail     []byte
-	Chain      pgtype.Text
-	Seq        pgtype.Int8
-	PrevHash   []byte
-	Hash       []byte
-}
-
-func (q *Queries) InsertAuditEvent(ctx context.Context, arg InsertAuditEventParams) error {
-	_, err := q.db.Exec(ctx, insertAuditEvent,
-		arg.TenantID,
-		arg.OccurredAt,
-		arg.Actor,
-		arg.Action,
-		arg.Target,
-		arg.Outcome,
-		arg.Ip,
-		arg.UserAgent,
-		arg.RequestID,
-		arg.Detail,
-		arg.Chain,
-		arg.Seq,
-		arg.PrevHash,
-		arg.Hash,
-	)
-	return err
 }
 
 const insertLoginAttempt = `-- name: InsertLoginAttempt :exec
@@ -452,21 +460,6 @@ func (q *Queries) LockAuditHead(ctx context.Context, chain string) (LockAuditHea
 	var i LockAuditHeadRow
 	err := row.Scan(&i.Seq, &i.Hash)
 	return i, err
-}
-
-const setAuditHead = `-- name: SetAuditHead :exec
-UPDATE audit_heads SET seq = $1, hash = $2 WHERE chain = $3
-`
-
-type SetAuditHeadParams struct {
-	Seq   int64
-	Hash  []byte
-	Chain string
-}
-
-func (q *Queries) SetAuditHead(ctx context.Context, arg SetAuditHeadParams) error {
-	_, err := q.db.Exec(ctx, setAuditHead, arg.Seq, arg.Hash, arg.Chain)
-	return err
 }
 
 const touchSession = `-- name: TouchSession :exec

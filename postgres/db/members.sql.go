@@ -79,9 +79,12 @@ func (q *Queries) ListMembers(ctx context.Context, tenantID uuid.UUID) ([]ListMe
 }
 
 const lockTenantByID = `-- name: LockTenantByID :one
-SELECT slug FROM tenants WHERE id = $1 FOR UPDATE
+SELECT slug FROM tenants WHERE id = $1 FOR NO KEY UPDATE
 `
 
+// NO KEY: rows referencing the tenant (audit events, requests, ...) can still be
+// inserted by others meanwhile; a FOR UPDATE would block their foreign-key
+// checks and deadlock with a transaction holding the tenant's audit head.
 func (q *Queries) LockTenantByID(ctx context.Context, id uuid.UUID) (string, error) {
 	row := q.db.QueryRow(ctx, lockTenantByID, id)
 	var slug string

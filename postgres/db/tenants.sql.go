@@ -341,7 +341,7 @@ const lockTenantState = `-- name: LockTenantState :one
 SELECT t.id, t.status, coalesce(i.status, 'disabled')::text AS idp_status
 FROM tenants t LEFT JOIN identity_providers i ON i.tenant_id = t.id
 WHERE t.slug = $1
-FOR UPDATE OF t
+FOR NO KEY UPDATE OF t
 `
 
 type LockTenantStateRow struct {
@@ -394,6 +394,7 @@ func (q *Queries) UpdateIdPStatus(ctx context.Context, arg UpdateIdPStatusParams
 }
 
 const updateTenantStatus = `-- name: UpdateTenantStatus :exec
+
 UPDATE tenants SET status = $1, updated_by = $2, updated_at = now() WHERE id = $3
 `
 
@@ -403,6 +404,7 @@ type UpdateTenantStatusParams struct {
 	ID     uuid.UUID
 }
 
+// not FOR UPDATE: see LockTenantByID
 func (q *Queries) UpdateTenantStatus(ctx context.Context, arg UpdateTenantStatusParams) error {
 	_, err := q.db.Exec(ctx, updateTenantStatus, arg.Status, arg.Actor, arg.ID)
 	return err

@@ -53,11 +53,16 @@ DELETE FROM sessions WHERE id_hash = @id_hash;
 -- name: DeleteTenantSessions :execrows
 DELETE FROM sessions WHERE tenant_id = @tenant_id;
 
--- name: InsertAuditEvent :exec
-INSERT INTO audit_events (tenant_id, occurred_at, actor, action, target, outcome, ip, user_agent, request_id, detail,
-                          chain, seq, prev_hash, hash)
-VALUES (@tenant_id, @occurred_at, @actor, @action, @target, @outcome, @ip, @user_agent, @request_id, @detail,
-        @chain, @seq, @prev_hash, @hash);
+-- name: AppendAuditEvent :execrows
+-- Appends the event to its chain and moves the chain's head to it, in one
+-- statement (the head row is locked by LockAuditHead first).
+WITH ev AS (
+    INSERT INTO audit_events (tenant_id, occurred_at, actor, action, target, outcome, ip, user_agent, request_id, detail,
+                              chain, seq, prev_hash, hash)
+    VALUES (@tenant_id, @occurred_at, @actor, @action, @target, @outcome, @ip, @user_agent, @request_id, @detail,
+            @chain, @seq, @prev_hash, @hash)
+    RETURNING chain, seq, hash)
+UPDATE audit_heads h SET seq = ev.seq, hash = ev.hash FROM ev WHERE h.chain = ev.chain;
 
 -- name: DeleteEndedSessions :execrows
 DELETE FROM sessions WHERE expires_at < @now OR last_seen_at < @idle_before;
@@ -66,9 +71,6 @@ DELETE FROM sessions WHERE expires_at < @now OR last_seen_at < @idle_before;
 INSERT INTO audit_heads (chain, seq, hash) VALUES (@chain, 0, ''::bytea)
 ON CONFLICT (chain) DO UPDATE SET chain = excluded.chain
 RETURNING seq, hash;
-
--- name: SetAuditHead :exec
-UPDATE audit_heads SET seq = @seq, hash = @hash WHERE chain = @chain;
 
 -- name: ListAuditHeads :many
 SELECT * FROM audit_heads ORDER BY chain;

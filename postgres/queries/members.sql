@@ -13,7 +13,10 @@ WHERE m.tenant_id = @tenant_id
 ORDER BY m.email;
 
 -- name: LockTenantByID :one
-SELECT slug FROM tenants WHERE id = @id FOR UPDATE;
+-- NO KEY: rows referencing the tenant (audit events, requests, ...) can still be
+-- inserted by others meanwhile; a FOR UPDATE would block their foreign-key
+-- checks and deadlock with a transaction holding the tenant's audit head.
+SELECT slug FROM tenants WHERE id = @id FOR NO KEY UPDATE;
 
 -- name: DeleteRoleMapping :execrows
 DELETE FROM role_mappings WHERE tenant_id = @tenant_id AND idp_group = @idp_group AND role = @role;

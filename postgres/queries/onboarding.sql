@@ -8,7 +8,7 @@ SELECT t.id, t.slug, t.display_name, t.status,
        o.vault_mount, o.vault_ready_at, o.test_email, o.test_groups, o.test_roles, o.test_at
 FROM tenants t JOIN onboardings o ON o.tenant_id = t.id
 WHERE t.slug = @slug
-FOR UPDATE OF t;
+FOR NO KEY UPDATE OF t;
 
 -- name: SaveOnboardingIssuer :exec
 UPDATE onboardings SET issuer_url = @issuer_url, endpoints = @endpoints, scopes = @scopes,

@@ -57,7 +57,7 @@ ORDER BY t.display_name;
 SELECT t.id, t.status, coalesce(i.status, 'disabled')::text AS idp_status
 FROM tenants t LEFT JOIN identity_providers i ON i.tenant_id = t.id
 WHERE t.slug = @slug
-FOR UPDATE OF t;
+FOR NO KEY UPDATE OF t; -- not FOR UPDATE: see LockTenantByID
 
 -- name: UpdateTenantStatus :exec
 UPDATE tenants SET status = @status, updated_by = @actor, updated_at = now() WHERE id = @id;

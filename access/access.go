@@ -6,6 +6,7 @@ package access
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"strings"
 	"time"
@@ -159,4 +160,22 @@ func (s *Service) Relinquish(ctx context.Context, h Holder, requestID string) er
 		return apperr.Wrap(apperr.Unavailable, "Vault could not end the grant right now; it still ends on time. Try again in a moment.", err)
 	}
 	return nil
+}
+
+// IssueApproved issues the credential of a request the caller's vote just
+// approved, at once on the approver's request path, so the holder does not
+// wait for a worker to pick up the grant job. That job, enqueued with the
+// approval, stays the durable path: it finds the grant issued and does
+// nothing, or — when this attempt fails (Vault unreachable) or the process
+// dies mid-way — issues it with retries. It reports whether the grant is
+// active now.
+func (s *Service) IssueApproved(ctx context.Context, requestID string) bool {
+	t, err := s.Store.StartIssuing(ctx, requestID)
+	if err == nil {
+		err = jobs.Issue(ctx, s.Store, s.Vault, t, s.Now())
+	}
+	if err != nil && !errors.Is(err, jobs.ErrSettled) && s.Log != nil {
+		s.Log.Warn("grant issuance left to its job", slog.String("request", requestID), slog.String("error", err.Error()))
+	}
+	return err == nil
 }

@@ -86,7 +86,7 @@ func TestRequestApproveRevealRelinquishInTheBrowser(t *testing.T) {
 			t.Fatalf("decision in place: %q", outcome)
 		}
 	}
-	// The grant is issued by the job; the requester reveals the secret once.
+	// The last approval issued the grant; the requester reveals the secret once.
 	err = chromedp.Run(ctx, signIn(base, "requester@acme.test"))
 	if err != nil {
 		t.Fatal(err)

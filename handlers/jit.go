@@ -319,6 +319,9 @@ func (s *Server) decide(c echo.Context) error {
 	if err == nil {
 		state, err = s.deps.Requests.Decide(c.Request().Context(), sess.TenantID, c.Param("id"), person(sess), approve, c.FormValue("comment"), shorten, meta(c))
 	}
+	if err == nil && state == approvals.Approved && s.deps.Access.IssueApproved(c.Request().Context(), c.Param("id")) {
+		state = approvals.Active // the last approval issues at once; its job is the durable path
+	}
 	if c.Request().Header.Get("HX-Request") == "true" {
 		return s.decidedInPlace(c, state, err)
 	}
@@ -347,6 +350,9 @@ func (s *Server) decidedInPlace(c echo.Context, state approvals.State, err error
 	row := summaryRow(d.Summary)
 	row.Note = d.Justification
 	outcome := "Your vote is recorded; the request is " + string(state) + "."
+	if state == approvals.Active {
+		outcome = "Your vote is recorded; the request is approved and its access issued."
+	}
 	if e := apperr.As(err); e != nil {
 		if e.Code == apperr.Internal || e.Code == apperr.Unavailable {
 			return err

@@ -133,9 +133,16 @@ func TestRequestsAreVisibleOnlyToTheRightPeople(t *testing.T) {
 	if p := appr.PostForm(console+detail+"/decide", url.Values{"_csrf": {acsrf}, "decision": {"deny"}}); p.Status != http.StatusBadRequest || fieldError(t, p, "comment") == "" {
 		t.Fatalf("deny without comment: %d", p.Status)
 	}
+	// The last approval issues the grant at once, on the approver's request
+	// (no job worker runs here; the grant job is the durable path).
 	if p := appr.PostForm(console+detail+"/decide", url.Values{"_csrf": {acsrf}, "decision": {"approve"}}); p.Status != http.StatusOK ||
-		strings.TrimSpace(p.Doc(t).Find(`[data-testid="state"]`).Text()) != "approved" {
-		t.Fatalf("approve: %d", p.Status)
+		strings.TrimSpace(p.Doc(t).Find(`[data-testid="state"]`).Text()) != "active" {
+		t.Fatalf("approve: %d, state %q", p.Status, strings.TrimSpace(p.Doc(t).Find(`[data-testid="state"]`).Text()))
+	}
+	var live bool
+	if err := f.pool.QueryRow(context.Background(), "SELECT expires_at > now() AND ended_at IS NULL FROM grants WHERE request_id = $1",
+		strings.TrimPrefix(detail, "/requests/")).Scan(&live); err != nil || !live {
+		t.Fatalf("no live grant after the last approval: %v", err)
 	}
 	if p := appr.PostForm(console+detail+"/decide", url.Values{"_csrf": {acsrf}, "decision": {"approve"}}); p.Status != http.StatusConflict {
 		t.Fatalf("vote on a closed request: %d", p.Status)

@@ -27,6 +27,7 @@ bench: tools build
 	$(GO) test -run '^$$' -bench ExpiryLag -benchtime 1x -timeout 30m ./jobs
 	$(GO) test -run '^$$' -bench Dashboard -benchtime 5s ./handlers
 	$(GO) test -run '^$$' -bench Thousand -benchtime 3x ./postgres
+	$(GO) test -run '^$$' -bench ConcurrentApprovalRace -benchtime 20x ./postgres
 	$(GO) test -run '^$$' -bench 'AuditAppend|AuditViewer' -benchtime 2s -timeout 30m ./postgres
 	$(GO) test -run '^$$' -bench ConsoleUnderLoad -benchtime 1x -timeout 60m ./load
 

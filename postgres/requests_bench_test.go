@@ -56,3 +56,53 @@ func BenchmarkThousandRequestsSubmittedAndApproved(b *testing.B) {
 		b.ReportMetric(float64(requests)/time.Since(start).Seconds(), "requests/s")
 	}
 }
+
+// BenchmarkConcurrentApprovalRace has 50 approvers approve the same
+// request (quorum 2) at once, per iteration a new request, and reports how
+// long the 50 decisions take together and how many grant jobs they
+// enqueued (exactly one per request, or it fails).
+func BenchmarkConcurrentApprovalRace(b *testing.B) {
+	pool, store, acme, _ := requestFixture(b)
+	ctx := context.Background()
+	var resID string
+	if err := pool.QueryRow(ctx, "SELECT id::text FROM resources").Scan(&resID); err != nil {
+		b.Fatal(err)
+	}
+	const approvers = 50
+	var total time.Duration
+	n, grantJobs := 0, 0
+	for b.Loop() {
+		n++
+		who := approvals.Person{Subject: fmt.Sprintf("race-%d", n), Email: "r@acme.test", Roles: []tenants.Role{tenants.RoleRequester}}
+		id, err := store.Submit(ctx, acme, resID, who, approvals.Submission{Level: approvals.Read, Justification: "race of approvers"}, audit.Meta{})
+		if err != nil {
+			b.Fatal(err)
+		}
+		var approved atomic.Int64
+		var wg sync.WaitGroup
+		start := make(chan struct{})
+		for i := range approvers {
+			wg.Go(func() {
+				<-start
+				state, err := store.Decide(ctx, acme, id, approver(i), true, "", 0, audit.Meta{})
+				if err == nil && state == approvals.Approved {
+					approved.Add(1)
+				}
+			})
+		}
+		t0 := time.Now()
+		close(start)
+		wg.Wait()
+		total += time.Since(t0)
+		var jobs int
+		if err := pool.QueryRow(ctx, "SELECT count(*) FROM river_job WHERE kind = 'issue_grant' AND args->>'request_id' = $1", id).Scan(&jobs); err != nil {
+			b.Fatal(err)
+		}
+		if approved.Load() != 1 || jobs != 1 {
+			b.Fatalf("%d approving decisions and %d grant jobs for one request", approved.Load(), jobs)
+		}
+		grantJobs += jobs
+	}
+	b.ReportMetric(float64(total.Microseconds())/1000/float64(n), "ms/race")
+	b.ReportMetric(float64(grantJobs)/float64(n), "grant-jobs/request")
+}

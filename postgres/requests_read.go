@@ -90,7 +90,7 @@ func (s *RequestStore) RequestsOf(ctx context.Context, tenantID, subject string)
 // (and those under a share its people asked for) that p may decide now,
 // with their votes, and how many there are in all. Eligibility is decided
 // in SQL (ListEligiblePending) as approvals.Request.Eligible decides it, so
-// the inbox costs the same with ten pending requests or ten thousand.
+// only the rows shown are read into Go and decoded.
 func (s *RequestStore) Inbox(ctx context.Context, tenantID string, p approvals.Person, limit int) ([]approvals.Detail, int, error) {
 	tid, err := uuid.Parse(tenantID)
 	if err != nil {

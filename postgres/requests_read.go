@@ -131,7 +131,7 @@ func (s *RequestStore) Inbox(ctx context.Context, tenantID string, p approvals.P
 	}
 	out := make([]approvals.Detail, 0, len(rows))
 	for _, row := range rows {
-		d, err := detailFrom(db.GetRequestDetailRow(row), byRequest[row.ID])
+		d, err := detailFrom(row, byRequest[row.ID])
 		if err != nil {
 			return nil, 0, err
 		}
@@ -148,13 +148,14 @@ func (s *RequestStore) Detail(ctx context.Context, tenantID, id string) (approva
 		return approvals.Detail{}, err
 	}
 	q := db.New(s.pool)
-	r, err := q.GetRequestDetail(ctx, db.GetRequestDetailParams{ID: rid, TenantID: tid})
-	if errors.Is(err, pgx.ErrNoRows) {
-		return approvals.Detail{}, errNoRequest
-	}
+	rows, err := q.ListRequestDetails(ctx, db.ListRequestDetailsParams{Ids: []uuid.UUID{rid}, TenantID: tid})
 	if err != nil {
 		return approvals.Detail{}, err
 	}
+	if len(rows) == 0 {
+		return approvals.Detail{}, errNoRequest
+	}
+	r := rows[0]
 	votes, err := q.ListVotes(ctx, r.ID)
 	if err != nil {
 		return approvals.Detail{}, err
@@ -178,7 +179,7 @@ func (s *RequestStore) Detail(ctx context.Context, tenantID, id string) (approva
 }
 
 // detailFrom builds a request's detail from its row and votes.
-func detailFrom(r db.GetRequestDetailRow, votes []db.Vote) (approvals.Detail, error) {
+func detailFrom(r db.ListRequestDetailsRow, votes []db.Vote) (approvals.Detail, error) {
 	req, err := requestWith(db.Request{ID: r.ID, Requester: r.Requester, Policy: r.Policy, Level: r.Level,
 		DurationSeconds: r.DurationSeconds, State: r.State, SubmittedAt: r.SubmittedAt}, votes)
 	if err != nil {

@@ -151,92 +151,6 @@ func (q *Queries) GetGrantTarget(ctx context.Context, id uuid.UUID) (GetGrantTar
 	return i, err
 }
 
-const getRequestDetail = `-- name: GetRequestDetail :one
-SELECT r.id, r.tenant_id, r.resource_id, r.requester_subject, r.requester_email, r.requester, r.level, r.duration_seconds, r.justification, r.ticket, r.state, r.policy, r.submitted_at, r.updated_at, r.failure_reason, r.kind, r.incident, r.drill, r.share_id, r.requester_tenant_id, r.current_step, res.name AS resource_name, res.mount, res.path, res.classification, res.store_kind, res.binding_id,
-       g.issued_at, g.expires_at, g.ended_at, o.display_name AS owner_name
-FROM requests r JOIN resources res ON res.id = r.resource_id LEFT JOIN grants g ON g.request_id = r.id
-JOIN tenants o ON o.id = r.tenant_id
-WHERE r.id = $1 AND (r.tenant_id = $2 OR r.requester_tenant_id = $2)
-`
-
-type GetRequestDetailParams struct {
-	ID       uuid.UUID
-	TenantID uuid.UUID
-}
-
-type GetRequestDetailRow struct {
-	ID                uuid.UUID
-	TenantID          uuid.UUID
-	ResourceID        uuid.UUID
-	RequesterSubject  string
-	RequesterEmail    string
-	Requester         []byte
-	Level             string
-	DurationSeconds   int64
-	Justification     string
-	Ticket            string
-	State             string
-	Policy            []byte
-	SubmittedAt       time.Time
-	UpdatedAt         time.Time
-	FailureReason     string
-	Kind              string
-	Incident          string
-	Drill             bool
-	ShareID           pgtype.UUID
-	RequesterTenantID pgtype.UUID
-	CurrentStep       int32
-	ResourceName      string
-	Mount             string
-	Path              string
-	Classification    string
-	StoreKind         string
-	BindingID         pgtype.UUID
-	IssuedAt          pgtype.Timestamptz
-	ExpiresAt         pgtype.Timestamptz
-	EndedAt           pgtype.Timestamptz
-	OwnerName         string
-}
-
-func (q *Queries) GetRequestDetail(ctx context.Context, arg GetRequestDetailParams) (GetRequestDetailRow, error) {
-	row := q.db.QueryRow(ctx, getRequestDetail, arg.ID, arg.TenantID)
-	var i GetRequestDetailRow
-	err := row.Scan(
-		&i.ID,
-		&i.TenantID,
-		&i.ResourceID,
-		&i.RequesterSubject,
-		&i.RequesterEmail,
-		&i.Requester,
-		&i.Level,
-		&i.DurationSeconds,
-		&i.Justification,
-		&i.Ticket,
-		&i.State,
-		&i.Policy,
-		&i.SubmittedAt,
-		&i.UpdatedAt,
-		&i.FailureReason,
-		&i.Kind,
-		&i.Incident,
-		&i.Drill,
-		&i.ShareID,
-		&i.RequesterTenantID,
-		&i.CurrentStep,
-		&i.ResourceName,
-		&i.Mount,
-		&i.Path,
-		&i.Classification,
-		&i.StoreKind,
-		&i.BindingID,
-		&i.IssuedAt,
-		&i.ExpiresAt,
-		&i.EndedAt,
-		&i.OwnerName,
-	)
-	return i, err
-}
-
 const getResource = `-- name: GetResource :one
 SELECT id, tenant_id, name, description, owner_team, classification, store_kind, mount, path, policy, created_by, created_at, breakglass, breakglass_max_seconds, breakglass_rotate, breakglass_drill, binding_id FROM resources WHERE id = $1 AND tenant_id = $2
 `
@@ -613,6 +527,8 @@ type ListRequestDetailsRow struct {
 	OwnerName         string
 }
 
+// The requests (of the tenant, or under a share its people asked for) with
+// their resource, grant and owner's name: the request page and the inbox.
 func (q *Queries) ListRequestDetails(ctx context.Context, arg ListRequestDetailsParams) ([]ListRequestDetailsRow, error) {
 	rows, err := q.db.Query(ctx, listRequestDetails, arg.Ids, arg.TenantID)
 	if err != nil {

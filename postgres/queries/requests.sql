@@ -75,13 +75,6 @@ ORDER BY r.submitted_at DESC LIMIT 200;
 SELECT * FROM requests WHERE (tenant_id = @tenant_id OR requester_tenant_id = @tenant_id) AND state = 'pending'
 ORDER BY submitted_at LIMIT 500;
 
--- name: GetRequestDetail :one
-SELECT r.*, res.name AS resource_name, res.mount, res.path, res.classification, res.store_kind, res.binding_id,
-       g.issued_at, g.expires_at, g.ended_at, o.display_name AS owner_name
-FROM requests r JOIN resources res ON res.id = r.resource_id LEFT JOIN grants g ON g.request_id = r.id
-JOIN tenants o ON o.id = r.tenant_id
-WHERE r.id = @id AND (r.tenant_id = @tenant_id OR r.requester_tenant_id = @tenant_id);
-
 -- name: ListMembersOf :many
 SELECT subject, email, display_name, groups, roles FROM members WHERE tenant_id = @tenant_id ORDER BY email;
 
@@ -125,6 +118,8 @@ WHERE (r.tenant_id = @tenant_id OR r.requester_tenant_id = @tenant_id) AND r.sta
 ORDER BY r.submitted_at LIMIT @lim;
 
 -- name: ListRequestDetails :many
+-- The requests (of the tenant, or under a share its people asked for) with
+-- their resource, grant and owner's name: the request page and the inbox.
 SELECT r.*, res.name AS resource_name, res.mount, res.path, res.classification, res.store_kind, res.binding_id,
        g.issued_at, g.expires_at, g.ended_at, o.display_name AS owner_name
 FROM requests r JOIN resources res ON res.id = r.resource_id LEFT JOIN grants g ON g.request_id = r.id

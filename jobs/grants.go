@@ -108,12 +108,26 @@ func Issue(ctx context.Context, store GrantStore, v GrantVault, t GrantTarget, n
 	return err
 }
 
-// End ends the active grant of t: every token revoked and the policy
-// deleted, both verified dead, the secret rotated when the grant asks for
-// it (once; a permanent failure is recorded, not retried), then the grant
-// recorded expired, or revoked by actor. Shared by the expiry job and early
+// End ends the active grant of t (cut), then records it expired, or
+// revoked by actor. Shared by the expiry job and early
 // relinquish; running it again is safe.
 func End(ctx context.Context, store GrantStore, v GrantVault, t GrantTarget, revoked bool, actor string) error {
+	if err := cut(ctx, store, v, t); err != nil {
+		return err
+	}
+	err := store.FinishEnding(ctx, t.RequestID, revoked, actor)
+	if errors.Is(err, ErrSettled) {
+		return nil
+	}
+	return err
+}
+
+// cut ends the credentials of the grant of t, leaving the grant's record
+// to the caller: every token revoked and the policy deleted, both verified
+// dead (a cloud grant: its own credentials ended), then the secret rotated
+// when the grant asks for it — once: a permanent rotation failure is
+// recorded, not retried. Running it again is safe.
+func cut(ctx context.Context, store GrantStore, v GrantVault, t GrantTarget) error {
 	if t.BindingID != "" {
 		if err := endCloud(ctx, v, t); err != nil {
 			return err
@@ -126,23 +140,17 @@ func End(ctx context.Context, store GrantStore, v GrantVault, t GrantTarget, rev
 			return err
 		}
 	}
-	if t.Rotate && !t.Rotated {
-		version, err := rotate(ctx, v, t)
-		if err != nil && !vault.IsPermanent(err) && !isPermanent(err) {
-			return fmt.Errorf("rotating the secret: %w", err)
-		}
-		if err != nil {
-			version = "0"
-		}
-		if err := store.RecordRotation(ctx, t.RequestID, version); err != nil {
-			return err
-		}
-	}
-	err := store.FinishEnding(ctx, t.RequestID, revoked, actor)
-	if errors.Is(err, ErrSettled) {
+	if !t.Rotate || t.Rotated {
 		return nil
 	}
-	return err
+	version, err := rotate(ctx, v, t)
+	if err != nil && !vault.IsPermanent(err) && !isPermanent(err) {
+		return fmt.Errorf("rotating the secret: %w", err)
+	}
+	if err != nil {
+		version = "0"
+	}
+	return store.RecordRotation(ctx, t.RequestID, version)
 }
 
 // IssueGrantWorker makes an approved request's grant: its path-confined

@@ -27,8 +27,8 @@ func (RevokeScopeArgs) InsertOpts() river.InsertOpts {
 
 // RevocationPlan is what is left of a revocation.
 type RevocationPlan struct {
-	Pending []string     // grants (request IDs) not yet verified dead
-	Rotate  *GrantTarget // the secret to rotate afterwards (resource scope), or nil
+	Pending []GrantTarget // the active grants not yet verified dead
+	Rotate  *GrantTarget  // the secret to rotate afterwards (resource scope), or nil
 }
 
 // RevocationStore keeps revocations' progress (implemented by the postgres adapter).
@@ -36,7 +36,11 @@ type RevocationStore interface {
 	// PrepareRevocation records the scope's active grants as items and
 	// returns what is left; ErrSettled for a completed revocation.
 	PrepareRevocation(ctx context.Context, id string) (RevocationPlan, error)
-	// RecordRevocationItem records a grant verified dead, or its failure.
+	// RecordRevoked records grants whose credentials were verified dead:
+	// each one still active is ended as revoked by actor (audited, its
+	// holder told) and every one's item marked verified, in one transaction.
+	RecordRevoked(ctx context.Context, id string, requestIDs []string, actor string) error
+	// RecordRevocationItem records a grant's failure to be verified dead.
 	RecordRevocationItem(ctx context.Context, id, requestID, failure string) error
 	// FinishRevocation completes it, tells and audits every organization affected.
 	FinishRevocation(ctx context.Context, id string, rotated []string) error
@@ -47,8 +51,11 @@ type RevocationStore interface {
 // RevokeConcurrency bounds how many grants a revocation ends at once.
 const RevokeConcurrency = 8
 
+// recordBatch bounds how many grants verified dead one transaction records.
+const recordBatch = 256
+
 // RevokeScopeWorker revokes every credential of a revocation's scope in
-// parallel (bounded), verifying each dead (End), recording each outcome;
+// parallel (bounded), verifying each dead, recording each outcome;
 // failures are retried with backoff (capped at 30 s) until all are dead,
 // then the secret is rotated where asked and the revocation completed.
 // Interrupted anywhere, a later run resumes with what is left.
@@ -70,8 +77,13 @@ func (w *RevokeScopeWorker) Work(ctx context.Context, job *river.Job[RevokeScope
 }
 
 // RunRevocation does one pass of revocation id: it is what the job runs,
-// and what `gatehouse revoke` runs in the foreground. It returns an error
-// while any grant is not yet verified dead (run it again to resume).
+// and what `gatehouse revoke` runs in the foreground. RevokeConcurrency
+// workers cut the grants' credentials (see cut); one recorder writes the
+// grants verified dead in batches of what has come in meanwhile (at most
+// recordBatch), so PostgreSQL keeps pace with the store without a
+// transaction per grant; a failure is recorded at once, per grant. It
+// returns an error while any grant is not yet verified dead and recorded
+// (run it again to resume: what is left is done again, safely).
 func RunRevocation(ctx context.Context, rs RevocationStore, gs GrantStore, v GrantVault, id string) error {
 	plan, err := rs.PrepareRevocation(ctx, id)
 	if errors.Is(err, ErrSettled) {
@@ -80,31 +92,37 @@ func RunRevocation(ctx context.Context, rs RevocationStore, gs GrantStore, v Gra
 	if err != nil {
 		return err
 	}
+	actor := "system (revocation " + id + ")"
+	dead := make(chan string, recordBatch)
+	recorded := make(chan error, 1)
+	go func() { recorded <- recordDead(context.WithoutCancel(ctx), rs, id, actor, dead) }()
 	var mu sync.Mutex
 	var failed []error
 	sem := make(chan struct{}, RevokeConcurrency)
 	var wg sync.WaitGroup
-	for _, reqID := range plan.Pending {
+	for _, t := range plan.Pending {
 		wg.Add(1)
 		sem <- struct{}{}
 		go func() {
 			defer func() { <-sem; wg.Done() }()
-			err := endOne(ctx, gs, v, reqID, "system (revocation "+id+")")
-			msg := ""
-			if err != nil {
-				msg = err.Error()
+			err := cut(ctx, gs, v, t)
+			if err == nil {
+				dead <- t.RequestID
+				return
 			}
-			if rerr := rs.RecordRevocationItem(context.WithoutCancel(ctx), id, reqID, msg); rerr != nil {
+			if rerr := rs.RecordRevocationItem(context.WithoutCancel(ctx), id, t.RequestID, err.Error()); rerr != nil {
 				err = errors.Join(err, rerr)
 			}
-			if err != nil {
-				mu.Lock()
-				failed = append(failed, err)
-				mu.Unlock()
-			}
+			mu.Lock()
+			failed = append(failed, err)
+			mu.Unlock()
 		}()
 	}
 	wg.Wait()
+	close(dead)
+	if err := <-recorded; err != nil {
+		return fmt.Errorf("recording grants verified dead: %w", err)
+	}
 	if len(failed) > 0 {
 		return fmt.Errorf("%d of %d grants not yet verified dead (retrying): %w", len(failed), len(plan.Pending), failed[0])
 	}
@@ -119,17 +137,31 @@ func RunRevocation(ctx context.Context, rs RevocationStore, gs GrantStore, v Gra
 	return rs.FinishRevocation(ctx, id, rotated)
 }
 
-// endOne ends one grant as revoked (a grant ended already is done: every
-// end path verifies the credential dead).
-func endOne(ctx context.Context, gs GrantStore, v GrantVault, reqID, actor string) error {
-	t, err := gs.Ending(ctx, reqID)
-	if errors.Is(err, ErrSettled) {
-		return nil
+// recordDead records the grants sent on dead as they come, each batch
+// being what arrived while the last was written. After a failure it
+// drains dead without writing, and returns the first error.
+func recordDead(ctx context.Context, rs RevocationStore, id, actor string, dead <-chan string) error {
+	var first error
+	batch := make([]string, 0, recordBatch)
+	for reqID := range dead {
+		batch = append(batch[:0], reqID)
+	more:
+		for len(batch) < recordBatch {
+			select {
+			case r, ok := <-dead:
+				if !ok {
+					break more
+				}
+				batch = append(batch, r)
+			default:
+				break more
+			}
+		}
+		if first == nil {
+			first = rs.RecordRevoked(ctx, id, batch, actor)
+		}
 	}
-	if err != nil {
-		return err
-	}
-	return End(ctx, gs, v, t, true, actor)
+	return first
 }
 
 // ResumeRevocations enqueues a run of every unfinished revocation (at

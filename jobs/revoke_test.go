@@ -332,3 +332,70 @@ func TestNoGrantIsIssuedInsideAScopeAfterItsBlock(t *testing.T) {
 		t.Fatalf("revocation: %+v %v", r.Progress, err)
 	}
 }
+
+func TestARevocationTellsEachHolderOnceAndEachOrganizationOnce(t *testing.T) {
+	sw := newShareWorld(t, "tenant-rv12", time.Now)
+	ctx := context.Background()
+	payments, err := sw.store.AddResource(ctx, sw.tenant, approvals.Resource{Name: "Payments DB", Classification: approvals.High,
+		Mount: sw.mount, Path: "db/payments", Policy: approvals.Policy{
+			Requesters:      approvals.Audience{Roles: []tenants.Role{tenants.RoleRequester}},
+			Steps:           []approvals.Step{{Approvers: approvals.Audience{Roles: []tenants.Role{tenants.RoleApprover}}, Required: 2}},
+			DefaultDuration: 10 * time.Minute, MaxDuration: time.Hour, Levels: []approvals.Level{approvals.Read}, PendingTimeout: time.Hour,
+		}}, "admin", audit.Meta{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	onPayments := sw
+	onPayments.res = payments
+	reqs := []string{sw.jitGrant(t, "acme/requester"), onPayments.jitGrant(t, "acme/requester"), sw.jitGrant(t, "acme/admin")}
+	var since time.Time
+	if err := sw.pool.QueryRow(ctx, "SELECT now()").Scan(&since); err != nil {
+		t.Fatal(err)
+	}
+	id := sw.revoke(t, "tenant:acme", false)
+	if err := jobs.RunRevocation(ctx, sw.store, sw.store, sw.svc.Vault, id); err != nil {
+		t.Fatal(err)
+	}
+	rows, err := sw.pool.Query(ctx, `SELECT args->>'channel', coalesce(args->'to'->>0, ''), args->'message'->>'Subject', args->'message'->>'Text'
+		FROM river_job WHERE kind = 'notify' AND args->>'tenant_id' = $1 AND created_at >= $2 ORDER BY id`, sw.tenant, since)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var sent []string
+	for rows.Next() {
+		var channel, to, subject, text string
+		if err := rows.Scan(&channel, &to, &subject, &text); err != nil {
+			t.Fatal(err)
+		}
+		if strings.HasPrefix(subject, "Access ended") {
+			sent = append(sent, channel+" "+to+": "+subject+" — "+text)
+		} else if strings.HasPrefix(subject, "Emergency revocation") {
+			sent = append(sent, channel+" "+to+": "+subject)
+		}
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	slices.Sort(sent)
+	want := []string{
+		"chat : Emergency revocation: tenant:acme",
+		"email admin@acme.test: Access ended: Orders DB — Your access has ended (revoked in an emergency revocation).",
+		"email admin@acme.test: Emergency revocation: tenant:acme",
+		"email requester@acme.test: Access ended: 2 grants — Your access to Orders DB, Payments DB has ended (revoked in an emergency revocation).",
+	}
+	if !slices.Equal(sent, want) {
+		t.Fatalf("notices:\n%s\nwant:\n%s", strings.Join(sent, "\n"), strings.Join(want, "\n"))
+	}
+	for _, req := range reqs {
+		if s := sw.state(t, req); s != approvals.Revoked {
+			t.Fatalf("grant %s is %s", req, s)
+		}
+		var n int
+		if err := sw.pool.QueryRow(ctx, "SELECT count(*) FROM audit_events WHERE action = 'grant.revoked' AND target = $1", req).Scan(&n); err != nil || n != 1 {
+			t.Fatalf("grant %s: %d grant.revoked events (%v)", req, n, err)
+		}
+	}
+	if rep, err := postgres.VerifyAudit(ctx, sw.pool, ""); err != nil || len(rep.Problems) != 0 {
+		t.Fatalf("audit chains: %+v %v", rep, err)
+	}
+}

@@ -44,19 +44,21 @@ func (s *RequestStore) grantStep(ctx context.Context, requestID string, from []a
 		if !ok {
 			return jobs.ErrSettled
 		}
-		t = jobs.GrantTarget{RequestID: requestID, TenantID: row.TenantID.String(), TenantSlug: row.TenantSlug,
-			Subject: row.RequesterSubject, Mount: row.Mount, Path: row.Path, BindingID: optUUID(row.BindingID), Write: row.Level == string(approvals.ReadWrite),
-			Duration: time.Duration(row.DurationSeconds) * time.Second, Email: row.RequesterEmail, Resource: row.ResourceName,
-			BreakGlass: row.Kind == string(approvals.BreakGlassKind), Drill: row.Drill, Rotated: row.RotatedVersion.Valid}
-		t.Rotate = t.BreakGlass && row.BreakglassRotate
-		if g, err := q.GetGrant(ctx, id); err == nil {
-			t.Accessor, t.ExpiresAt = g.Accessor, g.ExpiresAt.Time
-		} else if !errors.Is(err, pgx.ErrNoRows) {
-			return err
-		}
+		t = targetOf(row)
 		return fn(q, tx, row, t)
 	})
 	return t, err
+}
+
+// targetOf is the grant target of a request's row.
+func targetOf(row db.GetGrantTargetRow) jobs.GrantTarget {
+	t := jobs.GrantTarget{RequestID: row.ID.String(), TenantID: row.TenantID.String(), TenantSlug: row.TenantSlug,
+		Subject: row.RequesterSubject, Mount: row.Mount, Path: row.Path, BindingID: optUUID(row.BindingID), Write: row.Level == string(approvals.ReadWrite),
+		Duration: time.Duration(row.DurationSeconds) * time.Second, Email: row.RequesterEmail, Resource: row.ResourceName,
+		BreakGlass: row.Kind == string(approvals.BreakGlassKind), Drill: row.Drill, Rotated: row.RotatedVersion.Valid,
+		Accessor: row.Accessor.String, ExpiresAt: row.ExpiresAt.Time}
+	t.Rotate = t.BreakGlass && row.BreakglassRotate
+	return t
 }
 
 // move records the request's transition from its state to next, audited.
@@ -68,6 +70,12 @@ func (s *RequestStore) move(ctx context.Context, q *db.Queries, row db.GetGrantT
 	if err := q.SetRequestState(ctx, db.SetRequestStateParams{ID: row.ID, State: string(next), FailureReason: reason, UpdatedAt: now}); err != nil {
 		return err
 	}
+	return auditMove(ctx, q, now, row, reason, actor, action)
+}
+
+// auditMove audits a request's transition as action: in the owner's
+// organization and, under a share, in the recipient's too.
+func auditMove(ctx context.Context, q *db.Queries, now time.Time, row db.GetGrantTargetRow, reason, actor, action string) error {
 	ev := audit.Event{TenantID: row.TenantID.String(), Actor: actor, Action: action, Target: row.ID.String(), Outcome: audit.Success}
 	if reason != "" {
 		ev.Outcome, ev.Detail = audit.Failure, map[string]string{"reason": reason}

@@ -33,13 +33,18 @@ func (s *RequestStore) noticeAbout(ctx context.Context, tx pgx.Tx, tenantID, ref
 	with ...river.InsertManyParams) error {
 	params := with
 	if len(to) > 0 {
-		params = append(params, river.InsertManyParams{Args: jobs.NotifyArgs{TenantID: tenantID, Ref: ref, Channel: "email", To: to, Message: msg}})
+		params = append(params, emailJob(tenantID, ref, to, msg))
 	}
 	params = append(params, river.InsertManyParams{Args: jobs.NotifyArgs{TenantID: tenantID, Ref: ref, Channel: "chat", Message: msg}})
 	if _, err := s.jobs.InsertManyTx(ctx, tx, params); err != nil {
 		return fmt.Errorf("enqueueing jobs: %w", err)
 	}
 	return nil
+}
+
+// emailJob is the job sending msg by email to the recipients.
+func emailJob(tenantID, ref string, to []string, msg notify.Message) river.InsertManyParams {
+	return river.InsertManyParams{Args: jobs.NotifyArgs{TenantID: tenantID, Ref: ref, Channel: "email", To: to, Message: msg}}
 }
 
 // Webhook returns the tenant's chat webhook URL, or "" when none is set.

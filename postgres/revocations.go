@@ -6,10 +6,12 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"strings"
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgtype"
+	"github.com/riverqueue/river"
 
 	"github.com/gatehouse/gatehouse/apperr"
 	"github.com/gatehouse/gatehouse/approvals"
@@ -273,11 +275,16 @@ func (s *RequestStore) PrepareRevocation(ctx context.Context, id string) (jobs.R
 		if err := q.InsertRevocationItems(ctx, db.InsertRevocationItemsParams{RevocationID: rid, RequestIds: grants, Now: s.now()}); err != nil {
 			return err
 		}
-		left, err := q.UnfinishedRevocationItems(ctx, rid)
+		if err := q.SettleEndedRevocationItems(ctx, db.SettleEndedRevocationItemsParams{RevocationID: rid, Now: s.now()}); err != nil {
+			return err
+		}
+		left, err := q.UnfinishedRevocationTargets(ctx, rid)
 		if err != nil {
 			return err
 		}
-		p.Pending = uuidStrings(left)
+		for _, row := range left {
+			p.Pending = append(p.Pending, targetOf(db.GetGrantTargetRow(row)))
+		}
 		var rotated []string
 		_ = json.Unmarshal(r.Rotated, &rotated)
 		if r.Rotate && len(rotated) == 0 {
@@ -290,6 +297,93 @@ func (s *RequestStore) PrepareRevocation(ctx context.Context, id string) (jobs.R
 		return nil
 	})
 	return p, err
+}
+
+// RecordRevoked records grants of revocation id whose credentials were
+// verified dead, in one transaction: each one still active is ended as
+// revoked by actor, audited on both sides (as FinishEnding), and every
+// one's item is marked verified. Holders are told once, when the
+// revocation completes (FinishRevocation), not per grant.
+func (s *RequestStore) RecordRevoked(ctx context.Context, id string, requestIDs []string, actor string) error {
+	rid, err := uuid.Parse(id)
+	if err != nil {
+		return errNoScope
+	}
+	ids := make([]uuid.UUID, len(requestIDs))
+	for i, r := range requestIDs {
+		if ids[i], err = uuid.Parse(r); err != nil {
+			return errNoRequest
+		}
+	}
+	return InTx(ctx, s.pool, func(tx pgx.Tx) error {
+		q := db.New(tx)
+		rows, err := q.LockGrantTargets(ctx, ids)
+		if err != nil {
+			return err
+		}
+		now := s.now()
+		ended := []uuid.UUID{} // not nil: an empty array, never NULL, for ANY()
+		for _, row := range rows {
+			if approvals.State(row.State) != approvals.Active {
+				continue // ended by another path, which verified it dead
+			}
+			if _, err := approvals.Active.Move(approvals.Revoked); err != nil {
+				return err
+			}
+			ended = append(ended, row.ID)
+			if err := auditMove(ctx, q, now, db.GetGrantTargetRow(row), "", actor, "grant.revoked"); err != nil {
+				return err
+			}
+		}
+		if err := q.EndGrants(ctx, db.EndGrantsParams{RequestIds: ended, EndedAt: timestamptz(now)}); err != nil {
+			return err
+		}
+		if err := q.SetRequestsState(ctx, db.SetRequestsStateParams{Ids: ended, State: string(approvals.Revoked), UpdatedAt: now}); err != nil {
+			return err
+		}
+		return q.SetRevocationItemsVerified(ctx, db.SetRevocationItemsVerifiedParams{RevocationID: rid, RequestIds: ids, Ended: ended, Now: now})
+	})
+}
+
+// tellHolders enqueues, in tx, one email per holder of the grants
+// revocation rid ended, naming them (up to ten). Each organization hears
+// of the revocation once (FinishRevocation), not once per grant.
+func (s *RequestStore) tellHolders(ctx context.Context, tx pgx.Tx, q *db.Queries, rid uuid.UUID) error {
+	rows, err := q.EndedByRevocation(ctx, rid)
+	if err != nil {
+		return err
+	}
+	var params []river.InsertManyParams
+	for i := 0; i < len(rows); {
+		j := i
+		for j < len(rows) && rows[j].TenantID == rows[i].TenantID && rows[j].RequesterEmail == rows[i].RequesterEmail {
+			j++
+		}
+		held := rows[i:j]
+		msg := notify.Message{Subject: "Access ended: " + held[0].ResourceName, Link: "/requests/" + held[0].ID.String(),
+			Text: "Your access has ended (revoked in an emergency revocation)."}
+		ref := held[0].ID.String()
+		if len(held) > 1 {
+			var names []string
+			for _, h := range held[:min(len(held), 10)] {
+				names = append(names, h.ResourceName)
+			}
+			if len(held) > len(names) {
+				names = append(names, strconv.Itoa(len(held)-len(names))+" more")
+			}
+			msg.Subject, msg.Link, ref = "Access ended: "+strconv.Itoa(len(held))+" grants", "/requests", ""
+			msg.Text = "Your access to " + strings.Join(names, ", ") + " has ended (revoked in an emergency revocation)."
+		}
+		params = append(params, emailJob(held[0].TenantID.String(), ref, []string{held[0].RequesterEmail}, msg))
+		i = j
+	}
+	if len(params) == 0 {
+		return nil
+	}
+	if _, err := s.jobs.InsertManyTx(ctx, tx, params); err != nil {
+		return fmt.Errorf("enqueueing jobs: %w", err)
+	}
+	return nil
 }
 
 // RecordRevocationItem records one grant's outcome: verified dead, or the
@@ -326,6 +420,9 @@ func (s *RequestStore) FinishRevocation(ctx context.Context, id string, rotated 
 		}
 		counts, err := q.RevocationCounts(ctx, rid)
 		if err != nil {
+			return err
+		}
+		if err := s.tellHolders(ctx, tx, q, rid); err != nil {
 			return err
 		}
 		items, err := q.RevocationItems(ctx, rid)

@@ -274,6 +274,7 @@ type RevocationItem struct {
 	Attempts     int32
 	LastError    string
 	UpdatedAt    time.Time
+	Ended        bool
 }
 
 type RoleMapping struct {

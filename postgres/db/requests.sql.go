@@ -72,30 +72,26 @@ func (q *Queries) EndGrant(ctx context.Context, arg EndGrantParams) error {
 	return err
 }
 
-const getGrant = `-- name: GetGrant :one
-SELECT request_id, tenant_id, accessor, issued_at, expires_at, ended_at FROM grants WHERE request_id = $1
+const endGrants = `-- name: EndGrants :exec
+UPDATE grants SET ended_at = $1 WHERE request_id = ANY($2::uuid[])
 `
 
-func (q *Queries) GetGrant(ctx context.Context, requestID uuid.UUID) (Grant, error) {
-	row := q.db.QueryRow(ctx, getGrant, requestID)
-	var i Grant
-	err := row.Scan(
-		&i.RequestID,
-		&i.TenantID,
-		&i.Accessor,
-		&i.IssuedAt,
-		&i.ExpiresAt,
-		&i.EndedAt,
-	)
-	return i, err
+type EndGrantsParams struct {
+	EndedAt    pgtype.Timestamptz
+	RequestIds []uuid.UUID
+}
+
+func (q *Queries) EndGrants(ctx context.Context, arg EndGrantsParams) error {
+	_, err := q.db.Exec(ctx, endGrants, arg.EndedAt, arg.RequestIds)
+	return err
 }
 
 const getGrantTarget = `-- name: GetGrantTarget :one
 SELECT r.id, r.tenant_id, t.slug AS tenant_slug, r.state, r.level, r.duration_seconds, r.requester_subject,
        r.requester_email, r.kind, r.drill, r.resource_id, res.name AS resource_name, res.mount, res.path, res.breakglass_rotate, res.store_kind, res.binding_id,
-       rv.rotated_version, r.requester_tenant_id, r.share_id
+       rv.rotated_version, r.requester_tenant_id, r.share_id, g.accessor, g.expires_at
 FROM requests r JOIN tenants t ON t.id = r.tenant_id JOIN resources res ON res.id = r.resource_id
-LEFT JOIN breakglass_reviews rv ON rv.request_id = r.id
+LEFT JOIN breakglass_reviews rv ON rv.request_id = r.id LEFT JOIN grants g ON g.request_id = r.id
 WHERE r.id = $1
 FOR UPDATE OF r
 `
@@ -121,6 +117,8 @@ type GetGrantTargetRow struct {
 	RotatedVersion    pgtype.Text
 	RequesterTenantID pgtype.UUID
 	ShareID           pgtype.UUID
+	Accessor          pgtype.Text
+	ExpiresAt         pgtype.Timestamptz
 }
 
 func (q *Queries) GetGrantTarget(ctx context.Context, id uuid.UUID) (GetGrantTargetRow, error) {
@@ -147,6 +145,8 @@ func (q *Queries) GetGrantTarget(ctx context.Context, id uuid.UUID) (GetGrantTar
 		&i.RotatedVersion,
 		&i.RequesterTenantID,
 		&i.ShareID,
+		&i.Accessor,
+		&i.ExpiresAt,
 	)
 	return i, err
 }
@@ -785,6 +785,86 @@ func (q *Queries) LockActiveGrantOf(ctx context.Context, arg LockActiveGrantOfPa
 	return i, err
 }
 
+const lockGrantTargets = `-- name: LockGrantTargets :many
+SELECT r.id, r.tenant_id, t.slug AS tenant_slug, r.state, r.level, r.duration_seconds, r.requester_subject,
+       r.requester_email, r.kind, r.drill, r.resource_id, res.name AS resource_name, res.mount, res.path, res.breakglass_rotate, res.store_kind, res.binding_id,
+       rv.rotated_version, r.requester_tenant_id, r.share_id, g.accessor, g.expires_at
+FROM requests r JOIN tenants t ON t.id = r.tenant_id JOIN resources res ON res.id = r.resource_id
+LEFT JOIN breakglass_reviews rv ON rv.request_id = r.id LEFT JOIN grants g ON g.request_id = r.id
+WHERE r.id = ANY($1::uuid[])
+ORDER BY r.id
+FOR UPDATE OF r
+`
+
+type LockGrantTargetsRow struct {
+	ID                uuid.UUID
+	TenantID          uuid.UUID
+	TenantSlug        string
+	State             string
+	Level             string
+	DurationSeconds   int64
+	RequesterSubject  string
+	RequesterEmail    string
+	Kind              string
+	Drill             bool
+	ResourceID        uuid.UUID
+	ResourceName      string
+	Mount             string
+	Path              string
+	BreakglassRotate  bool
+	StoreKind         string
+	BindingID         pgtype.UUID
+	RotatedVersion    pgtype.Text
+	RequesterTenantID pgtype.UUID
+	ShareID           pgtype.UUID
+	Accessor          pgtype.Text
+	ExpiresAt         pgtype.Timestamptz
+}
+
+// GetGrantTarget for many requests at once, locked in ID order.
+func (q *Queries) LockGrantTargets(ctx context.Context, ids []uuid.UUID) ([]LockGrantTargetsRow, error) {
+	rows, err := q.db.Query(ctx, lockGrantTargets, ids)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var items []LockGrantTargetsRow
+	for rows.Next() {
+		var i LockGrantTargetsRow
+		if err := rows.Scan(
+			&i.ID,
+			&i.TenantID,
+			&i.TenantSlug,
+			&i.State,
+			&i.Level,
+			&i.DurationSeconds,
+			&i.RequesterSubject,
+			&i.RequesterEmail,
+			&i.Kind,
+			&i.Drill,
+			&i.ResourceID,
+			&i.ResourceName,
+			&i.Mount,
+			&i.Path,
+			&i.BreakglassRotate,
+			&i.StoreKind,
+			&i.BindingID,
+			&i.RotatedVersion,
+			&i.RequesterTenantID,
+			&i.ShareID,
+			&i.Accessor,
+			&i.ExpiresAt,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
 const lockPendingBefore = `-- name: LockPendingBefore :many
 SELECT id, tenant_id, resource_id, requester_subject, requester_email, requester, level, duration_seconds, justification, ticket, state, policy, submitted_at, updated_at, failure_reason, kind, incident, drill, share_id, requester_tenant_id, current_step FROM requests WHERE state = 'pending' AND submitted_at < $1
 ORDER BY submitted_at LIMIT 500
@@ -937,6 +1017,21 @@ func (q *Queries) SetRequestState(ctx context.Context, arg SetRequestStateParams
 		arg.UpdatedAt,
 		arg.ID,
 	)
+	return err
+}
+
+const setRequestsState = `-- name: SetRequestsState :exec
+UPDATE requests SET state = $1, updated_at = $2 WHERE id = ANY($3::uuid[])
+`
+
+type SetRequestsStateParams struct {
+	State     string
+	UpdatedAt time.Time
+	Ids       []uuid.UUID
+}
+
+func (q *Queries) SetRequestsState(ctx context.Context, arg SetRequestsStateParams) error {
+	_, err := q.db.Exec(ctx, setRequestsState, arg.State, arg.UpdatedAt, arg.Ids)
 	return err
 }
 

@@ -142,6 +142,47 @@ func (q *Queries) DeleteUserSessions(ctx context.Context, email string) (int64, 
 	return result.RowsAffected(), nil
 }
 
+const endedByRevocation = `-- name: EndedByRevocation :many
+SELECT r.id, r.tenant_id, r.requester_email, res.name AS resource_name
+FROM revocation_items i JOIN requests r ON r.id = i.request_id JOIN resources res ON res.id = r.resource_id
+WHERE i.revocation_id = $1 AND i.ended
+ORDER BY r.tenant_id, r.requester_email, res.name, r.id
+`
+
+type EndedByRevocationRow struct {
+	ID             uuid.UUID
+	TenantID       uuid.UUID
+	RequesterEmail string
+	ResourceName   string
+}
+
+// The grants the revocation ended, by holder (and the organization that
+// tells them).
+func (q *Queries) EndedByRevocation(ctx context.Context, revocationID uuid.UUID) ([]EndedByRevocationRow, error) {
+	rows, err := q.db.Query(ctx, endedByRevocation, revocationID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var items []EndedByRevocationRow
+	for rows.Next() {
+		var i EndedByRevocationRow
+		if err := rows.Scan(
+			&i.ID,
+			&i.TenantID,
+			&i.RequesterEmail,
+			&i.ResourceName,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
 const getRequestScope = `-- name: GetRequestScope :one
 SELECT id, tenant_id, requester_tenant_id FROM requests WHERE id = $1
 `
@@ -525,6 +566,31 @@ func (q *Queries) SetRevocationItem(ctx context.Context, arg SetRevocationItemPa
 	return err
 }
 
+const setRevocationItemsVerified = `-- name: SetRevocationItemsVerified :exec
+UPDATE revocation_items SET state = 'verified', attempts = attempts + 1, last_error = '', updated_at = $1,
+       ended = ended OR request_id = ANY($2::uuid[])
+WHERE revocation_id = $3 AND request_id = ANY($4::uuid[])
+`
+
+type SetRevocationItemsVerifiedParams struct {
+	Now          time.Time
+	Ended        []uuid.UUID
+	RevocationID uuid.UUID
+	RequestIds   []uuid.UUID
+}
+
+// The items verified dead, those among them whose grant this revocation
+// ended marked so.
+func (q *Queries) SetRevocationItemsVerified(ctx context.Context, arg SetRevocationItemsVerifiedParams) error {
+	_, err := q.db.Exec(ctx, setRevocationItemsVerified,
+		arg.Now,
+		arg.Ended,
+		arg.RevocationID,
+		arg.RequestIds,
+	)
+	return err
+}
+
 const setRevocationRotated = `-- name: SetRevocationRotated :exec
 UPDATE revocations SET rotated = $1 WHERE id = $2
 `
@@ -539,23 +605,97 @@ func (q *Queries) SetRevocationRotated(ctx context.Context, arg SetRevocationRot
 	return err
 }
 
-const unfinishedRevocationItems = `-- name: UnfinishedRevocationItems :many
-SELECT request_id FROM revocation_items WHERE revocation_id = $1 AND state <> 'verified' ORDER BY request_id
+const settleEndedRevocationItems = `-- name: SettleEndedRevocationItems :exec
+UPDATE revocation_items i SET state = 'verified', last_error = '', updated_at = $1
+FROM requests r
+WHERE i.revocation_id = $2 AND i.state <> 'verified' AND r.id = i.request_id AND r.state <> 'active'
 `
 
-func (q *Queries) UnfinishedRevocationItems(ctx context.Context, revocationID uuid.UUID) ([]uuid.UUID, error) {
-	rows, err := q.db.Query(ctx, unfinishedRevocationItems, revocationID)
+type SettleEndedRevocationItemsParams struct {
+	Now          time.Time
+	RevocationID uuid.UUID
+}
+
+// Items whose grant another path ended meanwhile are verified: every end
+// path verifies the credential dead before recording the grant ended.
+func (q *Queries) SettleEndedRevocationItems(ctx context.Context, arg SettleEndedRevocationItemsParams) error {
+	_, err := q.db.Exec(ctx, settleEndedRevocationItems, arg.Now, arg.RevocationID)
+	return err
+}
+
+const unfinishedRevocationTargets = `-- name: UnfinishedRevocationTargets :many
+SELECT r.id, r.tenant_id, t.slug AS tenant_slug, r.state, r.level, r.duration_seconds, r.requester_subject,
+       r.requester_email, r.kind, r.drill, r.resource_id, res.name AS resource_name, res.mount, res.path, res.breakglass_rotate, res.store_kind, res.binding_id,
+       rv.rotated_version, r.requester_tenant_id, r.share_id, g.accessor, g.expires_at
+FROM revocation_items i JOIN requests r ON r.id = i.request_id JOIN tenants t ON t.id = r.tenant_id JOIN resources res ON res.id = r.resource_id
+LEFT JOIN breakglass_reviews rv ON rv.request_id = r.id LEFT JOIN grants g ON g.request_id = r.id
+WHERE i.revocation_id = $1 AND i.state <> 'verified' AND r.state = 'active'
+ORDER BY r.id
+`
+
+type UnfinishedRevocationTargetsRow struct {
+	ID                uuid.UUID
+	TenantID          uuid.UUID
+	TenantSlug        string
+	State             string
+	Level             string
+	DurationSeconds   int64
+	RequesterSubject  string
+	RequesterEmail    string
+	Kind              string
+	Drill             bool
+	ResourceID        uuid.UUID
+	ResourceName      string
+	Mount             string
+	Path              string
+	BreakglassRotate  bool
+	StoreKind         string
+	BindingID         pgtype.UUID
+	RotatedVersion    pgtype.Text
+	RequesterTenantID pgtype.UUID
+	ShareID           pgtype.UUID
+	Accessor          pgtype.Text
+	ExpiresAt         pgtype.Timestamptz
+}
+
+// The active grants of a revocation not yet verified dead, as
+// GetGrantTarget reads them (unlocked: each is locked when recorded ended).
+func (q *Queries) UnfinishedRevocationTargets(ctx context.Context, revocationID uuid.UUID) ([]UnfinishedRevocationTargetsRow, error) {
+	rows, err := q.db.Query(ctx, unfinishedRevocationTargets, revocationID)
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
-	var items []uuid.UUID
+	var items []UnfinishedRevocationTargetsRow
 	for rows.Next() {
-		var request_id uuid.UUID
-		if err := rows.Scan(&request_id); err != nil {
+		var i UnfinishedRevocationTargetsRow
+		if err := rows.Scan(
+			&i.ID,
+			&i.TenantID,
+			&i.TenantSlug,
+			&i.State,
+			&i.Level,
+			&i.DurationSeconds,
+			&i.RequesterSubject,
+			&i.RequesterEmail,
+			&i.Kind,
+			&i.Drill,
+			&i.ResourceID,
+			&i.ResourceName,
+			&i.Mount,
+			&i.Path,
+			&i.BreakglassRotate,
+			&i.StoreKind,
+			&i.BindingID,
+			&i.RotatedVersion,
+			&i.RequesterTenantID,
+			&i.ShareID,
+			&i.Accessor,
+			&i.ExpiresAt,
+		); err != nil {
 			return nil, err
 		}
-		items = append(items, request_id)
+		items = append(items, i)
 	}
 	if err := rows.Err(); err != nil {
 		return nil, err

@@ -32,11 +32,28 @@ UPDATE requests SET state = @state, duration_seconds = @duration_seconds, curren
 -- name: GetGrantTarget :one
 SELECT r.id, r.tenant_id, t.slug AS tenant_slug, r.state, r.level, r.duration_seconds, r.requester_subject,
        r.requester_email, r.kind, r.drill, r.resource_id, res.name AS resource_name, res.mount, res.path, res.breakglass_rotate, res.store_kind, res.binding_id,
-       rv.rotated_version, r.requester_tenant_id, r.share_id
+       rv.rotated_version, r.requester_tenant_id, r.share_id, g.accessor, g.expires_at
 FROM requests r JOIN tenants t ON t.id = r.tenant_id JOIN resources res ON res.id = r.resource_id
-LEFT JOIN breakglass_reviews rv ON rv.request_id = r.id
+LEFT JOIN breakglass_reviews rv ON rv.request_id = r.id LEFT JOIN grants g ON g.request_id = r.id
 WHERE r.id = @id
 FOR UPDATE OF r;
+
+-- name: LockGrantTargets :many
+-- GetGrantTarget for many requests at once, locked in ID order.
+SELECT r.id, r.tenant_id, t.slug AS tenant_slug, r.state, r.level, r.duration_seconds, r.requester_subject,
+       r.requester_email, r.kind, r.drill, r.resource_id, res.name AS resource_name, res.mount, res.path, res.breakglass_rotate, res.store_kind, res.binding_id,
+       rv.rotated_version, r.requester_tenant_id, r.share_id, g.accessor, g.expires_at
+FROM requests r JOIN tenants t ON t.id = r.tenant_id JOIN resources res ON res.id = r.resource_id
+LEFT JOIN breakglass_reviews rv ON rv.request_id = r.id LEFT JOIN grants g ON g.request_id = r.id
+WHERE r.id = ANY(@ids::uuid[])
+ORDER BY r.id
+FOR UPDATE OF r;
+
+-- name: EndGrants :exec
+UPDATE grants SET ended_at = @ended_at WHERE request_id = ANY(@request_ids::uuid[]);
+
+-- name: SetRequestsState :exec
+UPDATE requests SET state = @state, updated_at = @updated_at WHERE id = ANY(@ids::uuid[]);
 
 -- name: SetRequestState :exec
 UPDATE requests SET state = @state, failure_reason = @failure_reason, updated_at = @updated_at WHERE id = @id;
@@ -44,9 +61,6 @@ UPDATE requests SET state = @state, failure_reason = @failure_reason, updated_at
 -- name: InsertGrant :exec
 INSERT INTO grants (request_id, tenant_id, issued_at, expires_at) VALUES (@request_id, @tenant_id, @issued_at, @expires_at)
 ON CONFLICT (request_id) DO UPDATE SET issued_at = excluded.issued_at, expires_at = excluded.expires_at;
-
--- name: GetGrant :one
-SELECT * FROM grants WHERE request_id = @request_id;
 
 -- name: SetGrantAccessor :exec
 UPDATE grants SET accessor = @accessor WHERE request_id = @request_id;

@@ -51,8 +51,13 @@ type RevocationStore interface {
 // RevokeConcurrency bounds how many grants a revocation ends at once.
 const RevokeConcurrency = 8
 
-// recordBatch bounds how many grants verified dead one transaction records.
-const recordBatch = 256
+// recordBatch bounds how many grants verified dead one transaction
+// records, and recordWindow how long a batch waits to fill (progress shows
+// at most that much late).
+const (
+	recordBatch  = 256
+	recordWindow = 50 * time.Millisecond
+)
 
 // RevokeScopeWorker revokes every credential of a revocation's scope in
 // parallel (bounded), verifying each dead, recording each outcome;
@@ -79,9 +84,9 @@ func (w *RevokeScopeWorker) Work(ctx context.Context, job *river.Job[RevokeScope
 // RunRevocation does one pass of revocation id: it is what the job runs,
 // and what `gatehouse revoke` runs in the foreground. RevokeConcurrency
 // workers cut the grants' credentials (see cut); one recorder writes the
-// grants verified dead in batches of what has come in meanwhile (at most
-// recordBatch), so PostgreSQL keeps pace with the store without a
-// transaction per grant; a failure is recorded at once, per grant. It
+// grants verified dead in batches (recordDead), so PostgreSQL keeps pace
+// with the store without a transaction per grant; a failure is recorded at
+// once, per grant. It
 // returns an error while any grant is not yet verified dead and recorded
 // (run it again to resume: what is left is done again, safely).
 func RunRevocation(ctx context.Context, rs RevocationStore, gs GrantStore, v GrantVault, id string) error {
@@ -137,14 +142,15 @@ func RunRevocation(ctx context.Context, rs RevocationStore, gs GrantStore, v Gra
 	return rs.FinishRevocation(ctx, id, rotated)
 }
 
-// recordDead records the grants sent on dead as they come, each batch
-// being what arrived while the last was written. After a failure it
+// recordDead records the grants sent on dead as they come, in batches of
+// what arrives within recordWindow of a batch's first. After a failure it
 // drains dead without writing, and returns the first error.
 func recordDead(ctx context.Context, rs RevocationStore, id, actor string, dead <-chan string) error {
 	var first error
 	batch := make([]string, 0, recordBatch)
 	for reqID := range dead {
 		batch = append(batch[:0], reqID)
+		window := time.After(recordWindow)
 	more:
 		for len(batch) < recordBatch {
 			select {
@@ -153,7 +159,7 @@ func recordDead(ctx context.Context, rs RevocationStore, id, actor string, dead 
 					break more
 				}
 				batch = append(batch, r)
-			default:
+			case <-window:
 				break more
 			}
 		}

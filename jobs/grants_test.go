@@ -112,15 +112,21 @@ func newWorld(t testing.TB, mount string, now func() time.Time) (world, string) 
 		t.Fatal(err)
 	}
 	res, err := w.store.AddResource(ctx, w.tenant, approvals.Resource{Name: "Orders DB", Classification: approvals.High,
-		Mount: mount, Path: "db/orders", Policy: approvals.Policy{
-			Requesters:      approvals.Audience{Roles: []tenants.Role{tenants.RoleRequester}},
-			Steps:           []approvals.Step{{Approvers: approvals.Audience{Roles: []tenants.Role{tenants.RoleApprover}}, Required: 2}},
-			DefaultDuration: 10 * time.Minute, MaxDuration: time.Hour, Levels: []approvals.Level{approvals.Read}, PendingTimeout: time.Hour,
-		}}, "admin", audit.Meta{})
+		Mount: mount, Path: "db/orders", Policy: twoApprovals()}, "admin", audit.Meta{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	return w, res
+}
+
+// twoApprovals is the test resources' policy: requesters ask, two
+// approvers approve, reads only, 10 minutes by default, an hour at most.
+func twoApprovals() approvals.Policy {
+	return approvals.Policy{
+		Requesters:      approvals.Audience{Roles: []tenants.Role{tenants.RoleRequester}},
+		Steps:           []approvals.Step{{Approvers: approvals.Audience{Roles: []tenants.Role{tenants.RoleApprover}}, Required: 2}},
+		DefaultDuration: 10 * time.Minute, MaxDuration: time.Hour, Levels: []approvals.Level{approvals.Read}, PendingTimeout: time.Hour,
+	}
 }
 
 // startWorkers runs a River client until stopped (or the test ends).

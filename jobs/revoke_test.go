@@ -337,11 +337,7 @@ func TestARevocationTellsEachHolderOnceAndEachOrganizationOnce(t *testing.T) {
 	sw := newShareWorld(t, "tenant-rv12", time.Now)
 	ctx := context.Background()
 	payments, err := sw.store.AddResource(ctx, sw.tenant, approvals.Resource{Name: "Payments DB", Classification: approvals.High,
-		Mount: sw.mount, Path: "db/payments", Policy: approvals.Policy{
-			Requesters:      approvals.Audience{Roles: []tenants.Role{tenants.RoleRequester}},
-			Steps:           []approvals.Step{{Approvers: approvals.Audience{Roles: []tenants.Role{tenants.RoleApprover}}, Required: 2}},
-			DefaultDuration: 10 * time.Minute, MaxDuration: time.Hour, Levels: []approvals.Level{approvals.Read}, PendingTimeout: time.Hour,
-		}}, "admin", audit.Meta{})
+		Mount: sw.mount, Path: "db/payments", Policy: twoApprovals()}, "admin", audit.Meta{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -322,7 +322,7 @@ func (s *RequestStore) RecordRotation(ctx context.Context, requestID string, ver
 	}
 	return InTx(ctx, s.pool, func(tx pgx.Tx) error {
 		q := db.New(tx)
-		row, err := q.GetGrantTarget(ctx, rid)
+		row, err := lockGrantTarget(ctx, q, rid)
 		if err != nil {
 			return err
 		}

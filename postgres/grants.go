@@ -22,7 +22,7 @@ var _ jobs.GrantStore = (*RequestStore)(nil)
 // grantStep locks the request, checks it is in one of from, and runs fn.
 // A request already past those states is jobs.ErrSettled.
 func (s *RequestStore) grantStep(ctx context.Context, requestID string, from []approvals.State,
-	fn func(q *db.Queries, tx pgx.Tx, row db.GetGrantTargetRow, t jobs.GrantTarget) error) (jobs.GrantTarget, error) {
+	fn func(q *db.Queries, tx pgx.Tx, row db.LockGrantTargetsRow, t jobs.GrantTarget) error) (jobs.GrantTarget, error) {
 	id, err := uuid.Parse(requestID)
 	if err != nil {
 		return jobs.GrantTarget{}, errNoRequest
@@ -30,10 +30,7 @@ func (s *RequestStore) grantStep(ctx context.Context, requestID string, from []a
 	var t jobs.GrantTarget
 	err = InTx(ctx, s.pool, func(tx pgx.Tx) error {
 		q := db.New(tx)
-		row, err := q.GetGrantTarget(ctx, id)
-		if errors.Is(err, pgx.ErrNoRows) {
-			return errNoRequest
-		}
+		row, err := lockGrantTarget(ctx, q, id)
 		if err != nil {
 			return err
 		}
@@ -50,8 +47,20 @@ func (s *RequestStore) grantStep(ctx context.Context, requestID string, from []a
 	return t, err
 }
 
+// lockGrantTarget locks request id and reads what its grant steps need.
+func lockGrantTarget(ctx context.Context, q *db.Queries, id uuid.UUID) (db.LockGrantTargetsRow, error) {
+	rows, err := q.LockGrantTargets(ctx, []uuid.UUID{id})
+	if err != nil {
+		return db.LockGrantTargetsRow{}, err
+	}
+	if len(rows) == 0 {
+		return db.LockGrantTargetsRow{}, errNoRequest
+	}
+	return rows[0], nil
+}
+
 // targetOf is the grant target of a request's row.
-func targetOf(row db.GetGrantTargetRow) jobs.GrantTarget {
+func targetOf(row db.LockGrantTargetsRow) jobs.GrantTarget {
 	t := jobs.GrantTarget{RequestID: row.ID.String(), TenantID: row.TenantID.String(), TenantSlug: row.TenantSlug,
 		Subject: row.RequesterSubject, Mount: row.Mount, Path: row.Path, BindingID: optUUID(row.BindingID), Write: row.Level == string(approvals.ReadWrite),
 		Duration: time.Duration(row.DurationSeconds) * time.Second, Email: row.RequesterEmail, Resource: row.ResourceName,
@@ -62,7 +71,7 @@ func targetOf(row db.GetGrantTargetRow) jobs.GrantTarget {
 }
 
 // move records the request's transition from its state to next, audited.
-func (s *RequestStore) move(ctx context.Context, q *db.Queries, row db.GetGrantTargetRow, next approvals.State, reason, actor, action string) error {
+func (s *RequestStore) move(ctx context.Context, q *db.Queries, row db.LockGrantTargetsRow, next approvals.State, reason, actor, action string) error {
 	if _, err := approvals.State(row.State).Move(next); err != nil {
 		return err
 	}
@@ -75,7 +84,7 @@ func (s *RequestStore) move(ctx context.Context, q *db.Queries, row db.GetGrantT
 
 // auditMove audits a request's transition as action: in the owner's
 // organization and, under a share, in the recipient's too.
-func auditMove(ctx context.Context, q *db.Queries, now time.Time, row db.GetGrantTargetRow, reason, actor, action string) error {
+func auditMove(ctx context.Context, q *db.Queries, now time.Time, row db.LockGrantTargetsRow, reason, actor, action string) error {
 	ev := audit.Event{TenantID: row.TenantID.String(), Actor: actor, Action: action, Target: row.ID.String(), Outcome: audit.Success}
 	if reason != "" {
 		ev.Outcome, ev.Detail = audit.Failure, map[string]string{"reason": reason}
@@ -93,7 +102,7 @@ func auditMove(ctx context.Context, q *db.Queries, now time.Time, row db.GetGran
 // StartIssuing moves an approved (or failed, on retry) request to issuing.
 func (s *RequestStore) StartIssuing(ctx context.Context, requestID string) (jobs.GrantTarget, error) {
 	return s.grantStep(ctx, requestID, []approvals.State{approvals.Approved, approvals.Failed, approvals.Issuing},
-		func(q *db.Queries, _ pgx.Tx, row db.GetGrantTargetRow, _ jobs.GrantTarget) error {
+		func(q *db.Queries, _ pgx.Tx, row db.LockGrantTargetsRow, _ jobs.GrantTarget) error {
 			if approvals.State(row.State) == approvals.Issuing {
 				return nil // a retried job: already issuing
 			}
@@ -110,7 +119,7 @@ func (s *RequestStore) StartIssuing(ctx context.Context, requestID string) (jobs
 func (s *RequestStore) FinishIssuing(ctx context.Context, requestID string, expiresAt time.Time) error {
 	notIssuable := false
 	_, err := s.grantStep(ctx, requestID, []approvals.State{approvals.Issuing},
-		func(q *db.Queries, tx pgx.Tx, row db.GetGrantTargetRow, _ jobs.GrantTarget) error {
+		func(q *db.Queries, tx pgx.Tx, row db.LockGrantTargetsRow, _ jobs.GrantTarget) error {
 			if err := lockBlocksShared(ctx, tx); err != nil {
 				return err
 			}
@@ -154,7 +163,7 @@ func (s *RequestStore) FinishIssuing(ctx context.Context, requestID string, expi
 // FailIssuing moves the request to failed with reason (shown to the requester).
 func (s *RequestStore) FailIssuing(ctx context.Context, requestID, reason string) error {
 	_, err := s.grantStep(ctx, requestID, []approvals.State{approvals.Issuing},
-		func(q *db.Queries, tx pgx.Tx, row db.GetGrantTargetRow, _ jobs.GrantTarget) error {
+		func(q *db.Queries, tx pgx.Tx, row db.LockGrantTargetsRow, _ jobs.GrantTarget) error {
 			if err := s.notice(ctx, tx, row.TenantID.String(), []string{row.RequesterEmail}, notify.Message{
 				Subject: "Access could not be issued: " + row.ResourceName, Text: reason, Link: "/requests/" + requestID}); err != nil {
 				return err
@@ -167,13 +176,13 @@ func (s *RequestStore) FailIssuing(ctx context.Context, requestID, reason string
 // Ending returns an active grant's target, or jobs.ErrSettled.
 func (s *RequestStore) Ending(ctx context.Context, requestID string) (jobs.GrantTarget, error) {
 	return s.grantStep(ctx, requestID, []approvals.State{approvals.Active},
-		func(*db.Queries, pgx.Tx, db.GetGrantTargetRow, jobs.GrantTarget) error { return nil })
+		func(*db.Queries, pgx.Tx, db.LockGrantTargetsRow, jobs.GrantTarget) error { return nil })
 }
 
 // FinishEnding records the active grant ended: expired, or revoked by actor.
 func (s *RequestStore) FinishEnding(ctx context.Context, requestID string, revoked bool, actor string) error {
 	_, err := s.grantStep(ctx, requestID, []approvals.State{approvals.Active},
-		func(q *db.Queries, tx pgx.Tx, row db.GetGrantTargetRow, _ jobs.GrantTarget) error {
+		func(q *db.Queries, tx pgx.Tx, row db.LockGrantTargetsRow, _ jobs.GrantTarget) error {
 			if err := q.EndGrant(ctx, db.EndGrantParams{RequestID: row.ID, EndedAt: timestamptz(s.now())}); err != nil {
 				return err
 			}

@@ -278,12 +278,18 @@ func (s *RequestStore) PrepareRevocation(ctx context.Context, id string) (jobs.R
 		if err := q.SettleEndedRevocationItems(ctx, db.SettleEndedRevocationItemsParams{RevocationID: rid, Now: s.now()}); err != nil {
 			return err
 		}
-		left, err := q.UnfinishedRevocationTargets(ctx, rid)
+		left, err := q.UnfinishedRevocationItems(ctx, rid)
 		if err != nil {
 			return err
 		}
-		for _, row := range left {
-			p.Pending = append(p.Pending, targetOf(db.GetGrantTargetRow(row)))
+		rows, err := q.LockGrantTargets(ctx, left)
+		if err != nil {
+			return err
+		}
+		for _, row := range rows {
+			if approvals.State(row.State) == approvals.Active {
+				p.Pending = append(p.Pending, targetOf(row))
+			}
 		}
 		var rotated []string
 		_ = json.Unmarshal(r.Rotated, &rotated)
@@ -331,7 +337,7 @@ func (s *RequestStore) RecordRevoked(ctx context.Context, id string, requestIDs 
 				return err
 			}
 			ended = append(ended, row.ID)
-			if err := auditMove(ctx, q, now, db.GetGrantTargetRow(row), "", actor, "grant.revoked"); err != nil {
+			if err := auditMove(ctx, q, now, row, "", actor, "grant.revoked"); err != nil {
 				return err
 			}
 		}

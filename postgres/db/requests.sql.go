@@ -86,71 +86,6 @@ func (q *Queries) EndGrants(ctx context.Context, arg EndGrantsParams) error {
 	return err
 }
 
-const getGrantTarget = `-- name: GetGrantTarget :one
-SELECT r.id, r.tenant_id, t.slug AS tenant_slug, r.state, r.level, r.duration_seconds, r.requester_subject,
-       r.requester_email, r.kind, r.drill, r.resource_id, res.name AS resource_name, res.mount, res.path, res.breakglass_rotate, res.store_kind, res.binding_id,
-       rv.rotated_version, r.requester_tenant_id, r.share_id, g.accessor, g.expires_at
-FROM requests r JOIN tenants t ON t.id = r.tenant_id JOIN resources res ON res.id = r.resource_id
-LEFT JOIN breakglass_reviews rv ON rv.request_id = r.id LEFT JOIN grants g ON g.request_id = r.id
-WHERE r.id = $1
-FOR UPDATE OF r
-`
-
-type GetGrantTargetRow struct {
-	ID                uuid.UUID
-	TenantID          uuid.UUID
-	TenantSlug        string
-	State             string
-	Level             string
-	DurationSeconds   int64
-	RequesterSubject  string
-	RequesterEmail    string
-	Kind              string
-	Drill             bool
-	ResourceID        uuid.UUID
-	ResourceName      string
-	Mount             string
-	Path              string
-	BreakglassRotate  bool
-	StoreKind         string
-	BindingID         pgtype.UUID
-	RotatedVersion    pgtype.Text
-	RequesterTenantID pgtype.UUID
-	ShareID           pgtype.UUID
-	Accessor          pgtype.Text
-	ExpiresAt         pgtype.Timestamptz
-}
-
-func (q *Queries) GetGrantTarget(ctx context.Context, id uuid.UUID) (GetGrantTargetRow, error) {
-	row := q.db.QueryRow(ctx, getGrantTarget, id)
-	var i GetGrantTargetRow
-	err := row.Scan(
-		&i.ID,
-		&i.TenantID,
-		&i.TenantSlug,
-		&i.State,
-		&i.Level,
-		&i.DurationSeconds,
-		&i.RequesterSubject,
-		&i.RequesterEmail,
-		&i.Kind,
-		&i.Drill,
-		&i.ResourceID,
-		&i.ResourceName,
-		&i.Mount,
-		&i.Path,
-		&i.BreakglassRotate,
-		&i.StoreKind,
-		&i.BindingID,
-		&i.RotatedVersion,
-		&i.RequesterTenantID,
-		&i.ShareID,
-		&i.Accessor,
-		&i.ExpiresAt,
-	)
-	return i, err
-}
-
 const getResource = `-- name: GetResource :one
 SELECT id, tenant_id, name, description, owner_team, classification, store_kind, mount, path, policy, created_by, created_at, breakglass, breakglass_max_seconds, breakglass_rotate, breakglass_drill, binding_id FROM resources WHERE id = $1 AND tenant_id = $2
 `
@@ -821,7 +756,8 @@ type LockGrantTargetsRow struct {
 	ExpiresAt         pgtype.Timestamptz
 }
 
-// GetGrantTarget for many requests at once, locked in ID order.
+// What the grant steps need of requests (one, or a revocation's batch),
+// locked in ID order.
 func (q *Queries) LockGrantTargets(ctx context.Context, ids []uuid.UUID) ([]LockGrantTargetsRow, error) {
 	rows, err := q.db.Query(ctx, lockGrantTargets, ids)
 	if err != nil {

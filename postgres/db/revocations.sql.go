@@ -623,79 +623,23 @@ func (q *Queries) SettleEndedRevocationItems(ctx context.Context, arg SettleEnde
 	return err
 }
 
-const unfinishedRevocationTargets = `-- name: UnfinishedRevocationTargets :many
-SELECT r.id, r.tenant_id, t.slug AS tenant_slug, r.state, r.level, r.duration_seconds, r.requester_subject,
-       r.requester_email, r.kind, r.drill, r.resource_id, res.name AS resource_name, res.mount, res.path, res.breakglass_rotate, res.store_kind, res.binding_id,
-       rv.rotated_version, r.requester_tenant_id, r.share_id, g.accessor, g.expires_at
-FROM revocation_items i JOIN requests r ON r.id = i.request_id JOIN tenants t ON t.id = r.tenant_id JOIN resources res ON res.id = r.resource_id
-LEFT JOIN breakglass_reviews rv ON rv.request_id = r.id LEFT JOIN grants g ON g.request_id = r.id
-WHERE i.revocation_id = $1 AND i.state <> 'verified' AND r.state = 'active'
-ORDER BY r.id
+const unfinishedRevocationItems = `-- name: UnfinishedRevocationItems :many
+SELECT request_id FROM revocation_items WHERE revocation_id = $1 AND state <> 'verified' ORDER BY request_id
 `
 
-type UnfinishedRevocationTargetsRow struct {
-	ID                uuid.UUID
-	TenantID          uuid.UUID
-	TenantSlug        string
-	State             string
-	Level             string
-	DurationSeconds   int64
-	RequesterSubject  string
-	RequesterEmail    string
-	Kind              string
-	Drill             bool
-	ResourceID        uuid.UUID
-	ResourceName      string
-	Mount             string
-	Path              string
-	BreakglassRotate  bool
-	StoreKind         string
-	BindingID         pgtype.UUID
-	RotatedVersion    pgtype.Text
-	RequesterTenantID pgtype.UUID
-	ShareID           pgtype.UUID
-	Accessor          pgtype.Text
-	ExpiresAt         pgtype.Timestamptz
-}
-
-// The active grants of a revocation not yet verified dead, as
-// GetGrantTarget reads them (unlocked: each is locked when recorded ended).
-func (q *Queries) UnfinishedRevocationTargets(ctx context.Context, revocationID uuid.UUID) ([]UnfinishedRevocationTargetsRow, error) {
-	rows, err := q.db.Query(ctx, unfinishedRevocationTargets, revocationID)
+func (q *Queries) UnfinishedRevocationItems(ctx context.Context, revocationID uuid.UUID) ([]uuid.UUID, error) {
+	rows, err := q.db.Query(ctx, unfinishedRevocationItems, revocationID)
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
-	var items []UnfinishedRevocationTargetsRow
+	var items []uuid.UUID
 	for rows.Next() {
-		var i UnfinishedRevocationTargetsRow
-		if err := rows.Scan(
-			&i.ID,
-			&i.TenantID,
-			&i.TenantSlug,
-			&i.State,
-			&i.Level,
-			&i.DurationSeconds,
-			&i.RequesterSubject,
-			&i.RequesterEmail,
-			&i.Kind,
-			&i.Drill,
-			&i.ResourceID,
-			&i.ResourceName,
-			&i.Mount,
-			&i.Path,
-			&i.BreakglassRotate,
-			&i.StoreKind,
-			&i.BindingID,
-			&i.RotatedVersion,
-			&i.RequesterTenantID,
-			&i.ShareID,
-			&i.Accessor,
-			&i.ExpiresAt,
-		); err != nil {
+		var request_id uuid.UUID
+		if err := rows.Scan(&request_id); err != nil {
 			return nil, err
 		}
-		items = append(items, i)
+		items = append(items, request_id)
 	}
 	if err := rows.Err(); err != nil {
 		return nil, err

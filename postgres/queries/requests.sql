@@ -29,17 +29,9 @@ VALUES (@request_id, @step, @approver_subject, @approver, @approve, @comment, @d
 -- name: UpdateRequestDecision :exec
 UPDATE requests SET state = @state, duration_seconds = @duration_seconds, current_step = @current_step, updated_at = @updated_at WHERE id = @id;
 
--- name: GetGrantTarget :one
-SELECT r.id, r.tenant_id, t.slug AS tenant_slug, r.state, r.level, r.duration_seconds, r.requester_subject,
-       r.requester_email, r.kind, r.drill, r.resource_id, res.name AS resource_name, res.mount, res.path, res.breakglass_rotate, res.store_kind, res.binding_id,
-       rv.rotated_version, r.requester_tenant_id, r.share_id, g.accessor, g.expires_at
-FROM requests r JOIN tenants t ON t.id = r.tenant_id JOIN resources res ON res.id = r.resource_id
-LEFT JOIN breakglass_reviews rv ON rv.request_id = r.id LEFT JOIN grants g ON g.request_id = r.id
-WHERE r.id = @id
-FOR UPDATE OF r;
-
 -- name: LockGrantTargets :many
--- GetGrantTarget for many requests at once, locked in ID order.
+-- What the grant steps need of requests (one, or a revocation's batch),
+-- locked in ID order.
 SELECT r.id, r.tenant_id, t.slug AS tenant_slug, r.state, r.level, r.duration_seconds, r.requester_subject,
        r.requester_email, r.kind, r.drill, r.resource_id, res.name AS resource_name, res.mount, res.path, res.breakglass_rotate, res.store_kind, res.binding_id,
        rv.rotated_version, r.requester_tenant_id, r.share_id, g.accessor, g.expires_at

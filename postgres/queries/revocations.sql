@@ -48,16 +48,8 @@ UPDATE revocation_items i SET state = 'verified', last_error = '', updated_at = 
 FROM requests r
 WHERE i.revocation_id = @revocation_id AND i.state <> 'verified' AND r.id = i.request_id AND r.state <> 'active';
 
--- name: UnfinishedRevocationTargets :many
--- The active grants of a revocation not yet verified dead, as
--- GetGrantTarget reads them (unlocked: each is locked when recorded ended).
-SELECT r.id, r.tenant_id, t.slug AS tenant_slug, r.state, r.level, r.duration_seconds, r.requester_subject,
-       r.requester_email, r.kind, r.drill, r.resource_id, res.name AS resource_name, res.mount, res.path, res.breakglass_rotate, res.store_kind, res.binding_id,
-       rv.rotated_version, r.requester_tenant_id, r.share_id, g.accessor, g.expires_at
-FROM revocation_items i JOIN requests r ON r.id = i.request_id JOIN tenants t ON t.id = r.tenant_id JOIN resources res ON res.id = r.resource_id
-LEFT JOIN breakglass_reviews rv ON rv.request_id = r.id LEFT JOIN grants g ON g.request_id = r.id
-WHERE i.revocation_id = @revocation_id AND i.state <> 'verified' AND r.state = 'active'
-ORDER BY r.id;
+-- name: UnfinishedRevocationItems :many
+SELECT request_id FROM revocation_items WHERE revocation_id = @revocation_id AND state <> 'verified' ORDER BY request_id;
 
 -- name: SetRevocationItemsVerified :exec
 -- The items verified dead, those among them whose grant this revocation

@@ -32,7 +32,7 @@ type Inserter = *river.Client[pgx.Tx]
 // NewInserter returns a River client that only inserts jobs (workers run
 // in the serve process). It fails on an invalid configuration.
 func NewInserter(pool *pgxpool.Pool) (Inserter, error) {
-	c, err := river.NewClient(riverpgxv5.New(pool), &river.Config{})
+	c, err := river.NewClient(riverpgxv5.New(pool), &river.Config{FetchCooldown: FetchCooldown})
 	if err != nil {
 		return nil, fmt.Errorf("creating the job client: %w", err)
 	}

@@ -78,6 +78,14 @@ const (
 	AccessWorkers = 20
 )
 
+// FetchCooldown is the least time between two fetches of a queue, and
+// between two insert notifications of a queue (River's default: 100 ms,
+// which is how long a grant job waited for a worker after its insert,
+// BenchmarkApproveToCredential's gatehouse-via-river). Every job client,
+// inserting or working, is made with it: the inserter's notification
+// wakes the workers.
+const FetchCooldown = 10 * time.Millisecond
+
 // NewClient returns a River client that inserts and works Gatehouse's
 // jobs. Start it with Start(ctx); Stop it on shutdown. Jobs missed while no
 // client ran (an expiry while Gatehouse was down) run as soon as one starts.
@@ -117,6 +125,7 @@ func NewClient(pool *pgxpool.Pool, w Workers) (*river.Client[pgx.Tx], error) {
 		// River's one-minute job timeout anyway, and every job is safe to
 		// run twice; a stuck expiry sweep must not block the next for long.
 		RescueStuckJobsAfter: RescueAfter,
+		FetchCooldown:        FetchCooldown,
 		FetchPollInterval:    w.PollInterval,
 	})
 	if err != nil {

@@ -45,20 +45,6 @@ func (q *Queries) ClaimDueRotations(ctx context.Context, now time.Time) ([]Claim
 	return items, nil
 }
 
-const deleteRotationSchedule = `-- name: DeleteRotationSchedule :exec
-DELETE FROM rotation_schedules WHERE resource_id = $1 AND tenant_id = $2
-`
-
-type DeleteRotationScheduleParams struct {
-	ResourceID uuid.UUID
-	TenantID   uuid.UUID
-}
-
-func (q *Queries) DeleteRotationSchedule(ctx context.Context, arg DeleteRotationScheduleParams) error {
-	_, err := q.db.Exec(ctx, deleteRotationSchedule, arg.ResourceID, arg.TenantID)
-	return err
-}
-
 const getRotationSchedule = `-- name: GetRotationSchedule :one
 SELECT resource_id, tenant_id, every_seconds, value_length, alphabet, verify_url, next_at, last_at, last_version, last_error, updated_by, updated_at FROM rotation_schedules WHERE resource_id = $1 AND tenant_id = $2
 `
@@ -306,35 +292,6 @@ func (q *Queries) RecordSync(ctx context.Context, arg RecordSyncParams) error {
 		arg.ID,
 	)
 	return err
-}
-
-const syncTargetsOfSource = `-- name: SyncTargetsOfSource :many
-SELECT id FROM sync_targets WHERE source_id = $1 AND tenant_id = $2 AND state <> 'purged'
-`
-
-type SyncTargetsOfSourceParams struct {
-	SourceID uuid.UUID
-	TenantID uuid.UUID
-}
-
-func (q *Queries) SyncTargetsOfSource(ctx context.Context, arg SyncTargetsOfSourceParams) ([]uuid.UUID, error) {
-	rows, err := q.db.Query(ctx, syncTargetsOfSource, arg.SourceID, arg.TenantID)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var items []uuid.UUID
-	for rows.Next() {
-		var id uuid.UUID
-		if err := rows.Scan(&id); err != nil {
-			return nil, err
-		}
-		items = append(items, id)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, err
-	}
-	return items, nil
 }
 
 const upsertRotationSchedule = `-- name: UpsertRotationSchedule :exec

@@ -367,53 +367,6 @@ func (q *Queries) ListMembersOf(ctx context.Context, tenantID uuid.UUID) ([]List
 	return items, nil
 }
 
-const listPendingRequests = `-- name: ListPendingRequests :many
-SELECT id, tenant_id, resource_id, requester_subject, requester_email, requester, level, duration_seconds, justification, ticket, state, policy, submitted_at, updated_at, failure_reason, kind, incident, drill, share_id, requester_tenant_id, current_step FROM requests WHERE (tenant_id = $1 OR requester_tenant_id = $1) AND state = 'pending'
-ORDER BY submitted_at LIMIT 500
-`
-
-func (q *Queries) ListPendingRequests(ctx context.Context, tenantID uuid.UUID) ([]Request, error) {
-	rows, err := q.db.Query(ctx, listPendingRequests, tenantID)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var items []Request
-	for rows.Next() {
-		var i Request
-		if err := rows.Scan(
-			&i.ID,
-			&i.TenantID,
-			&i.ResourceID,
-			&i.RequesterSubject,
-			&i.RequesterEmail,
-			&i.Requester,
-			&i.Level,
-			&i.DurationSeconds,
-			&i.Justification,
-			&i.Ticket,
-			&i.State,
-			&i.Policy,
-			&i.SubmittedAt,
-			&i.UpdatedAt,
-			&i.FailureReason,
-			&i.Kind,
-			&i.Incident,
-			&i.Drill,
-			&i.ShareID,
-			&i.RequesterTenantID,
-			&i.CurrentStep,
-		); err != nil {
-			return nil, err
-		}
-		items = append(items, i)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, err
-	}
-	return items, nil
-}
-
 const listRequestDetails = `-- name: ListRequestDetails :many
 SELECT r.id, r.tenant_id, r.resource_id, r.requester_subject, r.requester_email, r.requester, r.level, r.duration_seconds, r.justification, r.ticket, r.state, r.policy, r.submitted_at, r.updated_at, r.failure_reason, r.kind, r.incident, r.drill, r.share_id, r.requester_tenant_id, r.current_step, res.name AS resource_name, res.mount, res.path, res.classification, res.store_kind, res.binding_id,
        g.issued_at, g.expires_at, g.ended_at, o.display_name AS owner_name

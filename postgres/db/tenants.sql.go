@@ -67,26 +67,6 @@ func (q *Queries) GetTenantByEmailDomain(ctx context.Context, domain string) (Ge
 	return i, err
 }
 
-const getTenantBySlug = `-- name: GetTenantBySlug :one
-SELECT id, slug, display_name, status, created_by, updated_by, created_at, updated_at FROM tenants WHERE slug = $1
-`
-
-func (q *Queries) GetTenantBySlug(ctx context.Context, slug string) (Tenant, error) {
-	row := q.db.QueryRow(ctx, getTenantBySlug, slug)
-	var i Tenant
-	err := row.Scan(
-		&i.ID,
-		&i.Slug,
-		&i.DisplayName,
-		&i.Status,
-		&i.CreatedBy,
-		&i.UpdatedBy,
-		&i.CreatedAt,
-		&i.UpdatedAt,
-	)
-	return i, err
-}
-
 const getTenantIDBySlug = `-- name: GetTenantIDBySlug :one
 SELECT id FROM tenants WHERE slug = $1
 `

@@ -5,9 +5,6 @@ ON CONFLICT (resource_id) DO UPDATE SET every_seconds = EXCLUDED.every_seconds, 
     alphabet = EXCLUDED.alphabet, verify_url = EXCLUDED.verify_url, next_at = EXCLUDED.next_at,
     updated_by = EXCLUDED.updated_by, updated_at = now();
 
--- name: DeleteRotationSchedule :exec
-DELETE FROM rotation_schedules WHERE resource_id = @resource_id AND tenant_id = @tenant_id;
-
 -- name: GetRotationSchedule :one
 SELECT * FROM rotation_schedules WHERE resource_id = @resource_id AND tenant_id = @tenant_id;
 
@@ -42,6 +39,3 @@ SELECT id, tenant_id FROM sync_targets WHERE state <> 'purged' ORDER BY checked_
 UPDATE sync_targets SET state = @state, source_version = @source_version, target_version = @target_version,
     detail = @detail, checked_at = @checked_at
 WHERE id = @id;
-
--- name: SyncTargetsOfSource :many
-SELECT id FROM sync_targets WHERE source_id = @source_id AND tenant_id = @tenant_id AND state <> 'purged';

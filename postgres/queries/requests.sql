@@ -77,10 +77,6 @@ FROM requests r JOIN resources res ON res.id = r.resource_id LEFT JOIN grants g 
 WHERE coalesce(r.requester_tenant_id, r.tenant_id) = @tenant_id::uuid AND r.requester_subject = @subject
 ORDER BY r.submitted_at DESC LIMIT 200;
 
--- name: ListPendingRequests :many
-SELECT * FROM requests WHERE (tenant_id = @tenant_id OR requester_tenant_id = @tenant_id) AND state = 'pending'
-ORDER BY submitted_at LIMIT 500;
-
 -- name: ListMembersOf :many
 SELECT subject, email, display_name, groups, roles FROM members WHERE tenant_id = @tenant_id ORDER BY email;
 

@@ -26,9 +26,6 @@ INSERT INTO store_bindings (tenant_id, kind, location, created_by)
 VALUES (@tenant_id, @kind, @location, @actor)
 ON CONFLICT (kind, location) DO NOTHING;
 
--- name: GetTenantBySlug :one
-SELECT * FROM tenants WHERE slug = @slug;
-
 -- name: ListTenantsWithDomains :many
 SELECT t.slug, t.display_name, t.status,
        array_agg(d.domain ORDER BY d.domain)::text[] AS email_domains

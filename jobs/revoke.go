@@ -37,8 +37,9 @@ type RevocationStore interface {
 	// returns what is left; ErrSettled for a completed revocation.
 	PrepareRevocation(ctx context.Context, id string) (RevocationPlan, error)
 	// RecordRevoked records grants whose credentials were verified dead:
-	// each one still active is ended as revoked by actor (audited, its
-	// holder told) and every one's item marked verified, in one transaction.
+	// each one still active is ended as revoked by actor (audited) and
+	// every one's item marked verified, in one transaction. Holders are
+	// told when the revocation completes.
 	RecordRevoked(ctx context.Context, id string, requestIDs []string, actor string) error
 	// RecordRevocationItem records a grant's failure to be verified dead.
 	RecordRevocationItem(ctx context.Context, id, requestID, failure string) error
@@ -86,9 +87,9 @@ func (w *RevokeScopeWorker) Work(ctx context.Context, job *river.Job[RevokeScope
 // workers cut the grants' credentials (see cut); one recorder writes the
 // grants verified dead in batches (recordDead), so PostgreSQL keeps pace
 // with the store without a transaction per grant; a failure is recorded at
-// once, per grant. It
-// returns an error while any grant is not yet verified dead and recorded
-// (run it again to resume: what is left is done again, safely).
+// once, per grant. It returns an error while any grant is not yet verified
+// dead and recorded (run it again to resume: what is left is done again,
+// safely).
 func RunRevocation(ctx context.Context, rs RevocationStore, gs GrantStore, v GrantVault, id string) error {
 	plan, err := rs.PrepareRevocation(ctx, id)
 	if errors.Is(err, ErrSettled) {

@@ -405,7 +405,8 @@ func (s *RequestStore) RecordRevocationItem(ctx context.Context, id, requestID, 
 
 // FinishRevocation completes the revocation (once): the rotated secrets
 // recorded, audited in every organization affected, whose tenant admins are
-// told (both sides of a share among them).
+// told (both sides of a share among them), and each holder of a grant it
+// ended told once (tellHolders).
 func (s *RequestStore) FinishRevocation(ctx context.Context, id string, rotated []string) error {
 	rid := uuid.MustParse(id)
 	return InTx(ctx, s.pool, func(tx pgx.Tx) error {

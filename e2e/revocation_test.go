@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"strings"
@@ -46,7 +47,13 @@ func activeGrants(t *testing.T, dbURL string, n int) {
 				t.Fatal(err)
 			}
 		}
+		// The console's own workers run the grant job the approval
+		// enqueued: whichever of it and this issuance comes second finds
+		// the grant issued (ErrSettled) and leaves it.
 		target, err := store.StartIssuing(ctx, req)
+		if errors.Is(err, jobs.ErrSettled) {
+			continue
+		}
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -78,7 +78,7 @@ func (s *TenantStore) ChangeMapping(ctx context.Context, tenantID string, add bo
 		if err != nil {
 			return err
 		}
-		return insertAuditEvent(ctx, q, time.Now(), meta.Stamp(audit.Event{
+		return appendAudit(ctx, q, time.Now(), meta.Stamp(audit.Event{
 			TenantID: tenantID, Actor: actor, Action: action, Target: m.Group + " → " + string(m.Role), Outcome: audit.Success,
 		}))
 	})

@@ -107,7 +107,7 @@ func (s *RequestStore) BreakGlass(ctx context.Context, tenantID, resourceID stri
 		if err := s.noticeAbout(ctx, tx, tenantID, t.RequestID, responsible(members, who.Subject), msg, backstop); err != nil {
 			return err
 		}
-		return insertAuditEvent(ctx, q, now, meta.Stamp(audit.Event{TenantID: tenantID, Actor: actor(who),
+		return appendAudit(ctx, q, now, meta.Stamp(audit.Event{TenantID: tenantID, Actor: actor(who),
 			Action: "breakglass.started", Target: res.Name, Outcome: audit.Success,
 			Detail: map[string]string{"request": t.RequestID, "incident": e.Incident, "duration": d.String(), "drill": strconv.FormatBool(t.Drill)}}))
 	})
@@ -142,7 +142,7 @@ func responsible(members []db.ListMembersOfRow, responder string) []string {
 
 func (s *RequestStore) recordEvent(ctx context.Context, tenantID string, ev audit.Event) error {
 	return InTx(context.WithoutCancel(ctx), s.pool, func(tx pgx.Tx) error {
-		return insertAuditEvent(ctx, db.New(tx), s.now(), ev)
+		return appendAudit(ctx, db.New(tx), s.now(), ev)
 	})
 }
 
@@ -181,7 +181,7 @@ func (s *RequestStore) SetBreakGlassLimits(ctx context.Context, tenantID string,
 			PerTenant: int32(l.PerTenant), ReviewSlaSeconds: int64(l.ReviewSLA / time.Second), Actor: actor}); err != nil {
 			return err
 		}
-		return insertAuditEvent(ctx, q, s.now(), meta.Stamp(audit.Event{TenantID: tenantID, Actor: actor,
+		return appendAudit(ctx, q, s.now(), meta.Stamp(audit.Event{TenantID: tenantID, Actor: actor,
 			Action: "breakglass.limits_changed", Outcome: audit.Success, Detail: map[string]string{"per_responder": strconv.Itoa(l.PerResponder),
 				"per_tenant": strconv.Itoa(l.PerTenant), "review_sla": l.ReviewSLA.String()}}))
 	})
@@ -206,7 +206,7 @@ func (s *RequestStore) SetBreakGlass(ctx context.Context, tenantID, resourceID s
 		if n == 0 {
 			return errNoResource
 		}
-		return insertAuditEvent(ctx, q, s.now(), meta.Stamp(audit.Event{TenantID: tenantID, Actor: actor,
+		return appendAudit(ctx, q, s.now(), meta.Stamp(audit.Event{TenantID: tenantID, Actor: actor,
 			Action: "resource.breakglass_changed", Target: resourceID, Outcome: audit.Success,
 			Detail: map[string]string{"enabled": strconv.FormatBool(b.Enabled), "max": b.MaxDuration.String(),
 				"rotate": strconv.FormatBool(b.RotateAfter), "drill": strconv.FormatBool(b.Drill)}}))
@@ -262,7 +262,7 @@ func (s *RequestStore) ReviewBreakGlass(ctx context.Context, tenantID, requestID
 				return err
 			}
 		}
-		return insertAuditEvent(ctx, q, now, meta.Stamp(audit.Event{TenantID: tenantID, Actor: actor(reviewer),
+		return appendAudit(ctx, q, now, meta.Stamp(audit.Event{TenantID: tenantID, Actor: actor(reviewer),
 			Action: "breakglass.reviewed", Target: requestID, Outcome: audit.Success,
 			Detail: map[string]string{"verdict": string(v), "responder": actor(responder), "drill": strconv.FormatBool(row.Drill)}}))
 	})
@@ -281,6 +281,7 @@ func (s *RequestStore) EscalateOverdue(ctx context.Context) (int, error) {
 		if err != nil {
 			return err
 		}
+		var evs []audit.Event
 		for _, r := range rows {
 			if !approvals.EscalationDue(r.DueAt, r.LastEscalatedAt.Time, now, time.Duration(r.ReviewSlaSeconds)*time.Second) {
 				continue
@@ -299,14 +300,12 @@ func (s *RequestStore) EscalateOverdue(ctx context.Context) (int, error) {
 			if err := q.MarkEscalated(ctx, db.MarkEscalatedParams{RequestID: r.RequestID, At: timestamptz(now)}); err != nil {
 				return err
 			}
-			if err := insertAuditEvent(ctx, q, now, audit.Event{TenantID: r.TenantID.String(), Actor: "system",
+			evs = append(evs, audit.Event{TenantID: r.TenantID.String(), Actor: "system",
 				Action: "breakglass.review_escalated", Target: id, Outcome: audit.Success,
-				Detail: map[string]string{"escalation": strconv.Itoa(int(r.Escalations) + 1)}}); err != nil {
-				return err
-			}
+				Detail: map[string]string{"escalation": strconv.Itoa(int(r.Escalations) + 1)}})
 			n++
 		}
-		return nil
+		return appendAudit(ctx, q, now, evs...)
 	})
 	return n, err
 }
@@ -336,7 +335,7 @@ func (s *RequestStore) RecordRotation(ctx context.Context, requestID string, ver
 		if version == "0" {
 			ev.Action, ev.Outcome = "secret.rotation_failed", audit.Failure
 		}
-		return insertAuditEvent(ctx, q, now, ev)
+		return appendAudit(ctx, q, now, ev)
 	})
 }
 

@@ -79,24 +79,22 @@ func (s *RequestStore) move(ctx context.Context, q *db.Queries, row db.LockGrant
 	if err := q.SetRequestState(ctx, db.SetRequestStateParams{ID: row.ID, State: string(next), FailureReason: reason, UpdatedAt: now}); err != nil {
 		return err
 	}
-	return auditMove(ctx, q, now, row, reason, actor, action)
+	return appendAudit(ctx, q, now, moveEvents(row, reason, actor, action)...)
 }
 
-// auditMove audits a request's transition as action: in the owner's
+// moveEvents audit a request's transition as action: in the owner's
 // organization and, under a share, in the recipient's too.
-func auditMove(ctx context.Context, q *db.Queries, now time.Time, row db.LockGrantTargetsRow, reason, actor, action string) error {
+func moveEvents(row db.LockGrantTargetsRow, reason, actor, action string) []audit.Event {
 	ev := audit.Event{TenantID: row.TenantID.String(), Actor: actor, Action: action, Target: row.ID.String(), Outcome: audit.Success}
 	if reason != "" {
 		ev.Outcome, ev.Detail = audit.Failure, map[string]string{"reason": reason}
 	}
-	if err := insertAuditEvent(ctx, q, now, ev); err != nil {
-		return err
-	}
+	evs := []audit.Event{ev}
 	if row.RequesterTenantID.Valid { // under a share: the recipient sees its access on its side too
 		ev.TenantID = uuidString(row.RequesterTenantID.Bytes)
-		return insertAuditEvent(ctx, q, now, ev)
+		evs = append(evs, ev)
 	}
-	return nil
+	return evs
 }
 
 // StartIssuing moves an approved (or failed, on retry) request to issuing.
@@ -230,7 +228,7 @@ func (s *RequestStore) HandOverToken(ctx context.Context, tenantID, requestID, h
 		if err := q.SetGrantAccessor(ctx, db.SetGrantAccessorParams{RequestID: rid, Accessor: accessor}); err != nil {
 			return err
 		}
-		return insertAuditEvent(ctx, q, s.now(), meta.Stamp(audit.Event{
+		return appendAudit(ctx, q, s.now(), meta.Stamp(audit.Event{
 			TenantID: tenantID, Actor: holder, Action: "grant.token_handed_over", Target: requestID, Outcome: audit.Success,
 		}))
 	})
@@ -265,6 +263,7 @@ func (s *RequestStore) TimeOutPending(ctx context.Context) (int, error) {
 		if err != nil {
 			return err
 		}
+		var evs []audit.Event
 		for _, row := range rows {
 			r, err := loadRequest(ctx, q, row)
 			if err != nil {
@@ -276,10 +275,8 @@ func (s *RequestStore) TimeOutPending(ctx context.Context) (int, error) {
 			if err := q.SetRequestState(ctx, db.SetRequestStateParams{ID: row.ID, State: string(r.State), UpdatedAt: now}); err != nil {
 				return err
 			}
-			if err := insertAuditEvent(ctx, q, now, audit.Event{TenantID: row.TenantID.String(), Actor: "system",
-				Action: "request.timed_out", Target: row.ID.String(), Outcome: audit.Success}); err != nil {
-				return err
-			}
+			evs = append(evs, audit.Event{TenantID: row.TenantID.String(), Actor: "system",
+				Action: "request.timed_out", Target: row.ID.String(), Outcome: audit.Success})
 			if err := s.notice(ctx, tx, row.TenantID.String(), []string{row.RequesterEmail}, notify.Message{
 				Subject: "Request timed out", Text: "Nobody decided your request in time; it is closed. You can ask again.",
 				Link: "/requests/" + row.ID.String()}); err != nil {
@@ -287,7 +284,7 @@ func (s *RequestStore) TimeOutPending(ctx context.Context) (int, error) {
 			}
 			closed++
 		}
-		return nil
+		return appendAudit(ctx, q, now, evs...)
 	})
 	return closed, err
 }

@@ -2,14 +2,12 @@ package postgres
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"time"
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgtype"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/gatehouse/gatehouse/apperr"
@@ -172,45 +170,7 @@ func (s *IdentityStore) RecordEvent(ctx context.Context, ev audit.Event) error {
 }
 
 func (s *IdentityStore) insertEvent(ctx context.Context, q *db.Queries, ev audit.Event) error {
-	return insertAuditEvent(ctx, q, s.now(), ev)
-}
-
-// insertAuditEvent appends ev to its chain through q, which must be inside
-// the caller's transaction: the chain's head is locked, the event linked to
-// the previous hash, and the head advanced, all committing with the change.
-func insertAuditEvent(ctx context.Context, q *db.Queries, at time.Time, ev audit.Event) error {
-	var tid pgtype.UUID
-	if ev.TenantID != "" {
-		u, err := uuid.Parse(ev.TenantID)
-		if err != nil {
-			return fmt.Errorf("audit tenant id: %w", err)
-		}
-		tid = pgtype.UUID{Bytes: u, Valid: true}
-	}
-	detail, err := json.Marshal(nonNilMap(ev.Detail))
-	if err != nil {
-		return err
-	}
-	chain := audit.ChainOf(ev.TenantID)
-	head, err := q.LockAuditHead(ctx, chain)
-	if err != nil {
-		return err
-	}
-	at = at.UTC().Truncate(time.Microsecond) // what PostgreSQL keeps, so the hash verifies
-	seq := head.Seq + 1
-	hash := audit.Hash(head.Hash, audit.Record{Chain: chain, Seq: seq, OccurredAt: at, Event: ev})
-	n, err := q.AppendAuditEvent(ctx, db.AppendAuditEventParams{
-		TenantID: tid, OccurredAt: at, Actor: ev.Actor, Action: ev.Action, Target: ev.Target,
-		Outcome: string(ev.Outcome), Ip: ev.IP, UserAgent: ev.UserAgent, RequestID: ev.RequestID, Detail: detail,
-		Chain: pgtype.Text{String: chain, Valid: true}, Seq: pgtype.Int8{Int64: seq, Valid: true}, PrevHash: head.Hash, Hash: hash,
-	})
-	if err != nil {
-		return err
-	}
-	if n != 1 {
-		return fmt.Errorf("audit chain %s: the head did not move to event %d", chain, seq)
-	}
-	return nil
+	return appendAudit(ctx, q, s.now(), ev)
 }
 
 func nonNil(s []string) []string {

@@ -74,7 +74,7 @@ func (s *TenantStore) ApplyKillSwitch(ctx context.Context, slug string, k tenant
 				return fmt.Errorf("enqueueing the revocation of the tenant's grants: %w", err)
 			}
 		}
-		return insertAuditEvent(ctx, q, time.Now(), meta.Stamp(audit.Event{
+		return appendAudit(ctx, q, time.Now(), meta.Stamp(audit.Event{
 			TenantID: st.ID.String(), Actor: actor, Action: k.AuditAction(), Target: slug, Outcome: audit.Success,
 			Detail: map[string]string{"reason": reason, "sessions_ended": strconv.FormatInt(ended, 10)},
 		}))

@@ -58,7 +58,7 @@ func (s *RequestStore) SetMonitorSettings(ctx context.Context, tenantID string, 
 		if err := q.UpsertMonitorSettings(ctx, db.UpsertMonitorSettingsParams{TenantID: tid, Settings: raw, Actor: actor}); err != nil {
 			return err
 		}
-		return insertAuditEvent(ctx, q, s.now(), meta.Stamp(audit.Event{TenantID: tenantID, Actor: actor, Action: "monitor.settings_changed",
+		return appendAudit(ctx, q, s.now(), meta.Stamp(audit.Event{TenantID: tenantID, Actor: actor, Action: "monitor.settings_changed",
 			Outcome: audit.Success}))
 	})
 }
@@ -207,7 +207,7 @@ func (s *RequestStore) AckAlert(ctx context.Context, tenantID string, id int64, 
 		if n == 0 {
 			return apperr.New(apperr.NotFound, "There is no such open alert in your organization.")
 		}
-		return insertAuditEvent(ctx, q, s.now(), meta.Stamp(audit.Event{TenantID: tenantID, Actor: actor, Action: "alert.acknowledged",
+		return appendAudit(ctx, q, s.now(), meta.Stamp(audit.Event{TenantID: tenantID, Actor: actor, Action: "alert.acknowledged",
 			Target: strconv.FormatInt(id, 10), Outcome: audit.Success}))
 	})
 }

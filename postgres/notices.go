@@ -81,7 +81,7 @@ func (s *RequestStore) SetWebhook(ctx context.Context, tenantID, raw, actor stri
 		if err := q.SetWebhook(ctx, db.SetWebhookParams{TenantID: tid, WebhookUrl: raw, Actor: actor}); err != nil {
 			return err
 		}
-		return insertAuditEvent(ctx, q, s.now(), meta.Stamp(audit.Event{TenantID: tenantID, Actor: actor,
+		return appendAudit(ctx, q, s.now(), meta.Stamp(audit.Event{TenantID: tenantID, Actor: actor,
 			Action: "channels.webhook_set", Outcome: audit.Success, Detail: map[string]string{"set": boolString(raw != "")}}))
 	})
 }

@@ -31,7 +31,7 @@ func (s *TenantStore) StartOnboarding(ctx context.Context, t tenants.Tenant, act
 		if err := q.InsertOnboarding(ctx, db.InsertOnboardingParams{TenantID: row.ID, Actor: actor}); err != nil {
 			return err
 		}
-		return insertAuditEvent(ctx, q, time.Now(), meta.Stamp(audit.Event{
+		return appendAudit(ctx, q, time.Now(), meta.Stamp(audit.Event{
 			TenantID: row.ID.String(), Actor: actor, Action: "onboarding.started", Target: t.Slug, Outcome: audit.Success,
 		}))
 	})
@@ -131,7 +131,7 @@ func (s *TenantStore) SaveStep(ctx context.Context, slug string, step tenants.St
 		if err != nil {
 			return err
 		}
-		return insertAuditEvent(ctx, q, now, meta.Stamp(audit.Event{
+		return appendAudit(ctx, q, now, meta.Stamp(audit.Event{
 			TenantID: cur.TenantID, Actor: actor, Action: "onboarding.step", Target: slug + ": " + tenants.StepNames[step-1],
 			Outcome: audit.Success, Detail: detail,
 		}))
@@ -165,7 +165,7 @@ func (s *TenantStore) Activate(ctx context.Context, slug, actor string, meta aud
 		if err := q.UpdateTenantStatus(ctx, db.UpdateTenantStatusParams{ID: id, Status: string(tenants.StatusActive), Actor: actor}); err != nil {
 			return err
 		}
-		return insertAuditEvent(ctx, q, time.Now(), meta.Stamp(audit.Event{
+		return appendAudit(ctx, q, time.Now(), meta.Stamp(audit.Event{
 			TenantID: o.TenantID, Actor: actor, Action: "tenant.activated", Target: slug, Outcome: audit.Success,
 		}))
 	})

@@ -51,7 +51,7 @@ func (s *BindingStore) SetRotationSchedule(ctx context.Context, tenantID string,
 			ValueLength: int32(r.Length), Alphabet: r.Alphabet, VerifyUrl: r.VerifyURL, NextAt: now.Add(r.Every), Actor: actor}); err != nil {
 			return err
 		}
-		return insertAuditEvent(ctx, q, now, meta.Stamp(audit.Event{TenantID: tenantID, Actor: actor, Action: "rotation.scheduled",
+		return appendAudit(ctx, q, now, meta.Stamp(audit.Event{TenantID: tenantID, Actor: actor, Action: "rotation.scheduled",
 			Target: res.Name, Outcome: audit.Success, Detail: map[string]string{"every": r.Every.String()}}))
 	})
 }
@@ -133,7 +133,7 @@ func (s *BindingStore) AddSyncTarget(ctx context.Context, t tenants.SyncTarget, 
 		if err != nil {
 			return conflictOr(err, "sync_targets_binding_id_target_name_key", "target_name", "That secret is a replica already.")
 		}
-		return insertAuditEvent(ctx, q, s.now(), meta.Stamp(audit.Event{TenantID: t.TenantID, Actor: actor, Action: "replica.added",
+		return appendAudit(ctx, q, s.now(), meta.Stamp(audit.Event{TenantID: t.TenantID, Actor: actor, Action: "replica.added",
 			Target: src.Name + " → " + t.TargetName, Outcome: audit.Success, Detail: map[string]string{"binding": t.BindingID}}))
 	})
 	return id.String(), err
@@ -215,7 +215,7 @@ func (s *BindingStore) RecordSync(ctx context.Context, t tenants.SyncTarget, wro
 		if t.State == tenants.SyncFailed || t.State == tenants.SyncDrifted {
 			ev.Outcome, ev.Detail["detail"] = audit.Failure, t.Detail
 		}
-		return insertAuditEvent(ctx, q, now, ev)
+		return appendAudit(ctx, q, now, ev)
 	})
 }
 

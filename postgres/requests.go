@@ -89,7 +89,7 @@ func (s *RequestStore) AddResource(ctx context.Context, tenantID string, r appro
 		if err != nil {
 			return conflictOr(err, "resources_tenant_id_mount_path_key", "path", "That secret is in the catalog already.")
 		}
-		return insertAuditEvent(ctx, q, s.now(), meta.Stamp(audit.Event{
+		return appendAudit(ctx, q, s.now(), meta.Stamp(audit.Event{
 			TenantID: tenantID, Actor: actor, Action: "resource.added", Target: r.Mount + "/" + r.Path, Outcome: audit.Success,
 		}))
 	})
@@ -163,7 +163,7 @@ func (s *RequestStore) Submit(ctx context.Context, tenantID, resourceID string, 
 			Link: "/requests/" + id.String()}); err != nil {
 			return err
 		}
-		return insertAuditEvent(ctx, q, now, meta.Stamp(audit.Event{
+		return appendAudit(ctx, q, now, meta.Stamp(audit.Event{
 			TenantID: tenantID, Actor: actor(who), Action: "request.submitted", Target: res.Name, Outcome: audit.Success,
 			Detail: map[string]string{"request": id.String(), "level": string(r.Level), "duration": r.Duration.String()},
 		}))
@@ -240,7 +240,7 @@ func (s *RequestStore) Decide(ctx context.Context, tenantID, requestID string, a
 			}
 		}
 		state = r.State
-		return insertAuditEvent(ctx, q, now, meta.Stamp(audit.Event{
+		return appendAudit(ctx, q, now, meta.Stamp(audit.Event{
 			TenantID: tenantID, Actor: actor(approver), Action: action, Target: requestID, Outcome: audit.Success,
 			Detail: map[string]string{"step": strconv.Itoa(v.Step + 1), "approve": strconv.FormatBool(approve)},
 		}))
@@ -331,7 +331,7 @@ func (s *RequestStore) SetPolicy(ctx context.Context, tenantID, resourceID strin
 		if n == 0 {
 			return errNoResource
 		}
-		return insertAuditEvent(ctx, q, s.now(), meta.Stamp(audit.Event{
+		return appendAudit(ctx, q, s.now(), meta.Stamp(audit.Event{
 			TenantID: tenantID, Actor: actor, Action: "resource.policy_changed", Target: resourceID, Outcome: audit.Success,
 		}))
 	})

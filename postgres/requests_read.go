@@ -272,7 +272,7 @@ func (s *RequestStore) Cancel(ctx context.Context, tenantID, id string, who appr
 		if err := q.SetRequestState(ctx, db.SetRequestStateParams{ID: rid, State: string(r.State), UpdatedAt: now}); err != nil {
 			return err
 		}
-		return insertAuditEvent(ctx, q, now, meta.Stamp(auditOf(tenantID, who, "request.cancelled", id)))
+		return appendAudit(ctx, q, now, meta.Stamp(auditOf(tenantID, who, "request.cancelled", id)))
 	})
 }
 

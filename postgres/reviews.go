@@ -71,7 +71,7 @@ func (s *RequestStore) StartCampaign(ctx context.Context, tenantID, name string,
 				return err
 			}
 		}
-		return insertAuditEvent(ctx, q, now, meta.Stamp(audit.Event{TenantID: tenantID, Actor: actor, Action: "review.started",
+		return appendAudit(ctx, q, now, meta.Stamp(audit.Event{TenantID: tenantID, Actor: actor, Action: "review.started",
 			Target: id.String(), Outcome: audit.Success, Detail: map[string]string{"name": name, "items": strconv.Itoa(len(maps) + len(shares) + len(res))}}))
 	})
 	return id.String(), err
@@ -195,7 +195,7 @@ func (s *RequestStore) RecordReviewDecision(ctx context.Context, tenantID, campa
 		if _, err := q.CompleteCampaignIfDone(ctx, db.CompleteCampaignIfDoneParams{ID: cid, Now: timestamptz(now)}); err != nil {
 			return err
 		}
-		return insertAuditEvent(ctx, q, now, meta.Stamp(audit.Event{TenantID: tenantID, Actor: actor, Action: "review." + string(d),
+		return appendAudit(ctx, q, now, meta.Stamp(audit.Event{TenantID: tenantID, Actor: actor, Action: "review." + string(d),
 			Target: it.Label, Outcome: audit.Success, Detail: map[string]string{"campaign": campaignID, "item": itemID, "kind": it.Kind, "note": note}}))
 	})
 }

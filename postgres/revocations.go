@@ -171,6 +171,7 @@ func (s *RequestStore) StartRevocation(ctx context.Context, sc approvals.Scope, 
 			return err
 		}
 		var ended int64
+		var evs []audit.Event
 		switch sc.Kind {
 		case approvals.ScopeTenant:
 			if ended, err = q.DeleteTenantSessions(ctx, tenant); err != nil {
@@ -190,7 +191,7 @@ func (s *RequestStore) StartRevocation(ctx context.Context, sc approvals.Scope, 
 				return lerr
 			}
 			if approvals.ShareState(row.State).Open() {
-				if err := s.endShare(ctx, q, tx, row, actor, "", "Emergency revocation: "+reason, meta); err != nil {
+				if evs, err = s.endShare(ctx, q, tx, row, actor, "", "Emergency revocation: "+reason, meta); err != nil {
 					return err
 				}
 			}
@@ -208,14 +209,16 @@ func (s *RequestStore) StartRevocation(ctx context.Context, sc approvals.Scope, 
 		if _, err := s.jobs.InsertTx(ctx, tx, jobs.RevokeScopeArgs{RevocationID: id.String()}, nil); err != nil {
 			return fmt.Errorf("enqueueing the revocation: %w", err)
 		}
-		for _, t := range s.scopeTenants(ctx, q, sc, tenant) {
-			if err := insertAuditEvent(ctx, q, now, meta.Stamp(audit.Event{TenantID: t.String(), Actor: actor, Action: "revocation.started",
-				Target: sc.String(), Outcome: audit.Success, Detail: map[string]string{"revocation": id.String(), "reason": reason,
-					"sessions_ended": strconv.FormatInt(ended, 10)}})); err != nil {
-				return err
-			}
+		ts, err := scopeTenants(ctx, q, sc, tenant)
+		if err != nil {
+			return err
 		}
-		return nil
+		for _, t := range ts {
+			evs = append(evs, meta.Stamp(audit.Event{TenantID: t.String(), Actor: actor, Action: "revocation.started",
+				Target: sc.String(), Outcome: audit.Success, Detail: map[string]string{"revocation": id.String(), "reason": reason,
+					"sessions_ended": strconv.FormatInt(ended, 10)}}))
+		}
+		return appendAudit(ctx, q, now, evs...)
 	})
 	return id.String(), err
 }
@@ -229,18 +232,18 @@ func pgUUIDOrNull(u uuid.UUID) pgtype.UUID {
 
 // scopeTenants are the tenants whose audit trail records the revocation:
 // the scope's, or every tenant the person is a member of.
-func (s *RequestStore) scopeTenants(ctx context.Context, q *db.Queries, sc approvals.Scope, tenant uuid.UUID) []uuid.UUID {
-	if tenant != uuid.Nil {
-		out := []uuid.UUID{tenant}
-		if sc.Kind == approvals.ScopeShare {
-			if sh, err := q.GetShareTenants(ctx, uuid.MustParse(sc.Value)); err == nil {
-				out = append(out, sh.RecipientTenantID)
-			}
-		}
-		return out
+func scopeTenants(ctx context.Context, q *db.Queries, sc approvals.Scope, tenant uuid.UUID) ([]uuid.UUID, error) {
+	if tenant == uuid.Nil {
+		return q.MemberTenants(ctx, sc.Value)
 	}
-	ts, _ := q.MemberTenants(ctx, sc.Value)
-	return ts
+	if sc.Kind != approvals.ScopeShare {
+		return []uuid.UUID{tenant}, nil
+	}
+	sh, err := q.GetShareTenants(ctx, uuid.MustParse(sc.Value))
+	if err != nil {
+		return nil, err
+	}
+	return []uuid.UUID{tenant, sh.RecipientTenantID}, nil
 }
 
 // RunningRevocations lists the revocations not yet completed (resumed at start-up).
@@ -329,6 +332,7 @@ func (s *RequestStore) RecordRevoked(ctx context.Context, id string, requestIDs 
 		}
 		now := s.now()
 		ended := []uuid.UUID{} // not nil: an empty array, never NULL, for ANY()
+		var evs []audit.Event
 		for _, row := range rows {
 			if approvals.State(row.State) != approvals.Active {
 				continue // ended by another path, which verified it dead
@@ -337,9 +341,7 @@ func (s *RequestStore) RecordRevoked(ctx context.Context, id string, requestIDs 
 				return err
 			}
 			ended = append(ended, row.ID)
-			if err := auditMove(ctx, q, now, row, "", actor, "grant.revoked"); err != nil {
-				return err
-			}
+			evs = append(evs, moveEvents(row, "", actor, "grant.revoked")...)
 		}
 		if err := q.EndGrants(ctx, db.EndGrantsParams{RequestIds: ended, EndedAt: timestamptz(now)}); err != nil {
 			return err
@@ -347,7 +349,10 @@ func (s *RequestStore) RecordRevoked(ctx context.Context, id string, requestIDs 
 		if err := q.SetRequestsState(ctx, db.SetRequestsStateParams{Ids: ended, State: string(approvals.Revoked), UpdatedAt: now}); err != nil {
 			return err
 		}
-		return q.SetRevocationItemsVerified(ctx, db.SetRevocationItemsVerifiedParams{RevocationID: rid, RequestIds: ids, Ended: ended, Now: now})
+		if err := q.SetRevocationItemsVerified(ctx, db.SetRevocationItemsVerifiedParams{RevocationID: rid, RequestIds: ids, Ended: ended, Now: now}); err != nil {
+			return err
+		}
+		return appendAudit(ctx, q, now, evs...)
 	})
 }
 
@@ -446,7 +451,11 @@ func (s *RequestStore) FinishRevocation(ctx context.Context, id string, rotated 
 		}
 		sc := approvals.Scope{Kind: approvals.ScopeKind(r.ScopeKind), Value: r.ScopeValue}
 		seen := map[uuid.UUID]bool{}
-		tell := s.scopeTenants(ctx, q, sc, uuidOr(r.TenantID))
+		tell, err := scopeTenants(ctx, q, sc, uuidOr(r.TenantID))
+		if err != nil {
+			return err
+		}
+		var evs []audit.Event
 		for _, t := range affected {
 			tell = append(tell, t.ID)
 		}
@@ -464,13 +473,11 @@ func (s *RequestStore) FinishRevocation(ctx context.Context, id string, rotated 
 					" grant(s)). Reason: " + r.Reason, Link: "/revocations/" + id}); err != nil {
 				return err
 			}
-			if err := insertAuditEvent(ctx, q, s.now(), audit.Event{TenantID: t.String(), Actor: r.Actor, Action: "revocation.completed",
+			evs = append(evs, audit.Event{TenantID: t.String(), Actor: r.Actor, Action: "revocation.completed",
 				Target: sc.String(), Outcome: audit.Success, Detail: map[string]string{"revocation": id,
-					"grants_verified_dead": strconv.FormatInt(counts.Verified, 10), "rotated": strconv.Itoa(len(rotated))}}); err != nil {
-				return err
-			}
+					"grants_verified_dead": strconv.FormatInt(counts.Verified, 10), "rotated": strconv.Itoa(len(rotated))}})
 		}
-		return nil
+		return appendAudit(ctx, q, s.now(), evs...)
 	})
 }
 
@@ -589,12 +596,15 @@ func (s *RequestStore) LiftRevocation(ctx context.Context, id string, v approval
 		if err != nil {
 			return err
 		}
-		for _, t := range s.scopeTenants(ctx, q, sc, tenant) {
-			if err := insertAuditEvent(ctx, q, s.now(), meta.Stamp(audit.Event{TenantID: t.String(), Actor: actor, Action: "revocation.lifted",
-				Target: sc.String(), Outcome: audit.Success, Detail: map[string]string{"revocation": id}})); err != nil {
-				return err
-			}
+		ts, err := scopeTenants(ctx, q, sc, tenant)
+		if err != nil {
+			return err
 		}
-		return nil
+		evs := make([]audit.Event, 0, len(ts))
+		for _, t := range ts {
+			evs = append(evs, meta.Stamp(audit.Event{TenantID: t.String(), Actor: actor, Action: "revocation.lifted",
+				Target: sc.String(), Outcome: audit.Success, Detail: map[string]string{"revocation": id}}))
+		}
+		return appendAudit(ctx, q, s.now(), evs...)
 	})
 }

@@ -65,19 +65,17 @@ func loadShare(ctx context.Context, q *db.Queries, row db.Share) (approvals.Shar
 	return s, nil
 }
 
-// auditShare writes ev in the owner's chain and, once the share has been
+// shareEvents are ev in the owner's chain and, once the share has been
 // offered to the recipient, in the recipient's too: each side sees the
 // share's events on its side of the audit trail.
-func auditShare(ctx context.Context, q *db.Queries, now time.Time, row db.Share, offered bool, ev audit.Event) error {
+func shareEvents(row db.Share, offered bool, ev audit.Event) []audit.Event {
 	ev.TenantID = row.OwnerTenantID.String()
-	if err := insertAuditEvent(ctx, q, now, ev); err != nil {
-		return err
+	evs := []audit.Event{ev}
+	if offered {
+		ev.TenantID = row.RecipientTenantID.String()
+		evs = append(evs, ev)
 	}
-	if !offered {
-		return nil
-	}
-	ev.TenantID = row.RecipientTenantID.String()
-	return insertAuditEvent(ctx, q, now, ev)
+	return evs
 }
 
 // roleEmails returns the emails of the tenant's members holding role.
@@ -181,7 +179,7 @@ func (s *RequestStore) ProposeShare(ctx context.Context, ownerTenantID string, w
 			Text:    who.Email + " proposes a share: " + t.Purpose, Link: "/shares/" + id.String()}); err != nil {
 			return err
 		}
-		return insertAuditEvent(ctx, q, now, meta.Stamp(audit.Event{TenantID: ownerTenantID, Actor: actor(who), Action: "share.proposed",
+		return appendAudit(ctx, q, now, meta.Stamp(audit.Event{TenantID: ownerTenantID, Actor: actor(who), Action: "share.proposed",
 			Target: id.String(), Outcome: audit.Success, Detail: map[string]string{"recipient": recipientSlug, "mode": string(t.Mode),
 				"level": string(t.Level), "term_end": t.TermEnd.UTC().Format(time.RFC3339)}}))
 	})
@@ -228,7 +226,7 @@ func (s *RequestStore) SetSharePolicy(ctx context.Context, tenantID string, p ap
 		if err := q.UpsertSharePolicy(ctx, db.UpsertSharePolicyParams{TenantID: tid, Policy: raw, Actor: actor}); err != nil {
 			return err
 		}
-		return insertAuditEvent(ctx, q, s.now(), meta.Stamp(audit.Event{TenantID: tenantID, Actor: actor, Action: "share.policy_changed",
+		return appendAudit(ctx, q, s.now(), meta.Stamp(audit.Event{TenantID: tenantID, Actor: actor, Action: "share.policy_changed",
 			Outcome: audit.Success, Detail: map[string]string{"required": strconv.Itoa(p.Required), "max_term": p.MaxTerm.String()}}))
 	})
 }
@@ -367,8 +365,8 @@ func (s *RequestStore) DecideShare(ctx context.Context, tenantID, id string, who
 			}
 		}
 		state = sh.State
-		return auditShare(ctx, q, now, row, sh.State == approvals.ShareAccepting, meta.Stamp(audit.Event{Actor: actor(who), Action: action,
-			Target: id, Outcome: audit.Success, Detail: map[string]string{"approve": strconv.FormatBool(approve)}}))
+		return appendAudit(ctx, q, now, shareEvents(row, sh.State == approvals.ShareAccepting, meta.Stamp(audit.Event{Actor: actor(who), Action: action,
+			Target: id, Outcome: audit.Success, Detail: map[string]string{"approve": strconv.FormatBool(approve)}}))...)
 	})
 	return state, err
 }
@@ -403,7 +401,7 @@ func (s *RequestStore) AcceptShare(ctx context.Context, tenantID, id string, who
 			Text: who.Email + " " + verb + " the share. " + comment, Link: "/shares/" + id}); err != nil {
 			return err
 		}
-		return auditShare(ctx, q, now, row, true, meta.Stamp(audit.Event{Actor: actor(who), Action: action, Target: id, Outcome: audit.Success}))
+		return appendAudit(ctx, q, now, shareEvents(row, true, meta.Stamp(audit.Event{Actor: actor(who), Action: action, Target: id, Outcome: audit.Success}))...)
 	})
 }
 
@@ -436,28 +434,35 @@ func (s *RequestStore) EndShare(ctx context.Context, tenantID, id string, who ap
 		if err := sh.End(who, false); err != nil {
 			return err
 		}
-		return s.endShare(ctx, q, tx, row, actor(who), who.Email, reason, meta)
+		evs, err := s.endShare(ctx, q, tx, row, actor(who), who.Email, reason, meta)
+		if err != nil {
+			return err
+		}
+		return appendAudit(ctx, q, s.now(), evs...)
 	})
 }
 
-func (s *RequestStore) endShare(ctx context.Context, q *db.Queries, tx pgx.Tx, row db.Share, by, byEmail, reason string, meta audit.Meta) error {
+// endShare ends the share, cancels its pending requests, enqueues the job
+// that revokes its grants and tells both sides, in tx; it returns the
+// audit events, for the caller to append with the rest of its own.
+func (s *RequestStore) endShare(ctx context.Context, q *db.Queries, tx pgx.Tx, row db.Share, by, byEmail, reason string, meta audit.Meta) ([]audit.Event, error) {
 	now := s.now()
 	if err := q.SetShareEnded(ctx, db.SetShareEndedParams{ID: row.ID, Now: now, EndedBy: by, Reason: reason}); err != nil {
-		return err
+		return nil, err
 	}
 	cancelled, err := q.CancelShareRequests(ctx, db.CancelShareRequestsParams{ShareID: pgUUID(row.ID), Now: now})
 	if err != nil {
-		return err
+		return nil, err
 	}
 	if _, err := s.jobs.InsertTx(ctx, tx, jobs.EndShareArgs{ShareID: row.ID.String()}, nil); err != nil {
-		return fmt.Errorf("enqueueing the revocation of the share's grants: %w", err)
+		return nil, fmt.Errorf("enqueueing the revocation of the share's grants: %w", err)
 	}
 	if err := s.tellBothSides(ctx, q, tx, row, byEmail, notify.Message{Subject: "Share ended", Urgent: true,
 		Text: "The share was ended by " + by + ". " + reason + " Every access under it is being revoked.", Link: "/shares/" + row.ID.String()}); err != nil {
-		return err
+		return nil, err
 	}
-	return auditShare(ctx, q, now, row, row.OfferedAt.Valid, meta.Stamp(audit.Event{Actor: by, Action: "share.ended", Target: row.ID.String(),
-		Outcome: audit.Success, Detail: map[string]string{"reason": reason, "pending_cancelled": strconv.Itoa(len(cancelled))}}))
+	return shareEvents(row, row.OfferedAt.Valid, meta.Stamp(audit.Event{Actor: by, Action: "share.ended", Target: row.ID.String(),
+		Outcome: audit.Success, Detail: map[string]string{"reason": reason, "pending_cancelled": strconv.Itoa(len(cancelled))}})), nil
 }
 
 // EndShareAtTerm ends an active share whose term has ended (the scheduled
@@ -479,7 +484,11 @@ func (s *RequestStore) EndShareAtTerm(ctx context.Context, shareID string) error
 		if approvals.ShareState(row.State) != approvals.ShareActive || s.now().Before(row.TermEnd) {
 			return jobs.ErrSettled
 		}
-		return s.endShare(ctx, q, tx, row, "system", "", "Its term ended.", audit.Meta{})
+		evs, err := s.endShare(ctx, q, tx, row, "system", "", "Its term ended.", audit.Meta{})
+		if err != nil {
+			return err
+		}
+		return appendAudit(ctx, q, s.now(), evs...)
 	})
 }
 
@@ -506,8 +515,8 @@ func (s *RequestStore) ShareAccessEnded(ctx context.Context, shareID string, rev
 		if err != nil {
 			return err
 		}
-		return auditShare(ctx, q, s.now(), row, row.OfferedAt.Valid, audit.Event{Actor: "system", Action: "share.access_ended",
-			Target: shareID, Outcome: audit.Success, Detail: map[string]string{"grants_revoked": strconv.Itoa(revoked)}})
+		return appendAudit(ctx, q, s.now(), shareEvents(row, row.OfferedAt.Valid, audit.Event{Actor: "system", Action: "share.access_ended",
+			Target: shareID, Outcome: audit.Success, Detail: map[string]string{"grants_revoked": strconv.Itoa(revoked)}})...)
 	})
 }
 
@@ -655,9 +664,9 @@ func (s *RequestStore) RequestShared(ctx context.Context, tenantID, shareID, res
 				return err
 			}
 		}
-		return auditShare(ctx, q, now, row, true, meta.Stamp(audit.Event{Actor: actor(who), Action: "share.access_requested",
+		return appendAudit(ctx, q, now, shareEvents(row, true, meta.Stamp(audit.Event{Actor: actor(who), Action: "share.access_requested",
 			Target: res.Name, Outcome: audit.Success, Detail: map[string]string{"share": shareID, "request": id.String(),
-				"duration": d.String(), "state": string(state)}}))
+				"duration": d.String(), "state": string(state)}}))...)
 	})
 	return id.String(), target, err
 }

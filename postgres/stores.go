@@ -57,7 +57,7 @@ func (s *BindingStore) Add(ctx context.Context, b tenants.CloudBinding, actor st
 		if err != nil {
 			return conflictOr(err, "store_bindings_kind_location_key", "location", "That store location is bound already.")
 		}
-		return insertAuditEvent(ctx, q, s.now(), meta.Stamp(audit.Event{
+		return appendAudit(ctx, q, s.now(), meta.Stamp(audit.Event{
 			TenantID: b.TenantID, Actor: actor, Action: "store.bound", Target: string(b.Kind) + " " + b.Location(), Outcome: audit.Success,
 		}))
 	})
@@ -117,7 +117,7 @@ func (s *BindingStore) RecordCheck(ctx context.Context, tenantID, id, checkErr, 
 			CheckedAt: pgtype.Timestamptz{Time: s.now(), Valid: true}, CheckError: checkErr}); err != nil {
 			return err
 		}
-		return insertAuditEvent(ctx, q, s.now(), meta.Stamp(audit.Event{
+		return appendAudit(ctx, q, s.now(), meta.Stamp(audit.Event{
 			TenantID: tenantID, Actor: actor, Action: "store.checked", Target: id, Outcome: outcome, Detail: detail,
 		}))
 	})

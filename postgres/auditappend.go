@@ -24,60 +24,67 @@ import (
 // first append; the heads are then the last locks the transaction takes.
 // So two transactions writing the same organizations' trails (the two sides
 // of a share, a revocation across tenants), in whatever order they list
-// them, queue on the first head instead of deadlocking.
+// them, queue on the first head instead of deadlocking. Each chain's events
+// go in with one statement, however many there are.
 func appendAudit(ctx context.Context, q *db.Queries, at time.Time, evs ...audit.Event) error {
-	heads := map[string]db.LockAuditHeadRow{}
-	chains := make([]string, 0, len(evs))
+	byChain := map[string][]audit.Event{}
 	for _, ev := range evs {
-		chains = append(chains, audit.ChainOf(ev.TenantID))
+		c := audit.ChainOf(ev.TenantID)
+		byChain[c] = append(byChain[c], ev)
+	}
+	chains := make([]string, 0, len(byChain))
+	for c := range byChain {
+		chains = append(chains, c)
 	}
 	slices.Sort(chains)
-	for _, chain := range slices.Compact(chains) {
-		head, err := q.LockAuditHead(ctx, chain)
-		if err != nil {
+	heads := make([]db.LockAuditHeadRow, len(chains))
+	for i, c := range chains {
+		var err error
+		if heads[i], err = q.LockAuditHead(ctx, c); err != nil {
 			return err
 		}
-		heads[chain] = head
 	}
 	at = at.UTC().Truncate(time.Microsecond) // what PostgreSQL keeps, so the hash verifies
-	for _, ev := range evs {
-		p, err := appendParams(ev, at)
+	for i, c := range chains {
+		p, err := chained(c, heads[i], at, byChain[c])
 		if err != nil {
 			return err
 		}
-		head := heads[p.Chain.String]
-		p.Seq = pgtype.Int8{Int64: head.Seq + 1, Valid: true}
-		p.PrevHash = head.Hash
-		p.Hash = audit.Hash(head.Hash, audit.Record{Chain: p.Chain.String, Seq: p.Seq.Int64, OccurredAt: at, Event: ev})
-		n, err := q.AppendAuditEvent(ctx, p)
+		n, err := q.AppendAuditEvents(ctx, p)
 		if err != nil {
 			return err
 		}
 		if n != 1 {
-			return fmt.Errorf("audit chain %s: the head did not move to event %d", p.Chain.String, p.Seq.Int64)
+			return fmt.Errorf("audit chain %s: the head did not move to event %d", c, p.Seqs[len(p.Seqs)-1])
 		}
-		heads[p.Chain.String] = db.LockAuditHeadRow{Seq: p.Seq.Int64, Hash: p.Hash}
 	}
 	return nil
 }
 
-// appendParams is ev's row, but for its place in the chain.
-func appendParams(ev audit.Event, at time.Time) (db.AppendAuditEventParams, error) {
-	var tid pgtype.UUID
-	if ev.TenantID != "" {
-		u, err := uuid.Parse(ev.TenantID)
+// chained links evs, all of chain, after head: their rows, each event's
+// hash covering the previous one's.
+func chained(chain string, head db.LockAuditHeadRow, at time.Time, evs []audit.Event) (db.AppendAuditEventsParams, error) {
+	p := db.AppendAuditEventsParams{Chain: chain, OccurredAt: at}
+	if tenant := evs[0].TenantID; tenant != "" {
+		u, err := uuid.Parse(tenant)
 		if err != nil {
-			return db.AppendAuditEventParams{}, fmt.Errorf("audit tenant id: %w", err)
+			return p, fmt.Errorf("audit tenant id: %w", err)
 		}
-		tid = pgtype.UUID{Bytes: u, Valid: true}
+		p.TenantID = pgtype.UUID{Bytes: u, Valid: true}
 	}
-	detail, err := json.Marshal(nonNilMap(ev.Detail))
-	if err != nil {
-		return db.AppendAuditEventParams{}, err
+	seq, prev := head.Seq, head.Hash
+	for _, ev := range evs {
+		detail, err := json.Marshal(nonNilMap(ev.Detail))
+		if err != nil {
+			return p, err
+		}
+		seq++
+		hash := audit.Hash(prev, audit.Record{Chain: chain, Seq: seq, OccurredAt: at, Event: ev})
+		p.Actors, p.Actions, p.Targets = append(p.Actors, ev.Actor), append(p.Actions, ev.Action), append(p.Targets, ev.Target)
+		p.Outcomes, p.Ips, p.UserAgents = append(p.Outcomes, string(ev.Outcome)), append(p.Ips, ev.IP), append(p.UserAgents, ev.UserAgent)
+		p.RequestIds, p.Details = append(p.RequestIds, ev.RequestID), append(p.Details, string(detail))
+		p.Seqs, p.PrevHashes, p.Hashes = append(p.Seqs, seq), append(p.PrevHashes, prev), append(p.Hashes, hash)
+		prev = hash
 	}
-	return db.AppendAuditEventParams{
-		TenantID: tid, OccurredAt: at, Actor: ev.Actor, Action: ev.Action, Target: ev.Target,
-		Outcome: string(ev.Outcome), Ip: ev.IP, UserAgent: ev.UserAgent, RequestID: ev.RequestID, Detail: detail,
-		Chain: pgtype.Text{String: audit.ChainOf(ev.TenantID), Valid: true},
-	}, nil
+	return p, nil
 }

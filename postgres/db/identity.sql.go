@@ -13,51 +13,59 @@ import (
 	"github.com/jackc/pgx/v5/pgtype"
 )
 
-const appendAuditEvent = `-- name: AppendAuditEvent :execrows
+const appendAuditEvents = `-- name: AppendAuditEvents :execrows
 WITH ev AS (
     INSERT INTO audit_events (tenant_id, occurred_at, actor, action, target, outcome, ip, user_agent, request_id, detail,
                               chain, seq, prev_hash, hash)
-    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10,
-            $11, $12, $13, $14)
-    RETURNING chain, seq, hash)
-UPDATE audit_heads h SET seq = ev.seq, hash = ev.hash FROM ev WHERE h.chain = ev.chain
+    SELECT $2::uuid, $3, e.actor, e.action, e.target, e.outcome, e.ip, e.user_agent, e.request_id,
+           e.detail::jsonb, $1::text, e.seq, e.prev_hash, e.hash
+    FROM (SELECT unnest($4::text[]) AS actor, unnest($5::text[]) AS action, unnest($6::text[]) AS target,
+                 unnest($7::text[]) AS outcome, unnest($8::text[]) AS ip, unnest($9::text[]) AS user_agent,
+                 unnest($10::text[]) AS request_id, unnest($11::text[]) AS detail, unnest($12::bigint[]) AS seq,
+                 unnest($13::bytea[]) AS prev_hash, unnest($14::bytea[]) AS hash) e -- arrays of one length, in lockstep
+    RETURNING seq, hash)
+UPDATE audit_heads h SET seq = last.seq, hash = last.hash
+FROM (SELECT seq, hash FROM ev ORDER BY seq DESC LIMIT 1) last
+WHERE h.chain = $1::text
 `
 
-type AppendAuditEventParams struct {
+type AppendAuditEventsParams struct {
+	Chain      string
 	TenantID   pgtype.UUID
 	OccurredAt time.Time
-	Actor      string
-	Action     string
-	Target     string
-	Outcome    string
-	Ip         string
-	UserAgent  string
-	RequestID  string
-	Detail     []byte
-	Chain      pgtype.Text
-	Seq        pgtype.Int8
-	PrevHash   []byte
-	Hash       []byte
+	Actors     []string
+	Actions    []string
+	Targets    []string
+	Outcomes   []string
+	Ips        []string
+	UserAgents []string
+	RequestIds []string
+	Details    []string
+	Seqs       []int64
+	PrevHashes [][]byte
+	Hashes     [][]byte
 }
 
-// Appends the event to its chain and moves the chain's head to it, in one
-// statement (the head row is locked by LockAuditHead first).
-func (q *Queries) AppendAuditEvent(ctx context.Context, arg AppendAuditEventParams) (int64, error) {
-	result, err := q.db.Exec(ctx, appendAuditEvent,
+// Appends consecutive events of one chain (given in seq order, all at
+// occurred_at) and moves the chain's head to the last, in one statement
+// (the head row is locked by LockAuditHead first). One row affected: the
+// head moved.
+func (q *Queries) AppendAuditEvents(ctx context.Context, arg AppendAuditEventsParams) (int64, error) {
+	result, err := q.db.Exec(ctx, appendAuditEvents,
+		arg.Chain,
 		arg.TenantID,
 		arg.OccurredAt,
-		arg.Actor,
-		arg.Action,
-		arg.Target,
-		arg.Outcome,
-		arg.Ip,
-		arg.UserAgent,
-		arg.RequestID,
-		arg.Detail,
-		arg.Chain,
-		arg.Seq,
-		arg.PrevHash,
-		arg.Hash,
+		arg.Actors,
+		arg.Actions,
+		arg.Targets,
+		arg.Outcomes,
+		arg.Ips,
+		arg.UserAgents,
+		arg.RequestIds,
+		arg.Details,
+		arg.Seqs,
+		arg.PrevHashes,
+		arg.Hashes,
 	)
 	if err != nil {
 		return 0, err

@@ -53,16 +53,24 @@ DELETE FROM sessions WHERE id_hash = @id_hash;
 -- name: DeleteTenantSessions :execrows
 DELETE FROM sessions WHERE tenant_id = @tenant_id;
 
--- name: AppendAuditEvent :execrows
--- Appends the event to its chain and moves the chain's head to it, in one
--- statement (the head row is locked by LockAuditHead first).
+-- name: AppendAuditEvents :execrows
+-- Appends consecutive events of one chain (given in seq order, all at
+-- occurred_at) and moves the chain's head to the last, in one statement
+-- (the head row is locked by LockAuditHead first). One row affected: the
+-- head moved.
 WITH ev AS (
     INSERT INTO audit_events (tenant_id, occurred_at, actor, action, target, outcome, ip, user_agent, request_id, detail,
                               chain, seq, prev_hash, hash)
-    VALUES (@tenant_id, @occurred_at, @actor, @action, @target, @outcome, @ip, @user_agent, @request_id, @detail,
-            @chain, @seq, @prev_hash, @hash)
-    RETURNING chain, seq, hash)
-UPDATE audit_heads h SET seq = ev.seq, hash = ev.hash FROM ev WHERE h.chain = ev.chain;
+    SELECT sqlc.narg('tenant_id')::uuid, @occurred_at, e.actor, e.action, e.target, e.outcome, e.ip, e.user_agent, e.request_id,
+           e.detail::jsonb, @chain::text, e.seq, e.prev_hash, e.hash
+    FROM (SELECT unnest(@actors::text[]) AS actor, unnest(@actions::text[]) AS action, unnest(@targets::text[]) AS target,
+                 unnest(@outcomes::text[]) AS outcome, unnest(@ips::text[]) AS ip, unnest(@user_agents::text[]) AS user_agent,
+                 unnest(@request_ids::text[]) AS request_id, unnest(@details::text[]) AS detail, unnest(@seqs::bigint[]) AS seq,
+                 unnest(@prev_hashes::bytea[]) AS prev_hash, unnest(@hashes::bytea[]) AS hash) e -- arrays of one length, in lockstep
+    RETURNING seq, hash)
+UPDATE audit_heads h SET seq = last.seq, hash = last.hash
+FROM (SELECT seq, hash FROM ev ORDER BY seq DESC LIMIT 1) last
+WHERE h.chain = @chain::text;
 
 -- name: DeleteEndedSessions :execrows
 DELETE FROM sessions WHERE expires_at < @now OR last_seen_at < @idle_before;

@@ -80,6 +80,8 @@ type GrantVault interface {
 	WriteGrantPolicy(ctx context.Context, g vault.GrantSpec) error
 	RevokeGrant(ctx context.Context, grantID, accessor string) error
 	VerifyGrantDead(ctx context.Context, grantID, accessor string) error
+	VerifyTokenDead(ctx context.Context, grantID, accessor string) error
+	LiveGrantPolicies(ctx context.Context, grantIDs []string) ([]string, error)
 	RotateSecret(ctx context.Context, grantID, tenant, mount, path string) (int, error)
 }
 
@@ -112,7 +114,7 @@ func Issue(ctx context.Context, store GrantStore, v GrantVault, t GrantTarget, n
 // revoked by actor. Shared by the expiry job and early
 // relinquish; running it again is safe.
 func End(ctx context.Context, store GrantStore, v GrantVault, t GrantTarget, revoked bool, actor string) error {
-	if err := cut(ctx, store, v, t); err != nil {
+	if err := cut(ctx, store, v, t, v.VerifyGrantDead); err != nil {
 		return err
 	}
 	err := store.FinishEnding(ctx, t.RequestID, revoked, actor)
@@ -123,11 +125,15 @@ func End(ctx context.Context, store GrantStore, v GrantVault, t GrantTarget, rev
 }
 
 // cut ends the credentials of the grant of t, leaving the grant's record
-// to the caller: every token revoked and the policy deleted, both verified
-// dead (a cloud grant: its own credentials ended), then the secret rotated
-// when the grant asks for it — once: a permanent rotation failure is
-// recorded, not retried. Running it again is safe.
-func cut(ctx context.Context, store GrantStore, v GrantVault, t GrantTarget) error {
+// to the caller: every token revoked and the policy deleted, then verify
+// run on them (a cloud grant: its own credentials ended and verified), then
+// the secret rotated when the grant asks for it — once: a permanent
+// rotation failure is recorded, not retried. Running it again is safe.
+//
+// verify is v.VerifyGrantDead (token and policy), or, in a revocation,
+// v.VerifyTokenDead: the revocation verifies its batches' policies gone
+// with one listing each (recordDead).
+func cut(ctx context.Context, store GrantStore, v GrantVault, t GrantTarget, verify func(ctx context.Context, grantID, accessor string) error) error {
 	if t.BindingID != "" {
 		if err := endCloud(ctx, v, t); err != nil {
 			return err
@@ -136,7 +142,7 @@ func cut(ctx context.Context, store GrantStore, v GrantVault, t GrantTarget) err
 		if err := v.RevokeGrant(ctx, t.RequestID, t.Accessor); err != nil {
 			return err
 		}
-		if err := v.VerifyGrantDead(ctx, t.RequestID, t.Accessor); err != nil {
+		if err := verify(ctx, t.RequestID, t.Accessor); err != nil {
 			return err
 		}
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
 	"time"
 
@@ -52,12 +53,13 @@ type RevocationStore interface {
 // RevokeConcurrency bounds how many grants a revocation ends at once.
 const RevokeConcurrency = 8
 
-// recordBatch bounds how many grants verified dead one transaction
-// records, and recordWindow how long a batch waits to fill (progress shows
-// at most that much late).
+// recordBatch bounds how many grants one policy listing verifies and one
+// transaction records, and recordWindow how long a batch waits to fill
+// (progress shows at most that much late). A listing costs the same for one
+// grant as for a thousand, so batches are large.
 const (
-	recordBatch  = 256
-	recordWindow = 50 * time.Millisecond
+	recordBatch  = 1024
+	recordWindow = 250 * time.Millisecond
 )
 
 // RevokeScopeWorker revokes every credential of a revocation's scope in
@@ -84,12 +86,12 @@ func (w *RevokeScopeWorker) Work(ctx context.Context, job *river.Job[RevokeScope
 
 // RunRevocation does one pass of revocation id: it is what the job runs,
 // and what `gatehouse revoke` runs in the foreground. RevokeConcurrency
-// workers cut the grants' credentials (see cut); one recorder writes the
-// grants verified dead in batches (recordDead), so PostgreSQL keeps pace
-// with the store without a transaction per grant; a failure is recorded at
-// once, per grant. It returns an error while any grant is not yet verified
-// dead and recorded (run it again to resume: what is left is done again,
-// safely).
+// workers cut the grants' credentials, each token verified dead by lookup
+// (see cut); one recorder verifies the policies gone and writes the grants
+// verified dead in batches (recordDead), so neither Vault nor PostgreSQL
+// needs a call per grant for it. A failure is recorded per grant. It
+// returns an error while any grant is not yet verified dead and recorded
+// (run it again to resume: what is left is done again, safely).
 func RunRevocation(ctx context.Context, rs RevocationStore, gs GrantStore, v GrantVault, id string) error {
 	plan, err := rs.PrepareRevocation(ctx, id)
 	if errors.Is(err, ErrSettled) {
@@ -100,8 +102,15 @@ func RunRevocation(ctx context.Context, rs RevocationStore, gs GrantStore, v Gra
 	}
 	actor := "system (revocation " + id + ")"
 	dead := make(chan string, recordBatch)
-	recorded := make(chan error, 1)
-	go func() { recorded <- recordDead(context.WithoutCancel(ctx), rs, id, actor, dead) }()
+	type recording struct {
+		failed []error
+		err    error
+	}
+	recorded := make(chan recording, 1)
+	go func() {
+		failed, err := recordDead(context.WithoutCancel(ctx), rs, v, id, actor, dead)
+		recorded <- recording{failed, err}
+	}()
 	var mu sync.Mutex
 	var failed []error
 	sem := make(chan struct{}, RevokeConcurrency)
@@ -111,7 +120,7 @@ func RunRevocation(ctx context.Context, rs RevocationStore, gs GrantStore, v Gra
 		sem <- struct{}{}
 		go func() {
 			defer func() { <-sem; wg.Done() }()
-			err := cut(ctx, gs, v, t)
+			err := cut(ctx, gs, v, t, v.VerifyTokenDead)
 			if err == nil {
 				dead <- t.RequestID
 				return
@@ -126,9 +135,11 @@ func RunRevocation(ctx context.Context, rs RevocationStore, gs GrantStore, v Gra
 	}
 	wg.Wait()
 	close(dead)
-	if err := <-recorded; err != nil {
-		return fmt.Errorf("recording grants verified dead: %w", err)
+	rec := <-recorded
+	if rec.err != nil {
+		return fmt.Errorf("recording grants verified dead: %w", rec.err)
 	}
+	failed = append(failed, rec.failed...)
 	if len(failed) > 0 {
 		return fmt.Errorf("%d of %d grants not yet verified dead (retrying): %w", len(failed), len(plan.Pending), failed[0])
 	}
@@ -143,10 +154,15 @@ func RunRevocation(ctx context.Context, rs RevocationStore, gs GrantStore, v Gra
 	return rs.FinishRevocation(ctx, id, rotated)
 }
 
-// recordDead records the grants sent on dead as they come, in batches of
-// what arrives within recordWindow of a batch's first. After a failure it
-// drains dead without writing, and returns the first error.
-func recordDead(ctx context.Context, rs RevocationStore, id, actor string, dead <-chan string) error {
+// recordDead records the grants sent on dead (their tokens verified dead)
+// as they come, in batches of what arrives within recordWindow of a
+// batch's first. For each batch it lists the policies once: a grant whose
+// policy still exists (or every grant of the batch, when the listing
+// fails) is recorded as failed, the rest as revoked in one transaction. It
+// returns those failures, and the first error writing, after which it
+// drains dead without writing.
+func recordDead(ctx context.Context, rs RevocationStore, v GrantVault, id, actor string, dead <-chan string) ([]error, error) {
+	var failed []error
 	var first error
 	batch := make([]string, 0, recordBatch)
 	for reqID := range dead {
@@ -164,11 +180,27 @@ func recordDead(ctx context.Context, rs RevocationStore, id, actor string, dead 
 				break more
 			}
 		}
-		if first == nil {
+		if first != nil {
+			continue
+		}
+		live, err := v.LiveGrantPolicies(ctx, batch)
+		reason := "its policy still exists"
+		if err != nil {
+			live, reason = slices.Clone(batch), "verifying its policy deleted: "+err.Error()
+		}
+		for _, reqID := range live {
+			f := fmt.Errorf("grant %s: %s", reqID, reason)
+			failed = append(failed, f)
+			if first = rs.RecordRevocationItem(ctx, id, reqID, f.Error()); first != nil {
+				break
+			}
+		}
+		batch = slices.DeleteFunc(batch, func(r string) bool { return slices.Contains(live, r) })
+		if first == nil && len(batch) > 0 {
 			first = rs.RecordRevoked(ctx, id, batch, actor)
 		}
 	}
-	return first
+	return failed, first
 }
 
 // ResumeRevocations enqueues a run of every unfinished revocation (at

@@ -20,6 +20,7 @@ import (
 	"github.com/gatehouse/gatehouse/audit"
 	"github.com/gatehouse/gatehouse/jobs"
 	"github.com/gatehouse/gatehouse/postgres"
+	"github.com/gatehouse/gatehouse/secretstores/vault"
 	"github.com/gatehouse/gatehouse/tenants"
 )
 
@@ -196,6 +197,70 @@ func (f *flakyVault) RevokeGrant(ctx context.Context, grantID, accessor string) 
 		return context.Canceled
 	}
 	return f.GrantVault.RevokeGrant(ctx, grantID, accessor)
+}
+
+// policyKeeper revokes the token of grant keep but leaves its policy in
+// place, as a delete Vault acknowledged and lost would; other grants it
+// revokes in full.
+type policyKeeper struct {
+	jobs.GrantVault
+	keep string
+}
+
+func (p *policyKeeper) RevokeGrant(ctx context.Context, grantID, accessor string) error {
+	if grantID != p.keep {
+		return p.GrantVault.RevokeGrant(ctx, grantID, accessor)
+	}
+	return p.GrantVault.(*vault.Client).RevokeToken(ctx, accessor)
+}
+
+// A revocation verifies each grant's policy gone (one listing per batch),
+// not only its token: a grant whose policy survives is recorded as failed,
+// stays active, and the run fails, until a later run deletes it.
+func TestAGrantWhosePolicySurvivesIsNotVerifiedDead(t *testing.T) {
+	sw := newShareWorld(t, "tenant-rv13", time.Now)
+	ctx := context.Background()
+	kept, other := sw.jitGrant(t, "acme/requester"), sw.jitGrant(t, "acme/admin")
+	token := sw.tokenOf(t, "acme/requester", kept)
+	id := sw.revoke(t, "resource:"+sw.res, false)
+
+	err := jobs.RunRevocation(ctx, sw.store, sw.store, &policyKeeper{GrantVault: sw.svc.Vault, keep: kept}, id)
+	if err == nil || !strings.Contains(err.Error(), "1 of 2 grants not yet verified dead") {
+		t.Fatalf("a run leaving a policy behind: %v", err)
+	}
+	if _, err := token.Auth().Token().LookupSelf(); err == nil {
+		t.Fatal("the kept grant's token is still alive")
+	}
+	r, err := sw.store.Revocation(ctx, id, operator)
+	if err != nil || r.Completed || r.Progress.Failed != 1 || r.Progress.Verified != 1 {
+		t.Fatalf("progress: %+v %v", r.Progress, err)
+	}
+	for _, it := range r.Items {
+		if it.RequestID == kept && (it.State != "failed" || !strings.Contains(it.LastError, "its policy still exists")) {
+			t.Fatalf("the kept grant's item: %+v", it)
+		}
+	}
+	if s := sw.state(t, kept); s != approvals.Active {
+		t.Fatalf("the grant whose policy survived is %s", s)
+	}
+	if s := sw.state(t, other); s != approvals.Revoked {
+		t.Fatalf("the other grant is %s", s)
+	}
+
+	if err := jobs.RunRevocation(ctx, sw.store, sw.store, sw.svc.Vault, id); err != nil {
+		t.Fatal(err)
+	}
+	if r, err := sw.store.Revocation(ctx, id, operator); err != nil || !r.Completed || r.Progress.Verified != 2 {
+		t.Fatalf("after the second run: %+v %v", r.Progress, err)
+	}
+	for _, req := range []string{kept, other} {
+		if s := sw.state(t, req); s != approvals.Revoked {
+			t.Fatalf("grant %s is %s", req, s)
+		}
+		if err := sw.svc.Vault.VerifyGrantDead(ctx, req, ""); err != nil {
+			t.Fatal(err)
+		}
+	}
 }
 
 func TestRevocationSurvivesVaultDownAndACrashAndNotifiesBothSides(t *testing.T) {

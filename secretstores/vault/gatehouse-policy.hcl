@@ -43,7 +43,12 @@ path "gatehouse/data/audit/checkpoints" {
   capabilities = ["create", "update", "read"]
 }
 
-# Per-grant ACL policies, and nothing else in the policy store.
+# Per-grant ACL policies, and nothing else in the policy store; the
+# policies' names (not their bodies) may be listed, so a revocation checks a
+# batch of deleted grant policies gone with one call.
+path "sys/policies/acl" {
+  capabilities = ["list"]
+}
 path "sys/policies/acl/gatehouse-grant-*" {
   capabilities = ["create", "update", "read", "delete"]
 }

@@ -2,6 +2,7 @@ package vault_test
 
 import (
 	"context"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -106,15 +107,28 @@ func TestAGrantTokenReadsExactlyItsPath(t *testing.T) {
 		t.Error("the wrapping token unwrapped twice")
 	}
 
-	// Revoked: the token is dead, verified by accessor, and revoking again is safe.
+	// Revoked: the token is dead, verified by accessor, the policy gone
+	// (read, or listed), and revoking again is safe.
 	if err := c.VerifyGrantDead(ctx, "g-exact", issued.Accessor); err == nil {
 		t.Fatal("a live grant verified dead")
+	}
+	if err := c.VerifyTokenDead(ctx, "g-exact", issued.Accessor); err == nil {
+		t.Fatal("a live token verified dead")
+	}
+	if live, err := c.LiveGrantPolicies(ctx, []string{"g-none", "g-exact"}); err != nil || !slices.Equal(live, []string{"g-exact"}) {
+		t.Fatalf("live policies before revoking: %v %v", live, err)
 	}
 	if err := c.RevokeGrant(ctx, "g-exact", issued.Accessor); err != nil {
 		t.Fatal(err)
 	}
 	if err := c.VerifyGrantDead(ctx, "g-exact", issued.Accessor); err != nil {
 		t.Fatal(err)
+	}
+	if err := c.VerifyTokenDead(ctx, "g-exact", issued.Accessor); err != nil {
+		t.Fatal(err)
+	}
+	if live, err := c.LiveGrantPolicies(ctx, []string{"g-none", "g-exact"}); err != nil || len(live) != 0 {
+		t.Fatalf("live policies after revoking: %v %v", live, err)
 	}
 	if canRead(holder, "tenant-ga", "app/db") {
 		t.Fatal("the revoked token still reads")

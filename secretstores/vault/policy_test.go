@@ -62,6 +62,9 @@ func TestGatehouseRunsWithItsLeastPrivilegePolicy(t *testing.T) {
 	if err := gh.VerifyGrantDead(ctx, "lp-grant", issued.Accessor); err != nil {
 		t.Fatalf("verifying dead: %v", err)
 	}
+	if live, err := gh.LiveGrantPolicies(ctx, []string{"lp-grant"}); err != nil || len(live) != 0 {
+		t.Fatalf("listing the policies to verify a batch: %v %v", live, err)
+	}
 
 	// What it must not do.
 	if _, err := gh.GetKV2(ctx, "tenant-leastpriv", "app/db"); err == nil {

@@ -130,14 +130,13 @@ func (s *Service) Reveal(ctx context.Context, h Holder, requestID string, meta a
 	}
 	ev := meta.Stamp(audit.Event{TenantID: h.TenantID, Actor: h.Person.Email + " (" + h.Person.Subject + ")",
 		Action: "grant.revealed", Target: requestID, Outcome: audit.Success, Detail: map[string]string{"secret": d.Mount + "/" + d.Path}})
-	if err := s.Audit.RecordEvent(ctx, ev); err != nil {
-		return nil, err
-	}
+	evs := []audit.Event{ev}
 	if d.TenantID != h.TenantID { // a shared secret: the owner sees the access on its side too
 		ev.TenantID, ev.Detail = d.TenantID, map[string]string{"secret": d.Mount + "/" + d.Path, "share": d.ShareID}
-		if err := s.Audit.RecordEvent(ctx, ev); err != nil {
-			return nil, err
-		}
+		evs = append(evs, ev)
+	}
+	if err := s.Audit.RecordEvent(ctx, evs...); err != nil {
+		return nil, err
 	}
 	return data, nil
 }

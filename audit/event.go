@@ -5,11 +5,13 @@ package audit
 
 import "context"
 
-// Recorder writes an audit event on its own, for events that change
-// nothing else (refusals, denied access). Stores write the events of state
-// changes inside the change's own transaction instead.
+// Recorder writes audit events on their own, for events that change
+// nothing else (refusals, denied access, a reveal): all of evs or none, in
+// one transaction (both sides of a share see an access, or neither does).
+// Stores write the events of state changes inside the change's own
+// transaction instead.
 type Recorder interface {
-	RecordEvent(ctx context.Context, ev Event) error
+	RecordEvent(ctx context.Context, evs ...Event) error
 }
 
 // Outcome is how an audited action ended.

@@ -111,7 +111,7 @@ type Store interface {
 	LookupSession(ctx context.Context, idHash []byte) (s Session, allowed bool, err error)
 	TouchSession(ctx context.Context, idHash []byte, now time.Time) error
 	DeleteSession(ctx context.Context, idHash []byte, ev *audit.Event) error
-	RecordEvent(ctx context.Context, ev audit.Event) error
+	RecordEvent(ctx context.Context, evs ...audit.Event) error
 }
 
 // newToken returns a random 256-bit URL-safe token and its SHA-256.

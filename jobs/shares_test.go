@@ -204,6 +204,13 @@ func TestAShareCrossesTheBoundaryOnlyWithBothSidesAndEndsEverything(t *testing.T
 	if err != nil || data["password"] != "value-of-db/orders" {
 		t.Fatalf("reveal of the shared secret: %v", err)
 	}
+	for _, tenant := range []string{sw.globex, sw.tenant} { // both sides see the reveal (written together)
+		var n int
+		if err := sw.pool.QueryRow(ctx, "SELECT count(*) FROM audit_events WHERE action = 'grant.revealed' AND target = $1 AND tenant_id = $2",
+			req, tenant).Scan(&n); err != nil || n != 1 {
+			t.Fatalf("reveal events in %s: %d %v", tenant, n, err)
+		}
+	}
 	if _, err := sw.svc.Reveal(ctx, sw.holder("acme/requester"), req, audit.Meta{}); apperr.CodeOf(err) != apperr.NotFound {
 		t.Fatalf("someone else revealing the recipient's grant: %v", err)
 	}

@@ -163,10 +163,10 @@ func (s *IdentityStore) DeleteSession(ctx context.Context, idHash []byte, ev *au
 	})
 }
 
-// RecordEvent writes an audit event on its own (refused sign-ins, where
-// nothing else changes).
-func (s *IdentityStore) RecordEvent(ctx context.Context, ev audit.Event) error {
-	return InTx(ctx, s.pool, func(tx pgx.Tx) error { return s.insertEvent(ctx, db.New(tx), ev) })
+// RecordEvent writes audit events on their own (refused sign-ins, a
+// reveal: where nothing else changes), all in one transaction.
+func (s *IdentityStore) RecordEvent(ctx context.Context, evs ...audit.Event) error {
+	return InTx(ctx, s.pool, func(tx pgx.Tx) error { return appendAudit(ctx, db.New(tx), s.now(), evs...) })
 }
 
 func (s *IdentityStore) insertEvent(ctx context.Context, q *db.Queries, ev audit.Event) error {

@@ -238,7 +238,7 @@ func (c *Client) LiveGrantPolicies(ctx context.Context, grantIDs []string) ([]st
 	}
 	var live []string
 	for _, id := range grantIDs {
-		if exists[PolicyName(id)] {
+		if exists[strings.ToLower(PolicyName(id))] { // Vault keeps policy names in lower case
 			live = append(live, id)
 		}
 	}

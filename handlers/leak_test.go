@@ -97,7 +97,7 @@ func TestNoSecretValueLeaksAnywhereAfterAFullJourney(t *testing.T) {
 	pv := seen.keep(op.Get(console + "/revocations/preview?scope=tenant:acme"))
 	rv := seen.keep(op.PostForm(console+"/revocations", url.Values{"_csrf": {testenv.CSRF(t, pv)}, "scope": {"tenant:acme"}, "confirm": {"tenant:acme"}, "reason": {"end of the journey"}}))
 	revID := strings.TrimPrefix(rv.URL.Path, "/revocations/")
-	if err := jobs.RunRevocation(ctx, store, store, gh, revID); err != nil {
+	if err := jobs.RunRevocation(ctx, store, store, gh, jobs.RevokeConcurrency, revID); err != nil {
 		t.Fatal(err)
 	}
 	seen.keep(op.Get(console + rv.URL.Path))

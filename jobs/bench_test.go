@@ -315,7 +315,7 @@ func BenchmarkRevokeTenant(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	if err := jobs.RunRevocation(ctx, w.store, w.store, w.vault, id); err != nil {
+	if err := jobs.RunRevocation(ctx, w.store, w.store, w.vault, jobs.RevokeConcurrency, id); err != nil {
 		b.Fatal(err)
 	}
 	gatehouse := time.Since(start)

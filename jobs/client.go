@@ -1,6 +1,7 @@
 package jobs
 
 import (
+	"cmp"
 	"fmt"
 	"log/slog"
 	"time"
@@ -38,6 +39,9 @@ type Workers struct {
 	Sessions    SessionSweeper
 	SessionIdle time.Duration
 	Vault       GrantVault
+	// RevokeConcurrency is how many grants a revocation ends at once
+	// (jobs.RevokeConcurrency when zero).
+	RevokeConcurrency int
 	// Replicas, Resources, Rotator, Sources and Clouds drive scheduled
 	// rotation (every minute) and replica sync (every 5 minutes); both are
 	// skipped when Replicas is nil.
@@ -97,7 +101,8 @@ func NewClient(pool *pgxpool.Pool, w Workers) (*river.Client[pgx.Tx], error) {
 	river.AddWorker(workers, &EscalateReviewsWorker{Escalator: w.Reviews})
 	river.AddWorker(workers, &EndShareWorker{Shares: w.Shares, Grants: w.Grants, Vault: w.Vault})
 	river.AddWorker(workers, &RevokeTenantGrantsWorker{Shares: w.Shares, Grants: w.Grants, Vault: w.Vault})
-	river.AddWorker(workers, &RevokeScopeWorker{Revocations: w.Revocations, Grants: w.Grants, Vault: w.Vault})
+	river.AddWorker(workers, &RevokeScopeWorker{Revocations: w.Revocations, Grants: w.Grants, Vault: w.Vault,
+		Concurrency: cmp.Or(w.RevokeConcurrency, RevokeConcurrency)})
 	river.AddWorker(workers, &CheckpointWorker{Heads: w.Heads, Anchors: w.Anchors})
 	river.AddWorker(workers, &ScanAuditWorker{Scanner: w.Scanner})
 	river.AddWorker(workers, &RemindReviewsWorker{Reminder: w.Campaigns})

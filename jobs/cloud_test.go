@@ -347,7 +347,7 @@ func TestBreakGlassAndRevocationOnAnAWSSecret(t *testing.T) {
 	if err != nil {
 		t.Fatalf("StartRevocation: %v", err)
 	}
-	if err := jobs.RunRevocation(ctx, a.store, a.store, a.backends, id); err != nil {
+	if err := jobs.RunRevocation(ctx, a.store, a.store, a.backends, jobs.RevokeConcurrency, id); err != nil {
 		t.Fatalf("RunRevocation: %v", err)
 	}
 	waitState(t, a.world, em.RequestID, approvals.Revoked, time.Second)

@@ -50,8 +50,14 @@ type RevocationStore interface {
 	RunningRevocations(ctx context.Context) ([]string, error)
 }
 
-// RevokeConcurrency bounds how many grants a revocation ends at once.
+// RevokeConcurrency is how many grants a revocation ends at once unless
+// configured otherwise (GATEHOUSE_REVOKE_CONCURRENCY): enough to keep a
+// local Vault busy; a Vault far away, where each call waits on the
+// network, is served better by more.
 const RevokeConcurrency = 8
+
+// MaxRevokeConcurrency bounds the configured concurrency.
+const MaxRevokeConcurrency = 256
 
 // recordBatch bounds how many grants one policy listing verifies and one
 // transaction records, and recordWindow how long a batch waits to fill
@@ -72,6 +78,7 @@ type RevokeScopeWorker struct {
 	Revocations RevocationStore
 	Grants      GrantStore
 	Vault       GrantVault
+	Concurrency int // grants ended at once (at least 1)
 }
 
 // NextRetry retries soon: an emergency must not wait minutes for backoff.
@@ -81,18 +88,18 @@ func (w *RevokeScopeWorker) NextRetry(job *river.Job[RevokeScopeArgs]) time.Time
 
 // Work runs the revocation.
 func (w *RevokeScopeWorker) Work(ctx context.Context, job *river.Job[RevokeScopeArgs]) error {
-	return RunRevocation(ctx, w.Revocations, w.Grants, w.Vault, job.Args.RevocationID)
+	return RunRevocation(ctx, w.Revocations, w.Grants, w.Vault, w.Concurrency, job.Args.RevocationID)
 }
 
 // RunRevocation does one pass of revocation id: it is what the job runs,
-// and what `gatehouse revoke` runs in the foreground. RevokeConcurrency
-// workers cut the grants' credentials, each token verified dead by lookup
+// and what `gatehouse revoke` runs in the foreground. concurrency workers
+// (at least 1) cut the grants' credentials, each token verified dead by lookup
 // (see cut); one recorder verifies the policies gone and writes the grants
 // verified dead in batches (recordDead), so neither Vault nor PostgreSQL
 // needs a call per grant for it. A failure is recorded per grant. It
 // returns an error while any grant is not yet verified dead and recorded
 // (run it again to resume: what is left is done again, safely).
-func RunRevocation(ctx context.Context, rs RevocationStore, gs GrantStore, v GrantVault, id string) error {
+func RunRevocation(ctx context.Context, rs RevocationStore, gs GrantStore, v GrantVault, concurrency int, id string) error {
 	plan, err := rs.PrepareRevocation(ctx, id)
 	if errors.Is(err, ErrSettled) {
 		return nil
@@ -113,7 +120,7 @@ func RunRevocation(ctx context.Context, rs RevocationStore, gs GrantStore, v Gra
 	}()
 	var mu sync.Mutex
 	var failed []error
-	sem := make(chan struct{}, RevokeConcurrency)
+	sem := make(chan struct{}, max(concurrency, 1))
 	var wg sync.WaitGroup
 	for _, t := range plan.Pending {
 		wg.Add(1)

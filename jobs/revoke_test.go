@@ -121,7 +121,7 @@ func TestEachScopeRevokesItsGrantsVerifiedDeadAndBlocksNewAccess(t *testing.T) {
 		tokens := map[string]*vaultapi.Client{"acme": sw.tokenOf(t, "acme/requester", grants["acme"]), "globex": sw.tokenOf(t, "globex/requester", grants["globex"])}
 		scope := tc.scope(sw, share, grants["acme"])
 		id := sw.revoke(t, scope, strings.HasPrefix(scope, "resource:"))
-		if err := jobs.RunRevocation(ctx, sw.store, sw.store, sw.svc.Vault, id); err != nil {
+		if err := jobs.RunRevocation(ctx, sw.store, sw.store, sw.svc.Vault, jobs.RevokeConcurrency, id); err != nil {
 			t.Fatalf("%s: %v", scope, err)
 		}
 		for side, req := range grants {
@@ -150,7 +150,7 @@ func TestEachScopeRevokesItsGrantsVerifiedDeadAndBlocksNewAccess(t *testing.T) {
 			}
 		}
 		// A second run changes nothing.
-		if err := jobs.RunRevocation(ctx, sw.store, sw.store, sw.svc.Vault, id); err != nil {
+		if err := jobs.RunRevocation(ctx, sw.store, sw.store, sw.svc.Vault, jobs.RevokeConcurrency, id); err != nil {
 			t.Fatalf("%s: second run: %v", scope, err)
 		}
 	}
@@ -214,6 +214,52 @@ func (p *policyKeeper) RevokeGrant(ctx context.Context, grantID, accessor string
 	return p.GrantVault.(*vault.Client).RevokeToken(ctx, accessor)
 }
 
+// inFlight counts the grants being revoked at once, keeping each call a
+// little longer so that every allowed slot fills.
+type inFlight struct {
+	jobs.GrantVault
+	now, most atomic.Int64
+}
+
+func (f *inFlight) RevokeGrant(ctx context.Context, grantID, accessor string) error {
+	n := f.now.Add(1)
+	defer f.now.Add(-1)
+	for m := f.most.Load(); n > m && !f.most.CompareAndSwap(m, n); m = f.most.Load() {
+	}
+	time.Sleep(20 * time.Millisecond)
+	return f.GrantVault.RevokeGrant(ctx, grantID, accessor)
+}
+
+// A revocation ends exactly as many grants at once as it is configured to.
+func TestARevocationEndsAsManyGrantsAtOnceAsConfigured(t *testing.T) {
+	sw := newShareWorld(t, "tenant-rv14", time.Now)
+	ctx := context.Background()
+	var reqs []string
+	for i := range 7 { // one open grant per person and resource: seven people
+		p := approvals.Person{Tenant: sw.tenant, Subject: fmt.Sprintf("acme-holder%d", i), Email: fmt.Sprintf("holder%d@acme.test", i),
+			Name: "Holder", Roles: []tenants.Role{tenants.RoleRequester}}
+		if _, err := sw.pool.Exec(ctx, `INSERT INTO members (tenant_id, subject, email, display_name, groups, roles, first_seen_at, last_login_at)
+			VALUES ($1, $2, $3, 'Holder', '{}', '{requester}', now(), now())`, sw.tenant, p.Subject, p.Email); err != nil {
+			t.Fatal(err)
+		}
+		sw.people[fmt.Sprintf("acme/holder%d", i)] = p
+		reqs = append(reqs, sw.jitGrant(t, fmt.Sprintf("acme/holder%d", i)))
+	}
+	id := sw.revoke(t, "resource:"+sw.res, false)
+	v := &inFlight{GrantVault: sw.svc.Vault}
+	if err := jobs.RunRevocation(ctx, sw.store, sw.store, v, 3, id); err != nil {
+		t.Fatal(err)
+	}
+	if most := v.most.Load(); most != 3 {
+		t.Fatalf("%d grants were revoked at once, want 3", most)
+	}
+	for _, req := range reqs {
+		if s := sw.state(t, req); s != approvals.Revoked {
+			t.Fatalf("grant %s is %s", req, s)
+		}
+	}
+}
+
 // A revocation verifies each grant's policy gone (one listing per batch),
 // not only its token: a grant whose policy survives is recorded as failed,
 // stays active, and the run fails, until a later run deletes it.
@@ -224,7 +270,7 @@ func TestAGrantWhosePolicySurvivesIsNotVerifiedDead(t *testing.T) {
 	token := sw.tokenOf(t, "acme/requester", kept)
 	id := sw.revoke(t, "resource:"+sw.res, false)
 
-	err := jobs.RunRevocation(ctx, sw.store, sw.store, &policyKeeper{GrantVault: sw.svc.Vault, keep: kept}, id)
+	err := jobs.RunRevocation(ctx, sw.store, sw.store, &policyKeeper{GrantVault: sw.svc.Vault, keep: kept}, jobs.RevokeConcurrency, id)
 	if err == nil || !strings.Contains(err.Error(), "1 of 2 grants not yet verified dead") {
 		t.Fatalf("a run leaving a policy behind: %v", err)
 	}
@@ -247,7 +293,7 @@ func TestAGrantWhosePolicySurvivesIsNotVerifiedDead(t *testing.T) {
 		t.Fatalf("the other grant is %s", s)
 	}
 
-	if err := jobs.RunRevocation(ctx, sw.store, sw.store, sw.svc.Vault, id); err != nil {
+	if err := jobs.RunRevocation(ctx, sw.store, sw.store, sw.svc.Vault, jobs.RevokeConcurrency, id); err != nil {
 		t.Fatal(err)
 	}
 	if r, err := sw.store.Revocation(ctx, id, operator); err != nil || !r.Completed || r.Progress.Verified != 2 {
@@ -281,7 +327,7 @@ func TestRevocationSurvivesVaultDownAndACrashAndNotifiesBothSides(t *testing.T) 
 	// Vault is down: the run fails, and the progress says which and why.
 	fv := &flakyVault{GrantVault: sw.svc.Vault}
 	fv.down.Store(true)
-	if err := jobs.RunRevocation(ctx, sw.store, sw.store, fv, id); err == nil {
+	if err := jobs.RunRevocation(ctx, sw.store, sw.store, fv, jobs.RevokeConcurrency, id); err == nil {
 		t.Fatal("a run with Vault down reported success")
 	}
 	r, err := sw.store.Revocation(ctx, id, operator)
@@ -292,7 +338,7 @@ func TestRevocationSurvivesVaultDownAndACrashAndNotifiesBothSides(t *testing.T) 
 	fv.down.Store(false)
 	runCtx, cancel := context.WithCancel(ctx)
 	fv.limit, fv.cancel = 1, cancel
-	if err := jobs.RunRevocation(runCtx, sw.store, sw.store, fv, id); err == nil {
+	if err := jobs.RunRevocation(runCtx, sw.store, sw.store, fv, jobs.RevokeConcurrency, id); err == nil {
 		t.Fatal("an interrupted run reported success")
 	}
 	if r, _ := sw.store.Revocation(ctx, id, operator); r.Completed || r.Progress.Verified == len(reqs) {
@@ -380,7 +426,7 @@ func TestNoGrantIsIssuedInsideAScopeAfterItsBlock(t *testing.T) {
 			t.Fatalf("a final approval after the block: %v", err)
 		}
 	}
-	if err := jobs.RunRevocation(ctx, sw.store, sw.store, sw.svc.Vault, id); err != nil {
+	if err := jobs.RunRevocation(ctx, sw.store, sw.store, sw.svc.Vault, jobs.RevokeConcurrency, id); err != nil {
 		t.Fatal(err)
 	}
 	wg.Wait()
@@ -414,7 +460,7 @@ func TestARevocationTellsEachHolderOnceAndEachOrganizationOnce(t *testing.T) {
 		t.Fatal(err)
 	}
 	id := sw.revoke(t, "tenant:acme", false)
-	if err := jobs.RunRevocation(ctx, sw.store, sw.store, sw.svc.Vault, id); err != nil {
+	if err := jobs.RunRevocation(ctx, sw.store, sw.store, sw.svc.Vault, jobs.RevokeConcurrency, id); err != nil {
 		t.Fatal(err)
 	}
 	rows, err := sw.pool.Query(ctx, `SELECT args->>'channel', coalesce(args->'to'->>0, ''), args->'message'->>'Subject', args->'message'->>'Text'

@@ -6,7 +6,10 @@ import (
 	"net"
 	"net/url"
 	"os"
+	"strconv"
 	"time"
+
+	"github.com/gatehouse/gatehouse/jobs"
 )
 
 // config is Gatehouse's whole configuration, parsed once here from the
@@ -31,6 +34,9 @@ type config struct {
 	SMTPUsername   string
 	SMTPPassword   string // from the environment only
 	SMTPPlaintext  bool
+	// RevokeConcurrency is how many grants an emergency revocation ends at
+	// once (serve's workers and `gatehouse revoke`).
+	RevokeConcurrency int
 }
 
 // envDefault returns the environment variable name's value, or def.
@@ -60,6 +66,8 @@ func parseConfig(cmd string, args []string) (config, error) {
 	fs.StringVar(&c.CheckpointFile, "audit-checkpoint-file", os.Getenv("GATEHOUSE_AUDIT_CHECKPOINT_FILE"), "file the audit checkpoints are appended to (optional; Vault always gets them)")
 	fs.StringVar(&c.SMTPFrom, "smtp-from", envDefault("GATEHOUSE_SMTP_FROM", "gatehouse@localhost"), "sender address of notifications")
 	fs.StringVar(&c.SMTPUsername, "smtp-username", envDefault("GATEHOUSE_SMTP_USERNAME", ""), "SMTP username (PLAIN over TLS)")
+	concurrency := fs.String("revoke-concurrency", envDefault("GATEHOUSE_REVOKE_CONCURRENCY", strconv.Itoa(jobs.RevokeConcurrency)),
+		"how many grants an emergency revocation ends at once (more for a Vault far away)")
 	fs.BoolVar(&c.SMTPPlaintext, "smtp-plaintext", envDefault("GATEHOUSE_SMTP_PLAINTEXT", "") == "true", "talk to a loopback relay without TLS")
 	if err := fs.Parse(args); err != nil {
 		return c, err
@@ -81,6 +89,9 @@ func parseConfig(cmd string, args []string) (config, error) {
 	}
 	if c.SessionMax, err = time.ParseDuration(*maxAge); err != nil || c.SessionMax < c.SessionIdle {
 		return c, fmt.Errorf("session maximum %q is not a duration at least as long as the idle timeout", *maxAge)
+	}
+	if c.RevokeConcurrency, err = strconv.Atoi(*concurrency); err != nil || c.RevokeConcurrency < 1 || c.RevokeConcurrency > jobs.MaxRevokeConcurrency {
+		return c, fmt.Errorf("revoke concurrency %q is not a whole number from 1 to %d", *concurrency, jobs.MaxRevokeConcurrency)
 	}
 	return c, nil
 }

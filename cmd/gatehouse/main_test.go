@@ -210,6 +210,8 @@ func TestRevokeFromTheCommandLine(t *testing.T) {
 		{"revoke", "--scope", "planet:earth", "--reason", "leaked key"},
 		{"revoke", "--scope", "tenant:acme"},
 		{"revoke", "--scope", "tenant:nowhere", "--reason", "leaked key"},
+		{"revoke", "--scope", "tenant:acme", "--reason", "leaked key", "--revoke-concurrency", "0"},
+		{"revoke", "--scope", "tenant:acme", "--reason", "leaked key", "--revoke-concurrency", "lots"},
 	} {
 		if out, err := runCmd(t, ctx, bad...); err == nil {
 			t.Fatalf("%v succeeded:\n%s", bad, out)
@@ -220,7 +222,7 @@ func TestRevokeFromTheCommandLine(t *testing.T) {
 		t.Fatalf("%d revocations after refused commands", n)
 	}
 	var out, errOut bytes.Buffer
-	if err := run(ctx, []string{"revoke", "--scope", "tenant:acme", "--reason", "compromised partner"}, &out, &errOut); err != nil {
+	if err := run(ctx, []string{"revoke", "--scope", "tenant:acme", "--reason", "compromised partner", "--revoke-concurrency", "3"}, &out, &errOut); err != nil {
 		t.Fatalf("%v\n%s", err, errOut.String())
 	}
 	var rep approvals.Report

@@ -89,7 +89,7 @@ func revoke(ctx context.Context, cfg config, a revokeArgs, out, errOut io.Writer
 	}
 	fmt.Fprintf(errOut, "revocation %s: %s blocked, sessions ended; revoking credentials…\n", id, sc)
 	for attempt := 1; ; attempt++ {
-		err := jobs.RunRevocation(ctx, store, store, backends, id)
+		err := jobs.RunRevocation(ctx, store, store, backends, cfg.RevokeConcurrency, id)
 		if err == nil {
 			break
 		}

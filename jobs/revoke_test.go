@@ -214,6 +214,49 @@ func (p *policyKeeper) RevokeGrant(ctx context.Context, grantID, accessor string
 	return p.GrantVault.(*vault.Client).RevokeToken(ctx, accessor)
 }
 
+// listingDown cannot list Vault's policies.
+type listingDown struct{ jobs.GrantVault }
+
+func (listingDown) LiveGrantPolicies(context.Context, []string) ([]string, error) {
+	return nil, errors.New("listing the policies: Error making API request. Code: 503. Errors: * Vault is sealed")
+}
+
+// When the policies cannot be listed, nothing of the batch counts as
+// verified dead: each grant is recorded as failed with the reason and stays
+// active, and the run fails; the next run, listing again, completes.
+func TestABatchWhosePoliciesCannotBeListedIsNotVerifiedDead(t *testing.T) {
+	sw := newShareWorld(t, "tenant-rv15", time.Now)
+	ctx := context.Background()
+	reqs := []string{sw.jitGrant(t, "acme/requester"), sw.jitGrant(t, "acme/admin")}
+	id := sw.revoke(t, "resource:"+sw.res, false)
+	if err := jobs.RunRevocation(ctx, sw.store, sw.store, listingDown{sw.svc.Vault}, jobs.RevokeConcurrency, id); err == nil ||
+		!strings.Contains(err.Error(), "2 of 2 grants not yet verified dead") {
+		t.Fatalf("a run that could not list the policies: %v", err)
+	}
+	r, err := sw.store.Revocation(ctx, id, operator)
+	if err != nil || r.Completed || r.Progress.Failed != 2 || r.Progress.Verified != 0 {
+		t.Fatalf("progress: %+v %v", r.Progress, err)
+	}
+	for _, it := range r.Items {
+		if !strings.Contains(it.LastError, "verifying its policy deleted") || !strings.Contains(it.LastError, "Vault is sealed") {
+			t.Fatalf("item: %+v", it)
+		}
+	}
+	for _, req := range reqs {
+		if s := sw.state(t, req); s != approvals.Active {
+			t.Fatalf("grant %s is %s before its policy was verified gone", req, s)
+		}
+	}
+	if err := jobs.RunRevocation(ctx, sw.store, sw.store, sw.svc.Vault, jobs.RevokeConcurrency, id); err != nil {
+		t.Fatal(err)
+	}
+	for _, req := range reqs {
+		if s := sw.state(t, req); s != approvals.Revoked {
+			t.Fatalf("grant %s is %s after the second run", req, s)
+		}
+	}
+}
+
 // inFlight counts the grants being revoked at once, keeping each call a
 // little longer so that every allowed slot fills.
 type inFlight struct {

@@ -49,14 +49,11 @@ func (s *RequestStore) grantStep(ctx context.Context, requestID string, from []a
 
 // lockGrantTarget locks request id and reads what its grant steps need.
 func lockGrantTarget(ctx context.Context, q *db.Queries, id uuid.UUID) (db.LockGrantTargetsRow, error) {
-	rows, err := q.LockGrantTargets(ctx, []uuid.UUID{id})
-	if err != nil {
-		return db.LockGrantTargetsRow{}, err
-	}
-	if len(rows) == 0 {
+	row, err := q.LockGrantTarget(ctx, id)
+	if errors.Is(err, pgx.ErrNoRows) {
 		return db.LockGrantTargetsRow{}, errNoRequest
 	}
-	return rows[0], nil
+	return db.LockGrantTargetsRow(row), err
 }
 
 // targetOf is the grant target of a request's row.

@@ -148,14 +148,14 @@ func (s *RequestStore) Detail(ctx context.Context, tenantID, id string) (approva
 		return approvals.Detail{}, err
 	}
 	q := db.New(s.pool)
-	rows, err := q.ListRequestDetails(ctx, db.ListRequestDetailsParams{Ids: []uuid.UUID{rid}, TenantID: tid})
+	row, err := q.GetRequestDetail(ctx, db.GetRequestDetailParams{ID: rid, TenantID: tid})
+	if errors.Is(err, pgx.ErrNoRows) {
+		return approvals.Detail{}, errNoRequest
+	}
 	if err != nil {
 		return approvals.Detail{}, err
 	}
-	if len(rows) == 0 {
-		return approvals.Detail{}, errNoRequest
-	}
-	r := rows[0]
+	r := db.ListRequestDetailsRow(row)
 	votes, err := q.ListVotes(ctx, r.ID)
 	if err != nil {
 		return approvals.Detail{}, err

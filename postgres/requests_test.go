@@ -2,6 +2,7 @@ package postgres_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sync"
 	"testing"
@@ -210,5 +211,43 @@ func TestADoubleSubmitChangesNothing(t *testing.T) {
 	var n int
 	if err := pool.QueryRow(context.Background(), "SELECT count(*) FROM requests").Scan(&n); err != nil || n != 1 {
 		t.Fatalf("%d requests, %v", n, err)
+	}
+}
+
+// A request is read and locked by its ID alone (GetRequestDetail,
+// LockGrantTarget): an unknown ID, or a known one through another tenant, is
+// not found, and the grant steps change nothing.
+func TestOneRequestIsFoundByItsIDInItsTenantOnly(t *testing.T) {
+	pool, store, acme, req := requestFixture(t)
+	ctx := context.Background()
+	globex := tenantID(t, pool, "globex")
+	d, err := store.Detail(ctx, acme, req)
+	if err != nil || d.ID != req || d.Requester.Email != "requester@acme.test" || d.Path != "db/orders-primary" || d.State != approvals.Pending {
+		t.Fatalf("detail: %+v %v", d, err)
+	}
+	unknown := "0b5e6a2c-3f4d-4e8a-9c1b-2d3e4f5a6b7c"
+	for name, id := range map[string]struct{ tenant, request string }{
+		"unknown request": {acme, unknown}, "another tenant's request": {globex, req},
+	} {
+		if _, err := store.Detail(ctx, id.tenant, id.request); apperr.CodeOf(err) != apperr.NotFound {
+			t.Errorf("detail of %s: %v", name, err)
+		}
+	}
+	if _, err := store.StartIssuing(ctx, unknown); apperr.CodeOf(err) != apperr.NotFound {
+		t.Errorf("issuing an unknown request: %v", err)
+	}
+	if err := store.FinishIssuing(ctx, unknown, time.Now().Add(time.Hour)); apperr.CodeOf(err) != apperr.NotFound {
+		t.Errorf("finishing an unknown request: %v", err)
+	}
+	if _, err := store.StartIssuing(ctx, req); !errors.Is(err, jobs.ErrSettled) {
+		t.Errorf("issuing a pending request: %v", err)
+	}
+	var state string
+	var grants int
+	if err := pool.QueryRow(ctx, "SELECT state, (SELECT count(*) FROM grants) FROM requests WHERE id = $1", req).Scan(&state, &grants); err != nil {
+		t.Fatal(err)
+	}
+	if state != "pending" || grants != 0 {
+		t.Fatalf("the refused steps changed the request: %s, %d grants", state, grants)
 	}
 }

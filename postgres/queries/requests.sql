@@ -30,7 +30,7 @@ VALUES (@request_id, @step, @approver_subject, @approver, @approve, @comment, @d
 UPDATE requests SET state = @state, duration_seconds = @duration_seconds, current_step = @current_step, updated_at = @updated_at WHERE id = @id;
 
 -- name: LockGrantTargets :many
--- What the grant steps need of requests (one, or a revocation's batch),
+-- What the grant steps need of requests (a revocation's batch; one: LockGrantTarget),
 -- locked in ID order.
 SELECT r.id, r.tenant_id, t.slug AS tenant_slug, r.state, r.level, r.duration_seconds, r.requester_subject,
        r.requester_email, r.kind, r.drill, r.resource_id, res.name AS resource_name, res.mount, res.path, res.breakglass_rotate, res.store_kind, res.binding_id,
@@ -39,6 +39,19 @@ FROM requests r JOIN tenants t ON t.id = r.tenant_id JOIN resources res ON res.i
 LEFT JOIN breakglass_reviews rv ON rv.request_id = r.id LEFT JOIN grants g ON g.request_id = r.id
 WHERE r.id = ANY(@ids::uuid[])
 ORDER BY r.id
+FOR UPDATE OF r;
+
+-- name: LockGrantTarget :one
+-- LockGrantTargets for one request. PostgreSQL caches this statement's plan,
+-- where it plans = ANY(...) anew on every call (~0.3 ms for five tables).
+-- Same columns: lockGrantTarget converts this row to LockGrantTargets' type,
+-- so the two cannot drift apart.
+SELECT r.id, r.tenant_id, t.slug AS tenant_slug, r.state, r.level, r.duration_seconds, r.requester_subject,
+       r.requester_email, r.kind, r.drill, r.resource_id, res.name AS resource_name, res.mount, res.path, res.breakglass_rotate, res.store_kind, res.binding_id,
+       rv.rotated_version, r.requester_tenant_id, r.share_id, g.accessor, g.expires_at
+FROM requests r JOIN tenants t ON t.id = r.tenant_id JOIN resources res ON res.id = r.resource_id
+LEFT JOIN breakglass_reviews rv ON rv.request_id = r.id LEFT JOIN grants g ON g.request_id = r.id
+WHERE r.id = @id
 FOR UPDATE OF r;
 
 -- name: EndGrants :exec
@@ -128,6 +141,16 @@ FROM requests r JOIN resources res ON res.id = r.resource_id LEFT JOIN grants g 
 JOIN tenants o ON o.id = r.tenant_id
 WHERE r.id = ANY (@ids::uuid[]) AND (r.tenant_id = @tenant_id OR r.requester_tenant_id = @tenant_id)
 ORDER BY r.submitted_at;
+
+-- name: GetRequestDetail :one
+-- ListRequestDetails for one request (the request page, the holder's
+-- actions), as a statement PostgreSQL plans once (see LockGrantTarget).
+-- Same columns: Detail converts this row to ListRequestDetails' type.
+SELECT r.*, res.name AS resource_name, res.mount, res.path, res.classification, res.store_kind, res.binding_id,
+       g.issued_at, g.expires_at, g.ended_at, o.display_name AS owner_name
+FROM requests r JOIN resources res ON res.id = r.resource_id LEFT JOIN grants g ON g.request_id = r.id
+JOIN tenants o ON o.id = r.tenant_id
+WHERE r.id = @id AND (r.tenant_id = @tenant_id OR r.requester_tenant_id = @tenant_id);
 
 -- name: ListVotesOf :many
 SELECT * FROM votes WHERE request_id = ANY (@request_ids::uuid[]) ORDER BY decided_at, step;

@@ -414,18 +414,23 @@ func TestRevocationSurvivesVaultDownAndACrashAndNotifiesBothSides(t *testing.T) 
 			t.Fatalf("grant %s: %v", req, err)
 		}
 	}
-	// Both organizations of the share are told.
-	var told []string
+	// Both organizations of the share are told, and every holder is
+	// delivered their "access ended" notice (enqueued in bulk at completion).
+	var told, ended []string
 	deadline = time.Now().Add(10 * time.Second)
-	for !(slices.Contains(told, "admin@acme.test") && slices.Contains(told, "admin@globex.test")) {
-		told = nil
+	for !(slices.Contains(told, "admin@acme.test") && slices.Contains(told, "admin@globex.test") &&
+		slices.Contains(ended, "requester@acme.test") && slices.Contains(ended, "admin@acme.test") && slices.Contains(ended, "requester@globex.test")) {
+		told, ended = nil, nil
 		for _, m := range sw.smtp.Messages() {
 			if strings.Contains(m.Data, "Emergency revocation") {
 				told = append(told, m.To...)
 			}
+			if strings.Contains(m.Data, "revoked in an emergency revocation") {
+				ended = append(ended, m.To...)
+			}
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("revocation notices went to %v", told)
+			t.Fatalf("revocation notices went to %v, access-ended notices to %v", told, ended)
 		}
 		time.Sleep(100 * time.Millisecond)
 	}

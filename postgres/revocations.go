@@ -358,7 +358,10 @@ func (s *RequestStore) RecordRevoked(ctx context.Context, id string, requestIDs 
 
 // tellHolders enqueues, in tx, one email per holder of the grants
 // revocation rid ended, naming them (up to ten). Each organization hears
-// of the revocation once (FinishRevocation), not once per grant.
+// of the revocation once (FinishRevocation), not once per grant. A freeze
+// can end thousands of holders' grants, so the jobs go in with River's
+// COPY insert (InsertManyFastTx: these jobs are not unique, and workers
+// find them on their next fetch).
 func (s *RequestStore) tellHolders(ctx context.Context, tx pgx.Tx, q *db.Queries, rid uuid.UUID) error {
 	rows, err := q.EndedByRevocation(ctx, rid)
 	if err != nil {
@@ -391,7 +394,7 @@ func (s *RequestStore) tellHolders(ctx context.Context, tx pgx.Tx, q *db.Queries
 	if len(params) == 0 {
 		return nil
 	}
-	if _, err := s.jobs.InsertManyTx(ctx, tx, params); err != nil {
+	if _, err := s.jobs.InsertManyFastTx(ctx, tx, params); err != nil {
 		return fmt.Errorf("enqueueing jobs: %w", err)
 	}
 	return nil

@@ -82,6 +82,7 @@ type GrantVault interface {
 	VerifyGrantDead(ctx context.Context, grantID, accessor string) error
 	VerifyTokenDead(ctx context.Context, grantID, accessor string) error
 	LiveGrantPolicies(ctx context.Context, grantIDs []string) ([]string, error)
+	RevokeMountTokens(ctx context.Context, mount string) error
 	RotateSecret(ctx context.Context, grantID, tenant, mount, path string) (int, error)
 }
 
@@ -146,6 +147,12 @@ func cut(ctx context.Context, store GrantStore, v GrantVault, t GrantTarget, ver
 			return err
 		}
 	}
+	return rotateIfAsked(ctx, store, v, t)
+}
+
+// rotateIfAsked rotates the secret of t's grant, its credentials verified
+// dead, when the grant asks for it and it is not rotated yet (see cut).
+func rotateIfAsked(ctx context.Context, store GrantStore, v GrantVault, t GrantTarget) error {
 	if !t.Rotate || t.Rotated {
 		return nil
 	}

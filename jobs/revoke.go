@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/riverqueue/river"
+	"golang.org/x/sync/errgroup"
 )
 
 // RevokeScopeArgs runs an emergency revocation: enqueued in the
@@ -30,6 +31,10 @@ func (RevokeScopeArgs) InsertOpts() river.InsertOpts {
 type RevocationPlan struct {
 	Pending []GrantTarget // the active grants not yet verified dead
 	Rotate  *GrantTarget  // the secret to rotate afterwards (resource scope), or nil
+	// Mounts are Vault mounts whose every token is in the scope (a tenant
+	// freeze: the tenant's mount), swept with one call each
+	// (GrantVault.RevokeMountTokens) instead of one revocation per token.
+	Mounts []string
 }
 
 // RevocationStore keeps revocations' progress (implemented by the postgres adapter).
@@ -120,27 +125,19 @@ func RunRevocation(ctx context.Context, rs RevocationStore, gs GrantStore, v Gra
 	}()
 	var mu sync.Mutex
 	var failed []error
-	sem := make(chan struct{}, max(concurrency, 1))
-	var wg sync.WaitGroup
-	for _, t := range plan.Pending {
-		wg.Add(1)
-		sem <- struct{}{}
-		go func() {
-			defer func() { <-sem; wg.Done() }()
-			err := cut(ctx, gs, v, t, v.VerifyTokenDead)
-			if err == nil {
-				dead <- t.RequestID
-				return
-			}
-			if rerr := rs.RecordRevocationItem(context.WithoutCancel(ctx), id, t.RequestID, err.Error()); rerr != nil {
-				err = errors.Join(err, rerr)
-			}
-			mu.Lock()
-			failed = append(failed, err)
-			mu.Unlock()
-		}()
+	settle := func(t GrantTarget, err error) {
+		if err == nil {
+			dead <- t.RequestID
+			return
+		}
+		if rerr := rs.RecordRevocationItem(context.WithoutCancel(ctx), id, t.RequestID, err.Error()); rerr != nil {
+			err = errors.Join(err, rerr)
+		}
+		mu.Lock()
+		failed = append(failed, err)
+		mu.Unlock()
 	}
-	wg.Wait()
+	cutAll(ctx, gs, v, plan, concurrency, settle)
 	close(dead)
 	rec := <-recorded
 	if rec.err != nil {
@@ -159,6 +156,66 @@ func RunRevocation(ctx context.Context, rs RevocationStore, gs GrantStore, v Gra
 		rotated = append(rotated, fmt.Sprintf("%s/%s@%s", t.Mount, t.Path, version))
 	}
 	return rs.FinishRevocation(ctx, id, rotated)
+}
+
+// cutAll ends the credentials of every pending grant of plan, at most
+// concurrency (at least 1) at once, and passes each grant's outcome to
+// settle. The tokens of the plan's Mounts are revoked by Vault in one call
+// per mount while the workers delete those grants' policies and cut the
+// other grants; then each of those tokens is looked up, and revoked on its
+// own only if it still lives (minted without the mount's role, or the sweep
+// failed). The sweep saves calls; it is never what verifies a token dead.
+func cutAll(ctx context.Context, gs GrantStore, v GrantVault, plan RevocationPlan, concurrency int, settle func(GrantTarget, error)) {
+	swept, rest := partitionSwept(plan)
+	sweeping := make(chan struct{})
+	go func() {
+		defer close(sweeping)
+		for _, m := range plan.Mounts {
+			_ = v.RevokeMountTokens(ctx, m) // any token it missed is revoked on its own below
+		}
+	}()
+	unpolicied := make([]error, len(swept))
+	each(concurrency, len(swept)+len(rest), func(i int) {
+		if i < len(swept) {
+			unpolicied[i] = v.RevokeGrant(ctx, swept[i].RequestID, "") // the policy only
+			return
+		}
+		t := rest[i-len(swept)]
+		settle(t, cut(ctx, gs, v, t, v.VerifyTokenDead))
+	})
+	<-sweeping
+	each(concurrency, len(swept), func(i int) {
+		t := swept[i]
+		if unpolicied[i] != nil || v.VerifyTokenDead(ctx, t.RequestID, t.Accessor) != nil {
+			settle(t, cut(ctx, gs, v, t, v.VerifyTokenDead))
+			return
+		}
+		settle(t, rotateIfAsked(ctx, gs, v, t))
+	})
+}
+
+// partitionSwept splits the plan's pending grants into those whose tokens
+// the sweep of plan.Mounts ends (Vault grants on those mounts) and the rest.
+func partitionSwept(plan RevocationPlan) (swept, rest []GrantTarget) {
+	for _, t := range plan.Pending {
+		if t.BindingID == "" && slices.Contains(plan.Mounts, t.Mount) {
+			swept = append(swept, t)
+		} else {
+			rest = append(rest, t)
+		}
+	}
+	return swept, rest
+}
+
+// each runs fn(0) … fn(n-1), at most concurrency (at least 1) at once, and
+// returns when all have.
+func each(concurrency, n int, fn func(i int)) {
+	var g errgroup.Group
+	g.SetLimit(max(concurrency, 1))
+	for i := range n {
+		g.Go(func() error { fn(i); return nil })
+	}
+	_ = g.Wait()
 }
 
 // recordDead records the grants sent on dead (their tokens verified dead)

@@ -554,3 +554,81 @@ func TestARevocationTellsEachHolderOnceAndEachOrganizationOnce(t *testing.T) {
 		t.Fatalf("audit chains: %+v %v", rep, err)
 	}
 }
+
+// sweepCounter counts a revocation's mount sweeps and its revocations of
+// single tokens; with miss set, its sweeps do nothing and fail, as a Vault
+// without the mount's role (or a Gatehouse policy without the sweep) would.
+type sweepCounter struct {
+	jobs.GrantVault
+	miss           bool
+	sweeps, single atomic.Int64
+}
+
+func (s *sweepCounter) RevokeMountTokens(ctx context.Context, mount string) error {
+	s.sweeps.Add(1)
+	if s.miss {
+		return errors.New("revoking the tokens of mount " + mount + ": permission denied")
+	}
+	return s.GrantVault.RevokeMountTokens(ctx, mount)
+}
+
+func (s *sweepCounter) RevokeGrant(ctx context.Context, grantID, accessor string) error {
+	if accessor != "" {
+		s.single.Add(1)
+	}
+	return s.GrantVault.RevokeGrant(ctx, grantID, accessor)
+}
+
+// A tenant freeze ends the tokens on the tenant's mount with one sweep,
+// the other side's grant on it included (a share), and no token one by
+// one; when the sweep misses, each token is still looked up, found alive
+// and revoked on its own, and the freeze completes all the same.
+func TestATenantFreezeSweepsItsMountAndStillVerifiesEveryToken(t *testing.T) {
+	for i, miss := range []bool{false, true} {
+		sw := newShareWorld(t, fmt.Sprintf("tenant-rv%d", 16+i), time.Now)
+		ctx := context.Background()
+		share := sw.activeShare(t, sw.terms(approvals.PreApproved, time.Now()))
+		reqs := []string{sw.jitGrant(t, "acme/requester"), sw.jitGrant(t, "acme/admin")}
+		shared, err := sw.svc.RequestShared(ctx, sw.holder("globex/requester"), share, sw.res, approvals.Submission{Level: approvals.Read}, audit.Meta{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		reqs = append(reqs, shared)
+		tokens := []*vaultapi.Client{sw.tokenOf(t, "acme/requester", reqs[0]), sw.tokenOf(t, "acme/admin", reqs[1]), sw.tokenOf(t, "globex/requester", reqs[2])}
+		// A narrower scope never sweeps: the mount holds tokens outside it.
+		v := &sweepCounter{GrantVault: sw.svc.Vault, miss: miss}
+		if err := jobs.RunRevocation(ctx, sw.store, sw.store, v, jobs.RevokeConcurrency, sw.revoke(t, "grant:"+reqs[0], false)); err != nil {
+			t.Fatal(err)
+		}
+		if v.sweeps.Load() != 0 || v.single.Load() != 1 {
+			t.Fatalf("a grant's revocation: %d sweeps and %d single revocations", v.sweeps.Load(), v.single.Load())
+		}
+		v = &sweepCounter{GrantVault: sw.svc.Vault, miss: miss}
+		id := sw.revoke(t, "tenant:acme", false)
+		if err := jobs.RunRevocation(ctx, sw.store, sw.store, v, jobs.RevokeConcurrency, id); err != nil {
+			t.Fatalf("miss=%v: %v", miss, err)
+		}
+		wantSingle := int64(0)
+		if miss {
+			wantSingle = int64(len(reqs) - 1)
+		}
+		if v.sweeps.Load() != 1 || v.single.Load() != wantSingle {
+			t.Errorf("miss=%v: %d sweeps and %d single revocations, want 1 and %d", miss, v.sweeps.Load(), v.single.Load(), wantSingle)
+		}
+		r, err := sw.store.Revocation(ctx, id, operator)
+		if err != nil || !r.Completed || r.Progress.Verified != len(reqs)-1 || r.Progress.Failed != 0 {
+			t.Fatalf("miss=%v: %+v %v", miss, r.Progress, err)
+		}
+		for i, req := range reqs {
+			if s := sw.state(t, req); s != approvals.Revoked {
+				t.Errorf("miss=%v: grant %s is %s", miss, req, s)
+			}
+			if err := sw.svc.Vault.VerifyGrantDead(ctx, req, ""); err != nil {
+				t.Errorf("miss=%v: %v", miss, err)
+			}
+			if _, err := tokens[i].Auth().Token().LookupSelf(); err == nil {
+				t.Errorf("miss=%v: grant %s's token is alive", miss, req)
+			}
+		}
+	}
+}

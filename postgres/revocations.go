@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -294,6 +295,11 @@ func (s *RequestStore) PrepareRevocation(ctx context.Context, id string) (jobs.R
 				p.Pending = append(p.Pending, targetOf(row))
 			}
 		}
+		if sc.Kind == approvals.ScopeTenant {
+			if p.Mounts, err = sweptMounts(ctx, q, uuidOr(r.TenantID), p.Pending); err != nil {
+				return err
+			}
+		}
 		var rotated []string
 		_ = json.Unmarshal(r.Rotated, &rotated)
 		if r.Rotate && len(rotated) == 0 {
@@ -306,6 +312,23 @@ func (s *RequestStore) PrepareRevocation(ctx context.Context, id string) (jobs.R
 		return nil
 	})
 	return p, err
+}
+
+// sweptMounts returns the frozen tenant's Vault mount when a pending grant
+// is on it: the mount belongs to the tenant alone (a binding's location is
+// unique), so every token on it is in the freeze's scope.
+func sweptMounts(ctx context.Context, q *db.Queries, tenant uuid.UUID, pending []jobs.GrantTarget) ([]string, error) {
+	mount, err := q.GetVaultBinding(ctx, tenant)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	if !slices.ContainsFunc(pending, func(t jobs.GrantTarget) bool { return t.BindingID == "" && t.Mount == mount }) {
+		return nil, nil
+	}
+	return []string{mount}, nil
 }
 
 // RecordRevoked records grants of revocation id whose credentials were

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"slices"
 	"strings"
 	"time"
 
@@ -40,8 +41,10 @@ func New(addr, token string) (*Client, error) {
 	return &Client{api: c}, nil
 }
 
-// Verify checks that Vault is reachable, initialized and unsealed, and that
-// the token is valid. Its errors say which of these failed, never the token.
+// Verify checks that Vault is reachable, initialized and unsealed, that
+// the token is valid, and that it may mint grant tokens through the token
+// roles (a token with an outdated Gatehouse policy may not). Its errors say
+// which of these failed, never the token.
 func (c *Client) Verify(ctx context.Context) error {
 	if err := c.Health(ctx); err != nil {
 		return err
@@ -52,6 +55,13 @@ func (c *Client) Verify(ctx context.Context) error {
 			return fmt.Errorf("vault at %s rejected Gatehouse's token (permission denied): check GATEHOUSE_VAULT_TOKEN", c.api.Address())
 		}
 		return fmt.Errorf("vault at %s: looking up Gatehouse's token: %w", c.api.Address(), err)
+	}
+	caps, err := c.api.Sys().CapabilitiesSelfWithContext(ctx, "auth/token/create/"+TokenRole("tenant-check"))
+	if err != nil {
+		return fmt.Errorf("vault at %s: reading the capabilities of Gatehouse's token: %w", c.api.Address(), err)
+	}
+	if !slices.Contains(caps, "update") && !slices.Contains(caps, "root") {
+		return fmt.Errorf("vault at %s: Gatehouse's token cannot mint grant tokens through its token roles: install the current gatehouse policy (secretstores/vault/gatehouse-policy.hcl)", c.api.Address())
 	}
 	return nil
 }

@@ -30,6 +30,18 @@ func TestVerifyAcceptsAValidTokenAndNamesABadOneWithoutShowingIt(t *testing.T) {
 	if strings.Contains(err.Error(), badToken) {
 		t.Fatalf("error shows the token: %v", err)
 	}
+	// A token of an outdated Gatehouse policy (orphans minted with sudo,
+	// before the token roles) is named as such.
+	if err := rootAPI(t).Sys().PutPolicy("gatehouse-outdated", `
+path "auth/token/lookup-self" { capabilities = ["read"] }
+path "sys/capabilities-self" { capabilities = ["update"] }
+path "auth/token/create-orphan" { capabilities = ["create", "update", "sudo"] }`); err != nil {
+		t.Fatal(err)
+	}
+	outdated, _ := vault.New(stack.Vault.Addr, stack.VaultToken(t, "gatehouse-outdated"))
+	if err := outdated.Verify(ctx); err == nil || !strings.Contains(err.Error(), "install the current gatehouse policy") {
+		t.Fatalf("Verify with an outdated policy = %v", err)
+	}
 	down, _ := vault.New("http://127.0.0.1:1", "x")
 	if err := down.Verify(ctx); err == nil || !strings.Contains(err.Error(), "not reachable") {
 		t.Fatalf("Verify against a closed port = %v", err)

@@ -3,9 +3,12 @@
 # mints grant tokens, but cannot read tenants' secret values itself — a
 # reveal reads through a throwaway token holding only the grant's policy.
 
-# Verify its own token at start-up.
+# Verify its own token at start-up, and that it holds this policy.
 path "auth/token/lookup-self" {
   capabilities = ["read"]
+}
+path "sys/capabilities-self" {
+  capabilities = ["update"]
 }
 
 # Tenant KV v2 mounts: list mounts, create a tenant's at onboarding.
@@ -56,10 +59,31 @@ path "sys/policy/gatehouse-grant-*" {
   capabilities = ["create", "update", "read", "delete"]
 }
 
-# Grant tokens: orphans carrying a policy Gatehouse does not hold itself,
-# which Vault allows only with sudo on the creation endpoint.
-path "auth/token/create-orphan" {
-  capabilities = ["create", "update", "sudo"]
+# Grant tokens, and the one-minute tokens of a reveal, a rotation or a
+# catalog operation, are minted through a token role per tenant mount
+# (gatehouse-grants-<mount>), which Gatehouse creates on the mount's first
+# token. Minting through a role needs no sudo. The role's parameters are
+# pinned to exactly these values: orphan, not renewable, service tokens that
+# may carry grant policies only, so Gatehouse cannot make a role that mints
+# anything else.
+path "auth/token/roles/gatehouse-grants-*" {
+  capabilities = ["create", "update"]
+  allowed_parameters = {
+    "orphan"                  = [true]
+    "renewable"               = [false]
+    "token_type"              = ["service"]
+    "token_no_default_policy" = [true]
+    "allowed_policies_glob"   = [["gatehouse-grant-*"]]
+  }
+}
+path "auth/token/create/gatehouse-grants-*" {
+  capabilities = ["create", "update"]
+}
+# Vault records the role in each token's path, so a tenant freeze revokes
+# every token minted on the tenant's mount with one call: sudo on exactly
+# those paths, which hold nothing but tokens Gatehouse minted.
+path "sys/leases/revoke-prefix/auth/token/create/gatehouse-grants-*" {
+  capabilities = ["update", "sudo"]
 }
 path "auth/token/lookup-accessor" {
   capabilities = ["update"]

@@ -109,7 +109,8 @@ func (c *Client) WriteGrantPolicy(ctx context.Context, g GrantSpec) error {
 }
 
 // MintGrantToken creates an orphan token holding only the grant's policy,
-// not renewable, living exactly g.TTL, response-wrapped for wrapTTL (at
+// through the mount's token role (see TokenRole), not renewable, living
+// exactly g.TTL, response-wrapped for wrapTTL (at
 // most 10 minutes) so Gatehouse never sees the token itself.
 func (c *Client) MintGrantToken(ctx context.Context, g GrantSpec, wrapTTL time.Duration) (Issued, error) {
 	if err := g.check(); err != nil {
@@ -125,7 +126,7 @@ func (c *Client) MintGrantToken(ctx context.Context, g GrantSpec, wrapTTL time.D
 	wrapped.SetToken(c.api.Token())
 	wrapped.SetWrappingLookupFunc(func(string, string) string { return wrapTTL.String() })
 	f := false
-	sec, err := wrapped.Auth().Token().CreateOrphanWithContext(ctx, &vaultapi.TokenCreateRequest{
+	sec, err := c.createToken(ctx, wrapped, g.Mount, &vaultapi.TokenCreateRequest{
 		Policies: []string{PolicyName(g.GrantID)}, NoDefaultPolicy: true, Renewable: &f,
 		TTL: g.TTL.String(), ExplicitMaxTTL: g.TTL.String(), DisplayName: "gatehouse-grant-" + g.GrantID,
 		Metadata: map[string]string{"grant_id": g.GrantID, "tenant": g.Tenant, "subject": g.Subject},
@@ -151,7 +152,7 @@ func (c *Client) RevealWithGrant(ctx context.Context, g GrantSpec, path string) 
 		return nil, err
 	}
 	f := false
-	sec, err := c.api.Auth().Token().CreateOrphanWithContext(ctx, &vaultapi.TokenCreateRequest{
+	sec, err := c.createToken(ctx, c.api, g.Mount, &vaultapi.TokenCreateRequest{
 		Policies: []string{PolicyName(g.GrantID)}, NoDefaultPolicy: true, Renewable: &f,
 		TTL: "1m", NumUses: 2, DisplayName: "gatehouse-reveal-" + g.GrantID,
 		Metadata: map[string]string{"grant_id": g.GrantID, "purpose": "reveal"},

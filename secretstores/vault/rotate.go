@@ -39,7 +39,7 @@ func (c *Client) RotateSecret(ctx context.Context, grantID, tenant, mount, path 
 	}
 	defer func() { _ = c.api.Sys().DeletePolicyWithContext(context.WithoutCancel(ctx), PolicyName(g.GrantID)) }()
 	f := false
-	sec, err := c.api.Auth().Token().CreateOrphanWithContext(ctx, &vaultapi.TokenCreateRequest{
+	sec, err := c.createToken(ctx, c.api, mount, &vaultapi.TokenCreateRequest{
 		Policies: []string{PolicyName(g.GrantID)}, NoDefaultPolicy: true, Renewable: &f,
 		TTL: "1m", NumUses: 3, DisplayName: "gatehouse-rotate-" + grantID,
 		Metadata: map[string]string{"grant_id": grantID, "purpose": "rotation"},

@@ -94,7 +94,7 @@ func (s *KVStore) withToken(ctx context.Context, hcl, purpose string, fn func(ap
 	}
 	defer func() { _ = s.c.api.Sys().DeletePolicyWithContext(context.WithoutCancel(ctx), policy) }()
 	f := false
-	sec, err := s.c.api.Auth().Token().CreateOrphanWithContext(ctx, &vaultapi.TokenCreateRequest{
+	sec, err := s.c.createToken(ctx, s.c.api, s.mount, &vaultapi.TokenCreateRequest{
 		Policies: []string{policy}, NoDefaultPolicy: true, Renewable: &f, TTL: "1m", NumUses: 6,
 		DisplayName: "gatehouse-op", Metadata: map[string]string{"tenant": s.tenant, "purpose": purpose},
 	})

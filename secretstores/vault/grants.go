@@ -110,8 +110,8 @@ func (c *Client) WriteGrantPolicy(ctx context.Context, g GrantSpec) error {
 
 // MintGrantToken creates an orphan token holding only the grant's policy,
 // through the mount's token role (see TokenRole), not renewable, living
-// exactly g.TTL, response-wrapped for wrapTTL (at
-// most 10 minutes) so Gatehouse never sees the token itself.
+// exactly g.TTL, response-wrapped for wrapTTL (at most 10 minutes) so
+// Gatehouse never sees the token itself.
 func (c *Client) MintGrantToken(ctx context.Context, g GrantSpec, wrapTTL time.Duration) (Issued, error) {
 	if err := g.check(); err != nil {
 		return Issued{}, err

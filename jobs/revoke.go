@@ -113,7 +113,7 @@ func RunRevocation(ctx context.Context, rs RevocationStore, gs GrantStore, v Gra
 		return err
 	}
 	actor := "system (revocation " + id + ")"
-	dead := make(chan string, recordBatch)
+	dead := make(chan deadGrant, recordBatch)
 	type recording struct {
 		failed []error
 		err    error
@@ -125,9 +125,9 @@ func RunRevocation(ctx context.Context, rs RevocationStore, gs GrantStore, v Gra
 	}()
 	var mu sync.Mutex
 	var failed []error
-	settle := func(t GrantTarget, err error) {
+	settle := func(t GrantTarget, policyGone bool, err error) {
 		if err == nil {
-			dead <- t.RequestID
+			dead <- deadGrant{RequestID: t.RequestID, PolicyGone: policyGone}
 			return
 		}
 		if rerr := rs.RecordRevocationItem(context.WithoutCancel(ctx), id, t.RequestID, err.Error()); rerr != nil {
@@ -160,12 +160,16 @@ func RunRevocation(ctx context.Context, rs RevocationStore, gs GrantStore, v Gra
 
 // cutAll ends the credentials of every pending grant of plan, at most
 // concurrency (at least 1) at once, and passes each grant's outcome to
-// settle. The tokens of the plan's Mounts are revoked by Vault in one call
-// per mount while the workers delete those grants' policies and cut the
-// other grants; then each of those tokens is looked up, and revoked on its
-// own only if it still lives (minted without the mount's role, or the sweep
-// failed). The sweep saves calls; it is never what verifies a token dead.
-func cutAll(ctx context.Context, gs GrantStore, v GrantVault, plan RevocationPlan, concurrency int, settle func(GrantTarget, error)) {
+// settle, saying whether its policy is verified gone already. The tokens of
+// the plan's Mounts are revoked by Vault in one call per mount while the
+// workers delete those grants' policies and cut the other grants; while the
+// sweep still runs, one listing verifies the deleted policies gone (so the
+// recorder need not list for them). Then each swept token is looked up, and
+// cut on its own (revoked, its policy deleted again) only if it still lives
+// (minted without the mount's role, or the sweep failed) or its policy was
+// not verified gone. The sweep saves calls; it is never what verifies a
+// token dead.
+func cutAll(ctx context.Context, gs GrantStore, v GrantVault, plan RevocationPlan, concurrency int, settle func(t GrantTarget, policyGone bool, err error)) {
 	swept, rest := partitionSwept(plan)
 	sweeping := make(chan struct{})
 	go func() {
@@ -181,17 +185,44 @@ func cutAll(ctx context.Context, gs GrantStore, v GrantVault, plan RevocationPla
 			return
 		}
 		t := rest[i-len(swept)]
-		settle(t, cut(ctx, gs, v, t, v.VerifyTokenDead))
+		settle(t, false, cut(ctx, gs, v, t, v.VerifyTokenDead))
 	})
+	gone := policiesGone(ctx, v, swept, unpolicied)
 	<-sweeping
 	each(concurrency, len(swept), func(i int) {
 		t := swept[i]
-		if unpolicied[i] != nil || v.VerifyTokenDead(ctx, t.RequestID, t.Accessor) != nil {
-			settle(t, cut(ctx, gs, v, t, v.VerifyTokenDead))
+		if gone[i] && v.VerifyTokenDead(ctx, t.RequestID, t.Accessor) == nil {
+			settle(t, true, rotateIfAsked(ctx, gs, v, t))
 			return
 		}
-		settle(t, rotateIfAsked(ctx, gs, v, t))
+		settle(t, gone[i], cut(ctx, gs, v, t, v.VerifyTokenDead))
 	})
+}
+
+// policiesGone says, for each grant of ts, whether its policy was deleted
+// (deleteErrs[i] is nil) and one listing shows it gone; a failed listing
+// verifies none.
+func policiesGone(ctx context.Context, v GrantVault, ts []GrantTarget, deleteErrs []error) []bool {
+	gone := make([]bool, len(ts))
+	if len(ts) == 0 {
+		return gone
+	}
+	ids := make([]string, len(ts))
+	for i, t := range ts {
+		ids[i] = t.RequestID
+	}
+	live, err := v.LiveGrantPolicies(ctx, ids)
+	if err != nil {
+		return gone
+	}
+	alive := make(map[string]bool, len(live))
+	for _, id := range live {
+		alive[id] = true
+	}
+	for i, t := range ts {
+		gone[i] = deleteErrs[i] == nil && !alive[t.RequestID]
+	}
+	return gone
 }
 
 // partitionSwept splits the plan's pending grants into those whose tokens
@@ -218,28 +249,35 @@ func each(concurrency, n int, fn func(i int)) {
 	_ = g.Wait()
 }
 
-// recordDead records the grants sent on dead (their tokens verified dead)
-// as they come, in batches of what arrives within recordWindow of a
-// batch's first. For each batch it lists the policies once: a grant whose
-// policy still exists (or every grant of the batch, when the listing
-// fails) is recorded as failed, the rest as revoked in one transaction. It
-// returns those failures, and the first error writing, after which it
-// drains dead without writing.
-func recordDead(ctx context.Context, rs RevocationStore, v GrantVault, id, actor string, dead <-chan string) ([]error, error) {
+// deadGrant is a grant whose token was verified dead; PolicyGone says its
+// policy was verified gone too.
+type deadGrant struct {
+	RequestID  string
+	PolicyGone bool
+}
+
+// recordDead records the grants sent on dead as they come, in batches of
+// what arrives within recordWindow of a batch's first. For each batch whose
+// grants' policies are not all verified gone already, it lists the
+// policies once: a grant whose policy still exists (or every such grant,
+// when the listing fails) is recorded as failed; the rest are recorded as
+// revoked in one transaction. It returns those failures, and the first
+// error writing, after which it drains dead without writing.
+func recordDead(ctx context.Context, rs RevocationStore, v GrantVault, id, actor string, dead <-chan deadGrant) ([]error, error) {
 	var failed []error
 	var first error
-	batch := make([]string, 0, recordBatch)
-	for reqID := range dead {
-		batch = append(batch[:0], reqID)
+	batch := make([]deadGrant, 0, recordBatch)
+	for g := range dead {
+		batch = append(batch[:0], g)
 		window := time.After(recordWindow)
 	more:
 		for len(batch) < recordBatch {
 			select {
-			case r, ok := <-dead:
+			case g, ok := <-dead:
 				if !ok {
 					break more
 				}
-				batch = append(batch, r)
+				batch = append(batch, g)
 			case <-window:
 				break more
 			}
@@ -247,10 +285,20 @@ func recordDead(ctx context.Context, rs RevocationStore, v GrantVault, id, actor
 		if first != nil {
 			continue
 		}
-		live, err := v.LiveGrantPolicies(ctx, batch)
+		var ids, unverified []string
+		for _, g := range batch {
+			ids = append(ids, g.RequestID)
+			if !g.PolicyGone {
+				unverified = append(unverified, g.RequestID)
+			}
+		}
+		var live []string
 		reason := "its policy still exists"
-		if err != nil {
-			live, reason = slices.Clone(batch), "verifying its policy deleted: "+err.Error()
+		if len(unverified) > 0 {
+			var err error
+			if live, err = v.LiveGrantPolicies(ctx, unverified); err != nil {
+				live, reason = unverified, "verifying its policy deleted: "+err.Error()
+			}
 		}
 		for _, reqID := range live {
 			f := fmt.Errorf("grant %s: %s", reqID, reason)
@@ -259,9 +307,9 @@ func recordDead(ctx context.Context, rs RevocationStore, v GrantVault, id, actor
 				break
 			}
 		}
-		batch = slices.DeleteFunc(batch, func(r string) bool { return slices.Contains(live, r) })
-		if first == nil && len(batch) > 0 {
-			first = rs.RecordRevoked(ctx, id, batch, actor)
+		ids = slices.DeleteFunc(ids, func(r string) bool { return slices.Contains(live, r) })
+		if first == nil && len(ids) > 0 {
+			first = rs.RecordRevoked(ctx, id, ids, actor)
 		}
 	}
 	return failed, first

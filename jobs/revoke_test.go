@@ -211,6 +211,9 @@ func (p *policyKeeper) RevokeGrant(ctx context.Context, grantID, accessor string
 	if grantID != p.keep {
 		return p.GrantVault.RevokeGrant(ctx, grantID, accessor)
 	}
+	if accessor == "" {
+		return nil // a policy delete alone (a freeze's sweep ends the token)
+	}
 	return p.GrantVault.(*vault.Client).RevokeToken(ctx, accessor)
 }
 
@@ -223,36 +226,40 @@ func (listingDown) LiveGrantPolicies(context.Context, []string) ([]string, error
 
 // When the policies cannot be listed, nothing of the batch counts as
 // verified dead: each grant is recorded as failed with the reason and stays
-// active, and the run fails; the next run, listing again, completes.
+// active, and the run fails; the next run, listing again, completes. So it
+// goes for a resource's grants (listed per batch) and for a freeze's (listed
+// once while the mount is swept).
 func TestABatchWhosePoliciesCannotBeListedIsNotVerifiedDead(t *testing.T) {
-	sw := newShareWorld(t, "tenant-rv15", time.Now)
-	ctx := context.Background()
-	reqs := []string{sw.jitGrant(t, "acme/requester"), sw.jitGrant(t, "acme/admin")}
-	id := sw.revoke(t, "resource:"+sw.res, false)
-	if err := jobs.RunRevocation(ctx, sw.store, sw.store, listingDown{sw.svc.Vault}, jobs.RevokeConcurrency, id); err == nil ||
-		!strings.Contains(err.Error(), "2 of 2 grants not yet verified dead") {
-		t.Fatalf("a run that could not list the policies: %v", err)
-	}
-	r, err := sw.store.Revocation(ctx, id, operator)
-	if err != nil || r.Completed || r.Progress.Failed != 2 || r.Progress.Verified != 0 {
-		t.Fatalf("progress: %+v %v", r.Progress, err)
-	}
-	for _, it := range r.Items {
-		if !strings.Contains(it.LastError, "verifying its policy deleted") || !strings.Contains(it.LastError, "Vault is sealed") {
-			t.Fatalf("item: %+v", it)
+	for i, scope := range []string{"resource", "tenant"} {
+		sw := newShareWorld(t, fmt.Sprintf("tenant-rv%d", 15+5*i), time.Now)
+		ctx := context.Background()
+		reqs := []string{sw.jitGrant(t, "acme/requester"), sw.jitGrant(t, "acme/admin")}
+		id := sw.revoke(t, map[string]string{"resource": "resource:" + sw.res, "tenant": "tenant:acme"}[scope], false)
+		if err := jobs.RunRevocation(ctx, sw.store, sw.store, listingDown{sw.svc.Vault}, jobs.RevokeConcurrency, id); err == nil ||
+			!strings.Contains(err.Error(), "2 of 2 grants not yet verified dead") {
+			t.Fatalf("%s: a run that could not list the policies: %v", scope, err)
 		}
-	}
-	for _, req := range reqs {
-		if s := sw.state(t, req); s != approvals.Active {
-			t.Fatalf("grant %s is %s before its policy was verified gone", req, s)
+		r, err := sw.store.Revocation(ctx, id, operator)
+		if err != nil || r.Completed || r.Progress.Failed != 2 || r.Progress.Verified != 0 {
+			t.Fatalf("%s: progress: %+v %v", scope, r.Progress, err)
 		}
-	}
-	if err := jobs.RunRevocation(ctx, sw.store, sw.store, sw.svc.Vault, jobs.RevokeConcurrency, id); err != nil {
-		t.Fatal(err)
-	}
-	for _, req := range reqs {
-		if s := sw.state(t, req); s != approvals.Revoked {
-			t.Fatalf("grant %s is %s after the second run", req, s)
+		for _, it := range r.Items {
+			if !strings.Contains(it.LastError, "verifying its policy deleted") || !strings.Contains(it.LastError, "Vault is sealed") {
+				t.Fatalf("%s: item: %+v", scope, it)
+			}
+		}
+		for _, req := range reqs {
+			if s := sw.state(t, req); s != approvals.Active {
+				t.Fatalf("%s: grant %s is %s before its policy was verified gone", scope, req, s)
+			}
+		}
+		if err := jobs.RunRevocation(ctx, sw.store, sw.store, sw.svc.Vault, jobs.RevokeConcurrency, id); err != nil {
+			t.Fatal(err)
+		}
+		for _, req := range reqs {
+			if s := sw.state(t, req); s != approvals.Revoked {
+				t.Fatalf("%s: grant %s is %s after the second run", scope, req, s)
+			}
 		}
 	}
 }
@@ -303,51 +310,55 @@ func TestARevocationEndsAsManyGrantsAtOnceAsConfigured(t *testing.T) {
 	}
 }
 
-// A revocation verifies each grant's policy gone (one listing per batch),
-// not only its token: a grant whose policy survives is recorded as failed,
-// stays active, and the run fails, until a later run deletes it.
+// A revocation verifies each grant's policy gone, not only its token: a
+// grant whose policy survives is recorded as failed, stays active, and the
+// run fails, until a later run deletes it. So it goes for a resource's
+// grants (listed per batch) and for a freeze's (listed once while the
+// mount is swept, then cut on its own and listed again).
 func TestAGrantWhosePolicySurvivesIsNotVerifiedDead(t *testing.T) {
-	sw := newShareWorld(t, "tenant-rv13", time.Now)
-	ctx := context.Background()
-	kept, other := sw.jitGrant(t, "acme/requester"), sw.jitGrant(t, "acme/admin")
-	token := sw.tokenOf(t, "acme/requester", kept)
-	id := sw.revoke(t, "resource:"+sw.res, false)
+	for i, scope := range []string{"resource", "tenant"} {
+		sw := newShareWorld(t, fmt.Sprintf("tenant-rv%d", 13+8*i), time.Now)
+		ctx := context.Background()
+		kept, other := sw.jitGrant(t, "acme/requester"), sw.jitGrant(t, "acme/admin")
+		token := sw.tokenOf(t, "acme/requester", kept)
+		id := sw.revoke(t, map[string]string{"resource": "resource:" + sw.res, "tenant": "tenant:acme"}[scope], false)
 
-	err := jobs.RunRevocation(ctx, sw.store, sw.store, &policyKeeper{GrantVault: sw.svc.Vault, keep: kept}, jobs.RevokeConcurrency, id)
-	if err == nil || !strings.Contains(err.Error(), "1 of 2 grants not yet verified dead") {
-		t.Fatalf("a run leaving a policy behind: %v", err)
-	}
-	if _, err := token.Auth().Token().LookupSelf(); err == nil {
-		t.Fatal("the kept grant's token is still alive")
-	}
-	r, err := sw.store.Revocation(ctx, id, operator)
-	if err != nil || r.Completed || r.Progress.Failed != 1 || r.Progress.Verified != 1 {
-		t.Fatalf("progress: %+v %v", r.Progress, err)
-	}
-	for _, it := range r.Items {
-		if it.RequestID == kept && (it.State != "failed" || !strings.Contains(it.LastError, "its policy still exists")) {
-			t.Fatalf("the kept grant's item: %+v", it)
+		err := jobs.RunRevocation(ctx, sw.store, sw.store, &policyKeeper{GrantVault: sw.svc.Vault, keep: kept}, jobs.RevokeConcurrency, id)
+		if err == nil || !strings.Contains(err.Error(), "1 of 2 grants not yet verified dead") {
+			t.Fatalf("%s: a run leaving a policy behind: %v", scope, err)
 		}
-	}
-	if s := sw.state(t, kept); s != approvals.Active {
-		t.Fatalf("the grant whose policy survived is %s", s)
-	}
-	if s := sw.state(t, other); s != approvals.Revoked {
-		t.Fatalf("the other grant is %s", s)
-	}
+		if _, err := token.Auth().Token().LookupSelf(); err == nil {
+			t.Fatalf("%s: the kept grant's token is still alive", scope)
+		}
+		r, err := sw.store.Revocation(ctx, id, operator)
+		if err != nil || r.Completed || r.Progress.Failed != 1 || r.Progress.Verified != 1 {
+			t.Fatalf("%s: progress: %+v %v", scope, r.Progress, err)
+		}
+		for _, it := range r.Items {
+			if it.RequestID == kept && (it.State != "failed" || !strings.Contains(it.LastError, "its policy still exists")) {
+				t.Fatalf("%s: the kept grant's item: %+v", scope, it)
+			}
+		}
+		if s := sw.state(t, kept); s != approvals.Active {
+			t.Fatalf("%s: the grant whose policy survived is %s", scope, s)
+		}
+		if s := sw.state(t, other); s != approvals.Revoked {
+			t.Fatalf("%s: the other grant is %s", scope, s)
+		}
 
-	if err := jobs.RunRevocation(ctx, sw.store, sw.store, sw.svc.Vault, jobs.RevokeConcurrency, id); err != nil {
-		t.Fatal(err)
-	}
-	if r, err := sw.store.Revocation(ctx, id, operator); err != nil || !r.Completed || r.Progress.Verified != 2 {
-		t.Fatalf("after the second run: %+v %v", r.Progress, err)
-	}
-	for _, req := range []string{kept, other} {
-		if s := sw.state(t, req); s != approvals.Revoked {
-			t.Fatalf("grant %s is %s", req, s)
-		}
-		if err := sw.svc.Vault.VerifyGrantDead(ctx, req, ""); err != nil {
+		if err := jobs.RunRevocation(ctx, sw.store, sw.store, sw.svc.Vault, jobs.RevokeConcurrency, id); err != nil {
 			t.Fatal(err)
+		}
+		if r, err := sw.store.Revocation(ctx, id, operator); err != nil || !r.Completed || r.Progress.Verified != 2 {
+			t.Fatalf("%s: after the second run: %+v %v", scope, r.Progress, err)
+		}
+		for _, req := range []string{kept, other} {
+			if s := sw.state(t, req); s != approvals.Revoked {
+				t.Fatalf("%s: grant %s is %s", scope, req, s)
+			}
+			if err := sw.svc.Vault.VerifyGrantDead(ctx, req, ""); err != nil {
+				t.Fatal(err)
+			}
 		}
 	}
 }
@@ -555,17 +566,37 @@ func TestARevocationTellsEachHolderOnceAndEachOrganizationOnce(t *testing.T) {
 	}
 }
 
-// sweepCounter counts a revocation's mount sweeps and its revocations of
-// single tokens; with miss set, its sweeps do nothing and fail, as a Vault
+// sweepCounter counts a revocation's mount sweeps, its revocations of
+// single tokens and its policy listings, and notes whether the policies
+// were listed while a sweep ran (each sweep waits up to 10 s for the first
+// listing); with miss set, its sweeps do nothing and fail, as a Vault
 // without the mount's role (or a Gatehouse policy without the sweep) would.
 type sweepCounter struct {
 	jobs.GrantVault
-	miss           bool
-	sweeps, single atomic.Int64
+	miss                     bool
+	sweeps, single, listings atomic.Int64
+	listed                   chan struct{} // closed by the first listing
+	listedInSweep            atomic.Bool
+}
+
+func newSweepCounter(v jobs.GrantVault, miss bool) *sweepCounter {
+	return &sweepCounter{GrantVault: v, miss: miss, listed: make(chan struct{})}
+}
+
+func (s *sweepCounter) LiveGrantPolicies(ctx context.Context, grantIDs []string) ([]string, error) {
+	if s.listings.Add(1) == 1 {
+		close(s.listed)
+	}
+	return s.GrantVault.LiveGrantPolicies(ctx, grantIDs)
 }
 
 func (s *sweepCounter) RevokeMountTokens(ctx context.Context, mount string) error {
 	s.sweeps.Add(1)
+	select {
+	case <-s.listed:
+		s.listedInSweep.Store(true)
+	case <-time.After(10 * time.Second):
+	}
 	if s.miss {
 		return errors.New("revoking the tokens of mount " + mount + ": permission denied")
 	}
@@ -596,14 +627,14 @@ func TestATenantFreezeSweepsItsMountAndStillVerifiesEveryToken(t *testing.T) {
 		reqs = append(reqs, shared)
 		tokens := []*vaultapi.Client{sw.tokenOf(t, "acme/requester", reqs[0]), sw.tokenOf(t, "acme/admin", reqs[1]), sw.tokenOf(t, "globex/requester", reqs[2])}
 		// A narrower scope never sweeps: the mount holds tokens outside it.
-		v := &sweepCounter{GrantVault: sw.svc.Vault, miss: miss}
+		v := newSweepCounter(sw.svc.Vault, miss)
 		if err := jobs.RunRevocation(ctx, sw.store, sw.store, v, jobs.RevokeConcurrency, sw.revoke(t, "grant:"+reqs[0], false)); err != nil {
 			t.Fatal(err)
 		}
-		if v.sweeps.Load() != 0 || v.single.Load() != 1 {
-			t.Fatalf("a grant's revocation: %d sweeps and %d single revocations", v.sweeps.Load(), v.single.Load())
+		if v.sweeps.Load() != 0 || v.single.Load() != 1 || v.listings.Load() != 1 {
+			t.Fatalf("a grant's revocation: %d sweeps, %d single revocations, %d listings", v.sweeps.Load(), v.single.Load(), v.listings.Load())
 		}
-		v = &sweepCounter{GrantVault: sw.svc.Vault, miss: miss}
+		v = newSweepCounter(sw.svc.Vault, miss)
 		id := sw.revoke(t, "tenant:acme", false)
 		if err := jobs.RunRevocation(ctx, sw.store, sw.store, v, jobs.RevokeConcurrency, id); err != nil {
 			t.Fatalf("miss=%v: %v", miss, err)
@@ -612,8 +643,11 @@ func TestATenantFreezeSweepsItsMountAndStillVerifiesEveryToken(t *testing.T) {
 		if miss {
 			wantSingle = int64(len(reqs) - 1)
 		}
-		if v.sweeps.Load() != 1 || v.single.Load() != wantSingle {
-			t.Errorf("miss=%v: %d sweeps and %d single revocations, want 1 and %d", miss, v.sweeps.Load(), v.single.Load(), wantSingle)
+		// The policies the workers deleted are listed once, while the sweep
+		// runs; the recorder lists none again, even for a token found alive.
+		if v.sweeps.Load() != 1 || v.single.Load() != wantSingle || v.listings.Load() != 1 || !v.listedInSweep.Load() {
+			t.Errorf("miss=%v: %d sweeps, %d single revocations, %d listings (during the sweep: %v); want 1, %d, 1 (true)",
+				miss, v.sweeps.Load(), v.single.Load(), v.listings.Load(), v.listedInSweep.Load(), wantSingle)
 		}
 		r, err := sw.store.Revocation(ctx, id, operator)
 		if err != nil || !r.Completed || r.Progress.Verified != len(reqs)-1 || r.Progress.Failed != 0 {

@@ -653,6 +653,12 @@ func TestATenantFreezeSweepsItsMountAndStillVerifiesEveryToken(t *testing.T) {
 		if err != nil || !r.Completed || r.Progress.Verified != len(reqs)-1 || r.Progress.Failed != 0 {
 			t.Fatalf("miss=%v: %+v %v", miss, r.Progress, err)
 		}
+		// Run again once completed, the freeze sweeps nothing: the tenant may
+		// be thawed and minting again.
+		again := newSweepCounter(sw.svc.Vault, miss)
+		if err := jobs.RunRevocation(ctx, sw.store, sw.store, again, jobs.RevokeConcurrency, id); err != nil || again.sweeps.Load() != 0 {
+			t.Fatalf("miss=%v: a completed freeze run again: %d sweeps (%v)", miss, again.sweeps.Load(), err)
+		}
 		for i, req := range reqs {
 			if s := sw.state(t, req); s != approvals.Revoked {
 				t.Errorf("miss=%v: grant %s is %s", miss, req, s)

@@ -99,9 +99,10 @@ func (w *RevokeScopeWorker) Work(ctx context.Context, job *river.Job[RevokeScope
 // RunRevocation does one pass of revocation id: it is what the job runs,
 // and what `gatehouse revoke` runs in the foreground. concurrency workers
 // (at least 1) cut the grants' credentials, each token verified dead by lookup
-// (see cut); one recorder verifies the policies gone and writes the grants
-// verified dead in batches (recordDead), so neither Vault nor PostgreSQL
-// needs a call per grant for it. A failure is recorded per grant. It
+// (see cutAll); the policies are verified gone by listing them, once for a
+// freeze's swept grants and once per recorder batch for the others, and one
+// recorder writes the grants verified dead in batches (recordDead), so
+// neither Vault nor PostgreSQL needs a call per grant for it. A failure is recorded per grant. It
 // returns an error while any grant is not yet verified dead and recorded
 // (run it again to resume: what is left is done again, safely).
 func RunRevocation(ctx context.Context, rs RevocationStore, gs GrantStore, v GrantVault, concurrency int, id string) error {

@@ -224,6 +224,15 @@ func (listingDown) LiveGrantPolicies(context.Context, []string) ([]string, error
 	return nil, errors.New("listing the policies: Error making API request. Code: 503. Errors: * Vault is sealed")
 }
 
+// scope is the revocation scope of kind "resource" (the world's resource)
+// or "tenant" (a freeze of acme).
+func (sw shareWorld) scope(kind string) string {
+	if kind == "tenant" {
+		return "tenant:acme"
+	}
+	return "resource:" + sw.res
+}
+
 // When the policies cannot be listed, nothing of the batch counts as
 // verified dead: each grant is recorded as failed with the reason and stays
 // active, and the run fails; the next run, listing again, completes. So it
@@ -234,7 +243,7 @@ func TestABatchWhosePoliciesCannotBeListedIsNotVerifiedDead(t *testing.T) {
 		sw := newShareWorld(t, fmt.Sprintf("tenant-rv%d", 15+5*i), time.Now)
 		ctx := context.Background()
 		reqs := []string{sw.jitGrant(t, "acme/requester"), sw.jitGrant(t, "acme/admin")}
-		id := sw.revoke(t, map[string]string{"resource": "resource:" + sw.res, "tenant": "tenant:acme"}[scope], false)
+		id := sw.revoke(t, sw.scope(scope), false)
 		if err := jobs.RunRevocation(ctx, sw.store, sw.store, listingDown{sw.svc.Vault}, jobs.RevokeConcurrency, id); err == nil ||
 			!strings.Contains(err.Error(), "2 of 2 grants not yet verified dead") {
 			t.Fatalf("%s: a run that could not list the policies: %v", scope, err)
@@ -321,7 +330,7 @@ func TestAGrantWhosePolicySurvivesIsNotVerifiedDead(t *testing.T) {
 		ctx := context.Background()
 		kept, other := sw.jitGrant(t, "acme/requester"), sw.jitGrant(t, "acme/admin")
 		token := sw.tokenOf(t, "acme/requester", kept)
-		id := sw.revoke(t, map[string]string{"resource": "resource:" + sw.res, "tenant": "tenant:acme"}[scope], false)
+		id := sw.revoke(t, sw.scope(scope), false)
 
 		err := jobs.RunRevocation(ctx, sw.store, sw.store, &policyKeeper{GrantVault: sw.svc.Vault, keep: kept}, jobs.RevokeConcurrency, id)
 		if err == nil || !strings.Contains(err.Error(), "1 of 2 grants not yet verified dead") {

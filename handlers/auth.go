@@ -57,6 +57,9 @@ func (s *Server) authCallback(c echo.Context) error {
 		}
 	}
 	token, err := s.deps.Sessions.Start(ctx, id, meta(c))
+	if apperr.CodeOf(err) == apperr.Forbidden {
+		s.refused(c, slug, id.Actor(), "revoked by an emergency revocation", audit.Denied)
+	}
 	if err != nil {
 		return err
 	}

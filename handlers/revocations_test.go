@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/gatehouse/gatehouse/approvals"
+	"github.com/gatehouse/gatehouse/devstack"
 	"github.com/gatehouse/gatehouse/testenv"
 )
 
@@ -73,8 +74,20 @@ func TestTenantAdminsRevokeTheirOwnScopesOnly(t *testing.T) {
 	if auditCount(t, f, "revocation.started", "success") != 1 {
 		t.Fatal("the revocation is not audited")
 	}
-	// The person's session ended at once.
+	// The person's session ended at once, and signing in again is refused,
+	// audited, with no new session.
 	if p := req.Get(console + "/"); p.URL.Path != "/login" {
 		t.Fatalf("the revoked person's session still works: %s", p.URL)
+	}
+	again := testenv.NewBrowser(t).SignIn(console, "acme", "requester@acme.test", devstack.DemoPassword)
+	if again.Status != http.StatusForbidden || !strings.Contains(again.Body, "emergency revocation") {
+		t.Fatalf("the revoked person signing in again: %d at %s", again.Status, again.URL)
+	}
+	var sessions int
+	if err := f.pool.QueryRow(context.Background(), "SELECT count(*) FROM sessions WHERE email = 'requester@acme.test'").Scan(&sessions); err != nil || sessions != 0 {
+		t.Fatalf("%d sessions for the revoked person (%v)", sessions, err)
+	}
+	if auditCount(t, f, "login.refused", "denied") != 1 {
+		t.Fatal("the refused sign-in is not audited")
 	}
 }

@@ -105,6 +105,8 @@ type Store interface {
 	// ConsumeAttempt marks the attempt used and returns it; apperr.NotFound
 	// when it does not exist, was used already or expired before now.
 	ConsumeAttempt(ctx context.Context, idHash []byte, now time.Time) (Attempt, error)
+	// CreateSession stores the session with its audit event; it refuses
+	// (apperr.Forbidden) a person an emergency revocation covers there.
 	CreateSession(ctx context.Context, idHash []byte, s Session, meta audit.Meta, ev audit.Event) error
 	// LookupSession returns the session and whether its tenant is active
 	// and its IdP enabled; apperr.NotFound when there is no such session.

@@ -2,6 +2,7 @@ package jobs_test
 
 import (
 	"context"
+	"crypto/rand"
 	"errors"
 	"fmt"
 	"slices"
@@ -18,6 +19,7 @@ import (
 	"github.com/gatehouse/gatehouse/apperr"
 	"github.com/gatehouse/gatehouse/approvals"
 	"github.com/gatehouse/gatehouse/audit"
+	"github.com/gatehouse/gatehouse/identity"
 	"github.com/gatehouse/gatehouse/jobs"
 	"github.com/gatehouse/gatehouse/postgres"
 	"github.com/gatehouse/gatehouse/secretstores/vault"
@@ -175,6 +177,118 @@ func TestRevocationIsRefusedOutsideTheViewersTenant(t *testing.T) {
 	}
 	if _, err := sw.store.StartRevocation(ctx, approvals.Scope{Kind: approvals.ScopeTenant, Value: "acme"}, acmeAdmin, "reason enough", "admin@acme.test", false, audit.Meta{}); err != nil {
 		t.Fatalf("acme's admin freezing acme: %v", err)
+	}
+}
+
+// TestATenantAdminRevokesAPersonInTheirOwnOrganizationOnly: a person who
+// belongs to acme and globex, revoked by acme's admin, loses acme's access
+// (sessions, grants on acme's secrets, sign-in) and keeps globex's; globex
+// cannot see or lift acme's revocation. An operator's revocation of the
+// same person covers both organizations.
+func TestATenantAdminRevokesAPersonInTheirOwnOrganizationOnly(t *testing.T) {
+	sw := newShareWorld(t, "tenant-rv23", time.Now)
+	ctx := context.Background()
+	const email = "requester@globex.test"
+	if _, err := sw.pool.Exec(ctx, `INSERT INTO members (tenant_id, subject, email, display_name, groups, roles, first_seen_at, last_login_at)
+		VALUES ($1, 'acme-contractor', $2, 'Contractor', '{}', ARRAY['requester'], now(), now())`, sw.tenant, email); err != nil {
+		t.Fatal(err)
+	}
+	share := sw.activeShare(t, sw.terms(approvals.PreApproved, time.Now()))
+	onAcme, err := sw.svc.RequestShared(ctx, sw.holder("globex/requester"), share, sw.res, approvals.Submission{Level: approvals.Read}, audit.Meta{})
+	if err != nil || sw.state(t, onAcme) != approvals.Active {
+		t.Fatalf("shared grant: %v", err)
+	}
+	var onGlobex string // an active grant on a secret of globex's own
+	if err := sw.pool.QueryRow(ctx, `WITH res AS (
+			INSERT INTO resources (tenant_id, name, classification, store_kind, mount, path, policy, created_by)
+			VALUES ($1, 'Globex ledger', 'high', 'vault-kv2', 'tenant-globex', 'ledger', '{}', 'test') RETURNING id),
+		req AS (
+			INSERT INTO requests (tenant_id, resource_id, requester_subject, requester_email, requester, level, duration_seconds,
+			                      justification, state, policy, submitted_at, updated_at)
+			SELECT $1, res.id, 'globex-requester', $2, '{}', 'read', 3600, 'month end', 'active', '{}', now(), now() FROM res RETURNING id)
+		INSERT INTO grants (request_id, tenant_id, issued_at, expires_at) SELECT id, $1, now(), now() + interval '1 hour' FROM req
+		RETURNING request_id::text`, sw.globex, email).Scan(&onGlobex); err != nil {
+		t.Fatal(err)
+	}
+	ids := postgres.NewIdentityStore(sw.pool, time.Now)
+	signIn := func(tenant, subject string) error {
+		now := time.Now()
+		hash := make([]byte, 32)
+		_, _ = rand.Read(hash)
+		return ids.CreateSession(ctx, hash, identity.Session{Identity: identity.Identity{TenantID: tenant, Subject: subject, Email: email,
+			Roles: []tenants.Role{tenants.RoleRequester}, AuthTime: now}, CreatedAt: now, LastSeen: now, ExpiresAt: now.Add(time.Hour)},
+			audit.Meta{}, audit.Event{TenantID: tenant, Actor: email, Action: "login.succeeded", Outcome: audit.Success})
+	}
+	sessionsIn := func(tenant string) int {
+		var n int
+		if err := sw.pool.QueryRow(ctx, "SELECT count(*) FROM sessions WHERE email = $1 AND tenant_id::text = $2", email, tenant).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	if err := signIn(sw.tenant, "acme-contractor"); err != nil {
+		t.Fatal(err)
+	}
+	if err := signIn(sw.globex, "globex-requester"); err != nil {
+		t.Fatal(err)
+	}
+
+	acmeAdmin, globexAdmin := approvals.Viewer{TenantID: sw.tenant}, approvals.Viewer{TenantID: sw.globex}
+	sc := approvals.Scope{Kind: approvals.ScopeUser, Value: email}
+	im, err := sw.store.RevocationImpact(ctx, sc, acmeAdmin)
+	if err != nil || im.Sessions != 1 || im.Grants != 1 {
+		t.Fatalf("acme's preview: %+v %v; want acme's one session and one grant", im, err)
+	}
+	if im, err := sw.store.RevocationImpact(ctx, sc, operator); err != nil || im.Sessions != 2 || im.Grants != 2 {
+		t.Fatalf("the operator's preview: %+v %v; want both organizations' sessions and grants", im, err)
+	}
+	id, err := sw.store.StartRevocation(ctx, sc, acmeAdmin, "contractor laptop stolen", "admin@acme.test", false, audit.Meta{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := jobs.RunRevocation(ctx, sw.store, sw.store, sw.svc.Vault, jobs.RevokeConcurrency, id); err != nil {
+		t.Fatal(err)
+	}
+	if sw.state(t, onAcme) != approvals.Revoked || sw.state(t, onGlobex) != approvals.Active {
+		t.Fatalf("after acme's revocation: the grant on acme's secret is %s, on globex's %s; want revoked, active",
+			sw.state(t, onAcme), sw.state(t, onGlobex))
+	}
+	if sessionsIn(sw.tenant) != 0 || sessionsIn(sw.globex) != 1 {
+		t.Fatalf("sessions left: acme %d, globex %d; want 0, 1", sessionsIn(sw.tenant), sessionsIn(sw.globex))
+	}
+	if err := signIn(sw.tenant, "acme-contractor"); apperr.CodeOf(err) != apperr.Forbidden || sessionsIn(sw.tenant) != 0 {
+		t.Fatalf("signing in to acme again: %v", err)
+	}
+	if err := signIn(sw.globex, "globex-requester"); err != nil {
+		t.Fatalf("signing in to globex: %v", err)
+	}
+	if _, err := sw.store.Revocation(ctx, id, globexAdmin); apperr.CodeOf(err) != apperr.NotFound {
+		t.Fatalf("globex's admin reading acme's revocation: %v", err)
+	}
+	if err := sw.store.LiftRevocation(ctx, id, globexAdmin, "admin@globex.test", audit.Meta{}); apperr.CodeOf(err) != apperr.NotFound {
+		t.Fatalf("globex's admin lifting acme's revocation: %v", err)
+	}
+	if list, err := sw.store.Revocations(ctx, acmeAdmin); err != nil || len(list) != 1 || list[0].ID != id {
+		t.Fatalf("acme's list: %v %v", list, err)
+	}
+
+	global, err := sw.store.StartRevocation(ctx, sc, operator, "account takeover", "operator@gatehouse.test", false, audit.Meta{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := jobs.RunRevocation(ctx, sw.store, sw.store, sw.svc.Vault, jobs.RevokeConcurrency, global); err != nil {
+		t.Fatal(err)
+	}
+	if sw.state(t, onGlobex) != approvals.Revoked || sessionsIn(sw.globex) != 0 {
+		t.Fatalf("after the operator's revocation: globex's grant is %s, %d sessions left", sw.state(t, onGlobex), sessionsIn(sw.globex))
+	}
+	if err := signIn(sw.globex, "globex-requester"); apperr.CodeOf(err) != apperr.Forbidden {
+		t.Fatalf("signing in to globex after the operator's revocation: %v", err)
+	}
+	for _, v := range []approvals.Viewer{acmeAdmin, globexAdmin} {
+		if _, err := sw.store.Revocation(ctx, global, v); apperr.CodeOf(err) != apperr.NotFound {
+			t.Fatalf("a tenant admin reading the operator's revocation of a person in every organization: %v", err)
+		}
 	}
 }
 

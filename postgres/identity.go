@@ -90,7 +90,9 @@ func (s *IdentityStore) ConsumeAttempt(ctx context.Context, idHash []byte, now t
 	}, nil
 }
 
-// CreateSession stores a session and its audit event in one transaction.
+// CreateSession stores a session and its audit event in one transaction,
+// or refuses (apperr.Forbidden, nothing stored) a person an unlifted user
+// revocation covers in the tenant.
 func (s *IdentityStore) CreateSession(ctx context.Context, idHash []byte, sess identity.Session, meta audit.Meta, ev audit.Event) error {
 	tid, err := uuid.Parse(sess.TenantID)
 	if err != nil {
@@ -102,6 +104,18 @@ func (s *IdentityStore) CreateSession(ctx context.Context, idHash []byte, sess i
 	}
 	return InTx(ctx, s.pool, func(tx pgx.Tx) error {
 		q := db.New(tx)
+		// Ordered against revocations: a person revoked in the tenant gets
+		// no new session once the revocation (which ends theirs) commits.
+		if err := lockBlocksShared(ctx, tx); err != nil {
+			return err
+		}
+		blocked, err := q.UserBlocked(ctx, db.UserBlockedParams{Email: sess.Email, TenantID: tid})
+		if err != nil {
+			return err
+		}
+		if blocked {
+			return errRevokedPerson
+		}
 		if err := q.InsertSession(ctx, db.InsertSessionParams{
 			IDHash: idHash, TenantID: tid, Subject: sess.Subject, Email: sess.Email, DisplayName: sess.Name,
 			Groups: nonNil(sess.Groups), Roles: roles, Issuer: sess.Issuer, AuthTime: sess.AuthTime, StepUp: sess.StepUp,
@@ -119,6 +133,9 @@ func (s *IdentityStore) CreateSession(ctx context.Context, idHash []byte, sess i
 		return s.insertEvent(ctx, q, ev)
 	})
 }
+
+var errRevokedPerson = apperr.New(apperr.Forbidden,
+	"Your access here was cut by an emergency revocation, so you cannot sign in. Ask your security team.")
 
 // LookupSession returns the session, and whether its tenant is active and
 // its IdP enabled, or apperr.NotFound.

@@ -28,8 +28,10 @@ var errNoScope = apperr.New(apperr.NotFound, "There is no such scope for you to 
 var _ jobs.RevocationStore = (*RequestStore)(nil)
 
 // resolve checks the scope exists and the viewer may act on it, and
-// returns the scope's tenant (uuid.Nil for a user, who may belong to
-// several). Anything else is errNoScope, exactly as for a missing scope.
+// returns the scope's tenant. A user scope is a person by email: a platform
+// operator's covers them in every tenant (uuid.Nil), a tenant admin's only
+// in the admin's own tenant, so no organization can cut a person off in
+// another. Anything else is errNoScope, exactly as for a missing scope.
 func resolve(ctx context.Context, q *db.Queries, sc approvals.Scope, v approvals.Viewer) (uuid.UUID, error) {
 	viewer, _ := uuid.Parse(v.TenantID)
 	may := func(ts ...uuid.UUID) bool {
@@ -97,7 +99,10 @@ func resolve(ctx context.Context, q *db.Queries, sc approvals.Scope, v approvals
 		if len(ts) == 0 || !may(ts...) {
 			return uuid.Nil, errNoScope
 		}
-		return uuid.Nil, nil
+		if v.Operator {
+			return uuid.Nil, nil
+		}
+		return viewer, nil
 	}
 	return uuid.Nil, errNoScope
 }
@@ -120,7 +125,7 @@ func (s *RequestStore) RevocationImpact(ctx context.Context, sc approvals.Scope,
 	case approvals.ScopeTenant, approvals.ScopeIdP:
 		n, err = q.CountTenantSessions(ctx, tenant)
 	case approvals.ScopeUser:
-		n, err = q.CountUserSessions(ctx, sc.Value)
+		n, err = q.CountUserSessions(ctx, db.CountUserSessionsParams{Email: sc.Value, EveryTenant: tenant == uuid.Nil, TenantID: tenant})
 	}
 	if err != nil {
 		return im, err
@@ -185,7 +190,7 @@ func (s *RequestStore) StartRevocation(ctx context.Context, sc approvals.Scope, 
 			}
 			err = q.UpdateIdPStatus(ctx, db.UpdateIdPStatusParams{TenantID: tenant, Status: "disabled", Actor: actor})
 		case approvals.ScopeUser:
-			ended, err = q.DeleteUserSessions(ctx, sc.Value)
+			ended, err = q.DeleteUserSessions(ctx, db.DeleteUserSessionsParams{Email: sc.Value, EveryTenant: tenant == uuid.Nil, TenantID: tenant})
 		case approvals.ScopeShare:
 			row, lerr := q.LockShare(ctx, uuid.MustParse(sc.Value))
 			if lerr != nil {
@@ -232,7 +237,8 @@ func pgUUIDOrNull(u uuid.UUID) pgtype.UUID {
 }
 
 // scopeTenants are the tenants whose audit trail records the revocation:
-// the scope's, or every tenant the person is a member of.
+// the scope's (both sides of a share), or, for a person in every tenant,
+// each tenant they are a member of.
 func scopeTenants(ctx context.Context, q *db.Queries, sc approvals.Scope, tenant uuid.UUID) ([]uuid.UUID, error) {
 	if tenant == uuid.Nil {
 		return q.MemberTenants(ctx, sc.Value)
@@ -518,21 +524,11 @@ func revocationFrom(r db.Revocation) approvals.Revocation {
 	return out
 }
 
-// visible reports whether the viewer may see the revocation.
-func visible(ctx context.Context, q *db.Queries, v approvals.Viewer, r db.Revocation) bool {
-	if v.Operator {
-		return true
-	}
-	if r.TenantID.Valid {
-		return uuidString(r.TenantID.Bytes) == v.TenantID
-	}
-	ts, _ := q.MemberTenants(ctx, r.ScopeValue)
-	for _, t := range ts {
-		if t.String() == v.TenantID {
-			return true
-		}
-	}
-	return false
+// visible reports whether the viewer may see (and lift) the revocation:
+// operators every one, a tenant admin those of their tenant. A person
+// revoked in every tenant is an operator's to lift.
+func visible(v approvals.Viewer, r db.Revocation) bool {
+	return v.Operator || (r.TenantID.Valid && uuidString(r.TenantID.Bytes) == v.TenantID)
 }
 
 // Revocation returns one revocation with its progress and items, or
@@ -544,7 +540,7 @@ func (s *RequestStore) Revocation(ctx context.Context, id string, v approvals.Vi
 	}
 	q := db.New(s.pool)
 	r, err := q.GetRevocation(ctx, rid)
-	if errors.Is(err, pgx.ErrNoRows) || (err == nil && !visible(ctx, q, v, r)) {
+	if errors.Is(err, pgx.ErrNoRows) || (err == nil && !visible(v, r)) {
 		return approvals.Revocation{}, errNoScope
 	}
 	if err != nil {
@@ -595,7 +591,7 @@ func (s *RequestStore) LiftRevocation(ctx context.Context, id string, v approval
 	return InTx(ctx, s.pool, func(tx pgx.Tx) error {
 		q := db.New(tx)
 		r, err := q.GetRevocation(ctx, rid)
-		if errors.Is(err, pgx.ErrNoRows) || (err == nil && !visible(ctx, q, v, r)) {
+		if errors.Is(err, pgx.ErrNoRows) || (err == nil && !visible(v, r)) {
 			return errNoScope
 		}
 		if err != nil {

@@ -48,7 +48,8 @@ const blocked = `-- name: Blocked :one
 SELECT EXISTS (SELECT 1 FROM revocations b WHERE b.lifted_at IS NULL AND (
     (b.scope_kind = 'tenant' AND b.tenant_id IN ($1::uuid, $2::uuid)) OR
     (b.scope_kind = 'idp' AND b.tenant_id = $2::uuid) OR
-    (b.scope_kind = 'user' AND b.scope_value = lower($3::text)) OR
+    (b.scope_kind = 'user' AND b.scope_value = lower($3::text)
+        AND (b.tenant_id IS NULL OR b.tenant_id IN ($1::uuid, $2::uuid))) OR
     (b.scope_kind = 'resource' AND b.scope_value = $4::text) OR
     (b.scope_kind = 'share' AND b.scope_value = $5::text) OR
     (b.scope_kind = 'grant' AND b.scope_value = $6::text)))::boolean
@@ -64,8 +65,9 @@ type BlockedParams struct {
 }
 
 // Whether an unlifted revocation covers this access: the resource's tenant
-// or the requester's (frozen), the requester's IdP, the person, the
-// resource, the share or the grant itself.
+// or the requester's (frozen), the requester's IdP, the person (everywhere,
+// or in one of those two tenants), the resource, the share or the grant
+// itself.
 func (q *Queries) Blocked(ctx context.Context, arg BlockedParams) (bool, error) {
 	row := q.db.QueryRow(ctx, blocked,
 		arg.TenantID,
@@ -120,22 +122,35 @@ func (q *Queries) CountTenantSessions(ctx context.Context, tenantID uuid.UUID) (
 }
 
 const countUserSessions = `-- name: CountUserSessions :one
-SELECT count(*) FROM sessions WHERE lower(email) = $1::text
+SELECT count(*) FROM sessions WHERE lower(email) = $1::text AND ($2::boolean OR tenant_id = $3::uuid)
 `
 
-func (q *Queries) CountUserSessions(ctx context.Context, email string) (int64, error) {
-	row := q.db.QueryRow(ctx, countUserSessions, email)
+type CountUserSessionsParams struct {
+	Email       string
+	EveryTenant bool
+	TenantID    uuid.UUID
+}
+
+func (q *Queries) CountUserSessions(ctx context.Context, arg CountUserSessionsParams) (int64, error) {
+	row := q.db.QueryRow(ctx, countUserSessions, arg.Email, arg.EveryTenant, arg.TenantID)
 	var count int64
 	err := row.Scan(&count)
 	return count, err
 }
 
 const deleteUserSessions = `-- name: DeleteUserSessions :execrows
-DELETE FROM sessions WHERE lower(email) = $1::text
+DELETE FROM sessions WHERE lower(email) = $1::text AND ($2::boolean OR tenant_id = $3::uuid)
 `
 
-func (q *Queries) DeleteUserSessions(ctx context.Context, email string) (int64, error) {
-	result, err := q.db.Exec(ctx, deleteUserSessions, email)
+type DeleteUserSessionsParams struct {
+	Email       string
+	EveryTenant bool
+	TenantID    uuid.UUID
+}
+
+// The person's sessions in every tenant, or in @tenant_id alone.
+func (q *Queries) DeleteUserSessions(ctx context.Context, arg DeleteUserSessionsParams) (int64, error) {
+	result, err := q.db.Exec(ctx, deleteUserSessions, arg.Email, arg.EveryTenant, arg.TenantID)
 	if err != nil {
 		return 0, err
 	}
@@ -423,7 +438,9 @@ const listScopeGrants = `-- name: ListScopeGrants :many
 SELECT r.id FROM requests r
 WHERE r.state = 'active' AND (
     ($1::text = 'grant' AND r.id::text = $2::text) OR
-    ($1::text = 'user' AND lower(r.requester_email) = $2::text) OR
+    ($1::text = 'user' AND lower(r.requester_email) = $2::text
+        AND ($3::uuid = '00000000-0000-0000-0000-000000000000'::uuid
+             OR r.tenant_id = $3::uuid OR r.requester_tenant_id = $3::uuid)) OR
     ($1::text = 'resource' AND r.resource_id::text = $2::text) OR
     ($1::text = 'share' AND r.share_id::text = $2::text) OR
     ($1::text = 'tenant' AND (r.tenant_id = $3::uuid OR r.requester_tenant_id = $3::uuid)) OR
@@ -645,4 +662,22 @@ func (q *Queries) UnfinishedRevocationItems(ctx context.Context, revocationID uu
 		return nil, err
 	}
 	return items, nil
+}
+
+const userBlocked = `-- name: UserBlocked :one
+SELECT EXISTS (SELECT 1 FROM revocations b WHERE b.lifted_at IS NULL AND b.scope_kind = 'user'
+    AND b.scope_value = lower($1::text) AND (b.tenant_id IS NULL OR b.tenant_id = $2::uuid))::boolean
+`
+
+type UserBlockedParams struct {
+	Email    string
+	TenantID uuid.UUID
+}
+
+// Whether an unlifted user revocation covers the person in the tenant.
+func (q *Queries) UserBlocked(ctx context.Context, arg UserBlockedParams) (bool, error) {
+	row := q.db.QueryRow(ctx, userBlocked, arg.Email, arg.TenantID)
+	var column_1 bool
+	err := row.Scan(&column_1)
+	return column_1, err
 }

@@ -1,11 +1,13 @@
 -- name: Blocked :one
 -- Whether an unlifted revocation covers this access: the resource's tenant
--- or the requester's (frozen), the requester's IdP, the person, the
--- resource, the share or the grant itself.
+-- or the requester's (frozen), the requester's IdP, the person (everywhere,
+-- or in one of those two tenants), the resource, the share or the grant
+-- itself.
 SELECT EXISTS (SELECT 1 FROM revocations b WHERE b.lifted_at IS NULL AND (
     (b.scope_kind = 'tenant' AND b.tenant_id IN (@tenant_id::uuid, @requester_tenant_id::uuid)) OR
     (b.scope_kind = 'idp' AND b.tenant_id = @requester_tenant_id::uuid) OR
-    (b.scope_kind = 'user' AND b.scope_value = lower(@email::text)) OR
+    (b.scope_kind = 'user' AND b.scope_value = lower(@email::text)
+        AND (b.tenant_id IS NULL OR b.tenant_id IN (@tenant_id::uuid, @requester_tenant_id::uuid))) OR
     (b.scope_kind = 'resource' AND b.scope_value = @resource_id::text) OR
     (b.scope_kind = 'share' AND b.scope_value = @share_id::text) OR
     (b.scope_kind = 'grant' AND b.scope_value = @request_id::text)))::boolean;
@@ -30,7 +32,9 @@ SELECT id FROM revocations WHERE state = 'running';
 SELECT r.id FROM requests r
 WHERE r.state = 'active' AND (
     (@kind::text = 'grant' AND r.id::text = @value::text) OR
-    (@kind::text = 'user' AND lower(r.requester_email) = @value::text) OR
+    (@kind::text = 'user' AND lower(r.requester_email) = @value::text
+        AND (@tenant_id::uuid = '00000000-0000-0000-0000-000000000000'::uuid
+             OR r.tenant_id = @tenant_id::uuid OR r.requester_tenant_id = @tenant_id::uuid)) OR
     (@kind::text = 'resource' AND r.resource_id::text = @value::text) OR
     (@kind::text = 'share' AND r.share_id::text = @value::text) OR
     (@kind::text = 'tenant' AND (r.tenant_id = @tenant_id::uuid OR r.requester_tenant_id = @tenant_id::uuid)) OR
@@ -91,10 +95,16 @@ UPDATE revocations SET rotated = @rotated WHERE id = @id;
 UPDATE revocations SET lifted_at = @now, lifted_by = @actor WHERE id = @id AND lifted_at IS NULL;
 
 -- name: DeleteUserSessions :execrows
-DELETE FROM sessions WHERE lower(email) = @email::text;
+-- The person's sessions in every tenant, or in @tenant_id alone.
+DELETE FROM sessions WHERE lower(email) = @email::text AND (@every_tenant::boolean OR tenant_id = @tenant_id::uuid);
 
 -- name: CountUserSessions :one
-SELECT count(*) FROM sessions WHERE lower(email) = @email::text;
+SELECT count(*) FROM sessions WHERE lower(email) = @email::text AND (@every_tenant::boolean OR tenant_id = @tenant_id::uuid);
+
+-- name: UserBlocked :one
+-- Whether an unlifted user revocation covers the person in the tenant.
+SELECT EXISTS (SELECT 1 FROM revocations b WHERE b.lifted_at IS NULL AND b.scope_kind = 'user'
+    AND b.scope_value = lower(@email::text) AND (b.tenant_id IS NULL OR b.tenant_id = @tenant_id::uuid))::boolean;
 
 -- name: CountTenantSessions :one
 SELECT count(*) FROM sessions WHERE tenant_id = @tenant_id;

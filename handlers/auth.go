@@ -112,7 +112,7 @@ func (s *Server) dashboard(c echo.Context) error {
 }
 
 // reauth forces a fresh sign-in at the signed-in person's own IdP
-// (prompt=login, max_age=0, and the tenant's acr value if it has one); the
+// (prompt=login, max_age=0, and the tenant's acr values if it has any); the
 // callback checks auth_time is within identity.StepUpMaxAge. Another
 // tenant's slug answers 404.
 func (s *Server) reauth(c echo.Context) error {

@@ -10,6 +10,7 @@ import (
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/gatehouse/gatehouse/authz"
 	"github.com/gatehouse/gatehouse/devstack"
 	"github.com/gatehouse/gatehouse/handlers"
 	"github.com/gatehouse/gatehouse/postgres"
@@ -161,8 +162,24 @@ func TestOnlyRespondersBreakGlassAndAdminsKeepTheSettings(t *testing.T) {
 	f := newFixture(t, nil)
 	console := f.serve(t)
 	req, _ := signedIn(t, console, "acme", "requester@acme.test")
-	if p := req.Get(console + "/breakglass/new"); p.Status != http.StatusForbidden {
-		t.Fatalf("a requester at the break-glass form: %d", p.Status)
+	form := req.Get(console + "/breakglass/new")
+	if form.Status != http.StatusForbidden {
+		t.Fatalf("a requester at the break-glass form: %d", form.Status)
+	}
+	// A requester breaking glass anyway is refused, issued nothing, and the
+	// attempt is a security event in the audit trail.
+	home := req.Get(console + "/")
+	if p := req.PostForm(console+"/breakglass", url.Values{"_csrf": {testenv.CSRF(t, home)}, "resource": {resourceID(t, f, "CI deploy token")},
+		"justification": {"production is down and I need the deploy token now"}, "incident": {"INC-7"}, "duration": {"30m"}}); p.Status != http.StatusForbidden || countBreakGlass(t, f) != 0 {
+		t.Fatalf("a requester breaking glass: %d", p.Status)
+	}
+	var attempts int
+	if err := f.pool.QueryRow(context.Background(), `SELECT count(*) FROM audit_events WHERE action = 'access.denied' AND outcome = 'denied'
+		AND target = '/breakglass' AND actor LIKE 'requester@acme.test%' AND detail->>'permission' = $1`, string(authz.UseBreakGlass)).Scan(&attempts); err != nil || attempts != 1 {
+		t.Fatalf("%d audited attempts (%v)", attempts, err)
+	}
+	if auditCount(t, f, "access.denied", "denied") != 1 {
+		t.Fatal("viewing a page the roles do not allow is audited too, or the attempt twice")
 	}
 	appr, _ := signedIn(t, console, "acme", "approver1@acme.test")
 	if p := appr.Get(console + "/breakglass"); p.Status != http.StatusOK || p.Doc(t).Find(`[data-testid="break-glass"]`).Length() != 0 {

@@ -1,6 +1,7 @@
 package handlers
 
 import (
+	"log/slog"
 	"net/http"
 	"net/url"
 	"time"
@@ -87,8 +88,26 @@ func (s *Server) require(perm authz.Permission, h echo.HandlerFunc) echo.Handler
 		}
 		c.Set(sessionKey, &sess)
 		if !s.deps.Authz.Allowed(sess.Roles, sess.TenantSlug, perm) {
+			if c.Request().Method != http.MethodGet {
+				s.denied(c, perm)
+			}
 			return apperr.New(apperr.Forbidden, "Your roles in "+sess.TenantName+" do not allow this.")
 		}
 		return h(c)
+	}
+}
+
+// denied audits an attempt to change something the session's roles do not
+// allow (a non-responder breaking glass, say) in the session's tenant, as
+// access.denied naming the route and the permission lacking. A failure to
+// audit is logged; the refusal stands either way.
+func (s *Server) denied(c echo.Context, perm authz.Permission) {
+	sess := currentSession(c)
+	err := s.deps.Audit.RecordEvent(c.Request().Context(), meta(c).Stamp(audit.Event{
+		TenantID: sess.TenantID, Actor: sess.Actor(), Action: "access.denied", Target: c.Path(), Outcome: audit.Denied,
+		Detail: map[string]string{"permission": string(perm)},
+	}))
+	if err != nil {
+		s.deps.Log.Error("auditing a refused action", slog.String("request_id", requestID(c)), slog.String("error", err.Error()))
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -165,6 +166,20 @@ type claims struct {
 	ACR           string `json:"acr"`
 }
 
+// checkStepUp returns nil when a step-up sign-in's claims prove what it
+// asked for: an auth_time no older than StepUpMaxAge at now and, when the
+// tenant names acr values (space-separated, as sent in acr_values), one of
+// them as the token's acr. Anything else is apperr.Forbidden.
+func checkStepUp(c claims, acrValues string, now time.Time) error {
+	if c.AuthTime == 0 || now.Sub(time.Unix(c.AuthTime, 0)) > StepUpMaxAge {
+		return apperr.New(apperr.Forbidden, "Your organization did not confirm a fresh sign-in. Try again and enter your password when asked.")
+	}
+	if accepted := strings.Fields(acrValues); len(accepted) > 0 && !slices.Contains(accepted, c.ACR) {
+		return apperr.New(apperr.Forbidden, "Your organization did not confirm the stronger sign-in this action needs.")
+	}
+	return nil
+}
+
 func (f *Federation) identityFrom(tc TenantConfig, idt *oidc.IDToken, a Attempt) (Identity, error) {
 	var c claims
 	var all map[string]any
@@ -187,11 +202,8 @@ func (f *Federation) identityFrom(tc TenantConfig, idt *oidc.IDToken, a Attempt)
 		authTime = idt.IssuedAt
 	}
 	if a.StepUp {
-		if c.AuthTime == 0 || f.now().Sub(authTime) > StepUpMaxAge {
-			return Identity{}, apperr.New(apperr.Forbidden, "Your organization did not confirm a fresh sign-in. Try again and enter your password when asked.")
-		}
-		if tc.IdP.StepUpACR != "" && c.ACR != tc.IdP.StepUpACR {
-			return Identity{}, apperr.New(apperr.Forbidden, "Your organization did not confirm the stronger sign-in this action needs.")
+		if err := checkStepUp(c, tc.IdP.StepUpACR, f.now()); err != nil {
+			return Identity{}, err
 		}
 	}
 	id := Identity{

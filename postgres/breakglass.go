@@ -115,7 +115,8 @@ func (s *RequestStore) BreakGlass(ctx context.Context, tenantID, resourceID stri
 		if aerr := s.recordEvent(ctx, tenantID, meta.Stamp(audit.Event{TenantID: tenantID, Actor: actor(who),
 			Action: "breakglass.refused", Target: resourceID, Outcome: audit.Denied,
 			Detail: map[string]string{"reason": apperr.As(err).Message, "incident": e.Incident}})); aerr != nil {
-			return t, errors.Join(err, aerr)
+			// Never a refusal that left no trace: the caller sees (and logs) the audit failure.
+			return t, apperr.Wrap(apperr.Unavailable, "Break-glass was refused ("+apperr.As(err).Message+"), and the refusal could not be recorded. Try again in a moment.", errors.Join(err, aerr))
 		}
 	}
 	return t, err
@@ -141,7 +142,8 @@ func responsible(members []db.ListMembersOfRow, responder string) []string {
 }
 
 func (s *RequestStore) recordEvent(ctx context.Context, tenantID string, ev audit.Event) error {
-	return InTx(context.WithoutCancel(ctx), s.pool, func(tx pgx.Tx) error {
+	ctx = context.WithoutCancel(ctx) // a refusal is audited even when the caller has gone
+	return InTx(ctx, s.pool, func(tx pgx.Tx) error {
 		return appendAudit(ctx, db.New(tx), s.now(), ev)
 	})
 }

@@ -9,7 +9,7 @@ type IdentityProvider struct {
 	Scopes               []string
 	GroupsClaim          string // the ID-token claim holding the person's groups
 	RequireEmailVerified bool
-	StepUpACR            string // acr value required for step-up, or ""
+	StepUpACR            string // acr values accepted for step-up (space-separated, sent as acr_values), or ""
 	Enabled              bool
 }
 

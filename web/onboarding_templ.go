@@ -241,7 +241,7 @@ func Onboarding(m OnboardingPage) templ.Component {
 					if templ_7745c5c3_Err != nil {
 						return templ_7745c5c3_Err
 					}
-					templ_7745c5c3_Err = field(m, "step_up_acr", "acr value required for step-up (optional)", "text").Render(ctx, templ_7745c5c3_Buffer)
+					templ_7745c5c3_Err = field(m, "step_up_acr", "acr values accepted for step-up, space-separated (optional)", "text").Render(ctx, templ_7745c5c3_Buffer)
 					if templ_7745c5c3_Err != nil {
 						return templ_7745c5c3_Err
 					}

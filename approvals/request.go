@@ -94,6 +94,9 @@ func (r *Request) Decide(p Person, approve bool, comment string, shorten time.Du
 	if r.State != Pending {
 		return apperr.New(apperr.Conflict, "This request is "+string(r.State)+": it can no longer be decided.")
 	}
+	if r.overdue(now) {
+		return apperr.New(apperr.Conflict, "This request waited longer than its policy allows: it is closing as timed out and can no longer be decided.")
+	}
 	if err := r.checkVoter(p); err != nil {
 		return err
 	}
@@ -132,11 +135,17 @@ func (r *Request) Cancel(by Person) error {
 // TimeOut closes a pending request nobody decided within the policy's
 // pending timeout; it reports whether it did.
 func (r *Request) TimeOut(now time.Time) bool {
-	if r.State != Pending || now.Sub(r.SubmittedAt) < r.Policy.PendingTimeout {
+	if r.State != Pending || !r.overdue(now) {
 		return false
 	}
 	r.State = TimedOut
 	return true
+}
+
+// overdue reports whether the request has waited its policy's pending
+// timeout by now (it is no longer decided, only timed out).
+func (r Request) overdue(now time.Time) bool {
+	return now.Sub(r.SubmittedAt) >= r.Policy.PendingTimeout
 }
 
 // EligibleApprovers returns the people of candidates who may decide the

@@ -119,6 +119,14 @@ func TestTimeoutCancelAndSnapshot(t *testing.T) {
 	if r.TimeOut(t0.Add(23 * time.Hour)) {
 		t.Fatal("timed out early")
 	}
+	// Past its timeout, before the sweep closes it, a request takes no vote.
+	late := newTwoStep(t, requester)
+	if err := late.Decide(appr1, true, "", 0, t0.Add(24*time.Hour)); apperr.CodeOf(err) != apperr.Conflict || len(late.Votes) != 0 || late.State != Pending {
+		t.Fatalf("a vote after the pending timeout: %v, %d votes, %s", err, len(late.Votes), late.State)
+	}
+	if err := late.Decide(appr1, true, "", 0, t0.Add(24*time.Hour-time.Second)); err != nil {
+		t.Fatalf("a vote just before the pending timeout: %v", err)
+	}
 	if err := (&Request{Requester: requester, State: Pending}).Cancel(appr1); apperr.CodeOf(err) != apperr.Forbidden {
 		t.Fatalf("cancel by another: %v", err)
 	}

@@ -256,7 +256,7 @@ func (s *RequestStore) TimeOutPending(ctx context.Context) (int, error) {
 	closed := 0
 	err := InTx(ctx, s.pool, func(tx pgx.Tx) error {
 		q := db.New(tx)
-		rows, err := q.LockPendingBefore(ctx, now.Add(-time.Minute)) // no policy times out in under a minute
+		rows, err := q.LockOverduePending(ctx, now)
 		if err != nil {
 			return err
 		}

@@ -191,6 +191,37 @@ func TestUndecidedRequestsTimeOut(t *testing.T) {
 	}
 }
 
+// TestAShortTimeoutIsNotStarvedByOlderLongOnes: the sweep takes a batch of
+// 500 at a time; 600 older requests whose (30-day) timeouts have not run
+// out must not keep a newer one with a short timeout from closing.
+func TestAShortTimeoutIsNotStarvedByOlderLongOnes(t *testing.T) {
+	pool, _, _, req := requestFixture(t) // req: a 24h timeout, submitted now
+	ctx := context.Background()
+	if _, err := pool.Exec(ctx, `
+		INSERT INTO requests (tenant_id, resource_id, requester_subject, requester_email, requester, level, duration_seconds,
+		                      justification, state, policy, submitted_at, updated_at)
+		SELECT r.tenant_id, r.resource_id, 'old-' || g, 'old' || g || '@acme.test', r.requester, r.level, r.duration_seconds,
+		       r.justification, 'pending', jsonb_set(r.policy, '{pending_timeout_ns}', to_jsonb($2::bigint)),
+		       r.submitted_at - interval '2 days', r.updated_at
+		FROM requests r, generate_series(1, 600) g WHERE r.id::text = $1`, req, int64(30*24*time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	inserter, err := jobs.NewInserter(pool)
+	if err != nil {
+		t.Fatal(err)
+	}
+	later := postgres.NewRequestStore(pool, inserter, func() time.Time { return time.Now().Add(25 * time.Hour) })
+	if n, err := later.TimeOutPending(ctx); err != nil || n != 1 {
+		t.Fatalf("closed %d (%v); want the one request past its timeout", n, err)
+	}
+	var state string
+	var open int
+	if err := pool.QueryRow(ctx, `SELECT (SELECT state FROM requests WHERE id::text = $1),
+		(SELECT count(*) FROM requests WHERE state = 'pending')`, req).Scan(&state, &open); err != nil || state != "timed-out" || open != 600 {
+		t.Fatalf("the short-timeout request is %q, %d still pending (%v)", state, open, err)
+	}
+}
+
 func TestADoubleSubmitChangesNothing(t *testing.T) {
 	pool, store, acme, _ := requestFixture(t) // the requester "req" has a pending request already
 	var resID string

@@ -912,14 +912,18 @@ func (q *Queries) LockGrantTargets(ctx context.Context, ids []uuid.UUID) ([]Lock
 	return items, nil
 }
 
-const lockPendingBefore = `-- name: LockPendingBefore :many
-SELECT id, tenant_id, resource_id, requester_subject, requester_email, requester, level, duration_seconds, justification, ticket, state, policy, submitted_at, updated_at, failure_reason, kind, incident, drill, share_id, requester_tenant_id, current_step FROM requests WHERE state = 'pending' AND submitted_at < $1
-ORDER BY submitted_at LIMIT 500
+const lockOverduePending = `-- name: LockOverduePending :many
+SELECT id, tenant_id, resource_id, requester_subject, requester_email, requester, level, duration_seconds, justification, ticket, state, policy, submitted_at, updated_at, failure_reason, kind, incident, drill, share_id, requester_tenant_id, current_step FROM requests WHERE state = 'pending'
+  AND submitted_at + ((policy->>'pending_timeout_ns')::bigint / 1000) * interval '1 microsecond' <= $1
+ORDER BY submitted_at + ((policy->>'pending_timeout_ns')::bigint / 1000) * interval '1 microsecond' LIMIT 500
 FOR UPDATE SKIP LOCKED
 `
 
-func (q *Queries) LockPendingBefore(ctx context.Context, before time.Time) ([]Request, error) {
-	rows, err := q.db.Query(ctx, lockPendingBefore, before)
+// Pending requests past the pending timeout of the policy snapshot they
+// were submitted under, earliest deadline first: a batch never fills up
+// with older requests whose longer timeouts have not run out.
+func (q *Queries) LockOverduePending(ctx context.Context, now time.Time) ([]Request, error) {
+	rows, err := q.db.Query(ctx, lockOverduePending, now)
 	if err != nil {
 		return nil, err
 	}

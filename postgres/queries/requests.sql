@@ -99,9 +99,13 @@ UPDATE resources SET policy = @policy WHERE id = @id AND tenant_id = @tenant_id;
 -- name: GetVaultBinding :one
 SELECT location FROM store_bindings WHERE tenant_id = @tenant_id AND kind = 'vault-kv2' ORDER BY created_at LIMIT 1;
 
--- name: LockPendingBefore :many
-SELECT * FROM requests WHERE state = 'pending' AND submitted_at < @before
-ORDER BY submitted_at LIMIT 500
+-- name: LockOverduePending :many
+-- Pending requests past the pending timeout of the policy snapshot they
+-- were submitted under, earliest deadline first: a batch never fills up
+-- with older requests whose longer timeouts have not run out.
+SELECT * FROM requests WHERE state = 'pending'
+  AND submitted_at + ((policy->>'pending_timeout_ns')::bigint / 1000) * interval '1 microsecond' <= @now
+ORDER BY submitted_at + ((policy->>'pending_timeout_ns')::bigint / 1000) * interval '1 microsecond' LIMIT 500
 FOR UPDATE SKIP LOCKED;
 
 -- name: CountOpenRequestsOf :one

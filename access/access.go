@@ -26,6 +26,9 @@ type Store interface {
 	BreakGlass(ctx context.Context, tenantID, resourceID string, who approvals.Person, e approvals.Emergency, fresh bool, meta audit.Meta) (jobs.GrantTarget, error)
 	RequestShared(ctx context.Context, tenantID, shareID, resourceID string, who approvals.Person, sub approvals.Submission, meta audit.Meta) (string, *jobs.GrantTarget, error)
 	CheckNotBlocked(ctx context.Context, d approvals.Detail) error
+	// RecordReveal audits a reveal after the read, or returns
+	// approvals.ErrBlocked (nothing recorded) when a revocation now covers it.
+	RecordReveal(ctx context.Context, d approvals.Detail, evs ...audit.Event) error
 }
 
 // Vault is what the service needs of Vault.
@@ -40,7 +43,6 @@ type Vault interface {
 type Service struct {
 	Store Store
 	Vault Vault
-	Audit audit.Recorder
 	Now   func() time.Time
 	Log   *slog.Logger // optional
 }
@@ -107,7 +109,9 @@ func (s *Service) TakeToken(ctx context.Context, h Holder, requestID string, met
 }
 
 // Reveal reads the grant's secret once for the holder, through a
-// throwaway token confined to the grant, audited without the value.
+// throwaway token confined to the grant, audited without the value. The
+// block is checked before the read and again, with the audit, after it: a
+// revocation that commits while the value is read keeps it from the holder.
 func (s *Service) Reveal(ctx context.Context, h Holder, requestID string, meta audit.Meta) (map[string]any, error) {
 	d, err := s.activeGrant(ctx, h, requestID)
 	if err != nil {
@@ -135,8 +139,8 @@ func (s *Service) Reveal(ctx context.Context, h Holder, requestID string, meta a
 		ev.TenantID, ev.Detail = d.TenantID, map[string]string{"secret": d.Mount + "/" + d.Path, "share": d.ShareID}
 		evs = append(evs, ev)
 	}
-	if err := s.Audit.RecordEvent(ctx, evs...); err != nil {
-		return nil, err
+	if err := s.Store.RecordReveal(ctx, d, evs...); err != nil {
+		return nil, err // blocked meanwhile: the value read is dropped, never shown
 	}
 	return data, nil
 }

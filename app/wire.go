@@ -74,7 +74,7 @@ func Wire(pool *pgxpool.Pool, vc *vault.Client, o Options) (Parts, error) {
 	requests := postgres.NewRequestStore(pool, inserter, o.Now)
 	federation := identity.NewFederation(ids, vc, ids, o.PublicURL, o.Now)
 	bindings := postgres.NewBindingStore(pool, o.Now)
-	clouds := &stores.Service{Bindings: bindings, Secrets: vc, Open: stores.Adapters(o.Clouds), Audit: ids,
+	clouds := &stores.Service{Bindings: bindings, Secrets: vc, Open: stores.Adapters(o.Clouds),
 		Replicas: bindings, Queue: jobs.SyncQueue{Jobs: inserter}}
 	backends := Backends{Client: vc, Service: clouds}
 	return Parts{Requests: requests, Identity: ids, Backends: backends, Bindings: bindings, Deps: handlers.Deps{
@@ -93,7 +93,7 @@ func Wire(pool *pgxpool.Pool, vc *vault.Client, o Options) (Parts, error) {
 		Reviews:         requests,
 		ReviewService:   &reviews.Service{Store: requests, Tenants: tenantStore},
 		AuditLog:        postgres.NewAuditLog(pool, o.Now, vc.ReadCheckpoints),
-		Access:          &access.Service{Store: requests, Vault: backends, Audit: ids, Now: o.Now, Log: o.Log},
+		Access:          &access.Service{Store: requests, Vault: backends, Now: o.Now, Log: o.Log},
 		Stores:          clouds,
 		Federation:      federation,
 		Sessions:        identity.NewSessions(ids, o.Now, o.SessionIdle, o.SessionMax),

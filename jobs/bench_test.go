@@ -50,7 +50,7 @@ func BenchmarkApproveToCredential(b *testing.B) {
 	if err := w.pool.QueryRow(ctx, "SELECT id::text FROM resources").Scan(&resID); err != nil {
 		b.Fatal(err)
 	}
-	svc := &access.Service{Store: w.store, Vault: w.vault, Audit: nil, Now: time.Now}
+	svc := &access.Service{Store: w.store, Vault: w.vault, Now: time.Now}
 	final := approvals.Person{Subject: "a2", Roles: []tenants.Role{tenants.RoleApprover}}
 	holder := func(i int) access.Holder {
 		return access.Holder{TenantID: w.tenant, TenantSlug: "acme", Person: approvals.Person{Subject: fmt.Sprintf("req-%d", i)}}

@@ -60,7 +60,7 @@ func breakGlassWorld(t testing.TB, mount string, now func() time.Time, b approva
 	if err != nil {
 		t.Fatal(err)
 	}
-	svc := &access.Service{Store: w.store, Vault: gatehouse, Audit: postgres.NewIdentityStore(w.pool, now), Now: now}
+	svc := &access.Service{Store: w.store, Vault: gatehouse, Now: now}
 	return w, res, svc
 }
 
@@ -188,10 +188,24 @@ func TestRefusedBreakGlassIssuesNothingAndIsAudited(t *testing.T) {
 	if got := auditActions(t, w, "breakglass.refused"); len(got) != 4 || got[0]["outcome"] != "denied" {
 		t.Fatalf("refusals audited: %v", got)
 	}
-	// Another tenant's resource is not there (and refused the same way).
-	if _, err := svc.BreakGlass(ctx, access.Holder{TenantID: "00000000-0000-0000-0000-000000000000", TenantSlug: "x", Person: responderP},
+	// Another tenant's resource is not there (and refused the same way, in
+	// that tenant's trail).
+	tn, _ := tenants.NewTenant("globex", "Globex", []string{"globex.test"})
+	if err := postgres.NewTenantStore(w.pool).Register(ctx, tenants.Registration{Tenant: tn,
+		IdP:     tenants.IdentityProvider{IssuerURL: "https://idp.globex", ClientID: "c", ClientSecretRef: "gatehouse/idp/globex", Scopes: []string{"openid"}, GroupsClaim: "groups"},
+		Binding: tenants.StoreBinding{Kind: tenants.StoreVaultKV2, Location: "tenant-globex"}}, "test"); err != nil {
+		t.Fatal(err)
+	}
+	var globex string
+	if err := w.pool.QueryRow(ctx, "SELECT id::text FROM tenants WHERE slug = 'globex'").Scan(&globex); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := svc.BreakGlass(ctx, access.Holder{TenantID: globex, TenantSlug: "globex", Person: responderP},
 		res, emergencyE, true, audit.Meta{}); apperr.CodeOf(err) != apperr.NotFound {
 		t.Fatalf("another tenant's resource: %v", err)
+	}
+	if got := auditActions(t, w, "breakglass.refused"); len(got) != 5 {
+		t.Fatalf("refusals audited: %d, want 5", len(got))
 	}
 }
 

@@ -123,7 +123,7 @@ func TestJITGrantOnAnAWSSecret(t *testing.T) {
 	startWorkers(t, a.world, a.backends, time.Now)
 	waitState(t, a.world, req, approvals.Active, 15*time.Second)
 
-	svc := &access.Service{Store: a.store, Vault: a.backends, Audit: postgres.NewIdentityStore(a.pool, time.Now), Now: time.Now}
+	svc := &access.Service{Store: a.store, Vault: a.backends, Now: time.Now}
 	h := access.Holder{TenantID: a.tenant, TenantSlug: "acme", Person: approvals.Person{Subject: "req", Email: "requester@acme.test"}}
 	data, err := svc.Reveal(ctx, h, req, audit.Meta{})
 	if err != nil {
@@ -325,7 +325,7 @@ func TestBreakGlassAndRevocationOnAnAWSSecret(t *testing.T) {
 	if err := a.store.SetBreakGlass(ctx, a.tenant, a.resource, approvals.BreakGlass{Enabled: true, MaxDuration: 30 * time.Minute, RotateAfter: true}, "admin", audit.Meta{}); err != nil {
 		t.Fatal(err)
 	}
-	svc := &access.Service{Store: a.store, Vault: a.backends, Audit: postgres.NewIdentityStore(a.pool, time.Now), Now: time.Now}
+	svc := &access.Service{Store: a.store, Vault: a.backends, Now: time.Now}
 	em, err := svc.BreakGlass(ctx, holderOf(a.world, responderP), a.resource, emergencyE, true, audit.Meta{})
 	if err != nil {
 		t.Fatalf("BreakGlass: %v", err)
@@ -654,7 +654,7 @@ func TestJITGrantOnABrokeredGCPSecret(t *testing.T) {
 	waitState(t, w, req, approvals.Active, 15*time.Second)
 	waitState(t, w, gone, approvals.Failed, 15*time.Second)
 
-	svc := &access.Service{Store: w.store, Vault: backends, Audit: postgres.NewIdentityStore(w.pool, time.Now), Now: time.Now}
+	svc := &access.Service{Store: w.store, Vault: backends, Now: time.Now}
 	h := access.Holder{TenantID: w.tenant, TenantSlug: "acme", Person: requester}
 	data, err := svc.Reveal(ctx, h, req, audit.Meta{})
 	if err != nil || data["value"] != "gcp-billing-value-31" {

@@ -22,10 +22,14 @@ type RevokeScopeArgs struct {
 // Kind names the job in River's tables.
 func (RevokeScopeArgs) Kind() string { return "revoke_scope" }
 
-// InsertOpts retries (a grant Vault could not revoke yet) for about a day.
+// InsertOpts retries (a grant Vault could not revoke yet) for about a day:
+// NextRetry waits at most 30 s between attempts.
 func (RevokeScopeArgs) InsertOpts() river.InsertOpts {
-	return river.InsertOpts{Queue: QueueAccess, MaxAttempts: 100}
+	return river.InsertOpts{Queue: QueueAccess, MaxAttempts: revokeAttempts}
 }
+
+// revokeAttempts is a day of attempts at NextRetry's 30 s cap.
+const revokeAttempts = 24 * 60 * 2
 
 // RevocationPlan is what is left of a revocation.
 type RevocationPlan struct {

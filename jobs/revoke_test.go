@@ -16,6 +16,7 @@ import (
 	"github.com/riverqueue/river"
 	"github.com/riverqueue/river/rivertype"
 
+	"github.com/gatehouse/gatehouse/access"
 	"github.com/gatehouse/gatehouse/apperr"
 	"github.com/gatehouse/gatehouse/approvals"
 	"github.com/gatehouse/gatehouse/audit"
@@ -289,6 +290,80 @@ func TestATenantAdminRevokesAPersonInTheirOwnOrganizationOnly(t *testing.T) {
 		if _, err := sw.store.Revocation(ctx, global, v); apperr.CodeOf(err) != apperr.NotFound {
 			t.Fatalf("a tenant admin reading the operator's revocation of a person in every organization: %v", err)
 		}
+	}
+}
+
+// revokedWhileReading starts a revocation of the grant right after Vault
+// has read its secret for a reveal, as an operator racing the reveal would.
+type revokedWhileReading struct {
+	access.Vault
+	revoke func()
+}
+
+func (r revokedWhileReading) RevealWithGrant(ctx context.Context, g vault.GrantSpec, path string) (map[string]any, error) {
+	data, err := r.Vault.RevealWithGrant(ctx, g, path)
+	r.revoke()
+	return data, err
+}
+
+func TestARevealRacingARevocationShowsNothing(t *testing.T) {
+	sw := newShareWorld(t, "tenant-rv24", time.Now)
+	ctx := context.Background()
+	req := sw.jitGrant(t, "acme/requester")
+	racing := revokedWhileReading{Vault: sw.svc.Vault, revoke: func() { sw.revoke(t, "grant:"+req, false) }}
+	svc := &access.Service{Store: sw.store, Vault: racing, Now: time.Now}
+	data, err := svc.Reveal(ctx, sw.holder("acme/requester"), req, audit.Meta{})
+	if !errors.Is(err, approvals.ErrBlocked) || data != nil {
+		t.Fatalf("a reveal the block overtook: %v, value shown: %v", err, data != nil)
+	}
+	var revealed int
+	if err := sw.pool.QueryRow(ctx, "SELECT count(*) FROM audit_events WHERE action = 'grant.revealed'").Scan(&revealed); err != nil || revealed != 0 {
+		t.Fatalf("%d reveals audited (%v)", revealed, err)
+	}
+	// The same reveal with no revocation racing it shows the value, audited.
+	other := sw.jitGrant(t, "acme/admin")
+	if data, err := sw.svc.Reveal(ctx, sw.holder("acme/admin"), other, audit.Meta{}); err != nil || data == nil {
+		t.Fatalf("an ordinary reveal: %v", err)
+	}
+	if err := sw.pool.QueryRow(ctx, "SELECT count(*) FROM audit_events WHERE action = 'grant.revealed'").Scan(&revealed); err != nil || revealed != 1 {
+		t.Fatalf("%d reveals audited (%v)", revealed, err)
+	}
+}
+
+// TestAnItemVerifiedDeadStaysVerified: two runs of one revocation (the CLI
+// beside a worker) may both work an item; one's later failure does not undo
+// the other's verification.
+func TestAnItemVerifiedDeadStaysVerified(t *testing.T) {
+	sw := newShareWorld(t, "tenant-rv25", time.Now)
+	ctx := context.Background()
+	req := sw.jitGrant(t, "acme/requester")
+	id := sw.revoke(t, "grant:"+req, false)
+	if err := jobs.RunRevocation(ctx, sw.store, sw.store, sw.svc.Vault, jobs.RevokeConcurrency, id); err != nil {
+		t.Fatal(err)
+	}
+	if err := sw.store.RecordRevocationItem(ctx, id, req, "Vault is unreachable"); err != nil {
+		t.Fatal(err)
+	}
+	r, err := sw.store.Revocation(ctx, id, operator)
+	if err != nil || r.Progress.Verified != 1 || r.Progress.Failed != 0 || r.Items[0].LastError != "" {
+		t.Fatalf("after a late failure: %+v %+v %v", r.Progress, r.Items, err)
+	}
+}
+
+// TestARevocationKeepsRetryingForADay: a Vault outage of hours must not
+// exhaust the revocation job's attempts (River would then drop it, leaving
+// the revocation running until a restart).
+func TestARevocationKeepsRetryingForADay(t *testing.T) {
+	w := &jobs.RevokeScopeWorker{}
+	opts := jobs.RevokeScopeArgs{}.InsertOpts()
+	start := time.Now()
+	at := start
+	for attempt := 1; attempt < opts.MaxAttempts; attempt++ {
+		next := w.NextRetry(&river.Job[jobs.RevokeScopeArgs]{JobRow: &rivertype.JobRow{Attempt: attempt}})
+		at = at.Add(next.Sub(time.Now()))
+	}
+	if span := at.Sub(start); span < 23*time.Hour {
+		t.Fatalf("%d attempts span %s; want about a day", opts.MaxAttempts, span.Round(time.Minute))
 	}
 }
 

@@ -78,7 +78,7 @@ func newShareWorld(t *testing.T, mount string, now func() time.Time) shareWorld 
 	if err != nil {
 		t.Fatal(err)
 	}
-	sw.svc = &access.Service{Store: w.store, Vault: gatehouse, Audit: postgres.NewIdentityStore(w.pool, now), Now: now}
+	sw.svc = &access.Service{Store: w.store, Vault: gatehouse, Now: now}
 	return sw
 }
 

@@ -8,6 +8,7 @@ import (
 	"github.com/jackc/pgx/v5/pgtype"
 
 	"github.com/gatehouse/gatehouse/approvals"
+	"github.com/gatehouse/gatehouse/audit"
 	"github.com/gatehouse/gatehouse/postgres/db"
 )
 
@@ -69,12 +70,42 @@ func uuidOr(u pgtype.UUID) uuid.UUID {
 }
 
 // CheckNotBlocked returns approvals.ErrBlocked when an unlifted revocation
-// covers the request d (checked before a reveal).
+// covers the request d (checked before a reveal reads anything).
 func (s *RequestStore) CheckNotBlocked(ctx context.Context, d approvals.Detail) error {
+	k, err := blockKeyOf(d)
+	if err != nil {
+		return err
+	}
+	return blocked(ctx, db.New(s.pool), k)
+}
+
+// RecordReveal audits a reveal of d's secret (evs) after the value was
+// read, under the revocation lock: when a revocation covering d committed
+// since CheckNotBlocked, it returns approvals.ErrBlocked and records
+// nothing, and the caller must not show the value.
+func (s *RequestStore) RecordReveal(ctx context.Context, d approvals.Detail, evs ...audit.Event) error {
+	k, err := blockKeyOf(d)
+	if err != nil {
+		return err
+	}
+	return InTx(ctx, s.pool, func(tx pgx.Tx) error {
+		if err := lockBlocksShared(ctx, tx); err != nil {
+			return err
+		}
+		q := db.New(tx)
+		if err := blocked(ctx, q, k); err != nil {
+			return err
+		}
+		return appendAudit(ctx, q, s.now(), evs...)
+	})
+}
+
+// blockKeyOf is the block key of the request d.
+func blockKeyOf(d approvals.Detail) (blockKey, error) {
 	k := blockKey{Email: d.Requester.Email}
 	var err error
 	if k.Tenant, err = uuid.Parse(d.TenantID); err != nil {
-		return errNoRequest
+		return k, errNoRequest
 	}
 	k.RequesterTenant, _ = uuid.Parse(d.RequesterTenant)
 	k.Resource, _ = uuid.Parse(d.ResourceID)
@@ -82,5 +113,5 @@ func (s *RequestStore) CheckNotBlocked(ctx context.Context, d approvals.Detail) 
 	if sh, err := uuid.Parse(d.ShareID); err == nil {
 		k.Share = pgUUID(sh)
 	}
-	return blocked(ctx, db.New(s.pool), k)
+	return k, nil
 }

@@ -20,8 +20,10 @@ import (
 var _ jobs.GrantStore = (*RequestStore)(nil)
 
 // grantStep locks the request, checks it is in one of from, and runs fn.
-// A request already past those states is jobs.ErrSettled.
-func (s *RequestStore) grantStep(ctx context.Context, requestID string, from []approvals.State,
+// A request already past those states is jobs.ErrSettled. A step that
+// grants access (grants) takes the revocation lock shared before the
+// request's row, as every access path does (see revocationLock).
+func (s *RequestStore) grantStep(ctx context.Context, requestID string, from []approvals.State, grants bool,
 	fn func(q *db.Queries, tx pgx.Tx, row db.LockGrantTargetsRow, t jobs.GrantTarget) error) (jobs.GrantTarget, error) {
 	id, err := uuid.Parse(requestID)
 	if err != nil {
@@ -29,6 +31,11 @@ func (s *RequestStore) grantStep(ctx context.Context, requestID string, from []a
 	}
 	var t jobs.GrantTarget
 	err = InTx(ctx, s.pool, func(tx pgx.Tx) error {
+		if grants {
+			if err := lockBlocksShared(ctx, tx); err != nil {
+				return err
+			}
+		}
 		q := db.New(tx)
 		row, err := lockGrantTarget(ctx, q, id)
 		if err != nil {
@@ -96,7 +103,7 @@ func moveEvents(row db.LockGrantTargetsRow, reason, actor, action string) []audi
 
 // StartIssuing moves an approved (or failed, on retry) request to issuing.
 func (s *RequestStore) StartIssuing(ctx context.Context, requestID string) (jobs.GrantTarget, error) {
-	return s.grantStep(ctx, requestID, []approvals.State{approvals.Approved, approvals.Failed, approvals.Issuing},
+	return s.grantStep(ctx, requestID, []approvals.State{approvals.Approved, approvals.Failed, approvals.Issuing}, false,
 		func(q *db.Queries, _ pgx.Tx, row db.LockGrantTargetsRow, _ jobs.GrantTarget) error {
 			if approvals.State(row.State) == approvals.Issuing {
 				return nil // a retried job: already issuing
@@ -113,11 +120,8 @@ func (s *RequestStore) StartIssuing(ctx context.Context, requestID string) (jobs
 // being ended waits for this grant, so the end's revocation sees it.
 func (s *RequestStore) FinishIssuing(ctx context.Context, requestID string, expiresAt time.Time) error {
 	notIssuable := false
-	_, err := s.grantStep(ctx, requestID, []approvals.State{approvals.Issuing},
+	_, err := s.grantStep(ctx, requestID, []approvals.State{approvals.Issuing}, true,
 		func(q *db.Queries, tx pgx.Tx, row db.LockGrantTargetsRow, _ jobs.GrantTarget) error {
-			if err := lockBlocksShared(ctx, tx); err != nil {
-				return err
-			}
 			if err := blocked(ctx, q, blockKey{Tenant: row.TenantID, RequesterTenant: uuidOr(row.RequesterTenantID), Email: row.RequesterEmail,
 				Resource: row.ResourceID, Share: row.ShareID, Request: row.ID}); err != nil {
 				notIssuable = true // nothing is issued inside a revoked scope: the request fails, the policy goes
@@ -157,7 +161,7 @@ func (s *RequestStore) FinishIssuing(ctx context.Context, requestID string, expi
 
 // FailIssuing moves the request to failed with reason (shown to the requester).
 func (s *RequestStore) FailIssuing(ctx context.Context, requestID, reason string) error {
-	_, err := s.grantStep(ctx, requestID, []approvals.State{approvals.Issuing},
+	_, err := s.grantStep(ctx, requestID, []approvals.State{approvals.Issuing}, false,
 		func(q *db.Queries, tx pgx.Tx, row db.LockGrantTargetsRow, _ jobs.GrantTarget) error {
 			if err := s.notice(ctx, tx, row.TenantID.String(), []string{row.RequesterEmail}, notify.Message{
 				Subject: "Access could not be issued: " + row.ResourceName, Text: reason, Link: "/requests/" + requestID}); err != nil {
@@ -170,13 +174,13 @@ func (s *RequestStore) FailIssuing(ctx context.Context, requestID, reason string
 
 // Ending returns an active grant's target, or jobs.ErrSettled.
 func (s *RequestStore) Ending(ctx context.Context, requestID string) (jobs.GrantTarget, error) {
-	return s.grantStep(ctx, requestID, []approvals.State{approvals.Active},
+	return s.grantStep(ctx, requestID, []approvals.State{approvals.Active}, false,
 		func(*db.Queries, pgx.Tx, db.LockGrantTargetsRow, jobs.GrantTarget) error { return nil })
 }
 
 // FinishEnding records the active grant ended: expired, or revoked by actor.
 func (s *RequestStore) FinishEnding(ctx context.Context, requestID string, revoked bool, actor string) error {
-	_, err := s.grantStep(ctx, requestID, []approvals.State{approvals.Active},
+	_, err := s.grantStep(ctx, requestID, []approvals.State{approvals.Active}, false,
 		func(q *db.Queries, tx pgx.Tx, row db.LockGrantTargetsRow, _ jobs.GrantTarget) error {
 			if err := q.EndGrant(ctx, db.EndGrantParams{RequestID: row.ID, EndedAt: timestamptz(s.now())}); err != nil {
 				return err

@@ -561,7 +561,7 @@ func (q *Queries) RevocationItems(ctx context.Context, revocationID uuid.UUID) (
 
 const setRevocationItem = `-- name: SetRevocationItem :exec
 UPDATE revocation_items SET state = $1, attempts = attempts + 1, last_error = $2, updated_at = $3
-WHERE revocation_id = $4 AND request_id = $5
+WHERE revocation_id = $4 AND request_id = $5 AND state <> 'verified'
 `
 
 type SetRevocationItemParams struct {
@@ -572,6 +572,8 @@ type SetRevocationItemParams struct {
 	RequestID    uuid.UUID
 }
 
+// An item verified dead stays verified: a second run of the revocation (the
+// CLI beside a worker) failing on it afterwards does not undo that.
 func (q *Queries) SetRevocationItem(ctx context.Context, arg SetRevocationItemParams) error {
 	_, err := q.db.Exec(ctx, setRevocationItem,
 		arg.State,

@@ -71,8 +71,10 @@ WHERE i.revocation_id = @revocation_id AND i.ended
 ORDER BY r.tenant_id, r.requester_email, res.name, r.id;
 
 -- name: SetRevocationItem :exec
+-- An item verified dead stays verified: a second run of the revocation (the
+-- CLI beside a worker) failing on it afterwards does not undo that.
 UPDATE revocation_items SET state = @state, attempts = attempts + 1, last_error = @last_error, updated_at = @now
-WHERE revocation_id = @revocation_id AND request_id = @request_id;
+WHERE revocation_id = @revocation_id AND request_id = @request_id AND state <> 'verified';
 
 -- name: RevocationItems :many
 SELECT i.request_id, i.state, i.attempts, i.last_error, r.requester_email, res.name AS resource_name

@@ -95,7 +95,7 @@ const FetchCooldown = 10 * time.Millisecond
 // client ran (an expiry while Gatehouse was down) run as soon as one starts.
 func NewClient(pool *pgxpool.Pool, w Workers) (*river.Client[pgx.Tx], error) {
 	workers := river.NewWorkers()
-	river.AddWorker(workers, &IssueGrantWorker{Store: w.Grants, Vault: w.Vault, Now: w.Now})
+	river.AddWorker(workers, &IssueGrantWorker{Store: w.Grants, Vault: w.Vault, Now: w.Now, Log: w.Log})
 	river.AddWorker(workers, &ExpireGrantWorker{Store: w.Grants, Vault: w.Vault})
 	river.AddWorker(workers, &TimeoutRequestsWorker{Sweeper: w.Sweeper})
 	river.AddWorker(workers, &EscalateReviewsWorker{Escalator: w.Reviews})

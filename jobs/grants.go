@@ -4,11 +4,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"time"
 
 	"github.com/riverqueue/river"
 
 	"github.com/gatehouse/gatehouse/notify"
+	"github.com/gatehouse/gatehouse/secretstores"
 	"github.com/gatehouse/gatehouse/secretstores/vault"
 )
 
@@ -176,6 +178,26 @@ type IssueGrantWorker struct {
 	Store GrantStore
 	Vault GrantVault
 	Now   func() time.Time
+	Log   *slog.Logger // optional: the full error of a grant that failed
+}
+
+// failureReason is what the requester, the audit trail and the notice say
+// when a grant cannot be issued: plain words with the store's reason,
+// never a URL or an address (the full error goes to the log).
+func failureReason(err error) string {
+	switch {
+	case vault.Refusal(err) != "":
+		return "Vault refused the grant (" + vault.Refusal(err) + "). Ask your organization's admins to check Gatehouse's access to Vault."
+	case errors.Is(err, ErrNoCloudStores):
+		return "This Gatehouse is not connected to cloud secret stores."
+	case errors.Is(err, secretstores.ErrPermission):
+		return "The cloud secret store refused Gatehouse (permission denied). Ask your organization's admins to check Gatehouse's access."
+	case errors.Is(err, secretstores.ErrNotFound):
+		return "The secret is no longer in the cloud secret store."
+	case errors.Is(err, secretstores.ErrInvalid), errors.Is(err, secretstores.ErrBrokered):
+		return "The cloud secret store cannot grant access to this secret."
+	}
+	return "The secret store did not answer after repeated attempts."
 }
 
 // Work issues one grant.
@@ -189,7 +211,10 @@ func (w *IssueGrantWorker) Work(ctx context.Context, job *river.Job[IssueGrantAr
 	}
 	if err := Issue(ctx, w.Store, w.Vault, t, w.Now()); err != nil {
 		if vault.IsPermanent(err) || isPermanent(err) || job.Attempt >= job.MaxAttempts {
-			return w.Store.FailIssuing(ctx, t.RequestID, "The secret store did not accept the grant: "+err.Error())
+			if w.Log != nil {
+				w.Log.Warn("grant not issued", slog.String("request", t.RequestID), slog.String("error", err.Error()))
+			}
+			return w.Store.FailIssuing(ctx, t.RequestID, failureReason(err))
 		}
 		return fmt.Errorf("issuing the grant (attempt %d): %w", job.Attempt, err)
 	}

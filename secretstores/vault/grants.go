@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"regexp"
+	"strconv"
 	"strings"
 	"time"
 
@@ -70,6 +71,33 @@ func IsPermanent(err error) bool {
 	}
 	var re *vaultapi.ResponseError
 	return errors.As(err, &re) && re.StatusCode >= 400 && re.StatusCode < 500 && re.StatusCode != http.StatusTooManyRequests
+}
+
+// Refusal says in plain words why Vault refused a grant for good (err as
+// IsPermanent reports it): the status and Vault's own reasons, never the
+// request's URL or Vault's address. It is "" for any other error.
+func Refusal(err error) string {
+	if errors.Is(err, errBadSpec) {
+		return err.Error()
+	}
+	var re *vaultapi.ResponseError
+	if !errors.As(err, &re) {
+		return ""
+	}
+	var reasons []string
+	for _, e := range re.Errors {
+		for line := range strings.Lines(e) {
+			line = strings.TrimSpace(strings.TrimPrefix(strings.TrimSpace(line), "*"))
+			if line != "" && !strings.HasSuffix(line, "occurred:") {
+				reasons = append(reasons, strings.TrimSpace(line))
+			}
+		}
+	}
+	out := "HTTP " + strconv.Itoa(re.StatusCode)
+	if len(reasons) > 0 {
+		out += ": " + strings.Join(reasons, "; ")
+	}
+	return out
 }
 
 // policy returns the HCL granting exactly the approved capabilities on

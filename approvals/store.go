@@ -25,6 +25,11 @@ type Store interface {
 	Detail(ctx context.Context, tenantID, id string) (Detail, error)
 	Decide(ctx context.Context, tenantID, id string, approver Person, approve bool, comment string, shorten time.Duration, meta audit.Meta) (State, error)
 	Cancel(ctx context.Context, tenantID, id string, who Person, meta audit.Meta) error
+	// RetryIssuing moves a request whose issuing failed back to issuing and
+	// enqueues its grant job again, audited. Only its requester or a tenant
+	// admin of the resource's organization may; apperr.Conflict unless the
+	// request failed.
+	RetryIssuing(ctx context.Context, tenantID, id string, who Person, meta audit.Meta) error
 	People(ctx context.Context, tenantID string) ([]Person, error)
 	// OwnedElsewhere reports whether id ("request", "resource" or "share") belongs to
 	// another tenant, so a cross-tenant probe can be audited.

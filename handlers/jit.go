@@ -239,6 +239,7 @@ func (s *Server) requestDetailModel(c echo.Context) (web.RequestDetailPage, erro
 	m := web.RequestDetailPage{Page: s.page(c, d.Resource), Row: summaryRow(d.Summary), Justification: d.Justification, Ticket: d.Ticket,
 		CanDecide:     d.State == approvals.Pending && d.Request.Eligible(me),
 		CanCancel:     d.State == approvals.Pending && mine,
+		CanRetry:      d.State == approvals.Failed && (mine || (d.TenantID == sess.TenantID && sess.HasRole(tenants.RoleTenantAdmin))),
 		IsActiveGrant: d.State == approvals.Active && mine}
 	m.Timeline, m.Steps = timeline(d, sess.TenantID), steps(d.Request.Policy)
 	if d.State == approvals.Pending {
@@ -367,6 +368,19 @@ func (s *Server) decidedInPlace(c echo.Context, state approvals.State, err error
 		}
 	}
 	return render(c, http.StatusOK, web.InboxRow(s.page(c, ""), row, outcome))
+}
+
+// retryRequest retries issuing a request whose issuing failed (its
+// requester or a tenant admin), at once as after a final approval; its job
+// stays the durable path.
+func (s *Server) retryRequest(c echo.Context) error {
+	sess := currentSession(c)
+	ctx := c.Request().Context()
+	if err := s.deps.Requests.RetryIssuing(ctx, sess.TenantID, c.Param("id"), person(sess), meta(c)); err != nil {
+		return s.scoped(c, "request", c.Param("id"), err)
+	}
+	s.deps.Access.IssueApproved(ctx, c.Param("id"))
+	return c.Redirect(http.StatusSeeOther, "/requests/"+c.Param("id"))
 }
 
 // cancelRequest ends the requester's own pending request.

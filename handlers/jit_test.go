@@ -193,3 +193,51 @@ func TestABigInboxShowsTheOldestFiftyAndSaysHowManyWait(t *testing.T) {
 		t.Fatalf("badge: %q", c.Body)
 	}
 }
+
+// TestAFailedIssueIsRetriedByItsRequester: issuing failed (Vault refused
+// the grant for good); the requester tries again from the request's page,
+// and the grant is issued. Nobody else but a tenant admin may retry.
+func TestAFailedIssueIsRetriedByItsRequester(t *testing.T) {
+	f := newFixture(t, nil)
+	console := f.serve(t)
+	ctx := context.Background()
+	req, _ := signedIn(t, console, "acme", "requester@acme.test")
+	ci := resourceID(t, f, "CI deploy token")
+	csrf := testenv.CSRF(t, req.Get(console+"/catalog/"+ci))
+	p := req.PostForm(console+"/catalog/"+ci+"/requests", url.Values{"_csrf": {csrf}, "level": {"read"}, "justification": {"deploy hotfix 1.2.3"}})
+	if !strings.HasPrefix(p.URL.Path, "/requests/") {
+		t.Fatalf("submit ended at %s", p.URL)
+	}
+	detail, id := p.URL.Path, strings.TrimPrefix(p.URL.Path, "/requests/")
+	// As the grant job leaves a request Vault refused for good.
+	if _, err := f.pool.Exec(ctx, "UPDATE requests SET state = 'failed', failure_reason = 'Vault refused the grant (HTTP 403: permission denied).' WHERE id = $1", id); err != nil {
+		t.Fatal(err)
+	}
+	appr, _ := signedIn(t, console, "acme", "approver1@acme.test")
+	if p := appr.Get(console + detail); p.Status != http.StatusOK || p.Doc(t).Find(`[data-testid="retry"]`).Length() != 0 {
+		t.Fatalf("an approver is offered to retry someone's request: %d", p.Status)
+	}
+	if p := appr.PostForm(console+detail+"/retry", url.Values{"_csrf": {testenv.CSRF(t, appr.Get(console+"/catalog"))}}); p.Status != http.StatusNotFound {
+		t.Fatalf("an approver retrying someone's request: %d", p.Status)
+	}
+	page := req.Get(console + detail)
+	if page.Doc(t).Find(`[data-testid="retry"]`).Length() != 1 || !strings.Contains(page.Body, "HTTP 403: permission denied") {
+		t.Fatal("the requester is not shown the failure and the retry")
+	}
+	done := req.PostForm(console+detail+"/retry", url.Values{"_csrf": {testenv.CSRF(t, page)}})
+	if done.URL.Path != detail || strings.TrimSpace(done.Doc(t).Find(`[data-testid="state"]`).Text()) != "active" {
+		t.Fatalf("after the retry: at %s, state %q", done.URL.Path, strings.TrimSpace(done.Doc(t).Find(`[data-testid="state"]`).Text()))
+	}
+	var live bool
+	var jobs int
+	if err := f.pool.QueryRow(ctx, `SELECT (SELECT expires_at > now() AND ended_at IS NULL FROM grants WHERE request_id = $1),
+		(SELECT count(*) FROM river_job WHERE kind = 'issue_grant' AND args->>'request_id' = $1::text)`, id).Scan(&live, &jobs); err != nil || !live || jobs != 1 {
+		t.Fatalf("after the retry: live grant %v, %d grant jobs (%v)", live, jobs, err)
+	}
+	if p := req.PostForm(console+detail+"/retry", url.Values{"_csrf": {testenv.CSRF(t, done)}}); p.Status != http.StatusConflict {
+		t.Fatalf("retrying an active grant: %d", p.Status)
+	}
+	if auditCount(t, f, "grant.retried", "success") != 1 {
+		t.Fatal("the retry is not audited")
+	}
+}

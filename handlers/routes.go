@@ -52,6 +52,7 @@ func (s *Server) routes() []Route {
 		{http.MethodGet, "/requests/:id", "requests.show", needs(authz.ViewCatalog), "", s.requestDetail},
 		{http.MethodPost, "/requests/:id/decide", "requests.decide", needs(authz.DecideRequests), "", s.decide},
 		{http.MethodPost, "/requests/:id/cancel", "requests.cancel", needs(authz.CreateRequests), "", s.cancelRequest},
+		{http.MethodPost, "/requests/:id/retry", "requests.retry", needs(authz.ViewCatalog), "", s.retryRequest},
 		{http.MethodGet, "/approvals", "approvals", needs(authz.DecideRequests), "Approvals", s.inbox},
 		{http.MethodGet, "/approvals/count", "approvals.count", needs(authz.DecideRequests), "", s.inboxCount},
 		{http.MethodGet, "/grants", "grants", needs(authz.UseGrants), "My grants", s.grants},

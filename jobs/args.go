@@ -10,6 +10,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/riverqueue/river"
 	"github.com/riverqueue/river/riverdriver/riverpgxv5"
+	"github.com/riverqueue/river/rivertype"
 )
 
 // IssueGrantArgs asks for the credential of an approved request to be minted.
@@ -21,9 +22,11 @@ type IssueGrantArgs struct {
 // Kind names the job in River's tables.
 func (IssueGrantArgs) Kind() string { return "issue_grant" }
 
-// InsertOpts keeps one issue job per request, even if enqueued twice.
+// InsertOpts keeps one live issue job per request, even if enqueued twice;
+// once it has finished, a retry of a failed request may enqueue another.
 func (IssueGrantArgs) InsertOpts() river.InsertOpts {
-	return river.InsertOpts{Queue: QueueAccess, MaxAttempts: 25, UniqueOpts: river.UniqueOpts{ByArgs: true}}
+	return river.InsertOpts{Queue: QueueAccess, MaxAttempts: 25, UniqueOpts: river.UniqueOpts{ByArgs: true, ByState: []rivertype.JobState{
+		rivertype.JobStateAvailable, rivertype.JobStatePending, rivertype.JobStateRunning, rivertype.JobStateRetryable, rivertype.JobStateScheduled}}}
 }
 
 // Inserter enqueues jobs inside a caller's transaction.

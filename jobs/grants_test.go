@@ -18,6 +18,7 @@ import (
 	"github.com/riverqueue/river"
 
 	"github.com/gatehouse/gatehouse/access"
+	"github.com/gatehouse/gatehouse/apperr"
 	"github.com/gatehouse/gatehouse/approvals"
 	"github.com/gatehouse/gatehouse/audit"
 	"github.com/gatehouse/gatehouse/jobs"
@@ -325,6 +326,36 @@ func TestAPermanentVaultRefusalFailsTheRequestWithTheReason(t *testing.T) {
 			t.Fatal("the requester was not told")
 		}
 		time.Sleep(200 * time.Millisecond)
+	}
+	// The requester retries: a second grant job runs (the first one has
+	// finished, so it is not a duplicate), and Vault, still refusing, fails
+	// it again.
+	ctx := context.Background()
+	requester := approvals.Person{Subject: "req", Email: "requester@acme.test", Roles: []tenants.Role{tenants.RoleRequester}}
+	if err := w.store.RetryIssuing(ctx, w.tenant, req, approvals.Person{Subject: "a1", Roles: []tenants.Role{tenants.RoleApprover}}, audit.Meta{}); apperr.CodeOf(err) != apperr.NotFound {
+		t.Fatalf("an approver retrying: %v", err)
+	}
+	if err := w.store.RetryIssuing(ctx, w.tenant, req, requester, audit.Meta{}); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.store.RetryIssuing(ctx, w.tenant, req, requester, audit.Meta{}); apperr.CodeOf(err) != apperr.Conflict {
+		t.Fatalf("retrying twice: %v", err)
+	}
+	deadline = time.Now().Add(10 * time.Second)
+	for {
+		var jobs int
+		var state string
+		if err := w.pool.QueryRow(ctx, `SELECT (SELECT count(*) FROM river_job WHERE kind = 'issue_grant' AND state = 'completed'),
+			(SELECT state FROM requests WHERE id::text = $1)`, req).Scan(&jobs, &state); err != nil {
+			t.Fatal(err)
+		}
+		if jobs == 2 && state == string(approvals.Failed) {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("after the retry: %d grant jobs done, request %s", jobs, state)
+		}
+		time.Sleep(100 * time.Millisecond)
 	}
 }
 

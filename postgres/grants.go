@@ -3,6 +3,8 @@ package postgres
 import (
 	"context"
 	"errors"
+	"fmt"
+	"slices"
 	"time"
 
 	"github.com/google/uuid"
@@ -15,6 +17,7 @@ import (
 	"github.com/gatehouse/gatehouse/jobs"
 	"github.com/gatehouse/gatehouse/notify"
 	"github.com/gatehouse/gatehouse/postgres/db"
+	"github.com/gatehouse/gatehouse/tenants"
 )
 
 var _ jobs.GrantStore = (*RequestStore)(nil)
@@ -170,6 +173,54 @@ func (s *RequestStore) FailIssuing(ctx context.Context, requestID, reason string
 			return s.move(ctx, q, row, approvals.Failed, reason, "system", "grant.failed")
 		})
 	return err
+}
+
+// RetryIssuing moves the failed request id back to issuing and enqueues
+// its grant job again, audited (grant.retried, on both sides of a share).
+// Only its requester (in the requester's organization) or a tenant admin of
+// the resource's organization may: anyone else gets apperr.NotFound, as
+// for a request they cannot see. A blocked scope refuses.
+func (s *RequestStore) RetryIssuing(ctx context.Context, tenantID, id string, who approvals.Person, meta audit.Meta) error {
+	tid, rid, err := parseIDs(tenantID, id, errNoRequest)
+	if err != nil {
+		return err
+	}
+	return InTx(ctx, s.pool, func(tx pgx.Tx) error {
+		if err := lockBlocksShared(ctx, tx); err != nil {
+			return err
+		}
+		q := db.New(tx)
+		row, err := lockGrantTarget(ctx, q, rid)
+		if err != nil {
+			return err
+		}
+		requesterTenant := uuidOr(row.RequesterTenantID)
+		if requesterTenant == uuid.Nil {
+			requesterTenant = row.TenantID
+		}
+		mine := row.RequesterSubject == who.Subject && requesterTenant == tid
+		if !mine && !(row.TenantID == tid && slices.Contains(who.Roles, tenants.RoleTenantAdmin)) {
+			return errNoRequest
+		}
+		if approvals.State(row.State) != approvals.Failed {
+			return apperr.New(apperr.Conflict, "Only a request whose access could not be issued can be retried; this one is "+row.State+".")
+		}
+		if err := blocked(ctx, q, blockKey{Tenant: row.TenantID, RequesterTenant: requesterTenant, Email: row.RequesterEmail,
+			Resource: row.ResourceID, Share: row.ShareID, Request: row.ID}); err != nil {
+			return err
+		}
+		if _, err := s.jobs.InsertTx(ctx, tx, jobs.IssueGrantArgs{TenantID: row.TenantID.String(), RequestID: id}, nil); err != nil {
+			return fmt.Errorf("enqueueing the grant job: %w", err)
+		}
+		if err := q.SetRequestState(ctx, db.SetRequestStateParams{ID: row.ID, State: string(approvals.Issuing), UpdatedAt: s.now()}); err != nil {
+			return err
+		}
+		evs := moveEvents(row, "", actor(who), "grant.retried")
+		for i := range evs {
+			evs[i] = meta.Stamp(evs[i])
+		}
+		return appendAudit(ctx, q, s.now(), evs...)
+	})
 }
 
 // Ending returns an active grant's target, or jobs.ErrSettled.

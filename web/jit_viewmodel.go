@@ -65,6 +65,7 @@ type RequestDetailPage struct {
 	Approvers     []string // known people who can decide the current step
 	CanDecide     bool
 	CanCancel     bool
+	CanRetry      bool // issuing failed; the viewer may try again
 	IsActiveGrant bool
 	FieldErrors   map[string]string
 	FormError     string

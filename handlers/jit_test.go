@@ -96,9 +96,11 @@ func TestBadRequestsGetFieldErrorsAndCreateNothing(t *testing.T) {
 	}
 }
 
-func TestRequestsAreVisibleOnlyToTheRightPeople(t *testing.T) {
-	f := newFixture(t, nil)
-	console := f.serve(t)
+// submitCI signs the requester in and submits a read request for the CI
+// deploy token (one approval needed); it returns the browser and the page
+// the submission ended on (the request's).
+func submitCI(t *testing.T, f *fixture, console string) (*testenv.Browser, testenv.Page) {
+	t.Helper()
 	req, _ := signedIn(t, console, "acme", "requester@acme.test")
 	ci := resourceID(t, f, "CI deploy token")
 	csrf := testenv.CSRF(t, req.Get(console+"/catalog/"+ci))
@@ -106,6 +108,13 @@ func TestRequestsAreVisibleOnlyToTheRightPeople(t *testing.T) {
 	if !strings.HasPrefix(p.URL.Path, "/requests/") {
 		t.Fatalf("submit ended at %s", p.URL)
 	}
+	return req, p
+}
+
+func TestRequestsAreVisibleOnlyToTheRightPeople(t *testing.T) {
+	f := newFixture(t, nil)
+	console := f.serve(t)
+	_, p := submitCI(t, f, console)
 	detail := p.URL.Path
 
 	// The requester cannot approve their own request; a responder of the same tenant cannot see it.
@@ -201,13 +210,7 @@ func TestAFailedIssueIsRetriedByItsRequester(t *testing.T) {
 	f := newFixture(t, nil)
 	console := f.serve(t)
 	ctx := context.Background()
-	req, _ := signedIn(t, console, "acme", "requester@acme.test")
-	ci := resourceID(t, f, "CI deploy token")
-	csrf := testenv.CSRF(t, req.Get(console+"/catalog/"+ci))
-	p := req.PostForm(console+"/catalog/"+ci+"/requests", url.Values{"_csrf": {csrf}, "level": {"read"}, "justification": {"deploy hotfix 1.2.3"}})
-	if !strings.HasPrefix(p.URL.Path, "/requests/") {
-		t.Fatalf("submit ended at %s", p.URL)
-	}
+	req, p := submitCI(t, f, console)
 	detail, id := p.URL.Path, strings.TrimPrefix(p.URL.Path, "/requests/")
 	// As the grant job leaves a request Vault refused for good.
 	if _, err := f.pool.Exec(ctx, "UPDATE requests SET state = 'failed', failure_reason = 'Vault refused the grant (HTTP 403: permission denied).' WHERE id = $1", id); err != nil {

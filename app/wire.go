@@ -74,7 +74,7 @@ func Wire(pool *pgxpool.Pool, vc *vault.Client, o Options) (Parts, error) {
 	requests := postgres.NewRequestStore(pool, inserter, o.Now)
 	federation := identity.NewFederation(ids, vc, ids, o.PublicURL, o.Now)
 	bindings := postgres.NewBindingStore(pool, o.Now)
-	clouds := &stores.Service{Bindings: bindings, Secrets: vc, Open: stores.Adapters(o.Clouds),
+	clouds := &stores.Service{Bindings: bindings, Secrets: vc, Open: stores.Adapters(o.Clouds), Audit: ids,
 		Replicas: bindings, Queue: jobs.SyncQueue{Jobs: inserter}}
 	backends := Backends{Client: vc, Service: clouds}
 	return Parts{Requests: requests, Identity: ids, Backends: backends, Bindings: bindings, Deps: handlers.Deps{

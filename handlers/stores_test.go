@@ -105,6 +105,9 @@ func TestTenantAdminsBindCloudStoresWithoutLeakingCredentials(t *testing.T) {
 	if strings.Contains(rot.Body, "pk_demo_acme") {
 		t.Fatal("the rotation page shows a value")
 	}
+	if auditCount(t, f, "secret.rotated", "success") != 1 {
+		t.Fatal("the rotation is not audited")
+	}
 
 	// Another organization's admin cannot see, test or rotate acme's binding.
 	globex, _ := signedIn(t, console, "globex", "admin@globex.test")

@@ -77,8 +77,9 @@ func targetOf(row db.LockGrantTargetsRow) jobs.GrantTarget {
 	return t
 }
 
-// move records the request's transition from its state to next, audited.
-func (s *RequestStore) move(ctx context.Context, q *db.Queries, row db.LockGrantTargetsRow, next approvals.State, reason, actor, action string) error {
+// move records the request's transition from its state to next, audited
+// (stamped with meta when a person's request caused it).
+func (s *RequestStore) move(ctx context.Context, q *db.Queries, row db.LockGrantTargetsRow, next approvals.State, reason, actor, action string, meta audit.Meta) error {
 	if _, err := approvals.State(row.State).Move(next); err != nil {
 		return err
 	}
@@ -86,7 +87,11 @@ func (s *RequestStore) move(ctx context.Context, q *db.Queries, row db.LockGrant
 	if err := q.SetRequestState(ctx, db.SetRequestStateParams{ID: row.ID, State: string(next), FailureReason: reason, UpdatedAt: now}); err != nil {
 		return err
 	}
-	return appendAudit(ctx, q, now, moveEvents(row, reason, actor, action)...)
+	evs := moveEvents(row, reason, actor, action)
+	for i := range evs {
+		evs[i] = meta.Stamp(evs[i])
+	}
+	return appendAudit(ctx, q, now, evs...)
 }
 
 // moveEvents audit a request's transition as action: in the owner's
@@ -111,7 +116,7 @@ func (s *RequestStore) StartIssuing(ctx context.Context, requestID string) (jobs
 			if approvals.State(row.State) == approvals.Issuing {
 				return nil // a retried job: already issuing
 			}
-			return s.move(ctx, q, row, approvals.Issuing, "", "system", "grant.issuing")
+			return s.move(ctx, q, row, approvals.Issuing, "", "system", "grant.issuing", audit.Meta{})
 		})
 }
 
@@ -128,7 +133,7 @@ func (s *RequestStore) FinishIssuing(ctx context.Context, requestID string, expi
 			if err := blocked(ctx, q, blockKey{Tenant: row.TenantID, RequesterTenant: uuidOr(row.RequesterTenantID), Email: row.RequesterEmail,
 				Resource: row.ResourceID, Share: row.ShareID, Request: row.ID}); err != nil {
 				notIssuable = true // nothing is issued inside a revoked scope: the request fails, the policy goes
-				return s.move(ctx, q, row, approvals.Failed, "Blocked by an emergency revocation.", "system", "grant.failed")
+				return s.move(ctx, q, row, approvals.Failed, "Blocked by an emergency revocation.", "system", "grant.failed", audit.Meta{})
 			}
 			if row.ShareID.Valid {
 				sh, err := q.LockShareForAccess(ctx, uuid.UUID(row.ShareID.Bytes))
@@ -137,7 +142,7 @@ func (s *RequestStore) FinishIssuing(ctx context.Context, requestID string, expi
 				}
 				if approvals.ShareState(sh.State) != approvals.ShareActive {
 					notIssuable = true
-					return s.move(ctx, q, row, approvals.Failed, "The share ended before the access was issued.", "system", "grant.failed")
+					return s.move(ctx, q, row, approvals.Failed, "The share ended before the access was issued.", "system", "grant.failed", audit.Meta{})
 				}
 			}
 			if err := q.InsertGrant(ctx, db.InsertGrantParams{RequestID: row.ID, TenantID: row.TenantID,
@@ -154,7 +159,7 @@ func (s *RequestStore) FinishIssuing(ctx context.Context, requestID string, expi
 					InsertOpts: &river.InsertOpts{ScheduledAt: remindAt}}); err != nil {
 				return err
 			}
-			return s.move(ctx, q, row, approvals.Active, "", "system", "grant.issued")
+			return s.move(ctx, q, row, approvals.Active, "", "system", "grant.issued", audit.Meta{})
 		})
 	if err == nil && notIssuable {
 		return jobs.ErrNotIssuable
@@ -170,7 +175,7 @@ func (s *RequestStore) FailIssuing(ctx context.Context, requestID, reason string
 				Subject: "Access could not be issued: " + row.ResourceName, Text: reason, Link: "/requests/" + requestID}); err != nil {
 				return err
 			}
-			return s.move(ctx, q, row, approvals.Failed, reason, "system", "grant.failed")
+			return s.move(ctx, q, row, approvals.Failed, reason, "system", "grant.failed", audit.Meta{})
 		})
 	return err
 }
@@ -212,14 +217,7 @@ func (s *RequestStore) RetryIssuing(ctx context.Context, tenantID, id string, wh
 		if _, err := s.jobs.InsertTx(ctx, tx, jobs.IssueGrantArgs{TenantID: row.TenantID.String(), RequestID: id}, nil); err != nil {
 			return fmt.Errorf("enqueueing the grant job: %w", err)
 		}
-		if err := q.SetRequestState(ctx, db.SetRequestStateParams{ID: row.ID, State: string(approvals.Issuing), UpdatedAt: s.now()}); err != nil {
-			return err
-		}
-		evs := moveEvents(row, "", actor(who), "grant.retried")
-		for i := range evs {
-			evs[i] = meta.Stamp(evs[i])
-		}
-		return appendAudit(ctx, q, s.now(), evs...)
+		return s.move(ctx, q, row, approvals.Issuing, "", actor(who), "grant.retried", meta)
 	})
 }
 
@@ -244,7 +242,7 @@ func (s *RequestStore) FinishEnding(ctx context.Context, requestID string, revok
 				Subject: "Access ended: " + row.ResourceName, Text: "Your access has ended (" + string(next) + ").", Link: "/requests/" + requestID}); err != nil {
 				return err
 			}
-			return s.move(ctx, q, row, next, "", actor, action)
+			return s.move(ctx, q, row, next, "", actor, action, audit.Meta{})
 		})
 	return err
 }

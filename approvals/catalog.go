@@ -32,16 +32,42 @@ type Resource struct {
 	Path           string // a secret, or a prefix ending in "/" (cloud: a secret's name)
 	// StoreKind is "vault-kv2" (or "" for it) or a cloud store kind, whose
 	// binding is BindingID.
-	StoreKind  string
-	BindingID  string
-	Policy     Policy
-	BreakGlass BreakGlass
+	StoreKind string
+	BindingID string
+	Policy    Policy
+	// PolicyFromClass is set when Policy is the tenant's policy for the
+	// resource's classification, kept in step whenever that changes.
+	PolicyFromClass bool
+	BreakGlass      BreakGlass
+}
+
+// Classifications are the classifications, least sensitive first.
+var Classifications = []Classification{Low, Medium, High, Critical}
+
+// Valid reports whether c is one of the classifications.
+func (c Classification) Valid() bool {
+	switch c {
+	case Low, Medium, High, Critical:
+		return true
+	}
+	return false
+}
+
+// ClassPolicy is a tenant's access policy for one classification: every
+// resource of that classification that follows it (Followers of them)
+// carries it. Set is false while the tenant has none for it.
+type ClassPolicy struct {
+	Classification Classification
+	Policy         Policy
+	Set            bool
+	Followers      int
 }
 
 // Cloud reports whether the resource is in a cloud store binding.
 func (r Resource) Cloud() bool { return r.BindingID != "" }
 
-// CheckResource validates a catalog entry. The path must stay inside the
+// CheckResource validates a catalog entry (its own policy too, unless it
+// follows its classification's). The path must stay inside the
 // mount: plain segments, no "..", no leading "/". It returns an
 // apperr.Invalid with a message per bad field.
 func CheckResource(r Resource) error {
@@ -49,9 +75,7 @@ func CheckResource(r Resource) error {
 	if n := len(strings.TrimSpace(r.Name)); n == 0 || n > 100 {
 		f["name"] = "Give a name of 1–100 characters."
 	}
-	switch r.Classification {
-	case Low, Medium, High, Critical:
-	default:
+	if !r.Classification.Valid() {
 		f["classification"] = "Pick low, medium, high or critical."
 	}
 	switch {
@@ -70,9 +94,11 @@ func CheckResource(r Resource) error {
 			f["breakglass."+k] = v
 		}
 	}
-	if err := r.Policy.Validate(); err != nil {
-		for k, v := range apperr.As(err).Fields {
-			f["policy."+k] = v
+	if !r.PolicyFromClass { // the store copies the classification's policy, validated when it was set
+		if err := r.Policy.Validate(); err != nil {
+			for k, v := range apperr.As(err).Fields {
+				f["policy."+k] = v
+			}
 		}
 	}
 	if len(f) > 0 {

@@ -20,6 +20,9 @@ const (
 	ReadWrite Level = "read-write"
 )
 
+// MaxSteps is the most approval steps a policy may have.
+const MaxSteps = 5
+
 // MaxGrant is the longest any policy may allow: 30 days.
 const MaxGrant = 30 * 24 * time.Hour
 
@@ -107,8 +110,8 @@ func (p Policy) Validate() error {
 	if len(p.Requesters.Roles) == 0 && len(p.Requesters.Groups) == 0 {
 		f["requesters"] = "Name at least one role or group who may request."
 	}
-	if len(p.Steps) == 0 || len(p.Steps) > 5 {
-		f["steps"] = "Give 1 to 5 approval steps."
+	if len(p.Steps) == 0 || len(p.Steps) > MaxSteps {
+		f["steps"] = fmt.Sprintf("Give 1 to %d approval steps.", MaxSteps)
 	}
 	for i, s := range p.Steps {
 		if s.Required < 1 || s.Required > 20 {

@@ -14,7 +14,20 @@ type Store interface {
 	Catalog(ctx context.Context, tenantID string) ([]Resource, error)
 	Resource(ctx context.Context, tenantID, id string) (Resource, error)
 	AddResource(ctx context.Context, tenantID string, r Resource, actor string, meta audit.Meta) (string, error)
+	// SetPolicy gives a resource its own policy (it no longer follows its
+	// classification's), audited.
 	SetPolicy(ctx context.Context, tenantID, resourceID string, p Policy, actor string, meta audit.Meta) error
+	// FollowClassPolicy makes a resource carry its classification's policy
+	// from now on, audited; apperr.Invalid when the tenant has none for it.
+	FollowClassPolicy(ctx context.Context, tenantID, resourceID, actor string, meta audit.Meta) error
+	// ClassPolicies returns the tenant's policy for each classification, in
+	// the order of Classifications.
+	ClassPolicies(ctx context.Context, tenantID string) ([]ClassPolicy, error)
+	// SetClassPolicy sets the tenant's policy for a classification and, in
+	// the same transaction, on every resource that follows it, each change
+	// audited. It returns how many resources follow it. Pending requests
+	// keep their snapshots.
+	SetClassPolicy(ctx context.Context, tenantID string, c Classification, p Policy, actor string, meta audit.Meta) (int, error)
 	VaultMount(ctx context.Context, tenantID string) (string, error)
 	Submit(ctx context.Context, tenantID, resourceID string, who Person, sub Submission, meta audit.Meta) (string, error)
 	RequestsOf(ctx context.Context, tenantID, subject string) ([]Summary, error)

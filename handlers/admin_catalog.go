@@ -21,6 +21,12 @@ func (s *Server) adminCatalog(c echo.Context) error {
 	}
 	m.Policy = policyForm(defaultPolicy())
 	m.Fields["classification"] = "medium"
+	m.Fields["policy_source"] = web.PolicyOwn
+	for _, cl := range m.Classes {
+		if cl.Set { // once the tenant has classification policies, following them is the norm
+			m.Fields["policy_source"] = web.PolicyClass
+		}
+	}
 	m.Fields["binding"], m.Fields["path"] = c.QueryParam("binding"), c.QueryParam("path")
 	return render(c, http.StatusOK, web.AdminCatalog(m))
 }
@@ -35,6 +41,13 @@ func (s *Server) adminCatalogModel(c echo.Context) (web.AdminCatalogPage, error)
 	m := web.AdminCatalogPage{Page: s.page(c, "Catalog management"), Roles: requestRoles(), Fields: map[string]string{}}
 	for _, r := range items {
 		m.Items = append(m.Items, catalogItem(r))
+	}
+	classes, err := s.deps.Requests.ClassPolicies(ctx, sess.TenantID)
+	if err != nil {
+		return m, err
+	}
+	for _, cl := range classes {
+		m.Classes = append(m.Classes, web.ClassRow{Classification: string(cl.Classification), Set: cl.Set, Followers: cl.Followers})
 	}
 	if m.Mount, err = s.deps.Requests.VaultMount(ctx, sess.TenantID); err != nil {
 		return m, err
@@ -62,8 +75,13 @@ func (s *Server) adminCatalogModel(c echo.Context) (web.AdminCatalogPage, error)
 func (s *Server) adminCatalogAdd(c echo.Context) error {
 	sess := currentSession(c)
 	fields := map[string]string{"name": c.FormValue("name"), "path": strings.TrimSpace(c.FormValue("path")), "binding": c.FormValue("binding"),
-		"description": c.FormValue("description"), "owner_team": c.FormValue("owner_team"), "classification": c.FormValue("classification")}
+		"description": c.FormValue("description"), "owner_team": c.FormValue("owner_team"), "classification": c.FormValue("classification"),
+		"policy_source": c.FormValue("policy_source")}
+	fromClass := fields["policy_source"] == web.PolicyClass
 	policy, pf, err := parsePolicy(c)
+	if fromClass { // the policy fields are not used
+		err = nil
+	}
 	var id string
 	if err == nil {
 		mount, merr := s.deps.Requests.VaultMount(c.Request().Context(), sess.TenantID)
@@ -73,7 +91,7 @@ func (s *Server) adminCatalogAdd(c echo.Context) error {
 		id, err = s.deps.Requests.AddResource(c.Request().Context(), sess.TenantID, approvals.Resource{
 			Name: strings.TrimSpace(fields["name"]), Description: fields["description"], OwnerTeam: fields["owner_team"],
 			Classification: approvals.Classification(fields["classification"]), Mount: mount, Path: fields["path"], Policy: policy,
-			BindingID: fields["binding"],
+			PolicyFromClass: fromClass, BindingID: fields["binding"],
 		}, sess.Actor(), meta(c))
 	}
 	if e := apperr.As(err); e != nil && (e.Code == apperr.Invalid || e.Code == apperr.Conflict) {
@@ -97,7 +115,11 @@ func (s *Server) policyEditor(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	m := web.PolicyPage{Page: s.page(c, "Access policy"), Resource: catalogItem(r), Roles: requestRoles(), Policy: policyForm(r.Policy)}
+	m, err := s.policyPage(c, r)
+	if err != nil {
+		return err
+	}
+	m.Policy = policyForm(r.Policy)
 	if r.Cloud() {
 		sched, err := s.deps.Stores.Replicas.RotationSchedule(c.Request().Context(), sess.TenantID, r.ID)
 		if err != nil {
@@ -108,7 +130,21 @@ func (s *Server) policyEditor(c echo.Context) error {
 	return render(c, http.StatusOK, web.PolicyEditor(m))
 }
 
-// policySave replaces a resource's policy; invalid input re-renders.
+// policyPage is r's policy page without its form values.
+func (s *Server) policyPage(c echo.Context, r approvals.Resource) (web.PolicyPage, error) {
+	m := web.PolicyPage{Page: s.page(c, "Access policy"), Resource: catalogItem(r), Roles: requestRoles(), Source: web.PolicyOwn}
+	if r.PolicyFromClass {
+		m.Source = web.PolicyClass
+	}
+	classes, err := s.deps.Requests.ClassPolicies(c.Request().Context(), currentSession(c).TenantID)
+	for _, cl := range classes {
+		m.ClassSet = m.ClassSet || (cl.Classification == r.Classification && cl.Set)
+	}
+	return m, err
+}
+
+// policySave gives a resource its own policy, or makes it follow its
+// classification's (policy_source); invalid input re-renders.
 func (s *Server) policySave(c echo.Context) error {
 	sess := currentSession(c)
 	ctx := c.Request().Context()
@@ -117,22 +153,35 @@ func (s *Server) policySave(c echo.Context) error {
 		return err
 	}
 	policy, pf, err := parsePolicy(c)
-	if err == nil {
+	switch {
+	case c.FormValue("policy_source") == web.PolicyClass:
+		err = s.deps.Requests.FollowClassPolicy(ctx, sess.TenantID, r.ID, sess.Actor(), meta(c))
+	case err == nil:
 		err = s.deps.Requests.SetPolicy(ctx, sess.TenantID, r.ID, policy, sess.Actor(), meta(c))
 	}
 	if e := apperr.As(err); e != nil && e.Code == apperr.Invalid {
-		fields := map[string]string{}
-		for k, v := range e.Fields {
-			if !strings.HasPrefix(k, "policy.") {
-				k = "policy." + k
-			}
-			fields[k] = v
+		m, merr := s.policyPage(c, r)
+		if merr != nil {
+			return merr
 		}
-		return render(c, http.StatusBadRequest, web.PolicyEditor(web.PolicyPage{Page: s.page(c, "Access policy"), Resource: catalogItem(r),
-			Roles: requestRoles(), Policy: pf, FieldErrors: fields, FormError: e.Message}))
+		m.Source, m.Policy, m.FieldErrors, m.FormError = c.FormValue("policy_source"), pf, policyFields(e.Fields), e.Message
+		return render(c, http.StatusBadRequest, web.PolicyEditor(m))
 	}
 	if err != nil {
 		return err
 	}
 	return c.Redirect(http.StatusSeeOther, "/admin/catalog")
+}
+
+// policyFields names a policy's field errors as the form shows them
+// ("policy.<field>").
+func policyFields(errs map[string]string) map[string]string {
+	fields := map[string]string{}
+	for k, v := range errs {
+		if !strings.HasPrefix(k, "policy.") {
+			k = "policy." + k
+		}
+		fields[k] = v
+	}
+	return fields
 }

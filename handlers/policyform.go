@@ -25,27 +25,31 @@ func requestRoles() []string {
 	return out
 }
 
-// policyForm shows p in the policy form.
+// policyForm shows p in the policy form: its steps, then blank ones up to
+// approvals.MaxSteps to add a step.
 func policyForm(p approvals.Policy) web.PolicyForm {
-	f := web.PolicyForm{DefaultDuration: p.DefaultDuration.String(), MaxDuration: p.MaxDuration.String(),
-		JustificationMin: strconv.Itoa(p.JustificationMin), TicketPattern: p.TicketPattern, PendingTimeout: p.PendingTimeout.String(),
-		Step2Required: "0"}
-	for _, r := range p.Requesters.Roles {
-		f.RequesterRoles = append(f.RequesterRoles, string(r))
+	f := web.PolicyForm{RequesterRoles: roleNames(p.Requesters.Roles), RequesterGroups: strings.Join(p.Requesters.Groups, ", "),
+		DefaultDuration: p.DefaultDuration.String(), MaxDuration: p.MaxDuration.String(),
+		JustificationMin: strconv.Itoa(p.JustificationMin), TicketPattern: p.TicketPattern, PendingTimeout: p.PendingTimeout.String()}
+	for _, st := range p.Steps {
+		f.Steps = append(f.Steps, web.StepForm{Name: st.Name, Roles: roleNames(st.Approvers.Roles),
+			Groups: strings.Join(st.Approvers.Groups, ", "), Required: strconv.Itoa(st.Required)})
 	}
-	if len(p.Steps) > 0 {
-		for _, r := range p.Steps[0].Approvers.Roles {
-			f.ApproverRoles = append(f.ApproverRoles, string(r))
-		}
-		f.ApproverGroups, f.Required = strings.Join(p.Steps[0].Approvers.Groups, ", "), strconv.Itoa(p.Steps[0].Required)
-	}
-	if len(p.Steps) > 1 {
-		f.Step2Groups, f.Step2Required = strings.Join(p.Steps[1].Approvers.Groups, ", "), strconv.Itoa(p.Steps[1].Required)
+	for len(f.Steps) < approvals.MaxSteps {
+		f.Steps = append(f.Steps, web.StepForm{})
 	}
 	for _, l := range p.Levels {
 		f.Levels = append(f.Levels, string(l))
 	}
 	return f
+}
+
+func roleNames(rs []tenants.Role) []string {
+	out := make([]string, 0, len(rs))
+	for _, r := range rs {
+		out = append(out, string(r))
+	}
+	return out
 }
 
 // defaultPolicy is what the add form starts from.
@@ -58,13 +62,15 @@ func defaultPolicy() approvals.Policy {
 	}
 }
 
-// parsePolicy reads the policy form. Values that do not parse become field
-// errors (under "policy.<field>", as Policy.Validate names them).
+// parsePolicy reads the policy form: who may request (roles and IdP
+// groups), up to approvals.MaxSteps approval steps (stepN_name,
+// stepN_roles, stepN_groups, stepN_required; a blank step is skipped) and
+// the bounds. Values that do not parse become field errors (under
+// "policy.<field>", as Policy.Validate names them).
 func parsePolicy(c echo.Context) (approvals.Policy, web.PolicyForm, error) {
 	form, _ := c.FormParams()
-	f := web.PolicyForm{RequesterRoles: form["requester_roles"], ApproverRoles: form["approver_roles"],
-		ApproverGroups: c.FormValue("approver_groups"), Required: c.FormValue("required"), Step2Groups: c.FormValue("step2_groups"),
-		Step2Required: c.FormValue("step2_required"), DefaultDuration: c.FormValue("default_duration"), MaxDuration: c.FormValue("max_duration"),
+	f := web.PolicyForm{RequesterRoles: form["requester_roles"], RequesterGroups: c.FormValue("requester_groups"),
+		DefaultDuration: c.FormValue("default_duration"), MaxDuration: c.FormValue("max_duration"),
 		JustificationMin: c.FormValue("justification_min"), TicketPattern: strings.TrimSpace(c.FormValue("ticket_pattern")),
 		Levels: form["levels"], PendingTimeout: c.FormValue("pending_timeout")}
 	errs := map[string]string{}
@@ -82,27 +88,38 @@ func parsePolicy(c echo.Context) (approvals.Policy, web.PolicyForm, error) {
 		}
 		return n
 	}
+	roles := func(field string, names []string) []tenants.Role {
+		var out []tenants.Role
+		for _, n := range names {
+			r := tenants.Role(n)
+			if !r.Valid() || r == tenants.RolePlatformOperator {
+				errs["policy."+field] = "Pick among the listed roles."
+			}
+			out = append(out, r)
+		}
+		return out
+	}
 	p := approvals.Policy{TicketPattern: f.TicketPattern,
+		Requesters:      approvals.Audience{Roles: roles("requesters", f.RequesterRoles), Groups: splitList(f.RequesterGroups)},
 		DefaultDuration: dur("default_duration", f.DefaultDuration), MaxDuration: dur("max_duration", f.MaxDuration),
 		PendingTimeout: dur("pending_timeout", f.PendingTimeout), JustificationMin: num("justification_min", f.JustificationMin)}
-	for _, r := range f.RequesterRoles {
-		p.Requesters.Roles = append(p.Requesters.Roles, tenants.Role(r))
-	}
-	step := approvals.Step{Name: "team", Required: num("steps", f.Required), Approvers: approvals.Audience{Groups: splitList(f.ApproverGroups)}}
-	for _, r := range f.ApproverRoles {
-		step.Approvers.Roles = append(step.Approvers.Roles, tenants.Role(r))
-	}
-	p.Steps = []approvals.Step{step}
-	if n := num("steps", f.Step2Required); n > 0 {
-		p.Steps = append(p.Steps, approvals.Step{Name: "second", Required: n, Approvers: approvals.Audience{Groups: splitList(f.Step2Groups)}})
+	for i := 1; i <= approvals.MaxSteps; i++ {
+		key := "step" + strconv.Itoa(i) + "_"
+		sf := web.StepForm{Name: strings.TrimSpace(c.FormValue(key + "name")), Roles: form[key+"roles"],
+			Groups: c.FormValue(key + "groups"), Required: strings.TrimSpace(c.FormValue(key + "required"))}
+		f.Steps = append(f.Steps, sf)
+		if sf.Blank() {
+			continue
+		}
+		st := approvals.Step{Name: sf.Name, Required: num("steps", sf.Required),
+			Approvers: approvals.Audience{Roles: roles("steps", sf.Roles), Groups: splitList(sf.Groups)}}
+		if st.Name == "" {
+			st.Name = "step " + strconv.Itoa(len(p.Steps)+1)
+		}
+		p.Steps = append(p.Steps, st)
 	}
 	for _, l := range f.Levels {
 		p.Levels = append(p.Levels, approvals.Level(l))
-	}
-	for _, r := range p.Requesters.Roles {
-		if !r.Valid() || r == tenants.RolePlatformOperator {
-			errs["policy.requesters"] = "Pick among the listed roles."
-		}
 	}
 	if len(errs) > 0 {
 		return p, f, apperr.InvalidFields("The policy needs correcting.", errs)

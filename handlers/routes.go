@@ -95,6 +95,8 @@ func (s *Server) routes() []Route {
 		{http.MethodPost, "/admin/breakglass/:id", "admin.breakglass.resource", needs(authz.ManageCatalog), "", s.breakGlassResourceSave},
 		{http.MethodGet, "/admin/catalog", "admin.catalog", needs(authz.ManageCatalog), "Catalog management", s.adminCatalog},
 		{http.MethodPost, "/admin/catalog", "admin.catalog.add", needs(authz.ManageCatalog), "", s.adminCatalogAdd},
+		{http.MethodGet, "/admin/catalog/classes/:class", "admin.catalog.class", needs(authz.ManageCatalog), "", s.classPolicyEditor},
+		{http.MethodPost, "/admin/catalog/classes/:class/policy", "admin.catalog.class.save", needs(authz.ManageCatalog), "", s.classPolicySave},
 		{http.MethodGet, "/admin/catalog/:id", "admin.catalog.policy", needs(authz.ManageCatalog), "", s.policyEditor},
 		{http.MethodPost, "/admin/catalog/:id/policy", "admin.catalog.policy.save", needs(authz.ManageCatalog), "", s.policySave},
 		{http.MethodGet, "/admin/stores", "admin.stores", needs(authz.ManageStores), "Secret stores", s.stores},

@@ -65,13 +65,19 @@ func (s *RequestStore) AddResource(ctx context.Context, tenantID string, r appro
 	if err != nil {
 		return "", errNoResource
 	}
-	policy, err := json.Marshal(r.Policy)
-	if err != nil {
-		return "", err
-	}
 	var id uuid.UUID
 	err = InTx(ctx, s.pool, func(tx pgx.Tx) error {
 		q := db.New(tx)
+		policy, err := json.Marshal(r.Policy)
+		if r.PolicyFromClass {
+			policy, err = q.LockClassPolicy(ctx, db.LockClassPolicyParams{TenantID: tid, Classification: string(r.Classification)})
+			if errors.Is(err, pgx.ErrNoRows) {
+				return errNoClassPolicy(r.Classification)
+			}
+		}
+		if err != nil {
+			return err
+		}
 		if r.Cloud() {
 			b, err := cloudBinding(ctx, q, tid, r.BindingID)
 			if err != nil {
@@ -84,7 +90,7 @@ func (s *RequestStore) AddResource(ctx context.Context, tenantID string, r appro
 			Classification: string(r.Classification), StoreKind: storeKind(r), Mount: r.Mount, Path: r.Path, Policy: policy, Actor: actor,
 			BindingID:  bindingRef(r.BindingID),
 			Breakglass: r.BreakGlass.Enabled, BreakglassMaxSeconds: int64(r.BreakGlass.MaxDuration / time.Second),
-			BreakglassRotate: r.BreakGlass.RotateAfter, BreakglassDrill: r.BreakGlass.Drill,
+			BreakglassRotate: r.BreakGlass.RotateAfter, BreakglassDrill: r.BreakGlass.Drill, PolicyFromClass: r.PolicyFromClass,
 		})
 		if err != nil {
 			return conflictOr(err, "resources_tenant_id_mount_path_key", "path", "That secret is in the catalog already.")
@@ -331,10 +337,15 @@ func (s *RequestStore) SetPolicy(ctx context.Context, tenantID, resourceID strin
 		if n == 0 {
 			return errNoResource
 		}
-		return appendAudit(ctx, q, s.now(), meta.Stamp(audit.Event{
-			TenantID: tenantID, Actor: actor, Action: "resource.policy_changed", Target: resourceID, Outcome: audit.Success,
-		}))
+		return appendAudit(ctx, q, s.now(), meta.Stamp(policyChanged(tenantID, actor, resourceID, "own", policy)))
 	})
+}
+
+// policyChanged is the audit event of a resource's policy set to policy
+// (JSON) from source: "own", or a classification's.
+func policyChanged(tenantID, actor, resourceID, source string, policy []byte) audit.Event {
+	return audit.Event{TenantID: tenantID, Actor: actor, Action: "resource.policy_changed", Target: resourceID, Outcome: audit.Success,
+		Detail: map[string]string{"source": source, "policy": string(policy)}}
 }
 
 // VaultMount returns the tenant's bound Vault KV v2 mount, or apperr.NotFound.

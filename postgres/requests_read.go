@@ -57,7 +57,7 @@ func (s *RequestStore) Resource(ctx context.Context, tenantID, id string) (appro
 func resourceFrom(r db.Resource) (approvals.Resource, error) {
 	res := approvals.Resource{ID: r.ID.String(), Name: r.Name, Description: r.Description, OwnerTeam: r.OwnerTeam,
 		Classification: approvals.Classification(r.Classification), Mount: r.Mount, Path: r.Path,
-		StoreKind: r.StoreKind, BindingID: optUUID(r.BindingID),
+		StoreKind: r.StoreKind, BindingID: optUUID(r.BindingID), PolicyFromClass: r.PolicyFromClass,
 		BreakGlass: approvals.BreakGlass{Enabled: r.Breakglass, MaxDuration: time.Duration(r.BreakglassMaxSeconds) * time.Second,
 			RotateAfter: r.BreakglassRotate, Drill: r.BreakglassDrill}}
 	if err := json.Unmarshal(r.Policy, &res.Policy); err != nil {

@@ -36,6 +36,51 @@ func (p Page) Doc(t testing.TB) *goquery.Document {
 	return d
 }
 
+// Form returns what submitting the form matched by selector would send as
+// it stands: named inputs (checkboxes and radios only when checked),
+// textareas, and each select's selected option (else its first).
+func (p Page) Form(t testing.TB, selector string) url.Values {
+	t.Helper()
+	form := p.Doc(t).Find(selector)
+	if form.Length() != 1 {
+		t.Fatalf("%d forms match %s at %s", form.Length(), selector, p.URL)
+	}
+	v := url.Values{}
+	form.Find("input[name]").Each(func(_ int, in *goquery.Selection) {
+		name, _ := in.Attr("name")
+		typ, _ := in.Attr("type")
+		_, checked := in.Attr("checked")
+		if (typ == "checkbox" || typ == "radio") && !checked {
+			return
+		}
+		if typ == "submit" || typ == "button" {
+			return
+		}
+		val, ok := in.Attr("value")
+		if !ok && (typ == "checkbox" || typ == "radio") {
+			val = "on"
+		}
+		v.Add(name, val)
+	})
+	form.Find("textarea[name]").Each(func(_ int, ta *goquery.Selection) {
+		name, _ := ta.Attr("name")
+		v.Add(name, ta.Text())
+	})
+	form.Find("select[name]").Each(func(_ int, sel *goquery.Selection) {
+		name, _ := sel.Attr("name")
+		opt := sel.Find("option[selected]").First()
+		if opt.Length() == 0 {
+			opt = sel.Find("option").First()
+		}
+		val, ok := opt.Attr("value")
+		if !ok {
+			val = opt.Text()
+		}
+		v.Add(name, val)
+	})
+	return v
+}
+
 // NewBrowser returns a browser with an empty cookie jar.
 func NewBrowser(t testing.TB) *Browser {
 	jar, _ := cookiejar.New(nil)

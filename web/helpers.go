@@ -39,3 +39,18 @@ func itoa(n int) string { return strconv.Itoa(n) }
 
 // isFolder reports whether a Vault key names a folder.
 func isFolder(key string) bool { return len(key) > 0 && key[len(key)-1] == '/' }
+
+// stepKey is the form name of approval step n's field.
+func stepKey(n int, field string) string { return "step" + strconv.Itoa(n) + "_" + field }
+
+// blankSteps are the numbers (from 1) of the unused step slots after the
+// first, offered to add a step.
+func blankSteps(steps []StepForm) []int {
+	var out []int
+	for i, st := range steps {
+		if i > 0 && st.Blank() {
+			out = append(out, i+1)
+		}
+	}
+	return out
+}

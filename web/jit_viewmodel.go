@@ -116,17 +116,60 @@ type AdminCatalogPage struct {
 	Keys        []string // key names under Prefix (metadata only)
 	Stores      []Option // where an entry can live: the Vault mount ("") or a cloud binding
 	Roles       []string
+	Classes     []ClassRow
 	Policy      PolicyForm
-	Fields      map[string]string
+	Fields      map[string]string // policy_source among them
 	FieldErrors map[string]string
 	FormError   string
+}
+
+// StepForm is one approval step as the policy form shows it.
+type StepForm struct {
+	Name     string
+	Roles    []string
+	Groups   string // comma-separated IdP groups
+	Required string
+}
+
+// Blank reports whether the step is an unused slot.
+func (s StepForm) Blank() bool {
+	return s.Name == "" && len(s.Roles) == 0 && s.Groups == "" && (s.Required == "" || s.Required == "0")
+}
+
+// Policy sources: a resource's own policy, or its classification's.
+const (
+	PolicyOwn   = "own"
+	PolicyClass = "class"
+)
+
+// ClassRow is one classification's policy on the catalog page.
+type ClassRow struct {
+	Classification string
+	Set            bool
+	Followers      int
+}
+
+// ClassPolicyPage edits the tenant's policy for one classification.
+type ClassPolicyPage struct {
+	Page
+	Classification string
+	Set            bool
+	Followers      int
+	Roles          []string
+	Policy         PolicyForm
+	FieldErrors    map[string]string
+	FormError      string
 }
 
 // PolicyPage edits one resource's access policy.
 type PolicyPage struct {
 	Page
-	Resource    CatalogItem
-	Roles       []string
+	Resource CatalogItem
+	Roles    []string
+	// Source is PolicyOwn or PolicyClass (the resource follows its
+	// classification's policy, which ClassSet says the tenant has).
+	Source      string
+	ClassSet    bool
 	Policy      PolicyForm
 	FieldErrors map[string]string
 	FormError   string
@@ -144,12 +187,11 @@ type RotationForm struct {
 
 // PolicyForm is an access policy as its form shows it.
 type PolicyForm struct {
-	RequesterRoles   []string
-	ApproverRoles    []string
-	ApproverGroups   string
-	Required         string
-	Step2Groups      string // an optional second step (e.g. security)
-	Step2Required    string
+	RequesterRoles  []string
+	RequesterGroups string // comma-separated IdP groups
+	// Steps are the approval steps in order, then blank ones up to the
+	// most a policy may have, offered to add a step.
+	Steps            []StepForm
 	DefaultDuration  string
 	MaxDuration      string
 	JustificationMin string

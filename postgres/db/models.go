@@ -94,6 +94,14 @@ type CasbinRule struct {
 	V5    string
 }
 
+type ClassificationPolicy struct {
+	TenantID       uuid.UUID
+	Classification string
+	Policy         []byte
+	UpdatedBy      string
+	UpdatedAt      time.Time
+}
+
 type Grant struct {
 	RequestID uuid.UUID
 	TenantID  uuid.UUID
@@ -217,6 +225,7 @@ type Resource struct {
 	BreakglassRotate     bool
 	BreakglassDrill      bool
 	BindingID            pgtype.UUID
+	PolicyFromClass      bool
 }
 
 type ResponderFlag struct {

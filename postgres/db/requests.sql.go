@@ -86,6 +86,27 @@ func (q *Queries) EndGrants(ctx context.Context, arg EndGrantsParams) error {
 	return err
 }
 
+const followClassPolicy = `-- name: FollowClassPolicy :execrows
+UPDATE resources res SET policy = cp.policy, policy_from_class = true
+FROM classification_policies cp
+WHERE res.id = $1 AND res.tenant_id = $2 AND cp.tenant_id = res.tenant_id AND cp.classification = res.classification
+`
+
+type FollowClassPolicyParams struct {
+	ID       uuid.UUID
+	TenantID uuid.UUID
+}
+
+// Gives the resource its classification's policy (locked FOR SHARE, so a
+// change to it waits for this or is seen by it) and marks it a follower.
+func (q *Queries) FollowClassPolicy(ctx context.Context, arg FollowClassPolicyParams) (int64, error) {
+	result, err := q.db.Exec(ctx, followClassPolicy, arg.ID, arg.TenantID)
+	if err != nil {
+		return 0, err
+	}
+	return result.RowsAffected(), nil
+}
+
 const getRequestDetail = `-- name: GetRequestDetail :one
 SELECT r.id, r.tenant_id, r.resource_id, r.requester_subject, r.requester_email, r.requester, r.level, r.duration_seconds, r.justification, r.ticket, r.state, r.policy, r.submitted_at, r.updated_at, r.failure_reason, r.kind, r.incident, r.drill, r.share_id, r.requester_tenant_id, r.current_step, res.name AS resource_name, res.mount, res.path, res.classification, res.store_kind, res.binding_id,
        g.issued_at, g.expires_at, g.ended_at, o.display_name AS owner_name
@@ -176,7 +197,7 @@ func (q *Queries) GetRequestDetail(ctx context.Context, arg GetRequestDetailPara
 }
 
 const getResource = `-- name: GetResource :one
-SELECT id, tenant_id, name, description, owner_team, classification, store_kind, mount, path, policy, created_by, created_at, breakglass, breakglass_max_seconds, breakglass_rotate, breakglass_drill, binding_id FROM resources WHERE id = $1 AND tenant_id = $2
+SELECT id, tenant_id, name, description, owner_team, classification, store_kind, mount, path, policy, created_by, created_at, breakglass, breakglass_max_seconds, breakglass_rotate, breakglass_drill, binding_id, policy_from_class FROM resources WHERE id = $1 AND tenant_id = $2
 `
 
 type GetResourceParams struct {
@@ -205,6 +226,7 @@ func (q *Queries) GetResource(ctx context.Context, arg GetResourceParams) (Resou
 		&i.BreakglassRotate,
 		&i.BreakglassDrill,
 		&i.BindingID,
+		&i.PolicyFromClass,
 	)
 	return i, err
 }
@@ -285,9 +307,9 @@ func (q *Queries) InsertRequest(ctx context.Context, arg InsertRequestParams) (u
 
 const insertResource = `-- name: InsertResource :one
 INSERT INTO resources (tenant_id, name, description, owner_team, classification, store_kind, mount, path, policy, created_by,
-                       breakglass, breakglass_max_seconds, breakglass_rotate, breakglass_drill, binding_id)
+                       breakglass, breakglass_max_seconds, breakglass_rotate, breakglass_drill, binding_id, policy_from_class)
 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10,
-        $11, $12, $13, $14, $15::uuid)
+        $11, $12, $13, $14, $15::uuid, $16)
 RETURNING id
 `
 
@@ -307,6 +329,7 @@ type InsertResourceParams struct {
 	BreakglassRotate     bool
 	BreakglassDrill      bool
 	BindingID            pgtype.UUID
+	PolicyFromClass      bool
 }
 
 func (q *Queries) InsertResource(ctx context.Context, arg InsertResourceParams) (uuid.UUID, error) {
@@ -326,6 +349,7 @@ func (q *Queries) InsertResource(ctx context.Context, arg InsertResourceParams) 
 		arg.BreakglassRotate,
 		arg.BreakglassDrill,
 		arg.BindingID,
+		arg.PolicyFromClass,
 	)
 	var id uuid.UUID
 	err := row.Scan(&id)
@@ -358,6 +382,38 @@ func (q *Queries) InsertVote(ctx context.Context, arg InsertVoteParams) error {
 		arg.DecidedAt,
 	)
 	return err
+}
+
+const listClassPolicies = `-- name: ListClassPolicies :many
+SELECT cp.classification, cp.policy,
+       (SELECT count(*) FROM resources res WHERE res.tenant_id = cp.tenant_id AND res.classification = cp.classification AND res.policy_from_class)::int AS followers
+FROM classification_policies cp WHERE cp.tenant_id = $1
+`
+
+type ListClassPoliciesRow struct {
+	Classification string
+	Policy         []byte
+	Followers      int32
+}
+
+func (q *Queries) ListClassPolicies(ctx context.Context, tenantID uuid.UUID) ([]ListClassPoliciesRow, error) {
+	rows, err := q.db.Query(ctx, listClassPolicies, tenantID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var items []ListClassPoliciesRow
+	for rows.Next() {
+		var i ListClassPoliciesRow
+		if err := rows.Scan(&i.Classification, &i.Policy, &i.Followers); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
 }
 
 const listEligiblePending = `-- name: ListEligiblePending :many
@@ -618,7 +674,7 @@ func (q *Queries) ListRequestsOf(ctx context.Context, arg ListRequestsOfParams) 
 }
 
 const listResources = `-- name: ListResources :many
-SELECT id, tenant_id, name, description, owner_team, classification, store_kind, mount, path, policy, created_by, created_at, breakglass, breakglass_max_seconds, breakglass_rotate, breakglass_drill, binding_id FROM resources WHERE tenant_id = $1 ORDER BY name
+SELECT id, tenant_id, name, description, owner_team, classification, store_kind, mount, path, policy, created_by, created_at, breakglass, breakglass_max_seconds, breakglass_rotate, breakglass_drill, binding_id, policy_from_class FROM resources WHERE tenant_id = $1 ORDER BY name
 `
 
 func (q *Queries) ListResources(ctx context.Context, tenantID uuid.UUID) ([]Resource, error) {
@@ -648,6 +704,7 @@ func (q *Queries) ListResources(ctx context.Context, tenantID uuid.UUID) ([]Reso
 			&i.BreakglassRotate,
 			&i.BreakglassDrill,
 			&i.BindingID,
+			&i.PolicyFromClass,
 		); err != nil {
 			return nil, err
 		}
@@ -760,6 +817,22 @@ func (q *Queries) LockActiveGrantOf(ctx context.Context, arg LockActiveGrantOfPa
 		&i.ShareID,
 	)
 	return i, err
+}
+
+const lockClassPolicy = `-- name: LockClassPolicy :one
+SELECT policy FROM classification_policies WHERE tenant_id = $1 AND classification = $2 FOR SHARE
+`
+
+type LockClassPolicyParams struct {
+	TenantID       uuid.UUID
+	Classification string
+}
+
+func (q *Queries) LockClassPolicy(ctx context.Context, arg LockClassPolicyParams) ([]byte, error) {
+	row := q.db.QueryRow(ctx, lockClassPolicy, arg.TenantID, arg.Classification)
+	var policy []byte
+	err := row.Scan(&policy)
+	return policy, err
 }
 
 const lockGrantTarget = `-- name: LockGrantTarget :one
@@ -1086,6 +1159,39 @@ func (q *Queries) SetRequestsState(ctx context.Context, arg SetRequestsStatePara
 	return err
 }
 
+const updateClassFollowers = `-- name: UpdateClassFollowers :many
+UPDATE resources SET policy = $1
+WHERE tenant_id = $2 AND classification = $3 AND policy_from_class
+RETURNING id
+`
+
+type UpdateClassFollowersParams struct {
+	Policy         []byte
+	TenantID       uuid.UUID
+	Classification string
+}
+
+// Carries a classification's new policy to every resource following it.
+func (q *Queries) UpdateClassFollowers(ctx context.Context, arg UpdateClassFollowersParams) ([]uuid.UUID, error) {
+	rows, err := q.db.Query(ctx, updateClassFollowers, arg.Policy, arg.TenantID, arg.Classification)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var items []uuid.UUID
+	for rows.Next() {
+		var id uuid.UUID
+		if err := rows.Scan(&id); err != nil {
+			return nil, err
+		}
+		items = append(items, id)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
 const updateRequestDecision = `-- name: UpdateRequestDecision :exec
 UPDATE requests SET state = $1, duration_seconds = $2, current_step = $3, updated_at = $4 WHERE id = $5
 `
@@ -1110,7 +1216,7 @@ func (q *Queries) UpdateRequestDecision(ctx context.Context, arg UpdateRequestDe
 }
 
 const updateResourcePolicy = `-- name: UpdateResourcePolicy :execrows
-UPDATE resources SET policy = $1 WHERE id = $2 AND tenant_id = $3
+UPDATE resources SET policy = $1, policy_from_class = false WHERE id = $2 AND tenant_id = $3
 `
 
 type UpdateResourcePolicyParams struct {
@@ -1125,4 +1231,29 @@ func (q *Queries) UpdateResourcePolicy(ctx context.Context, arg UpdateResourcePo
 		return 0, err
 	}
 	return result.RowsAffected(), nil
+}
+
+const upsertClassPolicy = `-- name: UpsertClassPolicy :exec
+INSERT INTO classification_policies (tenant_id, classification, policy, updated_by, updated_at)
+VALUES ($1, $2, $3, $4, $5)
+ON CONFLICT (tenant_id, classification) DO UPDATE SET policy = excluded.policy, updated_by = excluded.updated_by, updated_at = excluded.updated_at
+`
+
+type UpsertClassPolicyParams struct {
+	TenantID       uuid.UUID
+	Classification string
+	Policy         []byte
+	Actor          string
+	At             time.Time
+}
+
+func (q *Queries) UpsertClassPolicy(ctx context.Context, arg UpsertClassPolicyParams) error {
+	_, err := q.db.Exec(ctx, upsertClassPolicy,
+		arg.TenantID,
+		arg.Classification,
+		arg.Policy,
+		arg.Actor,
+		arg.At,
+	)
+	return err
 }

@@ -428,7 +428,7 @@ func (q *Queries) ListShareRequests(ctx context.Context, shareID pgtype.UUID) ([
 }
 
 const listShareResources = `-- name: ListShareResources :many
-SELECT res.id, res.tenant_id, res.name, res.description, res.owner_team, res.classification, res.store_kind, res.mount, res.path, res.policy, res.created_by, res.created_at, res.breakglass, res.breakglass_max_seconds, res.breakglass_rotate, res.breakglass_drill, res.binding_id FROM share_resources sr JOIN resources res ON res.id = sr.resource_id
+SELECT res.id, res.tenant_id, res.name, res.description, res.owner_team, res.classification, res.store_kind, res.mount, res.path, res.policy, res.created_by, res.created_at, res.breakglass, res.breakglass_max_seconds, res.breakglass_rotate, res.breakglass_drill, res.binding_id, res.policy_from_class FROM share_resources sr JOIN resources res ON res.id = sr.resource_id
 WHERE sr.share_id = $1 ORDER BY res.name
 `
 
@@ -459,6 +459,7 @@ func (q *Queries) ListShareResources(ctx context.Context, shareID uuid.UUID) ([]
 			&i.BreakglassRotate,
 			&i.BreakglassDrill,
 			&i.BindingID,
+			&i.PolicyFromClass,
 		); err != nil {
 			return nil, err
 		}

@@ -1,8 +1,8 @@
 -- name: InsertResource :one
 INSERT INTO resources (tenant_id, name, description, owner_team, classification, store_kind, mount, path, policy, created_by,
-                       breakglass, breakglass_max_seconds, breakglass_rotate, breakglass_drill, binding_id)
+                       breakglass, breakglass_max_seconds, breakglass_rotate, breakglass_drill, binding_id, policy_from_class)
 VALUES (@tenant_id, @name, @description, @owner_team, @classification, @store_kind, @mount, @path, @policy, @actor,
-        @breakglass, @breakglass_max_seconds, @breakglass_rotate, @breakglass_drill, sqlc.narg(binding_id)::uuid)
+        @breakglass, @breakglass_max_seconds, @breakglass_rotate, @breakglass_drill, sqlc.narg(binding_id)::uuid, @policy_from_class)
 RETURNING id;
 
 -- name: GetResource :one
@@ -94,7 +94,33 @@ ORDER BY r.submitted_at DESC LIMIT 200;
 SELECT subject, email, display_name, groups, roles FROM members WHERE tenant_id = @tenant_id ORDER BY email;
 
 -- name: UpdateResourcePolicy :execrows
-UPDATE resources SET policy = @policy WHERE id = @id AND tenant_id = @tenant_id;
+UPDATE resources SET policy = @policy, policy_from_class = false WHERE id = @id AND tenant_id = @tenant_id;
+
+-- name: FollowClassPolicy :execrows
+-- Gives the resource its classification's policy (locked FOR SHARE, so a
+-- change to it waits for this or is seen by it) and marks it a follower.
+UPDATE resources res SET policy = cp.policy, policy_from_class = true
+FROM classification_policies cp
+WHERE res.id = @id AND res.tenant_id = @tenant_id AND cp.tenant_id = res.tenant_id AND cp.classification = res.classification;
+
+-- name: LockClassPolicy :one
+SELECT policy FROM classification_policies WHERE tenant_id = @tenant_id AND classification = @classification FOR SHARE;
+
+-- name: ListClassPolicies :many
+SELECT cp.classification, cp.policy,
+       (SELECT count(*) FROM resources res WHERE res.tenant_id = cp.tenant_id AND res.classification = cp.classification AND res.policy_from_class)::int AS followers
+FROM classification_policies cp WHERE cp.tenant_id = @tenant_id;
+
+-- name: UpsertClassPolicy :exec
+INSERT INTO classification_policies (tenant_id, classification, policy, updated_by, updated_at)
+VALUES (@tenant_id, @classification, @policy, @actor, @at)
+ON CONFLICT (tenant_id, classification) DO UPDATE SET policy = excluded.policy, updated_by = excluded.updated_by, updated_at = excluded.updated_at;
+
+-- name: UpdateClassFollowers :many
+-- Carries a classification's new policy to every resource following it.
+UPDATE resources SET policy = @policy
+WHERE tenant_id = @tenant_id AND classification = @classification AND policy_from_class
+RETURNING id;
 
 -- name: GetVaultBinding :one
 SELECT location FROM store_bindings WHERE tenant_id = @tenant_id AND kind = 'vault-kv2' ORDER BY created_at LIMIT 1;

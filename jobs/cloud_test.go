@@ -67,7 +67,7 @@ func newAWSWorld(t *testing.T, mount string) awsWorld {
 		t.Fatal(err)
 	}
 	bindings := postgres.NewBindingStore(w.pool, time.Now)
-	a.clouds = &stores.Service{Bindings: bindings, Replicas: bindings, Secrets: w.vault,
+	a.clouds = &stores.Service{Bindings: bindings, Replicas: bindings, Secrets: w.vault, Audit: postgres.NewIdentityStore(w.pool, time.Now),
 		Open: stores.Adapters(stores.Endpoints{AWS: stack.Moto.Endpoint})}
 	a.backends = app.Backends{Client: w.vault, Service: a.clouds}
 	var checkErr string
@@ -243,7 +243,6 @@ func TestCloudBindingsRefuseBadInputAndStayInTheirTenant(t *testing.T) {
 // The webhook and the audit trail never see the value.
 func TestRotatingACloudSecretRollsBackWhenVerificationFails(t *testing.T) {
 	a := newAWSWorld(t, "tenant-jobs-aws3")
-	a.clouds.Audit = postgres.NewIdentityStore(a.pool, time.Now)
 	ctx := context.Background()
 	read := func() (v string) {
 		err := a.clouds.WithCloudStore(ctx, a.tenant, a.binding, func(st secretstores.Store) (err error) {
@@ -265,6 +264,11 @@ func TestRotatingACloudSecretRollsBackWhenVerificationFails(t *testing.T) {
 	defer hook.Close()
 	gen := secretstores.Generator{Length: 32, Alphabet: secretstores.AlphaNumeric}
 
+	unaudited := *a.clouds
+	unaudited.Audit = nil
+	if _, err := unaudited.Rotate(ctx, a.tenant, a.binding, stores.Rotation{Secret: "orders", Generator: gen}, "admin", audit.Meta{}); err == nil || read() != awsValue {
+		t.Fatalf("a service without an audit recorder rotated (%v)", err)
+	}
 	_, err := a.clouds.Rotate(ctx, a.tenant, a.binding, stores.Rotation{Secret: "orders", Generator: gen, VerifyURL: hook.URL}, "admin", audit.Meta{})
 	if !errors.Is(err, stores.ErrVerification) {
 		t.Fatalf("refused verification: got %v", err)
@@ -498,7 +502,6 @@ func TestScheduledRotationOfACloudSecret(t *testing.T) {
 	if again, _ := bindings.ClaimDueRotations(ctx, time.Now().Add(25*time.Hour)); len(again) != 0 {
 		t.Fatalf("claimed twice: %v", again)
 	}
-	a.clouds.Audit = postgres.NewIdentityStore(a.pool, time.Now)
 	w := &jobs.RotateResourceWorker{Store: bindings, Resources: a.store, Rotator: a.clouds}
 	if err := w.Work(ctx, &river.Job[jobs.RotateResourceArgs]{JobRow: &rivertype.JobRow{Attempt: 1}, Args: jobs.RotateResourceArgs{TenantID: a.tenant, ResourceID: a.resource}}); err != nil {
 		t.Fatalf("rotate: %v", err)

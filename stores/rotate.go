@@ -42,8 +42,12 @@ var ErrVerification = errors.New("the verification webhook refused the new value
 // the current version, keeping the previous one (labelled previous where
 // the store has labels), verifies it with r.VerifyURL, and rolls back when
 // verification fails, so a failed rotation leaves the old version current.
-// The outcome is audited with the versions, never the value.
+// The outcome is audited with the versions, never the value; without
+// s.Audit it refuses before touching the store.
 func (s *Service) Rotate(ctx context.Context, tenantID, bindingID string, r Rotation, actor string, meta audit.Meta) (Rotated, error) {
+	if s.Audit == nil { // a wiring fault: a rotation is never left unaudited
+		return Rotated{}, errors.New("stores: Rotate needs Service.Audit")
+	}
 	f := map[string]string{}
 	if r.Value == "" {
 		if err := r.Generator.Validate(); err != nil {
@@ -91,10 +95,8 @@ func (s *Service) Rotate(ctx context.Context, tenantID, bindingID string, r Rota
 	if err != nil {
 		ev.Outcome, ev.Detail["error"] = audit.Failure, err.Error()
 	}
-	if s.Audit != nil {
-		if aerr := s.Audit.RecordEvent(ctx, meta.Stamp(ev)); aerr != nil && err == nil {
-			err = aerr
-		}
+	if aerr := s.Audit.RecordEvent(ctx, meta.Stamp(ev)); aerr != nil && err == nil {
+		err = aerr
 	}
 	if err != nil && apperr.As(err) == nil {
 		if errors.Is(err, secretstores.ErrNotFound) {

@@ -45,7 +45,7 @@ type Service struct {
 	Bindings Bindings
 	Secrets  Secrets
 	Open     Opener
-	Audit    audit.Recorder // rotations are audited here
+	Audit    audit.Recorder // rotations are audited here (Rotate refuses without it)
 	Replicas Replicas       // replicas and rotation schedules
 	Queue    SyncQueue      // durable sync jobs
 }

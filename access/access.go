@@ -24,6 +24,7 @@ type Store interface {
 	Detail(ctx context.Context, tenantID, id string) (approvals.Detail, error)
 	HandOverToken(ctx context.Context, tenantID, requestID, holder, accessor string, meta audit.Meta) (string, time.Time, error)
 	BreakGlass(ctx context.Context, tenantID, resourceID string, who approvals.Person, e approvals.Emergency, fresh bool, meta audit.Meta) (jobs.GrantTarget, error)
+	BreakGlassShared(ctx context.Context, tenantID, shareID, resourceID string, who approvals.Person, e approvals.Emergency, fresh bool, meta audit.Meta) (jobs.GrantTarget, error)
 	RequestShared(ctx context.Context, tenantID, shareID, resourceID string, who approvals.Person, sub approvals.Submission, meta audit.Meta) (string, *jobs.GrantTarget, error)
 	CheckNotBlocked(ctx context.Context, d approvals.Detail) error
 	// RecordReveal audits a reveal after the read, or returns

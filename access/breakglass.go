@@ -28,11 +28,28 @@ func (s *Service) BreakGlass(ctx context.Context, h Holder, resourceID string, e
 	if err != nil {
 		return Emergency{}, err
 	}
+	return s.issueEmergency(ctx, t), nil
+}
+
+// BreakGlassShared is BreakGlass on a resource shared with the holder's
+// organization under shareID (the store's BreakGlassShared: the share's
+// terms apply, and the owner organization is told too).
+func (s *Service) BreakGlassShared(ctx context.Context, h Holder, shareID, resourceID string, e approvals.Emergency, fresh bool, meta audit.Meta) (Emergency, error) {
+	t, err := s.Store.BreakGlassShared(ctx, h.TenantID, shareID, resourceID, h.Person, e, fresh, meta)
+	if err != nil {
+		return Emergency{}, err
+	}
+	return s.issueEmergency(ctx, t), nil
+}
+
+// issueEmergency issues the recorded break-glass grant t at once; when
+// Vault cannot, its backstop job retries.
+func (s *Service) issueEmergency(ctx context.Context, t jobs.GrantTarget) Emergency {
 	if err := jobs.Issue(ctx, s.Store, s.Vault, t, s.Now()); err != nil {
 		if s.Log != nil {
 			s.Log.Warn("break-glass issuance deferred to its job", slog.String("request", t.RequestID), slog.String("error", err.Error()))
 		}
-		return Emergency{RequestID: t.RequestID}, nil
+		return Emergency{RequestID: t.RequestID}
 	}
-	return Emergency{RequestID: t.RequestID, Issued: true}, nil
+	return Emergency{RequestID: t.RequestID, Issued: true}
 }

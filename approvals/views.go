@@ -56,6 +56,7 @@ const (
 
 // Review is a break-glass's mandatory review, as its page shows it.
 type Review struct {
+	TenantID       string // whose approvers review it: the responder's organization
 	DueAt          time.Time
 	Verdict        Verdict // "" while not reviewed
 	Notes          string

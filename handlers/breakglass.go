@@ -10,6 +10,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/gatehouse/gatehouse/access"
 	"github.com/gatehouse/gatehouse/apperr"
 	"github.com/gatehouse/gatehouse/approvals"
 	"github.com/gatehouse/gatehouse/authz"
@@ -111,6 +112,16 @@ func (s *Server) breakGlassFormModel(c echo.Context, fields map[string]string) (
 				MaxDuration: r.BreakGlass.MaxDuration.String(), Drill: r.BreakGlass.Drill})
 		}
 	}
+	shared, err := s.deps.Shares.SharedCatalog(c.Request().Context(), sess.TenantID)
+	if err != nil {
+		return m, err
+	}
+	for _, it := range shared {
+		if r := it.Resource; r.BreakGlass.Enabled {
+			m.Resources = append(m.Resources, web.BreakGlassChoice{ID: it.ShareID + ":" + r.ID, Name: r.Name, Secret: r.Mount + "/" + r.Path,
+				MaxDuration: min(r.BreakGlass.MaxDuration, it.MaxGrant).String(), Drill: r.BreakGlass.Drill, Owner: it.OwnerName})
+		}
+	}
 	return m, nil
 }
 
@@ -134,8 +145,13 @@ func (s *Server) breakGlassSubmit(c echo.Context) error {
 		Issued    bool
 	}
 	if err == nil {
-		em, berr := s.deps.Access.BreakGlass(c.Request().Context(), holder(sess), fields["resource"], e, s.fresh(sess), meta(c))
-		out.RequestID, out.Issued, err = em.RequestID, em.Issued, berr
+		var em access.Emergency
+		if share, res, shared := strings.Cut(fields["resource"], ":"); shared {
+			em, err = s.deps.Access.BreakGlassShared(c.Request().Context(), holder(sess), share, res, e, s.fresh(sess), meta(c))
+		} else {
+			em, err = s.deps.Access.BreakGlass(c.Request().Context(), holder(sess), fields["resource"], e, s.fresh(sess), meta(c))
+		}
+		out.RequestID, out.Issued = em.RequestID, em.Issued
 	}
 	if err != nil {
 		ae := apperr.As(err)
@@ -192,7 +208,7 @@ func (s *Server) breakGlassDetailModel(c echo.Context) (web.BreakGlassDetailPage
 	case !rv.RotatedAt.IsZero():
 		m.Rotation = "Rotating the secret when the window ended failed; see the audit trail and rotate it by hand."
 	}
-	if rv.Verdict == "" && s.deps.Authz.Allowed(sess.Roles, sess.TenantSlug, authz.ReviewBreakGlass) {
+	if rv.Verdict == "" && rv.TenantID == sess.TenantID && s.deps.Authz.Allowed(sess.Roles, sess.TenantSlug, authz.ReviewBreakGlass) {
 		if rerr := approvals.CheckReviewer(d.Requester, me); rerr != nil {
 			m.ReviewNote = apperr.As(rerr).Message
 		} else {

@@ -10,10 +10,14 @@ import (
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/gatehouse/gatehouse/approvals"
+	"github.com/gatehouse/gatehouse/audit"
 	"github.com/gatehouse/gatehouse/authz"
 	"github.com/gatehouse/gatehouse/devstack"
 	"github.com/gatehouse/gatehouse/handlers"
+	"github.com/gatehouse/gatehouse/jobs"
 	"github.com/gatehouse/gatehouse/postgres"
+	"github.com/gatehouse/gatehouse/tenants"
 	"github.com/gatehouse/gatehouse/testenv"
 )
 
@@ -221,5 +225,65 @@ func TestOnlyRespondersBreakGlassAndAdminsKeepTheSettings(t *testing.T) {
 	}
 	if p := admin.PostForm(console+"/admin/breakglass/"+globexRes, url.Values{"_csrf": {csrf}, "enabled": {"on"}, "max_minutes": {"30"}}); p.Status != http.StatusNotFound {
 		t.Fatalf("flagging another tenant's resource: %d", p.Status)
+	}
+}
+
+// A globex responder breaks glass from the form on acme's Orders database,
+// which acme flagged and shares with globex: both organizations see it,
+// only globex's approvers review it.
+func TestAPartnersResponderBreaksGlassFromTheFormOnASharedResource(t *testing.T) {
+	f := newFixture(t, nil)
+	console := f.serve(t)
+	ctx := context.Background()
+	acme, globex, orders := tenantID(t, f, "acme"), tenantID(t, f, "globex"), resourceID(t, f, "Orders database")
+	inserter, err := jobs.NewInserter(f.pool)
+	if err != nil {
+		t.Fatal(err)
+	}
+	store := postgres.NewRequestStore(f.pool, inserter, time.Now)
+	terms := approvals.ShareTerms{Recipients: approvals.Audience{Roles: []tenants.Role{tenants.RoleResponder}}, Level: approvals.Read,
+		TermEnd: time.Now().Add(30 * 24 * time.Hour), Purpose: "joint incident response on orders", Mode: approvals.PreApproved, MaxGrant: time.Hour}
+	share, err := store.ProposeShare(ctx, acme, approvals.Person{Tenant: acme, Subject: "acme-admin", Email: "admin@acme.test",
+		Roles: []tenants.Role{tenants.RoleTenantAdmin}}, "globex", []string{orders}, terms, audit.Meta{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := store.DecideShare(ctx, acme, share, approvals.Person{Tenant: acme, Subject: "acme-approver", Roles: []tenants.Role{tenants.RoleApprover}}, true, "", audit.Meta{}); err != nil {
+		t.Fatal(err)
+	}
+	if err := store.AcceptShare(ctx, globex, share, approvals.Person{Tenant: globex, Subject: "globex-admin", Roles: []tenants.Role{tenants.RoleTenantAdmin}}, true, "", audit.Meta{}); err != nil {
+		t.Fatal(err)
+	}
+
+	b, _ := signedIn(t, console, "globex", "responder@globex.test")
+	form := b.SubmitLogin(b.Get(console+"/auth/globex/reauth?return_to=/breakglass/new"), "responder@globex.test", devstack.DemoPassword)
+	choice := form.Doc(t).Find(`select#resource option[value="` + share + ":" + orders + `"]`)
+	if choice.Length() != 1 || !strings.Contains(choice.Text(), "shared by Acme") || !strings.Contains(choice.Text(), "at most 1h0m0s") {
+		t.Fatalf("the form does not offer the shared resource: %q", form.Doc(t).Find(`select#resource`).Text())
+	}
+	done := b.PostForm(console+"/breakglass", url.Values{"_csrf": {testenv.CSRF(t, form)}, "resource": {share + ":" + orders},
+		"incident": {"INC-901"}, "justification": {"partner orders database down, payouts blocked"}})
+	if !strings.HasPrefix(done.URL.Path, "/breakglass/") || strings.TrimSpace(done.Doc(t).Find(`[data-testid="state"]`).Text()) != "active" {
+		t.Fatalf("break-glass under the share ended at %s (%d)", done.URL, done.Status)
+	}
+	detail := done.URL.Path
+
+	// acme, the owner, sees it (banner and page) but does not review it; globex's approver does.
+	owner, dash := signedIn(t, console, "acme", "approver1@acme.test")
+	if banner := dash.Doc(t).Find(`[data-testid="breakglass-banner"]`).Text(); !strings.Contains(banner, "responder@globex.test") {
+		t.Fatalf("no banner on the owner's pages: %q", banner)
+	}
+	if p := owner.Get(console + detail); p.Status != http.StatusOK || p.Doc(t).Find(`[data-testid="review-form"]`).Length() != 0 {
+		t.Fatalf("the owner's approver on the break-glass page: %d, review offered: %v", p.Status, p.Doc(t).Find(`[data-testid="review-form"]`).Length() != 0)
+	}
+	appr, _ := signedIn(t, console, "globex", "approver1@globex.test")
+	if p := appr.Get(console + detail); p.Doc(t).Find(`[data-testid="review-form"]`).Length() != 1 {
+		t.Fatalf("globex's approver is not offered the review: %d", p.Status)
+	}
+	for _, tid := range []string{acme, globex} {
+		var n int
+		if err := f.pool.QueryRow(ctx, "SELECT count(*) FROM audit_events WHERE action = 'breakglass.started' AND tenant_id = $1", tid).Scan(&n); err != nil || n != 1 {
+			t.Fatalf("breakglass.started in %s: %d %v", tid, n, err)
+		}
 	}
 }

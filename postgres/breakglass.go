@@ -38,6 +38,27 @@ const BreakGlassBackstop = 30 * time.Second
 // breakglass.refused (failed attempts are security events).
 func (s *RequestStore) BreakGlass(ctx context.Context, tenantID, resourceID string, who approvals.Person, e approvals.Emergency,
 	fresh bool, meta audit.Meta) (jobs.GrantTarget, error) {
+	return s.breakGlass(ctx, tenantID, "", resourceID, who, e, fresh, meta)
+}
+
+// BreakGlassShared is BreakGlass on a resource another organization shares
+// with the responder's (tenantID) under shareID, under the share's read
+// lock and its terms (approvals.CheckSharedBreakGlass). The grant lives in
+// the owner's tenant, where the resource is; the limits, the review and
+// the flags are the responder's organization's. The owner organization's
+// approvers, tenant admins and webhook are told too, and both trails audit
+// it. Ending the share ends the grant.
+func (s *RequestStore) BreakGlassShared(ctx context.Context, tenantID, shareID, resourceID string, who approvals.Person,
+	e approvals.Emergency, fresh bool, meta audit.Meta) (jobs.GrantTarget, error) {
+	if _, err := uuid.Parse(shareID); err != nil {
+		return jobs.GrantTarget{}, errNoShare
+	}
+	return s.breakGlass(ctx, tenantID, shareID, resourceID, who, e, fresh, meta)
+}
+
+// breakGlass is BreakGlass, under shareID when it is not "".
+func (s *RequestStore) breakGlass(ctx context.Context, tenantID, shareID, resourceID string, who approvals.Person, e approvals.Emergency,
+	fresh bool, meta audit.Meta) (jobs.GrantTarget, error) {
 	tid, rid, err := parseIDs(tenantID, resourceID, errNoResource)
 	if err != nil {
 		return jobs.GrantTarget{}, err
@@ -48,13 +69,30 @@ func (s *RequestStore) BreakGlass(ctx context.Context, tenantID, resourceID stri
 		if err := lockBlocksShared(ctx, tx); err != nil {
 			return err
 		}
+		owner, key := tid, blockKey{Tenant: tid, Email: who.Email, Resource: rid}
+		var share *db.Share
+		var terms approvals.Share
+		if shareID != "" {
+			row, err := q.LockShareForAccess(ctx, uuid.MustParse(shareID))
+			if errors.Is(err, pgx.ErrNoRows) || (err == nil && (row.RecipientTenantID != tid || !row.OfferedAt.Valid)) {
+				return errNoShare
+			}
+			if err != nil {
+				return err
+			}
+			if terms, err = loadShare(ctx, q, row); err != nil {
+				return err
+			}
+			share, owner = &row, row.OwnerTenantID
+			key = blockKey{Tenant: owner, RequesterTenant: tid, Email: who.Email, Resource: rid, Share: pgUUID(row.ID)}
+		}
 		if _, err := tx.Exec(ctx, "SELECT pg_advisory_xact_lock(hashtextextended($1, 0))", "breakglass/"+tenantID); err != nil {
 			return err
 		}
-		if err := blocked(ctx, q, blockKey{Tenant: tid, Email: who.Email, Resource: rid}); err != nil {
+		if err := blocked(ctx, q, key); err != nil {
 			return err
 		}
-		res, err := q.GetResource(ctx, db.GetResourceParams{ID: rid, TenantID: tid})
+		res, err := q.GetResource(ctx, db.GetResourceParams{ID: rid, TenantID: owner})
 		if errors.Is(err, pgx.ErrNoRows) {
 			return errNoResource
 		}
@@ -73,25 +111,35 @@ func (s *RequestStore) BreakGlass(ctx context.Context, tenantID, resourceID stri
 		if err != nil {
 			return err
 		}
-		d, err := approvals.CheckBreakGlass(who, resource, e, fresh, approvals.InForce{ByResponder: int(n.ByResponder), InTenant: int(n.InTenant)}, limits)
+		now := s.now()
+		inForce := approvals.InForce{ByResponder: int(n.ByResponder), InTenant: int(n.InTenant)}
+		var d time.Duration
+		if share != nil {
+			d, err = approvals.CheckSharedBreakGlass(who, terms, resource, e, fresh, inForce, limits, now)
+		} else {
+			d, err = approvals.CheckBreakGlass(who, resource, e, fresh, inForce, limits)
+		}
 		if err != nil {
 			return err
 		}
-		now := s.now()
 		person, _ := json.Marshal(who)
-		id, err := q.InsertBreakGlassRequest(ctx, db.InsertBreakGlassRequestParams{TenantID: tid, ResourceID: rid,
+		ins := db.InsertBreakGlassRequestParams{TenantID: owner, ResourceID: rid,
 			RequesterSubject: who.Subject, RequesterEmail: who.Email, Requester: person, DurationSeconds: int64(d / time.Second),
-			Justification: e.Justification, Incident: e.Incident, Drill: resource.BreakGlass.Drill, Policy: res.Policy, SubmittedAt: now})
+			Justification: e.Justification, Incident: e.Incident, Drill: resource.BreakGlass.Drill, Policy: res.Policy, SubmittedAt: now}
+		if share != nil {
+			ins.ShareID, ins.RequesterTenantID = pgUUID(share.ID), pgUUID(tid)
+		}
+		id, err := q.InsertBreakGlassRequest(ctx, ins)
 		if err != nil {
 			return err
 		}
 		if err := q.InsertBreakGlassReview(ctx, db.InsertBreakGlassReviewParams{RequestID: id, TenantID: tid, DueAt: now.Add(limits.ReviewSLA)}); err != nil {
 			return err
 		}
-		t = jobs.GrantTarget{RequestID: id.String(), TenantID: tenantID, Subject: who.Subject, Mount: res.Mount, Path: res.Path, BindingID: optUUID(res.BindingID),
+		t = jobs.GrantTarget{RequestID: id.String(), TenantID: owner.String(), Subject: who.Subject, Mount: res.Mount, Path: res.Path, BindingID: optUUID(res.BindingID),
 			Duration: d, Email: who.Email, Resource: res.Name, BreakGlass: true, Drill: resource.BreakGlass.Drill,
 			Rotate: resource.BreakGlass.RotateAfter}
-		if t.TenantSlug, err = q.GetTenantSlug(ctx, tid); err != nil {
+		if t.TenantSlug, err = q.GetTenantSlug(ctx, owner); err != nil {
 			return err
 		}
 		members, err := q.ListMembersOf(ctx, tid)
@@ -102,19 +150,40 @@ func (s *RequestStore) BreakGlass(ctx context.Context, tenantID, resourceID stri
 			Text: who.Email + " broke glass on " + res.Name + " for " + d.String() + " (incident " + e.Incident + "): " + e.Justification +
 				"\nA review by an approver is due by " + now.Add(limits.ReviewSLA).UTC().Format(time.RFC1123) + ".",
 			Link: "/breakglass/" + t.RequestID}
-		backstop := river.InsertManyParams{Args: jobs.IssueGrantArgs{TenantID: tenantID, RequestID: t.RequestID},
+		backstop := river.InsertManyParams{Args: jobs.IssueGrantArgs{TenantID: t.TenantID, RequestID: t.RequestID},
 			InsertOpts: &river.InsertOpts{ScheduledAt: now.Add(BreakGlassBackstop)}}
 		if err := s.noticeAbout(ctx, tx, tenantID, t.RequestID, responsible(members, who.Subject), msg, backstop); err != nil {
 			return err
 		}
-		return appendAudit(ctx, q, now, meta.Stamp(audit.Event{TenantID: tenantID, Actor: actor(who),
-			Action: "breakglass.started", Target: res.Name, Outcome: audit.Success,
-			Detail: map[string]string{"request": t.RequestID, "incident": e.Incident, "duration": d.String(), "drill": strconv.FormatBool(t.Drill)}}))
+		ev := audit.Event{TenantID: tenantID, Actor: actor(who), Action: "breakglass.started", Target: res.Name, Outcome: audit.Success,
+			Detail: map[string]string{"request": t.RequestID, "incident": e.Incident, "duration": d.String(), "drill": strconv.FormatBool(t.Drill)}}
+		if share == nil {
+			return appendAudit(ctx, q, now, meta.Stamp(ev))
+		}
+		// The owner organization is told at once too, and audits it.
+		if members, err = q.ListMembersOf(ctx, owner); err != nil {
+			return err
+		}
+		partner, err := q.GetTenantDisplayName(ctx, tid)
+		if err != nil {
+			return err
+		}
+		msg.Subject = drillMark(t.Drill) + "Break-glass on your shared resource: " + who.Email + " of " + partner + " on " + res.Name
+		msg.Text = who.Email + " of " + partner + " broke glass on " + res.Name + ", which you share with them, for " + d.String() +
+			" (incident " + e.Incident + "): " + e.Justification + "\n" + partner + "'s approvers review it; ending the share ends this access."
+		if err := s.noticeAbout(ctx, tx, owner.String(), t.RequestID, responsible(members, ""), msg); err != nil {
+			return err
+		}
+		ev.Detail["share"] = shareID
+		return appendAudit(ctx, q, now, shareEvents(*share, true, meta.Stamp(ev))...)
 	})
 	if code := apperr.CodeOf(err); code == apperr.Forbidden || code == apperr.Invalid || code == apperr.Conflict || code == apperr.NotFound {
+		detail := map[string]string{"reason": apperr.As(err).Message, "incident": e.Incident}
+		if shareID != "" {
+			detail["share"] = shareID
+		}
 		if aerr := s.recordEvent(ctx, tenantID, meta.Stamp(audit.Event{TenantID: tenantID, Actor: actor(who),
-			Action: "breakglass.refused", Target: resourceID, Outcome: audit.Denied,
-			Detail: map[string]string{"reason": apperr.As(err).Message, "incident": e.Incident}})); aerr != nil {
+			Action: "breakglass.refused", Target: resourceID, Outcome: audit.Denied, Detail: detail})); aerr != nil {
 			// Never a refusal that left no trace: the caller sees (and logs) the audit failure.
 			return t, apperr.Wrap(apperr.Unavailable, "Break-glass was refused ("+apperr.As(err).Message+"), and the refusal could not be recorded. Try again in a moment.", errors.Join(err, aerr))
 		}

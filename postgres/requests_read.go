@@ -165,7 +165,7 @@ func (s *RequestStore) Detail(ctx context.Context, tenantID, id string) (approva
 		return d, err
 	}
 	if d.Kind == approvals.BreakGlassKind {
-		rv, err := q.GetBreakGlassReview(ctx, db.GetBreakGlassReviewParams{RequestID: rid, TenantID: tid})
+		rv, err := q.GetBreakGlassReview(ctx, rid)
 		if err != nil {
 			return d, fmt.Errorf("break-glass review: %w", err)
 		}
@@ -204,7 +204,7 @@ func detailFrom(r db.ListRequestDetailsRow, votes []db.Vote) (approvals.Detail, 
 }
 
 func reviewFrom(rv db.BreakglassReview) (approvals.Review, error) {
-	r := approvals.Review{DueAt: rv.DueAt, Notes: rv.Notes, ReviewedAt: rv.ReviewedAt.Time, Escalations: int(rv.Escalations),
+	r := approvals.Review{TenantID: rv.TenantID.String(), DueAt: rv.DueAt, Notes: rv.Notes, ReviewedAt: rv.ReviewedAt.Time, Escalations: int(rv.Escalations),
 		RotatedAt: rv.RotatedAt.Time}
 	if rv.Verdict.Valid {
 		r.Verdict = approvals.Verdict(rv.Verdict.String)

@@ -554,7 +554,8 @@ func (s *RequestStore) SharedCatalog(ctx context.Context, tenantID string) ([]ap
 			MaxGrant: time.Duration(r.MaxGrantSeconds) * time.Second, Mode: approvals.ShareMode(r.Mode), TermEnd: r.TermEnd,
 			Resource: approvals.Resource{ID: r.ResourceID.String(), Name: r.Name, Description: r.Description,
 				Classification: approvals.Classification(r.Classification), Mount: r.Mount, Path: r.Path,
-				StoreKind: r.StoreKind, BindingID: optUUID(r.BindingID)}}
+				StoreKind: r.StoreKind, BindingID: optUUID(r.BindingID),
+				BreakGlass: approvals.BreakGlass{Enabled: r.Breakglass, MaxDuration: time.Duration(r.BreakglassMaxSeconds) * time.Second, Drill: r.BreakglassDrill}}}
 		if err := json.Unmarshal(r.Recipients, &it.Recipients); err != nil {
 			return nil, fmt.Errorf("share recipients: %w", err)
 		}

@@ -40,13 +40,16 @@ type BreakGlassFormPage struct {
 	FreshUntil  string // when the fresh sign-in stops counting
 }
 
-// BreakGlassChoice is one flagged resource in the form.
+// BreakGlassChoice is one flagged resource in the form: the
+// organization's own, or one shared with it (ID "<share>:<resource>",
+// Owner the sharing organization's name).
 type BreakGlassChoice struct {
 	ID          string
 	Name        string
 	Secret      string
 	MaxDuration string
 	Drill       bool
+	Owner       string
 }
 
 // BreakGlassDetailPage is one break-glass: what happened, its review and

@@ -16,7 +16,7 @@ import (
 const activeBreakGlassIn = `-- name: ActiveBreakGlassIn :many
 SELECT r.id, r.requester_email, r.drill, res.name AS resource_name, g.expires_at
 FROM requests r JOIN resources res ON res.id = r.resource_id JOIN grants g ON g.request_id = r.id
-WHERE r.tenant_id = $1 AND r.kind = 'break-glass' AND r.state = 'active'
+WHERE (r.tenant_id = $1 OR r.requester_tenant_id = $1) AND r.kind = 'break-glass' AND r.state = 'active'
 ORDER BY g.expires_at
 `
 
@@ -57,7 +57,7 @@ func (q *Queries) ActiveBreakGlassIn(ctx context.Context, tenantID uuid.UUID) ([
 const countActiveBreakGlass = `-- name: CountActiveBreakGlass :one
 SELECT count(*) FILTER (WHERE requester_subject = $1) AS by_responder, count(*) AS in_tenant
 FROM requests
-WHERE tenant_id = $2 AND kind = 'break-glass' AND state IN ('approved', 'issuing', 'active')
+WHERE coalesce(requester_tenant_id, tenant_id) = $2::uuid AND kind = 'break-glass' AND state IN ('approved', 'issuing', 'active')
 `
 
 type CountActiveBreakGlassParams struct {
@@ -70,6 +70,9 @@ type CountActiveBreakGlassRow struct {
 	InTenant    int64
 }
 
+// The break-glasses in force of the tenant's responders: on its own
+// resources and on resources shared with it (those live in the owner's
+// tenant, requester_tenant_id naming the responder's).
 func (q *Queries) CountActiveBreakGlass(ctx context.Context, arg CountActiveBreakGlassParams) (CountActiveBreakGlassRow, error) {
 	row := q.db.QueryRow(ctx, countActiveBreakGlass, arg.Subject, arg.TenantID)
 	var i CountActiveBreakGlassRow
@@ -95,16 +98,13 @@ func (q *Queries) GetBreakGlassLimits(ctx context.Context, tenantID uuid.UUID) (
 }
 
 const getBreakGlassReview = `-- name: GetBreakGlassReview :one
-SELECT request_id, tenant_id, due_at, verdict, notes, reviewer, reviewed_at, escalations, last_escalated_at, rotated_version, rotated_at FROM breakglass_reviews WHERE request_id = $1 AND tenant_id = $2
+SELECT request_id, tenant_id, due_at, verdict, notes, reviewer, reviewed_at, escalations, last_escalated_at, rotated_version, rotated_at FROM breakglass_reviews WHERE request_id = $1
 `
 
-type GetBreakGlassReviewParams struct {
-	RequestID uuid.UUID
-	TenantID  uuid.UUID
-}
-
-func (q *Queries) GetBreakGlassReview(ctx context.Context, arg GetBreakGlassReviewParams) (BreakglassReview, error) {
-	row := q.db.QueryRow(ctx, getBreakGlassReview, arg.RequestID, arg.TenantID)
+// (The caller has read the request in its tenant: the owner's or, under a
+// share, the responder's, whose approvers review it.)
+func (q *Queries) GetBreakGlassReview(ctx context.Context, requestID uuid.UUID) (BreakglassReview, error) {
+	row := q.db.QueryRow(ctx, getBreakGlassReview, requestID)
 	var i BreakglassReview
 	err := row.Scan(
 		&i.RequestID,
@@ -122,6 +122,17 @@ func (q *Queries) GetBreakGlassReview(ctx context.Context, arg GetBreakGlassRevi
 	return i, err
 }
 
+const getTenantDisplayName = `-- name: GetTenantDisplayName :one
+SELECT display_name FROM tenants WHERE id = $1
+`
+
+func (q *Queries) GetTenantDisplayName(ctx context.Context, id uuid.UUID) (string, error) {
+	row := q.db.QueryRow(ctx, getTenantDisplayName, id)
+	var display_name string
+	err := row.Scan(&display_name)
+	return display_name, err
+}
+
 const getTenantSlug = `-- name: GetTenantSlug :one
 SELECT slug FROM tenants WHERE id = $1
 `
@@ -135,26 +146,31 @@ func (q *Queries) GetTenantSlug(ctx context.Context, id uuid.UUID) (string, erro
 
 const insertBreakGlassRequest = `-- name: InsertBreakGlassRequest :one
 INSERT INTO requests (tenant_id, resource_id, requester_subject, requester_email, requester, level, duration_seconds,
-                      justification, incident, kind, drill, state, policy, submitted_at, updated_at)
+                      justification, incident, kind, drill, state, policy, submitted_at, updated_at, share_id, requester_tenant_id)
 VALUES ($1, $2, $3, $4, $5, 'read', $6,
-        $7, $8, 'break-glass', $9, 'issuing', $10, $11, $11)
+        $7, $8, 'break-glass', $9, 'issuing', $10, $11, $11,
+        $12::uuid, $13::uuid)
 RETURNING id
 `
 
 type InsertBreakGlassRequestParams struct {
-	TenantID         uuid.UUID
-	ResourceID       uuid.UUID
-	RequesterSubject string
-	RequesterEmail   string
-	Requester        []byte
-	DurationSeconds  int64
-	Justification    string
-	Incident         string
-	Drill            bool
-	Policy           []byte
-	SubmittedAt      time.Time
+	TenantID          uuid.UUID
+	ResourceID        uuid.UUID
+	RequesterSubject  string
+	RequesterEmail    string
+	Requester         []byte
+	DurationSeconds   int64
+	Justification     string
+	Incident          string
+	Drill             bool
+	Policy            []byte
+	SubmittedAt       time.Time
+	ShareID           pgtype.UUID
+	RequesterTenantID pgtype.UUID
 }
 
+// tenant_id owns the resource; under a share, share_id and the responder's
+// requester_tenant_id are set.
 func (q *Queries) InsertBreakGlassRequest(ctx context.Context, arg InsertBreakGlassRequestParams) (uuid.UUID, error) {
 	row := q.db.QueryRow(ctx, insertBreakGlassRequest,
 		arg.TenantID,
@@ -168,6 +184,8 @@ func (q *Queries) InsertBreakGlassRequest(ctx context.Context, arg InsertBreakGl
 		arg.Drill,
 		arg.Policy,
 		arg.SubmittedAt,
+		arg.ShareID,
+		arg.RequesterTenantID,
 	)
 	var id uuid.UUID
 	err := row.Scan(&id)
@@ -220,7 +238,7 @@ FROM requests r
 JOIN resources res ON res.id = r.resource_id
 JOIN breakglass_reviews rv ON rv.request_id = r.id
 LEFT JOIN grants g ON g.request_id = r.id
-WHERE r.tenant_id = $1 AND r.kind = 'break-glass'
+WHERE (r.tenant_id = $1 OR r.requester_tenant_id = $1) AND r.kind = 'break-glass'
 ORDER BY r.submitted_at DESC LIMIT 200
 `
 

@@ -533,7 +533,8 @@ func (q *Queries) ListShareVotes(ctx context.Context, shareID uuid.UUID) ([]Shar
 
 const listSharedCatalog = `-- name: ListSharedCatalog :many
 SELECT s.id AS share_id, s.recipients, s.level, s.max_grant_seconds, s.mode, s.term_end, o.display_name AS owner_name,
-       res.id AS resource_id, res.name, res.description, res.classification, res.mount, res.path, res.store_kind, res.binding_id
+       res.id AS resource_id, res.name, res.description, res.classification, res.mount, res.path, res.store_kind, res.binding_id,
+       res.breakglass, res.breakglass_max_seconds, res.breakglass_drill
 FROM shares s JOIN tenants o ON o.id = s.owner_tenant_id
 JOIN share_resources sr ON sr.share_id = s.id JOIN resources res ON res.id = sr.resource_id
 WHERE s.recipient_tenant_id = $1 AND s.state = 'active' AND s.term_end > now()
@@ -541,21 +542,24 @@ ORDER BY o.display_name, res.name
 `
 
 type ListSharedCatalogRow struct {
-	ShareID         uuid.UUID
-	Recipients      []byte
-	Level           string
-	MaxGrantSeconds int64
-	Mode            string
-	TermEnd         time.Time
-	OwnerName       string
-	ResourceID      uuid.UUID
-	Name            string
-	Description     string
-	Classification  string
-	Mount           string
-	Path            string
-	StoreKind       string
-	BindingID       pgtype.UUID
+	ShareID              uuid.UUID
+	Recipients           []byte
+	Level                string
+	MaxGrantSeconds      int64
+	Mode                 string
+	TermEnd              time.Time
+	OwnerName            string
+	ResourceID           uuid.UUID
+	Name                 string
+	Description          string
+	Classification       string
+	Mount                string
+	Path                 string
+	StoreKind            string
+	BindingID            pgtype.UUID
+	Breakglass           bool
+	BreakglassMaxSeconds int64
+	BreakglassDrill      bool
 }
 
 func (q *Queries) ListSharedCatalog(ctx context.Context, tenantID uuid.UUID) ([]ListSharedCatalogRow, error) {
@@ -583,6 +587,9 @@ func (q *Queries) ListSharedCatalog(ctx context.Context, tenantID uuid.UUID) ([]
 			&i.Path,
 			&i.StoreKind,
 			&i.BindingID,
+			&i.Breakglass,
+			&i.BreakglassMaxSeconds,
+			&i.BreakglassDrill,
 		); err != nil {
 			return nil, err
 		}

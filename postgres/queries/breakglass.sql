@@ -13,15 +13,21 @@ ON CONFLICT (tenant_id) DO UPDATE SET per_responder = excluded.per_responder, pe
     review_sla_seconds = excluded.review_sla_seconds, updated_by = excluded.updated_by, updated_at = now();
 
 -- name: CountActiveBreakGlass :one
+-- The break-glasses in force of the tenant's responders: on its own
+-- resources and on resources shared with it (those live in the owner's
+-- tenant, requester_tenant_id naming the responder's).
 SELECT count(*) FILTER (WHERE requester_subject = @subject) AS by_responder, count(*) AS in_tenant
 FROM requests
-WHERE tenant_id = @tenant_id AND kind = 'break-glass' AND state IN ('approved', 'issuing', 'active');
+WHERE coalesce(requester_tenant_id, tenant_id) = @tenant_id::uuid AND kind = 'break-glass' AND state IN ('approved', 'issuing', 'active');
 
 -- name: InsertBreakGlassRequest :one
+-- tenant_id owns the resource; under a share, share_id and the responder's
+-- requester_tenant_id are set.
 INSERT INTO requests (tenant_id, resource_id, requester_subject, requester_email, requester, level, duration_seconds,
-                      justification, incident, kind, drill, state, policy, submitted_at, updated_at)
+                      justification, incident, kind, drill, state, policy, submitted_at, updated_at, share_id, requester_tenant_id)
 VALUES (@tenant_id, @resource_id, @requester_subject, @requester_email, @requester, 'read', @duration_seconds,
-        @justification, @incident, 'break-glass', @drill, 'issuing', @policy, @submitted_at, @submitted_at)
+        @justification, @incident, 'break-glass', @drill, 'issuing', @policy, @submitted_at, @submitted_at,
+        sqlc.narg(share_id)::uuid, sqlc.narg(requester_tenant_id)::uuid)
 RETURNING id;
 
 -- name: InsertBreakGlassReview :exec
@@ -34,11 +40,13 @@ FROM requests r
 JOIN resources res ON res.id = r.resource_id
 JOIN breakglass_reviews rv ON rv.request_id = r.id
 LEFT JOIN grants g ON g.request_id = r.id
-WHERE r.tenant_id = @tenant_id AND r.kind = 'break-glass'
+WHERE (r.tenant_id = @tenant_id OR r.requester_tenant_id = @tenant_id) AND r.kind = 'break-glass'
 ORDER BY r.submitted_at DESC LIMIT 200;
 
 -- name: GetBreakGlassReview :one
-SELECT * FROM breakglass_reviews WHERE request_id = @request_id AND tenant_id = @tenant_id;
+-- (The caller has read the request in its tenant: the owner's or, under a
+-- share, the responder's, whose approvers review it.)
+SELECT * FROM breakglass_reviews WHERE request_id = @request_id;
 
 -- name: LockBreakGlassReview :one
 SELECT rv.*, r.requester, r.drill, res.name AS resource_name
@@ -78,8 +86,11 @@ UPDATE breakglass_reviews SET rotated_version = @version, rotated_at = @at WHERE
 -- name: ActiveBreakGlassIn :many
 SELECT r.id, r.requester_email, r.drill, res.name AS resource_name, g.expires_at
 FROM requests r JOIN resources res ON res.id = r.resource_id JOIN grants g ON g.request_id = r.id
-WHERE r.tenant_id = @tenant_id AND r.kind = 'break-glass' AND r.state = 'active'
+WHERE (r.tenant_id = @tenant_id OR r.requester_tenant_id = @tenant_id) AND r.kind = 'break-glass' AND r.state = 'active'
 ORDER BY g.expires_at;
 
 -- name: GetTenantSlug :one
 SELECT slug FROM tenants WHERE id = @id;
+
+-- name: GetTenantDisplayName :one
+SELECT display_name FROM tenants WHERE id = @id;

@@ -60,7 +60,8 @@ ORDER BY s.proposed_at DESC LIMIT 200;
 
 -- name: ListSharedCatalog :many
 SELECT s.id AS share_id, s.recipients, s.level, s.max_grant_seconds, s.mode, s.term_end, o.display_name AS owner_name,
-       res.id AS resource_id, res.name, res.description, res.classification, res.mount, res.path, res.store_kind, res.binding_id
+       res.id AS resource_id, res.name, res.description, res.classification, res.mount, res.path, res.store_kind, res.binding_id,
+       res.breakglass, res.breakglass_max_seconds, res.breakglass_drill
 FROM shares s JOIN tenants o ON o.id = s.owner_tenant_id
 JOIN share_resources sr ON sr.share_id = s.id JOIN resources res ON res.id = sr.resource_id
 WHERE s.recipient_tenant_id = @tenant_id AND s.state = 'active' AND s.term_end > now()

@@ -17,13 +17,17 @@ import (
 type IssueGrantArgs struct {
 	TenantID  string `json:"tenant_id"`
 	RequestID string `json:"request_id"`
+	// Retry marks a retry of a failed request (the retry's time, Unix
+	// nanoseconds), so its job is never taken for a duplicate of the failed
+	// attempt's, which may still be finishing; 0 for the first attempt.
+	Retry int64 `json:"retry,omitempty"`
 }
 
 // Kind names the job in River's tables.
 func (IssueGrantArgs) Kind() string { return "issue_grant" }
 
-// InsertOpts keeps one live issue job per request, even if enqueued twice;
-// once it has finished, a retry of a failed request may enqueue another.
+// InsertOpts keeps one live issue job per request and attempt, even if
+// enqueued twice; a retry of a failed request is another attempt (Retry).
 func (IssueGrantArgs) InsertOpts() river.InsertOpts {
 	return river.InsertOpts{Queue: QueueAccess, MaxAttempts: 25, UniqueOpts: river.UniqueOpts{ByArgs: true, ByState: []rivertype.JobState{
 		rivertype.JobStateAvailable, rivertype.JobStatePending, rivertype.JobStateRunning, rivertype.JobStateRetryable, rivertype.JobStateScheduled}}}

@@ -381,3 +381,31 @@ func TestRelinquishingKillsTheTokenAtOnce(t *testing.T) {
 		t.Fatal("the relinquished token still reads")
 	}
 }
+
+// A retry right after the failure, while the failed attempt's job is still
+// running in River, gets a job of its own (not dropped as its duplicate).
+func TestARetryIsNotTakenForTheFailedAttemptsStillRunningJob(t *testing.T) {
+	w, req := approvedRequest(t, "tenant-jobs-retry")
+	ctx := context.Background()
+	if _, err := w.pool.Exec(ctx, `UPDATE river_job SET state = 'running', attempt = 1, attempted_at = now() WHERE kind = 'issue_grant'`); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.store.StartIssuing(ctx, req); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.store.FailIssuing(ctx, req, "Vault refused the grant (HTTP 403: permission denied)."); err != nil {
+		t.Fatal(err)
+	}
+	requester := approvals.Person{Subject: "req", Email: "requester@acme.test", Roles: []tenants.Role{tenants.RoleRequester}}
+	if err := w.store.RetryIssuing(ctx, w.tenant, req, requester, audit.Meta{}); err != nil {
+		t.Fatal(err)
+	}
+	var running, available int
+	if err := w.pool.QueryRow(ctx, `SELECT count(*) FILTER (WHERE state = 'running'), count(*) FILTER (WHERE state = 'available')
+		FROM river_job WHERE kind = 'issue_grant' AND args->>'request_id' = $1`, req).Scan(&running, &available); err != nil {
+		t.Fatal(err)
+	}
+	if running != 1 || available != 1 {
+		t.Fatalf("after the retry: %d running and %d available grant jobs; want the failed attempt's and the retry's", running, available)
+	}
+}

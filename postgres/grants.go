@@ -214,8 +214,12 @@ func (s *RequestStore) RetryIssuing(ctx context.Context, tenantID, id string, wh
 			Resource: row.ResourceID, Share: row.ShareID, Request: row.ID}); err != nil {
 			return err
 		}
-		if _, err := s.jobs.InsertTx(ctx, tx, jobs.IssueGrantArgs{TenantID: row.TenantID.String(), RequestID: id}, nil); err != nil {
+		res, err := s.jobs.InsertTx(ctx, tx, jobs.IssueGrantArgs{TenantID: row.TenantID.String(), RequestID: id, Retry: s.now().UnixNano()}, nil)
+		if err != nil {
 			return fmt.Errorf("enqueueing the grant job: %w", err)
+		}
+		if res.UniqueSkippedAsDuplicate { // never leave the request issuing with no job to issue it
+			return fmt.Errorf("enqueueing the grant job: taken for a duplicate of job %d", res.Job.ID)
 		}
 		return s.move(ctx, q, row, approvals.Issuing, "", actor(who), "grant.retried", meta)
 	})

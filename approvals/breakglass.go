@@ -188,12 +188,25 @@ func CheckReviewer(responder, reviewer Person) error {
 	return nil
 }
 
+// NextEscalation returns when an unreviewed break-glass due at dueAt, last
+// escalated at last (zero if never), is next due an escalation: when it
+// becomes overdue, then every sla after the previous escalation while it
+// stays so. The escalation sweep's query (LockReviewsToEscalate) computes
+// the same instant in SQL to select and order reviews; a test holds the
+// two to agreement.
+func NextEscalation(dueAt, last time.Time, sla time.Duration) time.Time {
+	if last.IsZero() {
+		return dueAt
+	}
+	if next := last.Add(sla); next.After(dueAt) {
+		return next
+	}
+	return dueAt
+}
+
 // EscalationDue reports whether an unreviewed break-glass due at dueAt,
 // last escalated at last (zero if never), should be escalated at now:
 // once when it becomes overdue, then again every sla while it stays so.
 func EscalationDue(dueAt, last, now time.Time, sla time.Duration) bool {
-	if now.Before(dueAt) {
-		return false
-	}
-	return last.IsZero() || now.Sub(last) >= sla
+	return !now.Before(NextEscalation(dueAt, last, sla))
 }

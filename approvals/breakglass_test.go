@@ -122,6 +122,12 @@ func TestEscalationFiresWhenOverdueThenEverySLA(t *testing.T) {
 	if !EscalationDue(due, due, due.Add(sla), sla) {
 		t.Fatal("not escalated again a full SLA later")
 	}
+	if got := NextEscalation(due, time.Time{}, sla); !got.Equal(due) {
+		t.Fatalf("first escalation at %v, want when due", got)
+	}
+	if got := NextEscalation(due, due.Add(time.Hour), sla); !got.Equal(due.Add(time.Hour + sla)) {
+		t.Fatalf("next escalation at %v, want a full SLA after the last", got)
+	}
 }
 
 func TestBreakGlassSettingsAndLimits(t *testing.T) {

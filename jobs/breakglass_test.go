@@ -291,6 +291,48 @@ func TestOverdueReviewsAreEscalated(t *testing.T) {
 	}
 }
 
+// TestANewlyOverdueReviewIsNotStarvedByEscalatedOnes: the escalation sweep
+// takes 500 reviews at a time; 600 older overdue reviews, each escalated a
+// moment ago (so not due again for a full SLA), must not keep a review that
+// has just become overdue from being escalated.
+func TestANewlyOverdueReviewIsNotStarvedByEscalatedOnes(t *testing.T) {
+	c := &clock{}
+	w, res, svc := breakGlassWorld(t, "tenant-bg8", c.now, approvals.BreakGlass{Enabled: true, MaxDuration: time.Hour})
+	ctx := context.Background()
+	em, err := svc.BreakGlass(ctx, holderOf(w, responderP), res, emergencyE, true, audit.Meta{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The backlog: overdue for two days, escalated just before the sweep runs.
+	escalatedAt := c.now().Add(approvals.DefaultReviewSLA)
+	if _, err := w.pool.Exec(ctx, `
+		WITH old AS (
+			INSERT INTO requests (tenant_id, resource_id, requester_subject, requester_email, requester, level, duration_seconds,
+			                      justification, incident, kind, drill, state, policy, submitted_at, updated_at)
+			SELECT r.tenant_id, r.resource_id, r.requester_subject, r.requester_email, r.requester, r.level, r.duration_seconds,
+			       r.justification, r.incident, r.kind, r.drill, 'expired', r.policy, r.submitted_at - interval '3 days', r.updated_at
+			FROM requests r, generate_series(1, 600) g WHERE r.id::text = $1
+			RETURNING id, tenant_id, submitted_at)
+		INSERT INTO breakglass_reviews (request_id, tenant_id, due_at, escalations, last_escalated_at)
+		SELECT id, tenant_id, submitted_at + interval '1 day', 3, $2 FROM old`, em.RequestID, escalatedAt); err != nil {
+		t.Fatal(err)
+	}
+	c.advance(approvals.DefaultReviewSLA + time.Minute)
+	if n, err := w.store.EscalateOverdue(ctx); err != nil || n != 1 {
+		t.Fatalf("escalated %d (%v); want the one newly overdue review", n, err)
+	}
+	var mine, backlog int
+	if err := w.pool.QueryRow(ctx, `SELECT
+		(SELECT escalations FROM breakglass_reviews WHERE request_id::text = $1),
+		(SELECT count(*) FROM breakglass_reviews WHERE request_id::text <> $1 AND escalations = 3 AND last_escalated_at = $2)`,
+		em.RequestID, escalatedAt).Scan(&mine, &backlog); err != nil || mine != 1 || backlog != 600 {
+		t.Fatalf("the new review escalated %d time(s); %d of 600 in the backlog untouched (%v)", mine, backlog, err)
+	}
+	if ev := auditActions(t, w, "breakglass.review_escalated"); len(ev) != 1 {
+		t.Fatalf("escalations audited: %d, want 1", len(ev))
+	}
+}
+
 func TestTheSecretIsRotatedWhenADrillWindowEnds(t *testing.T) {
 	w, res, svc := breakGlassWorld(t, "tenant-bg5", time.Now,
 		approvals.BreakGlass{Enabled: true, MaxDuration: 15 * time.Minute, RotateAfter: true, Drill: true})

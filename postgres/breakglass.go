@@ -272,19 +272,22 @@ func (s *RequestStore) ReviewBreakGlass(ctx context.Context, tenantID, requestID
 
 // EscalateOverdue notifies the approvers and tenant admins of every
 // break-glass whose review is overdue — when it becomes overdue, then again
-// every SLA while it stays so — audited, and returns how many it escalated.
-// Rows another replica is handling are skipped.
+// every SLA while it stays so (approvals.EscalationDue) — audited, and
+// returns how many it escalated. It takes up to 500 per call, those due an
+// escalation longest first, so reviews escalated a moment ago never crowd
+// out one newly overdue. Rows another replica is handling are skipped.
 func (s *RequestStore) EscalateOverdue(ctx context.Context) (int, error) {
 	now := s.now()
 	n := 0
 	err := InTx(ctx, s.pool, func(tx pgx.Tx) error {
 		q := db.New(tx)
-		rows, err := q.LockOverdueReviews(ctx, now)
+		rows, err := q.LockReviewsToEscalate(ctx, now)
 		if err != nil {
 			return err
 		}
 		var evs []audit.Event
 		for _, r := range rows {
+			// The query applies the same rule; this is the rule's own word on it.
 			if !approvals.EscalationDue(r.DueAt, r.LastEscalatedAt.Time, now, time.Duration(r.ReviewSlaSeconds)*time.Second) {
 				continue
 			}

@@ -362,19 +362,24 @@ func (q *Queries) LockBreakGlassReview(ctx context.Context, arg LockBreakGlassRe
 	return i, err
 }
 
-const lockOverdueReviews = `-- name: LockOverdueReviews :many
+const lockReviewsToEscalate = `-- name: LockReviewsToEscalate :many
 SELECT rv.request_id, rv.tenant_id, rv.due_at, rv.escalations, rv.last_escalated_at, r.requester_email, r.drill,
-       res.name AS resource_name, coalesce(l.review_sla_seconds, 86400)::bigint AS review_sla_seconds
+       res.name AS resource_name, coalesce(l.review_sla_seconds, 86400)::bigint AS review_sla_seconds,
+       (CASE WHEN rv.last_escalated_at IS NULL THEN rv.due_at
+             ELSE greatest(rv.due_at, rv.last_escalated_at + coalesce(l.review_sla_seconds, 86400) * interval '1 second')
+        END)::timestamptz AS next_escalation_at
 FROM breakglass_reviews rv
 JOIN requests r ON r.id = rv.request_id
 JOIN resources res ON res.id = r.resource_id
 LEFT JOIN breakglass_limits l ON l.tenant_id = rv.tenant_id
 WHERE rv.verdict IS NULL AND rv.due_at <= $1
-ORDER BY rv.due_at LIMIT 500
+  AND (rv.last_escalated_at IS NULL
+       OR rv.last_escalated_at + coalesce(l.review_sla_seconds, 86400) * interval '1 second' <= $1)
+ORDER BY next_escalation_at LIMIT 500
 FOR UPDATE OF rv SKIP LOCKED
 `
 
-type LockOverdueReviewsRow struct {
+type LockReviewsToEscalateRow struct {
 	RequestID        uuid.UUID
 	TenantID         uuid.UUID
 	DueAt            time.Time
@@ -384,17 +389,22 @@ type LockOverdueReviewsRow struct {
 	Drill            bool
 	ResourceName     string
 	ReviewSlaSeconds int64
+	NextEscalationAt time.Time
 }
 
-func (q *Queries) LockOverdueReviews(ctx context.Context, now time.Time) ([]LockOverdueReviewsRow, error) {
-	rows, err := q.db.Query(ctx, lockOverdueReviews, now)
+// Unreviewed break-glasses due an escalation now, the longest due first:
+// next_escalation_at is approvals.NextEscalation (when the review became
+// overdue, then a full SLA after each escalation), so a batch never fills
+// up with overdue reviews escalated a moment ago.
+func (q *Queries) LockReviewsToEscalate(ctx context.Context, now time.Time) ([]LockReviewsToEscalateRow, error) {
+	rows, err := q.db.Query(ctx, lockReviewsToEscalate, now)
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
-	var items []LockOverdueReviewsRow
+	var items []LockReviewsToEscalateRow
 	for rows.Next() {
-		var i LockOverdueReviewsRow
+		var i LockReviewsToEscalateRow
 		if err := rows.Scan(
 			&i.RequestID,
 			&i.TenantID,
@@ -405,6 +415,7 @@ func (q *Queries) LockOverdueReviews(ctx context.Context, now time.Time) ([]Lock
 			&i.Drill,
 			&i.ResourceName,
 			&i.ReviewSlaSeconds,
+			&i.NextEscalationAt,
 		); err != nil {
 			return nil, err
 		}

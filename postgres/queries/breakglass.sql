@@ -58,15 +58,24 @@ VALUES (@request_id, @tenant_id, @subject, @email, @flagged_at);
 SELECT subject, email, count(*) AS flags, max(flagged_at)::timestamptz AS last_flagged_at
 FROM responder_flags WHERE tenant_id = @tenant_id GROUP BY subject, email ORDER BY email;
 
--- name: LockOverdueReviews :many
+-- name: LockReviewsToEscalate :many
+-- Unreviewed break-glasses due an escalation now, the longest due first:
+-- next_escalation_at is approvals.NextEscalation (when the review became
+-- overdue, then a full SLA after each escalation), so a batch never fills
+-- up with overdue reviews escalated a moment ago.
 SELECT rv.request_id, rv.tenant_id, rv.due_at, rv.escalations, rv.last_escalated_at, r.requester_email, r.drill,
-       res.name AS resource_name, coalesce(l.review_sla_seconds, 86400)::bigint AS review_sla_seconds
+       res.name AS resource_name, coalesce(l.review_sla_seconds, 86400)::bigint AS review_sla_seconds,
+       (CASE WHEN rv.last_escalated_at IS NULL THEN rv.due_at
+             ELSE greatest(rv.due_at, rv.last_escalated_at + coalesce(l.review_sla_seconds, 86400) * interval '1 second')
+        END)::timestamptz AS next_escalation_at
 FROM breakglass_reviews rv
 JOIN requests r ON r.id = rv.request_id
 JOIN resources res ON res.id = r.resource_id
 LEFT JOIN breakglass_limits l ON l.tenant_id = rv.tenant_id
 WHERE rv.verdict IS NULL AND rv.due_at <= @now
-ORDER BY rv.due_at LIMIT 500
+  AND (rv.last_escalated_at IS NULL
+       OR rv.last_escalated_at + coalesce(l.review_sla_seconds, 86400) * interval '1 second' <= @now)
+ORDER BY next_escalation_at LIMIT 500
 FOR UPDATE OF rv SKIP LOCKED;
 
 -- name: MarkEscalated :exec

@@ -186,6 +186,12 @@ func (s *Server) breakGlassDetailModel(c echo.Context) (web.BreakGlassDetailPage
 		Justification: d.Justification, Duration: d.Duration.String(), Timeline: timeline(d, sess.TenantID), Due: when(rv.DueAt),
 		Verdict: string(rv.Verdict), Reviewer: rv.Reviewer.Email, ReviewedAt: when(rv.ReviewedAt), Notes: rv.Notes, Escalations: rv.Escalations,
 		IsHolder: d.State == approvals.Active && d.Requester.Subject == me.Subject, FieldErrors: map[string]string{}}
+	if rv.Verdict == approvals.NotJustified {
+		m.VerdictNote = "The responder is flagged for this break-glass."
+		if !approvals.FlagsResponder(rv.Verdict, d.Drill) {
+			m.VerdictNote = "This was a drill: the verdict is recorded, and the responder is not flagged."
+		}
+	}
 	switch {
 	case rv.RotatedVersion != "" && rv.RotatedVersion != "0":
 		m.Rotation = "The secret was rotated when the window ended: version " + rv.RotatedVersion + " written at " + when(rv.RotatedAt) + "."

@@ -10,10 +10,14 @@ import (
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/gatehouse/gatehouse/approvals"
+	"github.com/gatehouse/gatehouse/audit"
 	"github.com/gatehouse/gatehouse/authz"
 	"github.com/gatehouse/gatehouse/devstack"
 	"github.com/gatehouse/gatehouse/handlers"
+	"github.com/gatehouse/gatehouse/jobs"
 	"github.com/gatehouse/gatehouse/postgres"
+	"github.com/gatehouse/gatehouse/tenants"
 	"github.com/gatehouse/gatehouse/testenv"
 )
 
@@ -221,5 +225,53 @@ func TestOnlyRespondersBreakGlassAndAdminsKeepTheSettings(t *testing.T) {
 	}
 	if p := admin.PostForm(console+"/admin/breakglass/"+globexRes, url.Values{"_csrf": {csrf}, "enabled": {"on"}, "max_minutes": {"30"}}); p.Status != http.StatusNotFound {
 		t.Fatalf("flagging another tenant's resource: %d", p.Status)
+	}
+}
+
+// TestADrillReviewedNotJustifiedFlagsNobodyAndSaysSo: the review page of
+// a drill reviewed "not justified" says the responder is not flagged, and
+// the list of flagged responders stays empty; the same verdict on a real
+// break-glass flags them and says so.
+func TestADrillReviewedNotJustifiedFlagsNobodyAndSaysSo(t *testing.T) {
+	f := newFixture(t, nil)
+	console := f.serve(t)
+	ctx := context.Background()
+	inserter, _ := jobs.NewInserter(f.pool)
+	store := postgres.NewRequestStore(f.pool, inserter, time.Now)
+	acme := tenantID(t, f, "acme")
+	responder := approvals.Person{Tenant: acme, Subject: "resp-drill", Email: "responder@acme.test", Roles: []tenants.Role{tenants.RoleResponder}}
+	e := approvals.Emergency{Justification: "rehearsing the orders database outage runbook", Incident: "DRILL-1"}
+	drill, err := store.BreakGlass(ctx, acme, resourceID(t, f, "Break-glass drill"), responder, e, true, audit.Meta{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.Incident = "INC-902"
+	live, err := store.BreakGlass(ctx, acme, resourceID(t, f, "Orders database"), responder, e, true, audit.Meta{})
+	if err != nil {
+		t.Fatalf("a real break-glass while the responder's drill is active: %v", err)
+	}
+	appr, _ := signedIn(t, console, "acme", "approver1@acme.test")
+	review := func(id string) testenv.Page {
+		page := appr.Get(console + "/breakglass/" + id)
+		return appr.PostForm(console+"/breakglass/"+id+"/review", url.Values{"_csrf": {testenv.CSRF(t, page)},
+			"verdict": {"not-justified"}, "notes": {"the runbook was not followed at all"}})
+	}
+	p := review(drill.RequestID)
+	if v := strings.TrimSpace(p.Doc(t).Find(`[data-testid="verdict"]`).Text()); !strings.HasPrefix(v, "not-justified") {
+		t.Fatalf("the drill's verdict: %d %q", p.Status, v)
+	}
+	if note := p.Doc(t).Find(`[data-testid="verdict-note"]`).Text(); !strings.Contains(note, "drill") || !strings.Contains(note, "not flagged") {
+		t.Fatalf("the drill's review page does not say the responder is not flagged: %q", note)
+	}
+	if list := appr.Get(console + "/breakglass"); list.Doc(t).Find(`[data-testid="flags"]`).Length() != 0 {
+		t.Fatal("a drill reviewed not justified flagged the responder")
+	}
+	p = review(live.RequestID)
+	if note := p.Doc(t).Find(`[data-testid="verdict-note"]`).Text(); !strings.Contains(note, "is flagged") {
+		t.Fatalf("the real break-glass's review page: %q", note)
+	}
+	if flags := appr.Get(console + "/breakglass").Doc(t).Find(`[data-testid="flags"] tbody tr`); flags.Length() != 1 ||
+		!strings.Contains(flags.Text(), "responder@acme.test") {
+		t.Fatalf("flagged responders after a real break-glass not justified: %q", flags.Text())
 	}
 }

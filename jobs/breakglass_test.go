@@ -2,6 +2,7 @@ package jobs_test
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"slices"
@@ -240,6 +241,76 @@ func TestReviewRulesAndNotJustifiedFlagsTheResponder(t *testing.T) {
 	}
 	if ev := auditActions(t, w, "breakglass.reviewed"); len(ev) != 1 || ev[0]["verdict"] != "not-justified" {
 		t.Fatalf("review audit: %v", ev)
+	}
+}
+
+// TestADrillNeverBlocksARealBreakGlassNorFlagsTheResponder: with limits of
+// one active break-glass per responder and one in the tenant, a responder
+// mid-drill still breaks glass in a real incident (a drill counts toward
+// neither limit; a second drill at once is refused), and a "not justified"
+// review of the drill is recorded without flagging them, saying so.
+func TestADrillNeverBlocksARealBreakGlassNorFlagsTheResponder(t *testing.T) {
+	w, res, svc := breakGlassWorld(t, "tenant-bg9", time.Now, approvals.BreakGlass{Enabled: true, MaxDuration: time.Hour})
+	ctx := context.Background()
+	drillRes, err := w.store.AddResource(ctx, w.tenant, approvals.Resource{Name: "Drill DB", Classification: approvals.High,
+		Mount: "tenant-bg9", Path: "db/other", Policy: twoApprovals()}, "admin", audit.Meta{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := w.store.SetBreakGlass(ctx, w.tenant, drillRes, approvals.BreakGlass{Enabled: true, MaxDuration: time.Hour, Drill: true}, "admin", audit.Meta{}); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.store.SetBreakGlassLimits(ctx, w.tenant, approvals.Limits{PerResponder: 1, PerTenant: 1, ReviewSLA: approvals.DefaultReviewSLA}, "admin", audit.Meta{}); err != nil {
+		t.Fatal(err)
+	}
+	drill, err := svc.BreakGlass(ctx, holderOf(w, responderP), drillRes, emergencyE, true, audit.Meta{})
+	if err != nil || !drill.Issued {
+		t.Fatalf("the drill: %+v %v", drill, err)
+	}
+	if _, err := svc.BreakGlass(ctx, holderOf(w, responderP), drillRes, emergencyE, true, audit.Meta{}); apperr.CodeOf(err) != apperr.Conflict {
+		t.Fatalf("a second drill at once: %v", err)
+	}
+	live, err := svc.BreakGlass(ctx, holderOf(w, responderP), res, emergencyE, true, audit.Meta{})
+	if err != nil || !live.Issued {
+		t.Fatalf("a real break-glass mid-drill: %+v %v", live, err)
+	}
+	waitState(t, w, drill.RequestID, approvals.Active, time.Second)
+	waitState(t, w, live.RequestID, approvals.Active, time.Second)
+	// The real limits still hold for real break-glass.
+	if _, err := svc.BreakGlass(ctx, holderOf(w, responderP), res, emergencyE, true, audit.Meta{}); apperr.CodeOf(err) != apperr.Conflict {
+		t.Fatalf("a second real break-glass over the limits: %v", err)
+	}
+
+	// "Not justified" on the drill: recorded, nobody flagged, and it says so.
+	notes := "the drill skipped the incident channel"
+	if err := w.store.ReviewBreakGlass(ctx, w.tenant, drill.RequestID, approver1, approvals.NotJustified, notes, audit.Meta{}); err != nil {
+		t.Fatal(err)
+	}
+	d, err := w.store.Detail(ctx, w.tenant, drill.RequestID)
+	if err != nil || d.Review.Verdict != approvals.NotJustified || d.Review.Notes != notes {
+		t.Fatalf("the drill's review is not recorded: %+v %v", d.Review, err)
+	}
+	if flags, err := w.store.ResponderFlags(ctx, w.tenant); err != nil || len(flags) != 0 {
+		t.Fatalf("a drill flagged the responder: %+v %v", flags, err)
+	}
+	ev := auditActions(t, w, "breakglass.reviewed")
+	if len(ev) != 1 || ev[0]["verdict"] != "not-justified" || ev[0]["drill"] != "true" || ev[0]["responder_flagged"] != "false" ||
+		!strings.Contains(fmt.Sprint(ev[0]["note"]), "not flagged") {
+		t.Fatalf("the drill's review audit: %v", ev)
+	}
+	startWorkers(t, w, w.vault, time.Now)
+	if m := waitMail(t, w.smtp, "[DRILL] Break-glass not justified"); !strings.Contains(m.Data, "the responder is not flagged") {
+		t.Fatalf("the admins' notice does not say the responder is not flagged:\n%s", m.Data)
+	}
+	// The same verdict on the real one flags the responder.
+	if err := w.store.ReviewBreakGlass(ctx, w.tenant, live.RequestID, approver1, approvals.NotJustified, notes, audit.Meta{}); err != nil {
+		t.Fatal(err)
+	}
+	if flags, err := w.store.ResponderFlags(ctx, w.tenant); err != nil || len(flags) != 1 || flags[0].Count != 1 {
+		t.Fatalf("flags after a real break-glass not justified: %+v %v", flags, err)
+	}
+	if ev := auditActions(t, w, "breakglass.reviewed"); len(ev) != 2 || ev[1]["responder_flagged"] != "true" {
+		t.Fatalf("the real review's audit: %v", ev)
 	}
 }
 

@@ -73,7 +73,8 @@ func (s *RequestStore) BreakGlass(ctx context.Context, tenantID, resourceID stri
 		if err != nil {
 			return err
 		}
-		d, err := approvals.CheckBreakGlass(who, resource, e, fresh, approvals.InForce{ByResponder: int(n.ByResponder), InTenant: int(n.InTenant)}, limits)
+		d, err := approvals.CheckBreakGlass(who, resource, e, fresh, approvals.InForce{ByResponder: int(n.ByResponder), InTenant: int(n.InTenant),
+			DrillsByResponder: int(n.DrillsByResponder)}, limits)
 		if err != nil {
 			return err
 		}
@@ -217,7 +218,9 @@ func (s *RequestStore) SetBreakGlass(ctx context.Context, tenantID, resourceID s
 
 // ReviewBreakGlass records reviewer's verdict on a break-glass of the
 // tenant under its row lock, audited: once only, never by the responder.
-// "Not justified" flags the responder and notifies the tenant admins.
+// "Not justified" notifies the tenant admins and flags the responder —
+// except on a drill, where the verdict is recorded and the notice and the
+// audit event say the responder is not flagged (approvals.FlagsResponder).
 func (s *RequestStore) ReviewBreakGlass(ctx context.Context, tenantID, requestID string, reviewer approvals.Person,
 	v approvals.Verdict, notes string, meta audit.Meta) error {
 	tid, rid, err := parseIDs(tenantID, requestID, errNoRequest)
@@ -249,24 +252,35 @@ func (s *RequestStore) ReviewBreakGlass(ctx context.Context, tenantID, requestID
 			Notes: notes, Reviewer: who, ReviewedAt: timestamptz(now)}); err != nil {
 			return err
 		}
-		if v == approvals.NotJustified {
+		flag := approvals.FlagsResponder(v, row.Drill)
+		if flag {
 			if err := q.InsertResponderFlag(ctx, db.InsertResponderFlagParams{RequestID: rid, TenantID: tid, Subject: responder.Subject,
 				Email: responder.Email, FlaggedAt: now}); err != nil {
 				return err
 			}
+		}
+		if v == approvals.NotJustified {
 			admins, err := roleEmails(ctx, q, tid, tenants.RoleTenantAdmin)
 			if err != nil {
 				return err
 			}
+			text := reviewer.Email + " reviewed the break-glass as not justified: " + notes
+			if !flag {
+				text += "\nThis was a drill: the verdict is recorded, and the responder is not flagged."
+			}
 			if err := s.noticeAbout(ctx, tx, tenantID, requestID, admins, notify.Message{Urgent: true,
 				Subject: drillMark(row.Drill) + "Break-glass not justified: " + responder.Email + " on " + row.ResourceName,
-				Text:    reviewer.Email + " reviewed the break-glass as not justified: " + notes, Link: "/breakglass/" + requestID}); err != nil {
+				Text:    text, Link: "/breakglass/" + requestID}); err != nil {
 				return err
 			}
 		}
+		detail := map[string]string{"verdict": string(v), "responder": actor(responder), "drill": strconv.FormatBool(row.Drill),
+			"responder_flagged": strconv.FormatBool(flag)}
+		if v == approvals.NotJustified && !flag {
+			detail["note"] = "a drill: the responder is not flagged"
+		}
 		return appendAudit(ctx, q, now, meta.Stamp(audit.Event{TenantID: tenantID, Actor: actor(reviewer),
-			Action: "breakglass.reviewed", Target: requestID, Outcome: audit.Success,
-			Detail: map[string]string{"verdict": string(v), "responder": actor(responder), "drill": strconv.FormatBool(row.Drill)}}))
+			Action: "breakglass.reviewed", Target: requestID, Outcome: audit.Success, Detail: detail}))
 	})
 }
 

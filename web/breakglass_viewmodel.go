@@ -62,6 +62,7 @@ type BreakGlassDetailPage struct {
 	Reviewer      string
 	ReviewedAt    string
 	Notes         string
+	VerdictNote   string // what a "not justified" verdict did: flagged the responder, or not (a drill)
 	Escalations   int
 	Rotation      string // e.g. "rotated to version 4 at …", or ""
 	Deliveries    []DeliveryRow

@@ -55,7 +55,9 @@ func (q *Queries) ActiveBreakGlassIn(ctx context.Context, tenantID uuid.UUID) ([
 }
 
 const countActiveBreakGlass = `-- name: CountActiveBreakGlass :one
-SELECT count(*) FILTER (WHERE requester_subject = $1) AS by_responder, count(*) AS in_tenant
+SELECT count(*) FILTER (WHERE requester_subject = $1 AND NOT drill) AS by_responder,
+       count(*) FILTER (WHERE NOT drill) AS in_tenant,
+       count(*) FILTER (WHERE requester_subject = $1 AND drill) AS drills_by_responder
 FROM requests
 WHERE tenant_id = $2 AND kind = 'break-glass' AND state IN ('approved', 'issuing', 'active')
 `
@@ -66,14 +68,17 @@ type CountActiveBreakGlassParams struct {
 }
 
 type CountActiveBreakGlassRow struct {
-	ByResponder int64
-	InTenant    int64
+	ByResponder       int64
+	InTenant          int64
+	DrillsByResponder int64
 }
 
+// The tenant's active break-glass grants as approvals.InForce counts them:
+// drills apart from real ones.
 func (q *Queries) CountActiveBreakGlass(ctx context.Context, arg CountActiveBreakGlassParams) (CountActiveBreakGlassRow, error) {
 	row := q.db.QueryRow(ctx, countActiveBreakGlass, arg.Subject, arg.TenantID)
 	var i CountActiveBreakGlassRow
-	err := row.Scan(&i.ByResponder, &i.InTenant)
+	err := row.Scan(&i.ByResponder, &i.InTenant, &i.DrillsByResponder)
 	return i, err
 }
 
@@ -275,8 +280,10 @@ func (q *Queries) ListBreakGlass(ctx context.Context, tenantID uuid.UUID) ([]Lis
 }
 
 const listResponderFlags = `-- name: ListResponderFlags :many
-SELECT subject, email, count(*) AS flags, max(flagged_at)::timestamptz AS last_flagged_at
-FROM responder_flags WHERE tenant_id = $1 GROUP BY subject, email ORDER BY email
+SELECT f.subject, f.email, count(*) AS flags, max(f.flagged_at)::timestamptz AS last_flagged_at
+FROM responder_flags f JOIN requests r ON r.id = f.request_id
+WHERE f.tenant_id = $1 AND NOT r.drill
+GROUP BY f.subject, f.email ORDER BY f.email
 `
 
 type ListResponderFlagsRow struct {
@@ -286,6 +293,7 @@ type ListResponderFlagsRow struct {
 	LastFlaggedAt time.Time
 }
 
+// Flags from drills (recorded before drills stopped flagging) do not count.
 func (q *Queries) ListResponderFlags(ctx context.Context, tenantID uuid.UUID) ([]ListResponderFlagsRow, error) {
 	rows, err := q.db.Query(ctx, listResponderFlags, tenantID)
 	if err != nil {

@@ -13,7 +13,11 @@ ON CONFLICT (tenant_id) DO UPDATE SET per_responder = excluded.per_responder, pe
     review_sla_seconds = excluded.review_sla_seconds, updated_by = excluded.updated_by, updated_at = now();
 
 -- name: CountActiveBreakGlass :one
-SELECT count(*) FILTER (WHERE requester_subject = @subject) AS by_responder, count(*) AS in_tenant
+-- The tenant's active break-glass grants as approvals.InForce counts them:
+-- drills apart from real ones.
+SELECT count(*) FILTER (WHERE requester_subject = @subject AND NOT drill) AS by_responder,
+       count(*) FILTER (WHERE NOT drill) AS in_tenant,
+       count(*) FILTER (WHERE requester_subject = @subject AND drill) AS drills_by_responder
 FROM requests
 WHERE tenant_id = @tenant_id AND kind = 'break-glass' AND state IN ('approved', 'issuing', 'active');
 
@@ -55,8 +59,11 @@ INSERT INTO responder_flags (request_id, tenant_id, subject, email, flagged_at)
 VALUES (@request_id, @tenant_id, @subject, @email, @flagged_at);
 
 -- name: ListResponderFlags :many
-SELECT subject, email, count(*) AS flags, max(flagged_at)::timestamptz AS last_flagged_at
-FROM responder_flags WHERE tenant_id = @tenant_id GROUP BY subject, email ORDER BY email;
+-- Flags from drills (recorded before drills stopped flagging) do not count.
+SELECT f.subject, f.email, count(*) AS flags, max(f.flagged_at)::timestamptz AS last_flagged_at
+FROM responder_flags f JOIN requests r ON r.id = f.request_id
+WHERE f.tenant_id = @tenant_id AND NOT r.drill
+GROUP BY f.subject, f.email ORDER BY f.email;
 
 -- name: LockReviewsToEscalate :many
 -- Unreviewed break-glasses due an escalation now, the longest due first:

@@ -210,8 +210,12 @@ func (s *Server) breakGlassDetailModel(c echo.Context) (web.BreakGlassDetailPage
 		return m, err
 	}
 	for _, dl := range deliveries {
-		m.Deliveries = append(m.Deliveries, web.DeliveryRow{Channel: dl.Channel, State: dl.State, Attempts: dl.Attempts, Error: dl.LastError,
-			Failing: dl.LastError != "" && !dl.Delivered()})
+		to := strings.Join(dl.To, ", ")
+		if dl.Channel == "chat" {
+			to = "the organization's chat webhook"
+		}
+		m.Deliveries = append(m.Deliveries, web.DeliveryRow{At: when(dl.EnqueuedAt), Subject: dl.Subject, Channel: dl.Channel, To: to,
+			State: dl.State, Attempts: dl.Attempts, Reason: dl.Reason, Failing: dl.Failing()})
 	}
 	return m, nil
 }

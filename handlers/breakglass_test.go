@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/PuerkitoBio/goquery"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/gatehouse/gatehouse/approvals"
@@ -273,5 +274,45 @@ func TestADrillReviewedNotJustifiedFlagsNobodyAndSaysSo(t *testing.T) {
 	if flags := appr.Get(console + "/breakglass").Doc(t).Find(`[data-testid="flags"] tbody tr`); flags.Length() != 1 ||
 		!strings.Contains(flags.Text(), "responder@acme.test") {
 		t.Fatalf("flagged responders after a real break-glass not justified: %q", flags.Text())
+	}
+}
+
+// TestTheReviewPageShowsWhoWasToldAfterRiverForgetsTheJobs: the page an
+// approver reviews a break-glass on lists who was told, on which channel,
+// and how delivery went, from Gatehouse's own record: River forgetting its
+// jobs (a day after they finish) changes nothing there.
+func TestTheReviewPageShowsWhoWasToldAfterRiverForgetsTheJobs(t *testing.T) {
+	f := newFixture(t, nil)
+	console := f.serve(t)
+	ctx := context.Background()
+	appr, _ := signedIn(t, console, "acme", "approver1@acme.test") // a known member, to be told
+	inserter, _ := jobs.NewInserter(f.pool)
+	store := postgres.NewRequestStore(f.pool, inserter, time.Now)
+	acme := tenantID(t, f, "acme")
+	responder := approvals.Person{Tenant: acme, Subject: "resp-told", Email: "responder@acme.test", Roles: []tenants.Role{tenants.RoleResponder}}
+	bg, err := store.BreakGlass(ctx, acme, resourceID(t, f, "Orders database"), responder,
+		approvals.Emergency{Justification: "orders database is down, customers cannot pay", Incident: "INC-903"}, true, audit.Meta{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.pool.Exec(ctx, "DELETE FROM river_job"); err != nil {
+		t.Fatal(err)
+	}
+	rows := appr.Get(console + "/breakglass/" + bg.RequestID).Doc(t).Find(`[data-testid="deliveries"] tbody tr`)
+	if rows.Length() != 2 {
+		t.Fatalf("%d notices shown, want the email and the chat one", rows.Length())
+	}
+	email, chat := rows.Eq(0), rows.Eq(1)
+	if to := email.Find(`[data-testid="delivery-to"]`).Text(); !strings.Contains(to, "approver1@acme.test") || strings.Contains(to, "responder@acme.test") ||
+		!strings.Contains(email.Text(), "Break-glass: responder@acme.test on Orders database") {
+		t.Fatalf("the email notice: %q", email.Text())
+	}
+	if to := chat.Find(`[data-testid="delivery-to"]`).Text(); to != "the organization's chat webhook" {
+		t.Fatalf("the chat notice went to %q", to)
+	}
+	for _, r := range []*goquery.Selection{email, chat} {
+		if st := r.Find(`[data-testid="delivery-state"]`).Text(); st != "pending" {
+			t.Fatalf("a notice no worker has sent is %q", st)
+		}
 	}
 }

@@ -459,6 +459,45 @@ func TestTheSecretIsRotatedWhenADrillWindowEnds(t *testing.T) {
 	}
 }
 
+// waitDeliveries waits until the notices about ref satisfy ok, and
+// returns them.
+func waitDeliveries(t *testing.T, w world, ref string, ok func([]jobs.Delivery) bool) []jobs.Delivery {
+	t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		ds, err := w.store.Deliveries(context.Background(), w.tenant, ref)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if ok(ds) {
+			return ds
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("deliveries: %+v", ds)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+}
+
+// forgetJobs deletes every job River holds, as its retention does a day
+// after a job completes (a week after it fails).
+func forgetJobs(t *testing.T, w world) {
+	t.Helper()
+	if _, err := w.pool.Exec(context.Background(), "DELETE FROM river_job"); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func inStates(ds []jobs.Delivery, state string) int {
+	n := 0
+	for _, d := range ds {
+		if d.State == state {
+			n++
+		}
+	}
+	return n
+}
+
 func TestChannelsDownDoNotDelayAccessAndTheFailureIsVisible(t *testing.T) {
 	w, res, svc := breakGlassWorld(t, "tenant-bg6", time.Now, approvals.BreakGlass{Enabled: true, MaxDuration: time.Hour})
 	ctx := context.Background()
@@ -473,28 +512,81 @@ func TestChannelsDownDoNotDelayAccessAndTheFailureIsVisible(t *testing.T) {
 		t.Fatalf("access must not wait on notifications: %+v %v", em, err)
 	}
 	startWorkers(t, w, w.vault, time.Now)
-	deadline := time.Now().Add(15 * time.Second)
-	for {
-		ds, err := w.store.Deliveries(ctx, w.tenant, em.RequestID)
-		if err != nil {
-			t.Fatal(err)
-		}
-		failing := 0
+	reasons := map[string]string{
+		"email": "The mail relay refused the connection: nothing is listening at its address.",
+		"chat":  "The chat webhook answered 502 Bad Gateway.",
+	}
+	plain := func(ds []jobs.Delivery) {
 		for _, d := range ds {
-			if d.State == "retryable" && d.LastError != "" {
-				failing++
-				if strings.Contains(d.LastError, "SECRET-PART") {
-					t.Fatalf("the webhook URL leaked into the delivery error: %s", d.LastError)
-				}
+			if d.Reason != reasons[d.Channel] {
+				t.Fatalf("the %s delivery's reason: %q, want %q", d.Channel, d.Reason, reasons[d.Channel])
 			}
 		}
-		if len(ds) == 2 && failing == 2 {
-			break
+	}
+	ds := waitDeliveries(t, w, em.RequestID, func(ds []jobs.Delivery) bool { return len(ds) == 2 && inStates(ds, jobs.NoticeRetrying) == 2 })
+	plain(ds)
+	// The last attempt fails too: failed for good, and it stays visible
+	// once River has forgotten the jobs.
+	if _, err := w.pool.Exec(ctx, "UPDATE river_job SET max_attempts = 2 WHERE kind = 'notify'"); err != nil {
+		t.Fatal(err)
+	}
+	waitDeliveries(t, w, em.RequestID, func(ds []jobs.Delivery) bool { return inStates(ds, jobs.NoticeFailed) == 2 })
+	forgetJobs(t, w)
+	ds = waitDeliveries(t, w, em.RequestID, func(ds []jobs.Delivery) bool { return len(ds) == 2 })
+	plain(ds)
+	for _, d := range ds {
+		if d.State != jobs.NoticeFailed || !d.Failing() || d.Attempts != 2 {
+			t.Fatalf("a delivery failed for good: %+v", d)
 		}
-		if time.Now().After(deadline) {
-			t.Fatalf("deliveries: %+v", ds)
-		}
-		time.Sleep(200 * time.Millisecond)
+	}
+	var leaks int
+	if err := w.pool.QueryRow(ctx, "SELECT count(*) FROM notices WHERE reason LIKE '%SECRET-PART%' OR reason LIKE '%127.0.0.1%'").Scan(&leaks); err != nil || leaks != 0 {
+		t.Fatalf("%d delivery reasons name the webhook URL or the relay's address (%v)", leaks, err)
+	}
+}
+
+// TestWhoWasToldOutlivesRiversJobs: River forgets a completed notify job
+// after a day; the review, due after a day or later, must still show who
+// was told, on which channel, and that it was delivered.
+func TestWhoWasToldOutlivesRiversJobs(t *testing.T) {
+	w, res, svc := breakGlassWorld(t, "tenant-bg10", time.Now, approvals.BreakGlass{Enabled: true, MaxDuration: time.Hour})
+	ctx := context.Background()
+	em, err := svc.BreakGlass(ctx, holderOf(w, responderP), res, emergencyE, true, audit.Meta{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	startWorkers(t, w, w.vault, time.Now)
+	waitDeliveries(t, w, em.RequestID, func(ds []jobs.Delivery) bool { return len(ds) == 2 && inStates(ds, jobs.NoticeDelivered) == 2 })
+	forgetJobs(t, w)
+	ds, err := w.store.Deliveries(ctx, w.tenant, em.RequestID)
+	if err != nil || len(ds) != 2 {
+		t.Fatalf("after River forgot the jobs: %+v %v", ds, err)
+	}
+	email, chat := ds[0], ds[1]
+	slices.Sort(email.To)
+	if email.Channel != "email" || !email.Delivered() || email.Attempts != 1 || email.Reason != "" || !email.Urgent ||
+		!slices.Equal(email.To, []string{"admin@acme.test", "approver1@acme.test", "approver2@acme.test"}) ||
+		email.Subject != "Break-glass: responder@acme.test on Orders DB" {
+		t.Fatalf("the email notice: %+v", email)
+	}
+	if chat.Channel != "chat" || !chat.Delivered() || len(chat.To) != 0 {
+		t.Fatalf("the chat notice: %+v", chat)
+	}
+	// Without a webhook set, the chat notice says it was not sent, and why.
+	if err := w.store.SetWebhook(ctx, w.tenant, "", "admin", audit.Meta{}); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.store.ReviewBreakGlass(ctx, w.tenant, em.RequestID, approver1, approvals.NotJustified, "no incident matched this access", audit.Meta{}); err != nil {
+		t.Fatal(err)
+	}
+	ds = waitDeliveries(t, w, em.RequestID, func(ds []jobs.Delivery) bool {
+		return len(ds) == 4 && inStates(ds, jobs.NoticeDelivered) == 3 && inStates(ds, jobs.NoticeNotSent) == 1
+	})
+	if ns := ds[3]; ns.Channel != "chat" || ns.Reason != "The organization has no chat webhook set." {
+		t.Fatalf("the chat notice without a webhook: %+v", ns)
+	}
+	if !slices.Equal(ds[2].To, []string{"admin@acme.test"}) {
+		t.Fatalf("the not-justified notice went to %v", ds[2].To)
 	}
 }
 

@@ -421,20 +421,3 @@ func (s *RequestStore) ResponderFlags(ctx context.Context, tenantID string) ([]a
 	}
 	return out, nil
 }
-
-// Deliveries returns the state of the notifications about the tenant's
-// request ref (as River keeps them: completed ones for a day, failed ones
-// for a week).
-func (s *RequestStore) Deliveries(ctx context.Context, tenantID, ref string) ([]jobs.Delivery, error) {
-	rows, err := s.pool.Query(ctx, `
-		SELECT args->>'channel', state::text, attempt, coalesce(errors[array_upper(errors, 1)]->>'error', '')
-		FROM river_job WHERE kind = 'notify' AND args->>'tenant_id' = $1 AND args->>'ref' = $2 ORDER BY id`, tenantID, ref)
-	if err != nil {
-		return nil, err
-	}
-	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (jobs.Delivery, error) {
-		var d jobs.Delivery
-		err := r.Scan(&d.Channel, &d.State, &d.Attempts, &d.LastError)
-		return d, err
-	})
-}

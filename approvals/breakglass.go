@@ -81,10 +81,17 @@ type Emergency struct {
 }
 
 // InForce counts the active break-glass grants a new one is limited by.
+// Drills are counted apart: they never count toward the limits of real
+// break-glass (a responder rehearsing can still break glass in a real
+// incident), and a responder holds at most MaxDrillsPerResponder at once.
 type InForce struct {
-	ByResponder int
-	InTenant    int
+	ByResponder       int // the responder's real (not drill) break-glass grants
+	InTenant          int // the tenant's real break-glass grants
+	DrillsByResponder int // the responder's drills
 }
+
+// MaxDrillsPerResponder is how many active drills one responder may hold.
+const MaxDrillsPerResponder = 1
 
 // Fresh reports whether an authentication at authTime, made as a forced
 // re-authentication (stepUp), is recent enough to break glass at now.
@@ -98,9 +105,10 @@ var ErrStaleAuth = apperr.New(apperr.Forbidden, "Breaking glass needs a fresh si
 // CheckBreakGlass applies the break-glass rules to who breaking glass on
 // res: a responder, a flagged resource, a fresh re-authentication, a
 // justification of at least MinEmergencyReason characters, an incident
-// reference, a window within the resource's maximum, and the limits. It
-// returns the window granted, or an apperr (Forbidden, Invalid with field
-// messages, or Conflict for a limit reached); nothing is issued then.
+// reference, a window within the resource's maximum, and the limits (for
+// a drill resource, only the drill limit). It returns the window granted,
+// or an apperr (Forbidden, Invalid with field messages, or Conflict for a
+// limit reached); nothing is issued then.
 func CheckBreakGlass(who Person, res Resource, e Emergency, fresh bool, active InForce, l Limits) (time.Duration, error) {
 	if !hasRole(who, tenants.RoleResponder) {
 		return 0, apperr.New(apperr.Forbidden, "Only responders can break glass.")
@@ -128,6 +136,12 @@ func CheckBreakGlass(who Person, res Resource, e Emergency, fresh bool, active I
 	}
 	if len(f) > 0 {
 		return 0, apperr.InvalidFields("The break-glass form needs correcting.", f)
+	}
+	if res.BreakGlass.Drill {
+		if active.DrillsByResponder >= MaxDrillsPerResponder {
+			return 0, apperr.New(apperr.Conflict, "You already have a drill running; relinquish it before starting another. (Drills never count against real break-glass.)")
+		}
+		return d, nil
 	}
 	if active.ByResponder >= l.PerResponder {
 		return 0, apperr.New(apperr.Conflict, "You already hold the most break-glass grants allowed at once; relinquish one first.")
@@ -176,6 +190,13 @@ func CheckReview(responder, reviewer Person, v Verdict, notes string) error {
 	return nil
 }
 
+// FlagsResponder reports whether verdict v on a break-glass flags its
+// responder: "not justified" does, except on a drill (a rehearsal), where
+// the verdict is recorded and nobody is flagged.
+func FlagsResponder(v Verdict, drill bool) bool {
+	return v == NotJustified && !drill
+}
+
 // CheckReviewer says whether reviewer may review responder's break-glass:
 // an approver who is not the responder (apperr.Forbidden otherwise).
 func CheckReviewer(responder, reviewer Person) error {
@@ -188,12 +209,25 @@ func CheckReviewer(responder, reviewer Person) error {
 	return nil
 }
 
+// NextEscalation returns when an unreviewed break-glass due at dueAt, last
+// escalated at last (zero if never), is next due an escalation: when it
+// becomes overdue, then every sla after the previous escalation while it
+// stays so. The escalation sweep's query (LockReviewsToEscalate) computes
+// the same instant in SQL to select and order reviews; a test holds the
+// two to agreement.
+func NextEscalation(dueAt, last time.Time, sla time.Duration) time.Time {
+	if last.IsZero() {
+		return dueAt
+	}
+	if next := last.Add(sla); next.After(dueAt) {
+		return next
+	}
+	return dueAt
+}
+
 // EscalationDue reports whether an unreviewed break-glass due at dueAt,
 // last escalated at last (zero if never), should be escalated at now:
 // once when it becomes overdue, then again every sla while it stays so.
 func EscalationDue(dueAt, last, now time.Time, sla time.Duration) bool {
-	if now.Before(dueAt) {
-		return false
-	}
-	return last.IsZero() || now.Sub(last) >= sla
+	return !now.Before(NextEscalation(dueAt, last, sla))
 }

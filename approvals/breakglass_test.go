@@ -12,6 +12,7 @@ import (
 var (
 	responder = Person{Subject: "resp", Roles: []tenants.Role{tenants.RoleResponder}}
 	flagged   = Resource{Name: "db", BreakGlass: BreakGlass{Enabled: true, MaxDuration: time.Hour}}
+	drill     = Resource{Name: "drill db", BreakGlass: BreakGlass{Enabled: true, MaxDuration: time.Hour, Drill: true}}
 	emergency = Emergency{Justification: "primary database is down, need the root password", Incident: "INC-42"}
 )
 
@@ -45,6 +46,7 @@ func TestBreakGlassRules(t *testing.T) {
 		{"window over the maximum", responder, flagged, tooLong, true, InForce{}, apperr.Invalid, "duration"},
 		{"responder at their limit", responder, flagged, emergency, true, InForce{ByResponder: 1, InTenant: 1}, apperr.Conflict, ""},
 		{"tenant at its limit", responder, flagged, emergency, true, InForce{InTenant: 3}, apperr.Conflict, ""},
+		{"responder with a drill running", responder, drill, emergency, true, InForce{DrillsByResponder: 1}, apperr.Conflict, ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			d, err := CheckBreakGlass(tc.who, tc.res, tc.e, tc.fresh, tc.active, DefaultLimits)
@@ -59,6 +61,14 @@ func TestBreakGlassRules(t *testing.T) {
 	d, err := CheckBreakGlass(responder, flagged, emergency, true, InForce{}, DefaultLimits)
 	if err != nil || d != time.Hour {
 		t.Fatalf("eligible break-glass: %s %v (want the resource's maximum)", d, err)
+	}
+	// Drills never count toward the limits of real break-glass, nor real
+	// break-glass toward the drill limit.
+	if _, err := CheckBreakGlass(responder, flagged, emergency, true, InForce{DrillsByResponder: 1}, DefaultLimits); err != nil {
+		t.Fatalf("real break-glass during a drill: %v", err)
+	}
+	if _, err := CheckBreakGlass(responder, drill, emergency, true, InForce{ByResponder: 1, InTenant: 3}, DefaultLimits); err != nil {
+		t.Fatalf("a drill with the real limits reached: %v", err)
 	}
 	shorter := emergency
 	shorter.Duration = 15 * time.Minute
@@ -107,6 +117,18 @@ func TestReviewRules(t *testing.T) {
 	}
 }
 
+func TestNotJustifiedFlagsTheResponderExceptOnADrill(t *testing.T) {
+	for _, tc := range []struct {
+		v     Verdict
+		drill bool
+		flags bool
+	}{{NotJustified, false, true}, {NotJustified, true, false}, {Justified, false, false}, {Justified, true, false}} {
+		if got := FlagsResponder(tc.v, tc.drill); got != tc.flags {
+			t.Errorf("%s, drill %v: flags %v, want %v", tc.v, tc.drill, got, tc.flags)
+		}
+	}
+}
+
 func TestEscalationFiresWhenOverdueThenEverySLA(t *testing.T) {
 	sla := 24 * time.Hour
 	due := t0.Add(sla)
@@ -121,6 +143,12 @@ func TestEscalationFiresWhenOverdueThenEverySLA(t *testing.T) {
 	}
 	if !EscalationDue(due, due, due.Add(sla), sla) {
 		t.Fatal("not escalated again a full SLA later")
+	}
+	if got := NextEscalation(due, time.Time{}, sla); !got.Equal(due) {
+		t.Fatalf("first escalation at %v, want when due", got)
+	}
+	if got := NextEscalation(due, due.Add(time.Hour), sla); !got.Equal(due.Add(time.Hour + sla)) {
+		t.Fatalf("next escalation at %v, want a full SLA after the last", got)
 	}
 }
 

@@ -202,6 +202,12 @@ func (s *Server) breakGlassDetailModel(c echo.Context) (web.BreakGlassDetailPage
 		Justification: d.Justification, Duration: d.Duration.String(), Timeline: timeline(d, sess.TenantID), Due: when(rv.DueAt),
 		Verdict: string(rv.Verdict), Reviewer: rv.Reviewer.Email, ReviewedAt: when(rv.ReviewedAt), Notes: rv.Notes, Escalations: rv.Escalations,
 		IsHolder: d.State == approvals.Active && d.Requester.Subject == me.Subject, FieldErrors: map[string]string{}}
+	if rv.Verdict == approvals.NotJustified {
+		m.VerdictNote = "The responder is flagged for this break-glass."
+		if !approvals.FlagsResponder(rv.Verdict, d.Drill) {
+			m.VerdictNote = "This was a drill: the verdict is recorded, and the responder is not flagged."
+		}
+	}
 	switch {
 	case rv.RotatedVersion != "" && rv.RotatedVersion != "0":
 		m.Rotation = "The secret was rotated when the window ended: version " + rv.RotatedVersion + " written at " + when(rv.RotatedAt) + "."
@@ -220,8 +226,12 @@ func (s *Server) breakGlassDetailModel(c echo.Context) (web.BreakGlassDetailPage
 		return m, err
 	}
 	for _, dl := range deliveries {
-		m.Deliveries = append(m.Deliveries, web.DeliveryRow{Channel: dl.Channel, State: dl.State, Attempts: dl.Attempts, Error: dl.LastError,
-			Failing: dl.LastError != "" && !dl.Delivered()})
+		to := strings.Join(dl.To, ", ")
+		if dl.Channel == "chat" {
+			to = "the organization's chat webhook"
+		}
+		m.Deliveries = append(m.Deliveries, web.DeliveryRow{At: when(dl.EnqueuedAt), Subject: dl.Subject, Channel: dl.Channel, To: to,
+			State: dl.State, Attempts: dl.Attempts, Reason: dl.Reason, Failing: dl.Failing()})
 	}
 	return m, nil
 }

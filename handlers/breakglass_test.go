@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/PuerkitoBio/goquery"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/gatehouse/gatehouse/approvals"
@@ -284,6 +285,94 @@ func TestAPartnersResponderBreaksGlassFromTheFormOnASharedResource(t *testing.T)
 		var n int
 		if err := f.pool.QueryRow(ctx, "SELECT count(*) FROM audit_events WHERE action = 'breakglass.started' AND tenant_id = $1", tid).Scan(&n); err != nil || n != 1 {
 			t.Fatalf("breakglass.started in %s: %d %v", tid, n, err)
+		}
+	}
+}
+
+// TestADrillReviewedNotJustifiedFlagsNobodyAndSaysSo: the review page of
+// a drill reviewed "not justified" says the responder is not flagged, and
+// the list of flagged responders stays empty; the same verdict on a real
+// break-glass flags them and says so.
+func TestADrillReviewedNotJustifiedFlagsNobodyAndSaysSo(t *testing.T) {
+	f := newFixture(t, nil)
+	console := f.serve(t)
+	ctx := context.Background()
+	inserter, _ := jobs.NewInserter(f.pool)
+	store := postgres.NewRequestStore(f.pool, inserter, time.Now)
+	acme := tenantID(t, f, "acme")
+	responder := approvals.Person{Tenant: acme, Subject: "resp-drill", Email: "responder@acme.test", Roles: []tenants.Role{tenants.RoleResponder}}
+	e := approvals.Emergency{Justification: "rehearsing the orders database outage runbook", Incident: "DRILL-1"}
+	drill, err := store.BreakGlass(ctx, acme, resourceID(t, f, "Break-glass drill"), responder, e, true, audit.Meta{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.Incident = "INC-902"
+	live, err := store.BreakGlass(ctx, acme, resourceID(t, f, "Orders database"), responder, e, true, audit.Meta{})
+	if err != nil {
+		t.Fatalf("a real break-glass while the responder's drill is active: %v", err)
+	}
+	appr, _ := signedIn(t, console, "acme", "approver1@acme.test")
+	review := func(id string) testenv.Page {
+		page := appr.Get(console + "/breakglass/" + id)
+		return appr.PostForm(console+"/breakglass/"+id+"/review", url.Values{"_csrf": {testenv.CSRF(t, page)},
+			"verdict": {"not-justified"}, "notes": {"the runbook was not followed at all"}})
+	}
+	p := review(drill.RequestID)
+	if v := strings.TrimSpace(p.Doc(t).Find(`[data-testid="verdict"]`).Text()); !strings.HasPrefix(v, "not-justified") {
+		t.Fatalf("the drill's verdict: %d %q", p.Status, v)
+	}
+	if note := p.Doc(t).Find(`[data-testid="verdict-note"]`).Text(); !strings.Contains(note, "drill") || !strings.Contains(note, "not flagged") {
+		t.Fatalf("the drill's review page does not say the responder is not flagged: %q", note)
+	}
+	if list := appr.Get(console + "/breakglass"); list.Doc(t).Find(`[data-testid="flags"]`).Length() != 0 {
+		t.Fatal("a drill reviewed not justified flagged the responder")
+	}
+	p = review(live.RequestID)
+	if note := p.Doc(t).Find(`[data-testid="verdict-note"]`).Text(); !strings.Contains(note, "is flagged") {
+		t.Fatalf("the real break-glass's review page: %q", note)
+	}
+	if flags := appr.Get(console + "/breakglass").Doc(t).Find(`[data-testid="flags"] tbody tr`); flags.Length() != 1 ||
+		!strings.Contains(flags.Text(), "responder@acme.test") {
+		t.Fatalf("flagged responders after a real break-glass not justified: %q", flags.Text())
+	}
+}
+
+// TestTheReviewPageShowsWhoWasToldAfterRiverForgetsTheJobs: the page an
+// approver reviews a break-glass on lists who was told, on which channel,
+// and how delivery went, from Gatehouse's own record: River forgetting its
+// jobs (a day after they finish) changes nothing there.
+func TestTheReviewPageShowsWhoWasToldAfterRiverForgetsTheJobs(t *testing.T) {
+	f := newFixture(t, nil)
+	console := f.serve(t)
+	ctx := context.Background()
+	appr, _ := signedIn(t, console, "acme", "approver1@acme.test") // a known member, to be told
+	inserter, _ := jobs.NewInserter(f.pool)
+	store := postgres.NewRequestStore(f.pool, inserter, time.Now)
+	acme := tenantID(t, f, "acme")
+	responder := approvals.Person{Tenant: acme, Subject: "resp-told", Email: "responder@acme.test", Roles: []tenants.Role{tenants.RoleResponder}}
+	bg, err := store.BreakGlass(ctx, acme, resourceID(t, f, "Orders database"), responder,
+		approvals.Emergency{Justification: "orders database is down, customers cannot pay", Incident: "INC-903"}, true, audit.Meta{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.pool.Exec(ctx, "DELETE FROM river_job"); err != nil {
+		t.Fatal(err)
+	}
+	rows := appr.Get(console + "/breakglass/" + bg.RequestID).Doc(t).Find(`[data-testid="deliveries"] tbody tr`)
+	if rows.Length() != 2 {
+		t.Fatalf("%d notices shown, want the email and the chat one", rows.Length())
+	}
+	email, chat := rows.Eq(0), rows.Eq(1)
+	if to := email.Find(`[data-testid="delivery-to"]`).Text(); !strings.Contains(to, "approver1@acme.test") || strings.Contains(to, "responder@acme.test") ||
+		!strings.Contains(email.Text(), "Break-glass: responder@acme.test on Orders database") {
+		t.Fatalf("the email notice: %q", email.Text())
+	}
+	if to := chat.Find(`[data-testid="delivery-to"]`).Text(); to != "the organization's chat webhook" {
+		t.Fatalf("the chat notice went to %q", to)
+	}
+	for _, r := range []*goquery.Selection{email, chat} {
+		if st := r.Find(`[data-testid="delivery-state"]`).Text(); st != "pending" {
+			t.Fatalf("a notice no worker has sent is %q", st)
 		}
 	}
 }

@@ -61,6 +61,7 @@ type BreakGlassStore interface {
 	SetBreakGlassLimits(ctx context.Context, tenantID string, l approvals.Limits, actor string, meta audit.Meta) error
 	SetBreakGlass(ctx context.Context, tenantID, resourceID string, b approvals.BreakGlass, actor string, meta audit.Meta) error
 	ResponderFlags(ctx context.Context, tenantID string) ([]approvals.Flag, error)
+	// Deliveries returns who was told of the tenant's object ref, and how delivery went.
 	Deliveries(ctx context.Context, tenantID, ref string) ([]jobs.Delivery, error)
 }
 

@@ -2,6 +2,7 @@ package jobs_test
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"slices"
@@ -243,6 +244,76 @@ func TestReviewRulesAndNotJustifiedFlagsTheResponder(t *testing.T) {
 	}
 }
 
+// TestADrillNeverBlocksARealBreakGlassNorFlagsTheResponder: with limits of
+// one active break-glass per responder and one in the tenant, a responder
+// mid-drill still breaks glass in a real incident (a drill counts toward
+// neither limit; a second drill at once is refused), and a "not justified"
+// review of the drill is recorded without flagging them, saying so.
+func TestADrillNeverBlocksARealBreakGlassNorFlagsTheResponder(t *testing.T) {
+	w, res, svc := breakGlassWorld(t, "tenant-bg9", time.Now, approvals.BreakGlass{Enabled: true, MaxDuration: time.Hour})
+	ctx := context.Background()
+	drillRes, err := w.store.AddResource(ctx, w.tenant, approvals.Resource{Name: "Drill DB", Classification: approvals.High,
+		Mount: "tenant-bg9", Path: "db/other", Policy: twoApprovals()}, "admin", audit.Meta{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := w.store.SetBreakGlass(ctx, w.tenant, drillRes, approvals.BreakGlass{Enabled: true, MaxDuration: time.Hour, Drill: true}, "admin", audit.Meta{}); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.store.SetBreakGlassLimits(ctx, w.tenant, approvals.Limits{PerResponder: 1, PerTenant: 1, ReviewSLA: approvals.DefaultReviewSLA}, "admin", audit.Meta{}); err != nil {
+		t.Fatal(err)
+	}
+	drill, err := svc.BreakGlass(ctx, holderOf(w, responderP), drillRes, emergencyE, true, audit.Meta{})
+	if err != nil || !drill.Issued {
+		t.Fatalf("the drill: %+v %v", drill, err)
+	}
+	if _, err := svc.BreakGlass(ctx, holderOf(w, responderP), drillRes, emergencyE, true, audit.Meta{}); apperr.CodeOf(err) != apperr.Conflict {
+		t.Fatalf("a second drill at once: %v", err)
+	}
+	live, err := svc.BreakGlass(ctx, holderOf(w, responderP), res, emergencyE, true, audit.Meta{})
+	if err != nil || !live.Issued {
+		t.Fatalf("a real break-glass mid-drill: %+v %v", live, err)
+	}
+	waitState(t, w, drill.RequestID, approvals.Active, time.Second)
+	waitState(t, w, live.RequestID, approvals.Active, time.Second)
+	// The real limits still hold for real break-glass.
+	if _, err := svc.BreakGlass(ctx, holderOf(w, responderP), res, emergencyE, true, audit.Meta{}); apperr.CodeOf(err) != apperr.Conflict {
+		t.Fatalf("a second real break-glass over the limits: %v", err)
+	}
+
+	// "Not justified" on the drill: recorded, nobody flagged, and it says so.
+	notes := "the drill skipped the incident channel"
+	if err := w.store.ReviewBreakGlass(ctx, w.tenant, drill.RequestID, approver1, approvals.NotJustified, notes, audit.Meta{}); err != nil {
+		t.Fatal(err)
+	}
+	d, err := w.store.Detail(ctx, w.tenant, drill.RequestID)
+	if err != nil || d.Review.Verdict != approvals.NotJustified || d.Review.Notes != notes {
+		t.Fatalf("the drill's review is not recorded: %+v %v", d.Review, err)
+	}
+	if flags, err := w.store.ResponderFlags(ctx, w.tenant); err != nil || len(flags) != 0 {
+		t.Fatalf("a drill flagged the responder: %+v %v", flags, err)
+	}
+	ev := auditActions(t, w, "breakglass.reviewed")
+	if len(ev) != 1 || ev[0]["verdict"] != "not-justified" || ev[0]["drill"] != "true" || ev[0]["responder_flagged"] != "false" ||
+		!strings.Contains(fmt.Sprint(ev[0]["note"]), "not flagged") {
+		t.Fatalf("the drill's review audit: %v", ev)
+	}
+	startWorkers(t, w, w.vault, time.Now)
+	if m := waitMail(t, w.smtp, "[DRILL] Break-glass not justified"); !strings.Contains(m.Data, "the responder is not flagged") {
+		t.Fatalf("the admins' notice does not say the responder is not flagged:\n%s", m.Data)
+	}
+	// The same verdict on the real one flags the responder.
+	if err := w.store.ReviewBreakGlass(ctx, w.tenant, live.RequestID, approver1, approvals.NotJustified, notes, audit.Meta{}); err != nil {
+		t.Fatal(err)
+	}
+	if flags, err := w.store.ResponderFlags(ctx, w.tenant); err != nil || len(flags) != 1 || flags[0].Count != 1 {
+		t.Fatalf("flags after a real break-glass not justified: %+v %v", flags, err)
+	}
+	if ev := auditActions(t, w, "breakglass.reviewed"); len(ev) != 2 || ev[1]["responder_flagged"] != "true" {
+		t.Fatalf("the real review's audit: %v", ev)
+	}
+}
+
 func TestOverdueReviewsAreEscalated(t *testing.T) {
 	c := &clock{}
 	w, res, svc := breakGlassWorld(t, "tenant-bg4", c.now, approvals.BreakGlass{Enabled: true, MaxDuration: time.Hour})
@@ -288,6 +359,48 @@ func TestOverdueReviewsAreEscalated(t *testing.T) {
 	c.advance(approvals.DefaultReviewSLA)
 	if n := escalate(); n != 0 {
 		t.Fatalf("escalated %d after the review", n)
+	}
+}
+
+// TestANewlyOverdueReviewIsNotStarvedByEscalatedOnes: the escalation sweep
+// takes 500 reviews at a time; 600 older overdue reviews, each escalated a
+// moment ago (so not due again for a full SLA), must not keep a review that
+// has just become overdue from being escalated.
+func TestANewlyOverdueReviewIsNotStarvedByEscalatedOnes(t *testing.T) {
+	c := &clock{}
+	w, res, svc := breakGlassWorld(t, "tenant-bg8", c.now, approvals.BreakGlass{Enabled: true, MaxDuration: time.Hour})
+	ctx := context.Background()
+	em, err := svc.BreakGlass(ctx, holderOf(w, responderP), res, emergencyE, true, audit.Meta{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The backlog: overdue for two days, escalated just before the sweep runs.
+	escalatedAt := c.now().Add(approvals.DefaultReviewSLA)
+	if _, err := w.pool.Exec(ctx, `
+		WITH old AS (
+			INSERT INTO requests (tenant_id, resource_id, requester_subject, requester_email, requester, level, duration_seconds,
+			                      justification, incident, kind, drill, state, policy, submitted_at, updated_at)
+			SELECT r.tenant_id, r.resource_id, r.requester_subject, r.requester_email, r.requester, r.level, r.duration_seconds,
+			       r.justification, r.incident, r.kind, r.drill, 'expired', r.policy, r.submitted_at - interval '3 days', r.updated_at
+			FROM requests r, generate_series(1, 600) g WHERE r.id::text = $1
+			RETURNING id, tenant_id, submitted_at)
+		INSERT INTO breakglass_reviews (request_id, tenant_id, due_at, escalations, last_escalated_at)
+		SELECT id, tenant_id, submitted_at + interval '1 day', 3, $2 FROM old`, em.RequestID, escalatedAt); err != nil {
+		t.Fatal(err)
+	}
+	c.advance(approvals.DefaultReviewSLA + time.Minute)
+	if n, err := w.store.EscalateOverdue(ctx); err != nil || n != 1 {
+		t.Fatalf("escalated %d (%v); want the one newly overdue review", n, err)
+	}
+	var mine, backlog int
+	if err := w.pool.QueryRow(ctx, `SELECT
+		(SELECT escalations FROM breakglass_reviews WHERE request_id::text = $1),
+		(SELECT count(*) FROM breakglass_reviews WHERE request_id::text <> $1 AND escalations = 3 AND last_escalated_at = $2)`,
+		em.RequestID, escalatedAt).Scan(&mine, &backlog); err != nil || mine != 1 || backlog != 600 {
+		t.Fatalf("the new review escalated %d time(s); %d of 600 in the backlog untouched (%v)", mine, backlog, err)
+	}
+	if ev := auditActions(t, w, "breakglass.review_escalated"); len(ev) != 1 {
+		t.Fatalf("escalations audited: %d, want 1", len(ev))
 	}
 }
 
@@ -346,6 +459,45 @@ func TestTheSecretIsRotatedWhenADrillWindowEnds(t *testing.T) {
 	}
 }
 
+// waitDeliveries waits until the notices about ref satisfy ok, and
+// returns them.
+func waitDeliveries(t *testing.T, w world, ref string, ok func([]jobs.Delivery) bool) []jobs.Delivery {
+	t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		ds, err := w.store.Deliveries(context.Background(), w.tenant, ref)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if ok(ds) {
+			return ds
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("deliveries: %+v", ds)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+}
+
+// forgetJobs deletes every job River holds, as its retention does a day
+// after a job completes (a week after it fails).
+func forgetJobs(t *testing.T, w world) {
+	t.Helper()
+	if _, err := w.pool.Exec(context.Background(), "DELETE FROM river_job"); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func inStates(ds []jobs.Delivery, state string) int {
+	n := 0
+	for _, d := range ds {
+		if d.State == state {
+			n++
+		}
+	}
+	return n
+}
+
 func TestChannelsDownDoNotDelayAccessAndTheFailureIsVisible(t *testing.T) {
 	w, res, svc := breakGlassWorld(t, "tenant-bg6", time.Now, approvals.BreakGlass{Enabled: true, MaxDuration: time.Hour})
 	ctx := context.Background()
@@ -360,28 +512,81 @@ func TestChannelsDownDoNotDelayAccessAndTheFailureIsVisible(t *testing.T) {
 		t.Fatalf("access must not wait on notifications: %+v %v", em, err)
 	}
 	startWorkers(t, w, w.vault, time.Now)
-	deadline := time.Now().Add(15 * time.Second)
-	for {
-		ds, err := w.store.Deliveries(ctx, w.tenant, em.RequestID)
-		if err != nil {
-			t.Fatal(err)
-		}
-		failing := 0
+	reasons := map[string]string{
+		"email": "The mail relay refused the connection: nothing is listening at its address.",
+		"chat":  "The chat webhook answered 502 Bad Gateway.",
+	}
+	plain := func(ds []jobs.Delivery) {
 		for _, d := range ds {
-			if d.State == "retryable" && d.LastError != "" {
-				failing++
-				if strings.Contains(d.LastError, "SECRET-PART") {
-					t.Fatalf("the webhook URL leaked into the delivery error: %s", d.LastError)
-				}
+			if d.Reason != reasons[d.Channel] {
+				t.Fatalf("the %s delivery's reason: %q, want %q", d.Channel, d.Reason, reasons[d.Channel])
 			}
 		}
-		if len(ds) == 2 && failing == 2 {
-			break
+	}
+	ds := waitDeliveries(t, w, em.RequestID, func(ds []jobs.Delivery) bool { return len(ds) == 2 && inStates(ds, jobs.NoticeRetrying) == 2 })
+	plain(ds)
+	// The last attempt fails too: failed for good, and it stays visible
+	// once River has forgotten the jobs.
+	if _, err := w.pool.Exec(ctx, "UPDATE river_job SET max_attempts = 2 WHERE kind = 'notify'"); err != nil {
+		t.Fatal(err)
+	}
+	waitDeliveries(t, w, em.RequestID, func(ds []jobs.Delivery) bool { return inStates(ds, jobs.NoticeFailed) == 2 })
+	forgetJobs(t, w)
+	ds = waitDeliveries(t, w, em.RequestID, func(ds []jobs.Delivery) bool { return len(ds) == 2 })
+	plain(ds)
+	for _, d := range ds {
+		if d.State != jobs.NoticeFailed || !d.Failing() || d.Attempts != 2 {
+			t.Fatalf("a delivery failed for good: %+v", d)
 		}
-		if time.Now().After(deadline) {
-			t.Fatalf("deliveries: %+v", ds)
-		}
-		time.Sleep(200 * time.Millisecond)
+	}
+	var leaks int
+	if err := w.pool.QueryRow(ctx, "SELECT count(*) FROM notices WHERE reason LIKE '%SECRET-PART%' OR reason LIKE '%127.0.0.1%'").Scan(&leaks); err != nil || leaks != 0 {
+		t.Fatalf("%d delivery reasons name the webhook URL or the relay's address (%v)", leaks, err)
+	}
+}
+
+// TestWhoWasToldOutlivesRiversJobs: River forgets a completed notify job
+// after a day; the review, due after a day or later, must still show who
+// was told, on which channel, and that it was delivered.
+func TestWhoWasToldOutlivesRiversJobs(t *testing.T) {
+	w, res, svc := breakGlassWorld(t, "tenant-bg10", time.Now, approvals.BreakGlass{Enabled: true, MaxDuration: time.Hour})
+	ctx := context.Background()
+	em, err := svc.BreakGlass(ctx, holderOf(w, responderP), res, emergencyE, true, audit.Meta{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	startWorkers(t, w, w.vault, time.Now)
+	waitDeliveries(t, w, em.RequestID, func(ds []jobs.Delivery) bool { return len(ds) == 2 && inStates(ds, jobs.NoticeDelivered) == 2 })
+	forgetJobs(t, w)
+	ds, err := w.store.Deliveries(ctx, w.tenant, em.RequestID)
+	if err != nil || len(ds) != 2 {
+		t.Fatalf("after River forgot the jobs: %+v %v", ds, err)
+	}
+	email, chat := ds[0], ds[1]
+	slices.Sort(email.To)
+	if email.Channel != "email" || !email.Delivered() || email.Attempts != 1 || email.Reason != "" || !email.Urgent ||
+		!slices.Equal(email.To, []string{"admin@acme.test", "approver1@acme.test", "approver2@acme.test"}) ||
+		email.Subject != "Break-glass: responder@acme.test on Orders DB" {
+		t.Fatalf("the email notice: %+v", email)
+	}
+	if chat.Channel != "chat" || !chat.Delivered() || len(chat.To) != 0 {
+		t.Fatalf("the chat notice: %+v", chat)
+	}
+	// Without a webhook set, the chat notice says it was not sent, and why.
+	if err := w.store.SetWebhook(ctx, w.tenant, "", "admin", audit.Meta{}); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.store.ReviewBreakGlass(ctx, w.tenant, em.RequestID, approver1, approvals.NotJustified, "no incident matched this access", audit.Meta{}); err != nil {
+		t.Fatal(err)
+	}
+	ds = waitDeliveries(t, w, em.RequestID, func(ds []jobs.Delivery) bool {
+		return len(ds) == 4 && inStates(ds, jobs.NoticeDelivered) == 3 && inStates(ds, jobs.NoticeNotSent) == 1
+	})
+	if ns := ds[3]; ns.Channel != "chat" || ns.Reason != "The organization has no chat webhook set." {
+		t.Fatalf("the chat notice without a webhook: %+v", ns)
+	}
+	if !slices.Equal(ds[2].To, []string{"admin@acme.test"}) {
+		t.Fatalf("the not-justified notice went to %v", ds[2].To)
 	}
 }
 

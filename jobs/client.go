@@ -32,8 +32,11 @@ type Workers struct {
 	// Campaigns get hourly reminders of reviews coming due (skipped when nil).
 	Campaigns CampaignReminder
 	Channels  Channels
-	Mailer    *notify.Mailer
-	Webhook   *notify.Webhook
+	// Notices records who was told and how delivery went (Channels when
+	// it keeps that record itself, as postgres.RequestStore does).
+	Notices NoticeLog
+	Mailer  *notify.Mailer
+	Webhook *notify.Webhook
 	// Sessions and SessionIdle drive the periodic sweep of ended sessions
 	// (skipped when Sessions is nil).
 	Sessions    SessionSweeper
@@ -108,7 +111,10 @@ func NewClient(pool *pgxpool.Pool, w Workers) (*river.Client[pgx.Tx], error) {
 	river.AddWorker(workers, &RemindReviewsWorker{Reminder: w.Campaigns})
 	river.AddWorker(workers, &SweepSessionsWorker{Sweeper: w.Sessions, Idle: w.SessionIdle})
 	river.AddWorker(workers, &RemindWorker{Store: w.Grants, Mailer: w.Mailer})
-	river.AddWorker(workers, &NotifyWorker{Mailer: w.Mailer, Webhook: w.Webhook, Channels: w.Channels})
+	if w.Notices == nil {
+		w.Notices, _ = w.Channels.(NoticeLog)
+	}
+	river.AddWorker(workers, &NotifyWorker{Mailer: w.Mailer, Webhook: w.Webhook, Channels: w.Channels, Notices: w.Notices})
 	if w.Due == nil { // the grant store lists due grants itself (postgres.RequestStore does)
 		w.Due, _ = w.Grants.(DueGrantLister)
 	}

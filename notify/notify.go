@@ -60,14 +60,20 @@ type Mailer struct {
 	Now            func() time.Time
 }
 
-// Send mails msg to the recipients. It returns the relay's error.
+// Enabled reports whether the mailer has a relay to send through (Send
+// sends nothing otherwise).
+func (m *Mailer) Enabled() bool { return m != nil && m.Addr != "" }
+
+// Send mails msg to the recipients. It returns the relay's error, as a
+// DeliveryError saying what went wrong in plain words.
 func (m *Mailer) Send(_ context.Context, to []string, msg Message) error {
 	if m.Addr == "" || len(to) == 0 {
 		return nil
 	}
 	for _, a := range append([]string{m.From}, to...) {
 		if strings.ContainsAny(a, "\r\n<>") {
-			return fmt.Errorf("refusing an address with control characters")
+			return &DeliveryError{Reason: "An address has control characters in it: the message was not sent.",
+				Err: fmt.Errorf("refusing an address with control characters")}
 		}
 	}
 	var buf bytes.Buffer
@@ -78,7 +84,7 @@ func (m *Mailer) Send(_ context.Context, to []string, msg Message) error {
 	}
 	buf.WriteString("\r\n" + strings.ReplaceAll(msg.body(m.PublicURL), "\n", "\r\n") + "\r\n")
 	if err := m.deliver(to, &buf); err != nil {
-		return fmt.Errorf("sending mail through %s: %w", m.Addr, err)
+		return failure("The mail relay", fmt.Errorf("sending mail through %s: %w", m.Addr, err))
 	}
 	return nil
 }
@@ -117,15 +123,16 @@ type Webhook struct {
 	PublicURL string
 }
 
-// Post sends msg to url. A non-2xx answer is an error (and retried).
+// Post sends msg to url. A non-2xx answer is an error (and retried); every
+// error is a DeliveryError saying what went wrong in plain words.
 func (w *Webhook) Post(ctx context.Context, url string, msg Message) error {
 	if url == "" {
 		return nil
 	}
 	body, _ := json.Marshal(map[string]string{"text": "*" + msg.subject() + "*\n" + msg.body(w.PublicURL)})
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(body))
-	if err != nil {
-		return errors.New("the webhook URL is not valid") // the URL itself is a credential: never in errors
+	if err != nil { // the URL itself is a credential: never in errors
+		return &DeliveryError{Reason: "The chat webhook's URL is not valid.", Err: errors.New("the webhook URL is not valid")}
 	}
 	req.Header.Set("Content-Type", "application/json")
 	resp, err := w.Client.Do(req)
@@ -134,12 +141,12 @@ func (w *Webhook) Post(ctx context.Context, url string, msg Message) error {
 		if errors.As(err, &ue) {
 			err = ue.Err // without the URL, which is a credential
 		}
-		return fmt.Errorf("posting to the webhook: %w", err)
+		return failure("The chat webhook", fmt.Errorf("posting to the webhook: %w", err))
 	}
 	defer resp.Body.Close()
 	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
-		return fmt.Errorf("the webhook answered %s", resp.Status)
+		return answered("The chat webhook", resp.StatusCode, fmt.Errorf("the webhook answered %s", resp.Status))
 	}
 	return nil
 }

@@ -25,6 +25,8 @@ func TestMailGoesThroughARealSMTPServer(t *testing.T) {
 	untrusted := &notify.Mailer{Addr: srv.Addr, From: "gatehouse@acme.test", Now: time.Now}
 	if err := untrusted.Send(context.Background(), []string{"x@acme.test"}, notify.Message{Subject: "s"}); err == nil {
 		t.Fatal("mail went to a relay whose certificate is not trusted")
+	} else if r := notify.Reason(err); r != "The mail relay was reached, but its TLS certificate is not trusted." {
+		t.Fatalf("an untrusted relay's reason: %q", r)
 	}
 	err = m.Send(context.Background(), []string{"approver1@acme.test", "approver2@acme.test"},
 		notify.Message{Subject: "Access request: Orders DB\r\nBcc: evil@x", Text: "Riley asks for read access.", Link: "/requests/r1", Urgent: true})
@@ -52,6 +54,8 @@ func TestMailGoesThroughARealSMTPServer(t *testing.T) {
 	down := &notify.Mailer{Addr: "127.0.0.1:1", From: "g@x", Now: time.Now}
 	if err := down.Send(context.Background(), []string{"a@b.test"}, notify.Message{Subject: "s"}); err == nil {
 		t.Fatal("sending to a closed port succeeded")
+	} else if r := notify.Reason(err); r != "The mail relay refused the connection: nothing is listening at its address." {
+		t.Fatalf("a closed relay's reason: %q", r)
 	}
 }
 
@@ -72,7 +76,15 @@ func TestWebhookPostsSlackCompatibleJSON(t *testing.T) {
 		t.Fatalf("posted %q", got["text"])
 	}
 	status = http.StatusInternalServerError
-	if err := w.Post(context.Background(), srv.URL, notify.Message{Subject: "x"}); err == nil {
+	if err := w.Post(context.Background(), srv.URL+"/hooks/SECRET-PART", notify.Message{Subject: "x"}); err == nil {
 		t.Fatal("a 500 from the webhook was not an error")
+	} else if r := notify.Reason(err); r != "The chat webhook answered 500 Internal Server Error." || strings.Contains(err.Error(), "SECRET-PART") {
+		t.Fatalf("a failing webhook's reason: %q (%v)", r, err)
+	}
+	srv.Close()
+	if err := w.Post(context.Background(), srv.URL+"/hooks/SECRET-PART", notify.Message{Subject: "x"}); err == nil {
+		t.Fatal("posting to a closed webhook succeeded")
+	} else if r := notify.Reason(err); !strings.HasPrefix(r, "The chat webhook ") || strings.Contains(r+err.Error(), "SECRET-PART") {
+		t.Fatalf("a closed webhook's reason: %q (%v)", r, err)
 	}
 }

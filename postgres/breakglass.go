@@ -112,7 +112,7 @@ func (s *RequestStore) breakGlass(ctx context.Context, tenantID, shareID, resour
 			return err
 		}
 		now := s.now()
-		inForce := approvals.InForce{ByResponder: int(n.ByResponder), InTenant: int(n.InTenant)}
+		inForce := approvals.InForce{ByResponder: int(n.ByResponder), InTenant: int(n.InTenant), DrillsByResponder: int(n.DrillsByResponder)}
 		var d time.Duration
 		if share != nil {
 			d, err = approvals.CheckSharedBreakGlass(who, terms, resource, e, fresh, inForce, limits, now)
@@ -286,7 +286,9 @@ func (s *RequestStore) SetBreakGlass(ctx context.Context, tenantID, resourceID s
 
 // ReviewBreakGlass records reviewer's verdict on a break-glass of the
 // tenant under its row lock, audited: once only, never by the responder.
-// "Not justified" flags the responder and notifies the tenant admins.
+// "Not justified" notifies the tenant admins and flags the responder —
+// except on a drill, where the verdict is recorded and the notice and the
+// audit event say the responder is not flagged (approvals.FlagsResponder).
 func (s *RequestStore) ReviewBreakGlass(ctx context.Context, tenantID, requestID string, reviewer approvals.Person,
 	v approvals.Verdict, notes string, meta audit.Meta) error {
 	tid, rid, err := parseIDs(tenantID, requestID, errNoRequest)
@@ -318,42 +320,56 @@ func (s *RequestStore) ReviewBreakGlass(ctx context.Context, tenantID, requestID
 			Notes: notes, Reviewer: who, ReviewedAt: timestamptz(now)}); err != nil {
 			return err
 		}
-		if v == approvals.NotJustified {
+		flag := approvals.FlagsResponder(v, row.Drill)
+		if flag {
 			if err := q.InsertResponderFlag(ctx, db.InsertResponderFlagParams{RequestID: rid, TenantID: tid, Subject: responder.Subject,
 				Email: responder.Email, FlaggedAt: now}); err != nil {
 				return err
 			}
+		}
+		if v == approvals.NotJustified {
 			admins, err := roleEmails(ctx, q, tid, tenants.RoleTenantAdmin)
 			if err != nil {
 				return err
 			}
+			text := reviewer.Email + " reviewed the break-glass as not justified: " + notes
+			if !flag {
+				text += "\nThis was a drill: the verdict is recorded, and the responder is not flagged."
+			}
 			if err := s.noticeAbout(ctx, tx, tenantID, requestID, admins, notify.Message{Urgent: true,
 				Subject: drillMark(row.Drill) + "Break-glass not justified: " + responder.Email + " on " + row.ResourceName,
-				Text:    reviewer.Email + " reviewed the break-glass as not justified: " + notes, Link: "/breakglass/" + requestID}); err != nil {
+				Text:    text, Link: "/breakglass/" + requestID}); err != nil {
 				return err
 			}
 		}
+		detail := map[string]string{"verdict": string(v), "responder": actor(responder), "drill": strconv.FormatBool(row.Drill),
+			"responder_flagged": strconv.FormatBool(flag)}
+		if v == approvals.NotJustified && !flag {
+			detail["note"] = "a drill: the responder is not flagged"
+		}
 		return appendAudit(ctx, q, now, meta.Stamp(audit.Event{TenantID: tenantID, Actor: actor(reviewer),
-			Action: "breakglass.reviewed", Target: requestID, Outcome: audit.Success,
-			Detail: map[string]string{"verdict": string(v), "responder": actor(responder), "drill": strconv.FormatBool(row.Drill)}}))
+			Action: "breakglass.reviewed", Target: requestID, Outcome: audit.Success, Detail: detail}))
 	})
 }
 
 // EscalateOverdue notifies the approvers and tenant admins of every
 // break-glass whose review is overdue — when it becomes overdue, then again
-// every SLA while it stays so — audited, and returns how many it escalated.
-// Rows another replica is handling are skipped.
+// every SLA while it stays so (approvals.EscalationDue) — audited, and
+// returns how many it escalated. It takes up to 500 per call, those due an
+// escalation longest first, so reviews escalated a moment ago never crowd
+// out one newly overdue. Rows another replica is handling are skipped.
 func (s *RequestStore) EscalateOverdue(ctx context.Context) (int, error) {
 	now := s.now()
 	n := 0
 	err := InTx(ctx, s.pool, func(tx pgx.Tx) error {
 		q := db.New(tx)
-		rows, err := q.LockOverdueReviews(ctx, now)
+		rows, err := q.LockReviewsToEscalate(ctx, now)
 		if err != nil {
 			return err
 		}
 		var evs []audit.Event
 		for _, r := range rows {
+			// The query applies the same rule; this is the rule's own word on it.
 			if !approvals.EscalationDue(r.DueAt, r.LastEscalatedAt.Time, now, time.Duration(r.ReviewSlaSeconds)*time.Second) {
 				continue
 			}
@@ -472,21 +488,4 @@ func (s *RequestStore) ResponderFlags(ctx context.Context, tenantID string) ([]a
 		out = append(out, approvals.Flag{Subject: r.Subject, Email: r.Email, Count: int(r.Flags), Last: r.LastFlaggedAt})
 	}
 	return out, nil
-}
-
-// Deliveries returns the state of the notifications about the tenant's
-// request ref (as River keeps them: completed ones for a day, failed ones
-// for a week).
-func (s *RequestStore) Deliveries(ctx context.Context, tenantID, ref string) ([]jobs.Delivery, error) {
-	rows, err := s.pool.Query(ctx, `
-		SELECT args->>'channel', state::text, attempt, coalesce(errors[array_upper(errors, 1)]->>'error', '')
-		FROM river_job WHERE kind = 'notify' AND args->>'tenant_id' = $1 AND args->>'ref' = $2 ORDER BY id`, tenantID, ref)
-	if err != nil {
-		return nil, err
-	}
-	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (jobs.Delivery, error) {
-		var d jobs.Delivery
-		err := r.Scan(&d.Channel, &d.State, &d.Attempts, &d.LastError)
-		return d, err
-	})
 }

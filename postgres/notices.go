@@ -2,6 +2,7 @@ package postgres
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/url"
@@ -26,9 +27,9 @@ func (s *RequestStore) notice(ctx context.Context, tx pgx.Tx, tenantID string, t
 }
 
 // noticeAbout is notice with ref naming the object it is about (a request
-// ID), so its delivery can be shown on that object's page. The
-// transaction's other jobs (with) are inserted beside the notice's, in one
-// statement.
+// ID): who is told, on which channel, is recorded in the same transaction
+// (recordNotices), and that object's page shows it. The transaction's
+// other jobs (with) are inserted beside the notice's, in one statement.
 func (s *RequestStore) noticeAbout(ctx context.Context, tx pgx.Tx, tenantID, ref string, to []string, msg notify.Message,
 	with ...river.InsertManyParams) error {
 	params := with
@@ -36,10 +37,85 @@ func (s *RequestStore) noticeAbout(ctx context.Context, tx pgx.Tx, tenantID, ref
 		params = append(params, emailJob(tenantID, ref, to, msg))
 	}
 	params = append(params, river.InsertManyParams{Args: jobs.NotifyArgs{TenantID: tenantID, Ref: ref, Channel: "chat", Message: msg}})
+	if err := s.recordNotices(ctx, tx, params); err != nil {
+		return err
+	}
 	if _, err := s.jobs.InsertManyTx(ctx, tx, params); err != nil {
 		return fmt.Errorf("enqueueing jobs: %w", err)
 	}
 	return nil
+}
+
+// recordNotices records, in tx, each notice among params that is about an
+// object (a NotifyArgs with a Ref): its channel, recipients and subject,
+// pending. It gives each its record's ID (NoticeID) for the job to record
+// the outcome in, so params must be inserted after, in the same tx.
+func (s *RequestStore) recordNotices(ctx context.Context, tx pgx.Tx, params []river.InsertManyParams) error {
+	var p db.InsertNoticesParams
+	for i := range params {
+		a, ok := params[i].Args.(jobs.NotifyArgs)
+		if !ok || a.Ref == "" {
+			continue
+		}
+		tid, err := uuid.Parse(a.TenantID)
+		if err != nil {
+			return fmt.Errorf("recording a notice: tenant %q: %w", a.TenantID, err)
+		}
+		id := uuid.New()
+		a.NoticeID = id.String()
+		params[i].Args = a
+		to, _ := json.Marshal(append([]string{}, a.To...))
+		p.Ids, p.TenantIds, p.Refs, p.Channels = append(p.Ids, id), append(p.TenantIds, tid), append(p.Refs, a.Ref), append(p.Channels, a.Channel)
+		p.Recipients, p.Subjects, p.Urgents = append(p.Recipients, to), append(p.Subjects, a.Message.Subject), append(p.Urgents, a.Message.Urgent)
+	}
+	if len(p.Ids) == 0 {
+		return nil
+	}
+	p.EnqueuedAt = s.now()
+	if err := db.New(tx).InsertNotices(ctx, p); err != nil {
+		return fmt.Errorf("recording notices: %w", err)
+	}
+	return nil
+}
+
+// Deliveries returns the notices about the tenant's object ref — who was
+// told, on which channel, and how delivery went — oldest first, however
+// long ago they were sent.
+func (s *RequestStore) Deliveries(ctx context.Context, tenantID, ref string) ([]jobs.Delivery, error) {
+	tid, err := uuid.Parse(tenantID)
+	if err != nil {
+		return nil, nil
+	}
+	rows, err := db.New(s.pool).ListNotices(ctx, db.ListNoticesParams{TenantID: tid, Ref: ref})
+	if err != nil {
+		return nil, apperr.Wrap(apperr.Unavailable, "Who was told cannot be read right now.", err)
+	}
+	out := make([]jobs.Delivery, 0, len(rows))
+	for _, r := range rows {
+		out = append(out, jobs.Delivery{Channel: r.Channel, To: r.Recipients, Subject: r.Subject, Urgent: r.Urgent, EnqueuedAt: r.EnqueuedAt,
+			State: r.State, Attempts: int(r.Attempts), Reason: r.Reason, AttemptedAt: r.AttemptedAt.Time})
+	}
+	return out, nil
+}
+
+// RecordDelivery records outcome o of an attempt at notice id, and runs
+// complete (when not nil) in the same transaction. A delivered notice stays
+// delivered; a notice without a record (its tenant deleted) is no error.
+func (s *RequestStore) RecordDelivery(ctx context.Context, id string, o jobs.DeliveryOutcome, complete func(pgx.Tx) error) error {
+	nid, err := uuid.Parse(id)
+	if err != nil {
+		return fmt.Errorf("recording a delivery: notice %q: %w", id, err)
+	}
+	return InTx(ctx, s.pool, func(tx pgx.Tx) error {
+		if _, err := db.New(tx).RecordNoticeAttempt(ctx, db.RecordNoticeAttemptParams{ID: nid, State: o.State, Attempt: int32(o.Attempt),
+			Reason: o.Reason, At: timestamptz(s.now())}); err != nil {
+			return fmt.Errorf("recording a delivery: %w", err)
+		}
+		if complete != nil {
+			return complete(tx)
+		}
+		return nil
+	})
 }
 
 // emailJob is the job sending msg by email to the recipients.

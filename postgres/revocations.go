@@ -390,7 +390,8 @@ func (s *RequestStore) RecordRevoked(ctx context.Context, id string, requestIDs 
 // of the revocation once (FinishRevocation), not once per grant. A freeze
 // can end thousands of holders' grants, so the jobs go in with River's
 // COPY insert (InsertManyFastTx: these jobs are not unique, and workers
-// find them on their next fetch).
+// find them on their next fetch); an email about one grant is recorded for
+// that grant's page (recordNotices, one statement for them all).
 func (s *RequestStore) tellHolders(ctx context.Context, tx pgx.Tx, q *db.Queries, rid uuid.UUID) error {
 	rows, err := q.EndedByRevocation(ctx, rid)
 	if err != nil {
@@ -422,6 +423,9 @@ func (s *RequestStore) tellHolders(ctx context.Context, tx pgx.Tx, q *db.Queries
 	}
 	if len(params) == 0 {
 		return nil
+	}
+	if err := s.recordNotices(ctx, tx, params); err != nil {
+		return err
 	}
 	if _, err := s.jobs.InsertManyFastTx(ctx, tx, params); err != nil {
 		return fmt.Errorf("enqueueing jobs: %w", err)

@@ -65,6 +65,7 @@ type BreakGlassDetailPage struct {
 	Reviewer      string
 	ReviewedAt    string
 	Notes         string
+	VerdictNote   string // what a "not justified" verdict did: flagged the responder, or not (a drill)
 	Escalations   int
 	Rotation      string // e.g. "rotated to version 4 at …", or ""
 	Deliveries    []DeliveryRow
@@ -75,12 +76,15 @@ type BreakGlassDetailPage struct {
 	FormError     string
 }
 
-// DeliveryRow is one notification's delivery state.
+// DeliveryRow is one notice: who was told, and how delivery went.
 type DeliveryRow struct {
-	Channel  string
-	State    string
+	At       string // when it was sent
+	Subject  string
+	Channel  string // "email" or "chat"
+	To       string // the recipients, or the organization's chat webhook
+	State    string // pending, retrying, delivered, failed, not-sent
 	Attempts int
-	Error    string
+	Reason   string // why it failed or was not sent, in plain words
 	Failing  bool
 }
 

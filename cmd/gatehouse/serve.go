@@ -42,7 +42,7 @@ func serve(ctx context.Context, cfg config, log *slog.Logger) error {
 	workers, err := jobs.NewClient(pool, jobs.Workers{Heads: postgres.NewAuditLog(pool, time.Now, nil), Anchors: anchors, Scanner: requests, Campaigns: requests, Grants: requests, Sweeper: requests, Reviews: requests, Shares: requests, Revocations: requests, Vault: parts.Backends, Now: time.Now, Log: log,
 		Due: requests, Replicas: parts.Bindings, Resources: requests, Rotator: parts.Backends.Service, Clouds: parts.Backends,
 		Sources:  func(mount, tenantID string) secretstores.Store { return vc.Store(mount, tenantID) },
-		Channels: requests, Sessions: idStore, SessionIdle: cfg.SessionIdle, RevokeConcurrency: cfg.RevokeConcurrency,
+		Channels: requests, Notices: requests, Sessions: idStore, SessionIdle: cfg.SessionIdle, RevokeConcurrency: cfg.RevokeConcurrency,
 		Mailer: &notify.Mailer{Addr: cfg.SMTPAddr, From: cfg.SMTPFrom, Username: cfg.SMTPUsername, Password: cfg.SMTPPassword,
 			AllowPlaintext: cfg.SMTPPlaintext, PublicURL: cfg.PublicURL, Now: time.Now},
 		Webhook: &notify.Webhook{Client: &http.Client{Timeout: 10 * time.Second}, PublicURL: cfg.PublicURL},

@@ -55,7 +55,9 @@ func (q *Queries) ActiveBreakGlassIn(ctx context.Context, tenantID uuid.UUID) ([
 }
 
 const countActiveBreakGlass = `-- name: CountActiveBreakGlass :one
-SELECT count(*) FILTER (WHERE requester_subject = $1) AS by_responder, count(*) AS in_tenant
+SELECT count(*) FILTER (WHERE requester_subject = $1 AND NOT drill) AS by_responder,
+       count(*) FILTER (WHERE NOT drill) AS in_tenant,
+       count(*) FILTER (WHERE requester_subject = $1 AND drill) AS drills_by_responder
 FROM requests
 WHERE coalesce(requester_tenant_id, tenant_id) = $2::uuid AND kind = 'break-glass' AND state IN ('approved', 'issuing', 'active')
 `
@@ -66,17 +68,19 @@ type CountActiveBreakGlassParams struct {
 }
 
 type CountActiveBreakGlassRow struct {
-	ByResponder int64
-	InTenant    int64
+	ByResponder       int64
+	InTenant          int64
+	DrillsByResponder int64
 }
 
-// The break-glasses in force of the tenant's responders: on its own
+// The break-glasses in force of the tenant's responders, as
+// approvals.InForce counts them (drills apart from real ones): on its own
 // resources and on resources shared with it (those live in the owner's
 // tenant, requester_tenant_id naming the responder's).
 func (q *Queries) CountActiveBreakGlass(ctx context.Context, arg CountActiveBreakGlassParams) (CountActiveBreakGlassRow, error) {
 	row := q.db.QueryRow(ctx, countActiveBreakGlass, arg.Subject, arg.TenantID)
 	var i CountActiveBreakGlassRow
-	err := row.Scan(&i.ByResponder, &i.InTenant)
+	err := row.Scan(&i.ByResponder, &i.InTenant, &i.DrillsByResponder)
 	return i, err
 }
 
@@ -293,8 +297,10 @@ func (q *Queries) ListBreakGlass(ctx context.Context, tenantID uuid.UUID) ([]Lis
 }
 
 const listResponderFlags = `-- name: ListResponderFlags :many
-SELECT subject, email, count(*) AS flags, max(flagged_at)::timestamptz AS last_flagged_at
-FROM responder_flags WHERE tenant_id = $1 GROUP BY subject, email ORDER BY email
+SELECT f.subject, f.email, count(*) AS flags, max(f.flagged_at)::timestamptz AS last_flagged_at
+FROM responder_flags f JOIN requests r ON r.id = f.request_id
+WHERE f.tenant_id = $1 AND NOT r.drill
+GROUP BY f.subject, f.email ORDER BY f.email
 `
 
 type ListResponderFlagsRow struct {
@@ -304,6 +310,7 @@ type ListResponderFlagsRow struct {
 	LastFlaggedAt time.Time
 }
 
+// Flags from drills (recorded before drills stopped flagging) do not count.
 func (q *Queries) ListResponderFlags(ctx context.Context, tenantID uuid.UUID) ([]ListResponderFlagsRow, error) {
 	rows, err := q.db.Query(ctx, listResponderFlags, tenantID)
 	if err != nil {
@@ -380,19 +387,24 @@ func (q *Queries) LockBreakGlassReview(ctx context.Context, arg LockBreakGlassRe
 	return i, err
 }
 
-const lockOverdueReviews = `-- name: LockOverdueReviews :many
+const lockReviewsToEscalate = `-- name: LockReviewsToEscalate :many
 SELECT rv.request_id, rv.tenant_id, rv.due_at, rv.escalations, rv.last_escalated_at, r.requester_email, r.drill,
-       res.name AS resource_name, coalesce(l.review_sla_seconds, 86400)::bigint AS review_sla_seconds
+       res.name AS resource_name, coalesce(l.review_sla_seconds, 86400)::bigint AS review_sla_seconds,
+       (CASE WHEN rv.last_escalated_at IS NULL THEN rv.due_at
+             ELSE greatest(rv.due_at, rv.last_escalated_at + coalesce(l.review_sla_seconds, 86400) * interval '1 second')
+        END)::timestamptz AS next_escalation_at
 FROM breakglass_reviews rv
 JOIN requests r ON r.id = rv.request_id
 JOIN resources res ON res.id = r.resource_id
 LEFT JOIN breakglass_limits l ON l.tenant_id = rv.tenant_id
 WHERE rv.verdict IS NULL AND rv.due_at <= $1
-ORDER BY rv.due_at LIMIT 500
+  AND (rv.last_escalated_at IS NULL
+       OR rv.last_escalated_at + coalesce(l.review_sla_seconds, 86400) * interval '1 second' <= $1)
+ORDER BY next_escalation_at LIMIT 500
 FOR UPDATE OF rv SKIP LOCKED
 `
 
-type LockOverdueReviewsRow struct {
+type LockReviewsToEscalateRow struct {
 	RequestID        uuid.UUID
 	TenantID         uuid.UUID
 	DueAt            time.Time
@@ -402,17 +414,22 @@ type LockOverdueReviewsRow struct {
 	Drill            bool
 	ResourceName     string
 	ReviewSlaSeconds int64
+	NextEscalationAt time.Time
 }
 
-func (q *Queries) LockOverdueReviews(ctx context.Context, now time.Time) ([]LockOverdueReviewsRow, error) {
-	rows, err := q.db.Query(ctx, lockOverdueReviews, now)
+// Unreviewed break-glasses due an escalation now, the longest due first:
+// next_escalation_at is approvals.NextEscalation (when the review became
+// overdue, then a full SLA after each escalation), so a batch never fills
+// up with overdue reviews escalated a moment ago.
+func (q *Queries) LockReviewsToEscalate(ctx context.Context, now time.Time) ([]LockReviewsToEscalateRow, error) {
+	rows, err := q.db.Query(ctx, lockReviewsToEscalate, now)
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
-	var items []LockOverdueReviewsRow
+	var items []LockReviewsToEscalateRow
 	for rows.Next() {
-		var i LockOverdueReviewsRow
+		var i LockReviewsToEscalateRow
 		if err := rows.Scan(
 			&i.RequestID,
 			&i.TenantID,
@@ -423,6 +440,7 @@ func (q *Queries) LockOverdueReviews(ctx context.Context, now time.Time) ([]Lock
 			&i.Drill,
 			&i.ResourceName,
 			&i.ReviewSlaSeconds,
+			&i.NextEscalationAt,
 		); err != nil {
 			return nil, err
 		}

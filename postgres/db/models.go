@@ -162,6 +162,21 @@ type MonitorSetting struct {
 	UpdatedAt time.Time
 }
 
+type Notice struct {
+	ID          uuid.UUID
+	TenantID    uuid.UUID
+	Ref         string
+	Channel     string
+	Recipients  []string
+	Subject     string
+	Urgent      bool
+	EnqueuedAt  time.Time
+	State       string
+	Attempts    int32
+	Reason      string
+	AttemptedAt pgtype.Timestamptz
+}
+
 type Onboarding struct {
 	TenantID             uuid.UUID
 	IssuerUrl            string

@@ -13,10 +13,13 @@ ON CONFLICT (tenant_id) DO UPDATE SET per_responder = excluded.per_responder, pe
     review_sla_seconds = excluded.review_sla_seconds, updated_by = excluded.updated_by, updated_at = now();
 
 -- name: CountActiveBreakGlass :one
--- The break-glasses in force of the tenant's responders: on its own
+-- The break-glasses in force of the tenant's responders, as
+-- approvals.InForce counts them (drills apart from real ones): on its own
 -- resources and on resources shared with it (those live in the owner's
 -- tenant, requester_tenant_id naming the responder's).
-SELECT count(*) FILTER (WHERE requester_subject = @subject) AS by_responder, count(*) AS in_tenant
+SELECT count(*) FILTER (WHERE requester_subject = @subject AND NOT drill) AS by_responder,
+       count(*) FILTER (WHERE NOT drill) AS in_tenant,
+       count(*) FILTER (WHERE requester_subject = @subject AND drill) AS drills_by_responder
 FROM requests
 WHERE coalesce(requester_tenant_id, tenant_id) = @tenant_id::uuid AND kind = 'break-glass' AND state IN ('approved', 'issuing', 'active');
 
@@ -63,18 +66,30 @@ INSERT INTO responder_flags (request_id, tenant_id, subject, email, flagged_at)
 VALUES (@request_id, @tenant_id, @subject, @email, @flagged_at);
 
 -- name: ListResponderFlags :many
-SELECT subject, email, count(*) AS flags, max(flagged_at)::timestamptz AS last_flagged_at
-FROM responder_flags WHERE tenant_id = @tenant_id GROUP BY subject, email ORDER BY email;
+-- Flags from drills (recorded before drills stopped flagging) do not count.
+SELECT f.subject, f.email, count(*) AS flags, max(f.flagged_at)::timestamptz AS last_flagged_at
+FROM responder_flags f JOIN requests r ON r.id = f.request_id
+WHERE f.tenant_id = @tenant_id AND NOT r.drill
+GROUP BY f.subject, f.email ORDER BY f.email;
 
--- name: LockOverdueReviews :many
+-- name: LockReviewsToEscalate :many
+-- Unreviewed break-glasses due an escalation now, the longest due first:
+-- next_escalation_at is approvals.NextEscalation (when the review became
+-- overdue, then a full SLA after each escalation), so a batch never fills
+-- up with overdue reviews escalated a moment ago.
 SELECT rv.request_id, rv.tenant_id, rv.due_at, rv.escalations, rv.last_escalated_at, r.requester_email, r.drill,
-       res.name AS resource_name, coalesce(l.review_sla_seconds, 86400)::bigint AS review_sla_seconds
+       res.name AS resource_name, coalesce(l.review_sla_seconds, 86400)::bigint AS review_sla_seconds,
+       (CASE WHEN rv.last_escalated_at IS NULL THEN rv.due_at
+             ELSE greatest(rv.due_at, rv.last_escalated_at + coalesce(l.review_sla_seconds, 86400) * interval '1 second')
+        END)::timestamptz AS next_escalation_at
 FROM breakglass_reviews rv
 JOIN requests r ON r.id = rv.request_id
 JOIN resources res ON res.id = r.resource_id
 LEFT JOIN breakglass_limits l ON l.tenant_id = rv.tenant_id
 WHERE rv.verdict IS NULL AND rv.due_at <= @now
-ORDER BY rv.due_at LIMIT 500
+  AND (rv.last_escalated_at IS NULL
+       OR rv.last_escalated_at + coalesce(l.review_sla_seconds, 86400) * interval '1 second' <= @now)
+ORDER BY next_escalation_at LIMIT 500
 FOR UPDATE OF rv SKIP LOCKED;
 
 -- name: MarkEscalated :exec

@@ -1,0 +1,20 @@
+-- name: InsertNotices :exec
+-- Records notices, one per element of the arrays (arrays of one length, in
+-- lockstep; recipients: each a JSON array of addresses), in one statement.
+INSERT INTO notices (id, tenant_id, ref, channel, recipients, subject, urgent, enqueued_at)
+SELECT n.id, n.tenant_id, n.ref, n.channel, ARRAY(SELECT jsonb_array_elements_text(n.recipients)), n.subject, n.urgent, @enqueued_at::timestamptz
+FROM (SELECT unnest(@ids::uuid[]) AS id, unnest(@tenant_ids::uuid[]) AS tenant_id, unnest(@refs::text[]) AS ref,
+             unnest(@channels::text[]) AS channel, unnest(@recipients::jsonb[]) AS recipients,
+             unnest(@subjects::text[]) AS subject, unnest(@urgents::boolean[]) AS urgent) n;
+
+-- name: ListNotices :many
+-- The notices about the tenant's object ref, in the order they were sent
+-- (email before chat within one event).
+SELECT * FROM notices WHERE tenant_id = @tenant_id AND ref = @ref
+ORDER BY enqueued_at, channel DESC, id LIMIT 500;
+
+-- name: RecordNoticeAttempt :execrows
+-- One attempt's outcome. A delivered notice stays delivered (a job rescued
+-- from a dead replica may send it twice).
+UPDATE notices SET state = @state, attempts = greatest(attempts, @attempt::int), reason = @reason, attempted_at = @at
+WHERE id = @id AND state <> 'delivered';

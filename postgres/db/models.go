@@ -95,12 +95,13 @@ type CasbinRule struct {
 }
 
 type Grant struct {
-	RequestID uuid.UUID
-	TenantID  uuid.UUID
-	Accessor  string
-	IssuedAt  pgtype.Timestamptz
-	ExpiresAt pgtype.Timestamptz
-	EndedAt   pgtype.Timestamptz
+	RequestID        uuid.UUID
+	TenantID         uuid.UUID
+	Accessor         string
+	IssuedAt         pgtype.Timestamptz
+	ExpiresAt        pgtype.Timestamptz
+	EndedAt          pgtype.Timestamptz
+	RetiredAccessors []string
 }
 
 type IdentityProvider struct {

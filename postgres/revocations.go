@@ -153,7 +153,46 @@ func (s *RequestStore) RevocationImpact(ctx context.Context, sc approvals.Scope,
 	for _, t := range affected {
 		im.Tenants = append(im.Tenants, t.DisplayName)
 	}
+	partners, err := sharePartners(ctx, q, sc, tenant)
+	if err != nil {
+		return im, err
+	}
+	shared := 0
+	for _, p := range partners {
+		shared += int(p.Shares)
+		if !slices.Contains(im.Tenants, p.DisplayName) {
+			im.Tenants = append(im.Tenants, p.DisplayName)
+		}
+	}
+	if sc.Kind == approvals.ScopeResource || sc.Kind == approvals.ScopeIdP {
+		im.Shares = shared
+	}
 	return im, nil
+}
+
+// sharePartners returns the organizations on the other side of the shares
+// the scope blocks, with how many each (see the SharePartners query): for
+// a tenant, an IdP or a resource. A share scope's two sides are its scope
+// tenants already; a grant or a person blocks no share as such.
+func sharePartners(ctx context.Context, q *db.Queries, sc approvals.Scope, tenant uuid.UUID) ([]db.SharePartnersRow, error) {
+	switch sc.Kind {
+	case approvals.ScopeTenant, approvals.ScopeIdP, approvals.ScopeResource:
+		return q.SharePartners(ctx, db.SharePartnersParams{Kind: string(sc.Kind), Value: sc.Value, TenantID: tenant})
+	}
+	return nil, nil
+}
+
+// partnerNote tells a share partner of the scope what the block means for
+// its n shares with the scope's organization.
+func partnerNote(kind approvals.ScopeKind, n int) string {
+	shares := strconv.Itoa(n) + " share(s)"
+	switch kind {
+	case approvals.ScopeIdP:
+		return "Its people cannot use the " + shares + " your organization offers them until the block is lifted."
+	case approvals.ScopeResource:
+		return "The resource cannot be reached under the " + shares + " your organization receives until the block is lifted."
+	}
+	return "Your organization's " + shares + " with it cannot be used until the block is lifted."
 }
 
 // StartRevocation blocks new access in the scope and ends its sessions in
@@ -442,8 +481,12 @@ func (s *RequestStore) RecordRevocationItem(ctx context.Context, id, requestID, 
 
 // FinishRevocation completes the revocation (once): the rotated secrets
 // recorded, audited in every organization affected, whose tenant admins are
-// told (both sides of a share among them), and each holder of a grant it
-// ended told once (tellHolders).
+// told once each, and each holder of a grant it ended told once
+// (tellHolders). The organizations affected are the scope's (both sides
+// of a share scope), those of every grant it ended, and those on the other
+// side of every share the scope blocks (sharePartners), with or without a
+// grant under it: they are told their shares cannot be used, and the
+// audit event records how many (shares_blocked).
 func (s *RequestStore) FinishRevocation(ctx context.Context, id string, rotated []string) error {
 	rid := uuid.MustParse(id)
 	return InTx(ctx, s.pool, func(tx pgx.Tx) error {
@@ -491,6 +534,15 @@ func (s *RequestStore) FinishRevocation(ctx context.Context, id string, rotated 
 		for _, t := range affected {
 			tell = append(tell, t.ID)
 		}
+		partners, err := sharePartners(ctx, q, sc, uuidOr(r.TenantID))
+		if err != nil {
+			return err
+		}
+		blockedShares := map[uuid.UUID]int{}
+		for _, p := range partners {
+			tell = append(tell, p.ID)
+			blockedShares[p.ID] = int(p.Shares)
+		}
 		for _, t := range tell {
 			if seen[t] {
 				continue
@@ -500,14 +552,21 @@ func (s *RequestStore) FinishRevocation(ctx context.Context, id string, rotated 
 			if err != nil {
 				return err
 			}
+			text := "Every access in " + sc.String() + " was revoked and verified dead (" + strconv.FormatInt(counts.Verified, 10) + " grant(s))."
+			detail := map[string]string{"revocation": id,
+				"grants_verified_dead": strconv.FormatInt(counts.Verified, 10), "rotated": strconv.Itoa(len(rotated))}
+			link := "/revocations/" + id
+			if n := blockedShares[t]; n > 0 {
+				text += " " + partnerNote(sc.Kind, n)
+				detail["shares_blocked"] = strconv.Itoa(n)
+				link = "/shares" // a partner cannot see the revocation itself
+			}
 			if err := s.noticeAbout(ctx, tx, t.String(), id, admins, notify.Message{Urgent: true, Subject: "Emergency revocation: " + sc.String(),
-				Text: "Every access in " + sc.String() + " was revoked and verified dead (" + strconv.FormatInt(counts.Verified, 10) +
-					" grant(s)). Reason: " + r.Reason, Link: "/revocations/" + id}); err != nil {
+				Text: text + " Reason: " + r.Reason, Link: link}); err != nil {
 				return err
 			}
 			evs = append(evs, audit.Event{TenantID: t.String(), Actor: r.Actor, Action: "revocation.completed",
-				Target: sc.String(), Outcome: audit.Success, Detail: map[string]string{"revocation": id,
-					"grants_verified_dead": strconv.FormatInt(counts.Verified, 10), "rotated": strconv.Itoa(len(rotated))}})
+				Target: sc.String(), Outcome: audit.Success, Detail: detail})
 		}
 		return appendAudit(ctx, q, s.now(), evs...)
 	})

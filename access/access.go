@@ -22,7 +22,8 @@ import (
 type Store interface {
 	jobs.GrantStore
 	Detail(ctx context.Context, tenantID, id string) (approvals.Detail, error)
-	HandOverToken(ctx context.Context, tenantID, requestID, holder, accessor string, meta audit.Meta) (string, time.Time, error)
+	HandOverToken(ctx context.Context, tenantID, requestID, holder, accessor string, meta audit.Meta) ([]string, time.Time, error)
+	ForgetRevokedTokens(ctx context.Context, tenantID, requestID, holder string, dead []string, meta audit.Meta) error
 	BreakGlass(ctx context.Context, tenantID, resourceID string, who approvals.Person, e approvals.Emergency, fresh bool, meta audit.Meta) (jobs.GrantTarget, error)
 	BreakGlassShared(ctx context.Context, tenantID, shareID, resourceID string, who approvals.Person, e approvals.Emergency, fresh bool, meta audit.Meta) (jobs.GrantTarget, error)
 	RequestShared(ctx context.Context, tenantID, shareID, resourceID string, who approvals.Person, sub approvals.Submission, meta audit.Meta) (string, *jobs.GrantTarget, error)
@@ -37,7 +38,6 @@ type Vault interface {
 	jobs.GrantVault
 	MintGrantToken(ctx context.Context, g vault.GrantSpec, wrapTTL time.Duration) (vault.Issued, error)
 	RevealWithGrant(ctx context.Context, g vault.GrantSpec, path string) (map[string]any, error)
-	RevokeToken(ctx context.Context, accessor string) error
 }
 
 // Service serves grant holders.
@@ -77,36 +77,77 @@ func spec(h Holder, d approvals.Detail, ttl time.Duration) vault.GrantSpec {
 		Write: d.Level == approvals.ReadWrite, TTL: ttl}
 }
 
+// Token is a grant token as handed to its holder: the minted token,
+// response-wrapped, and how many tokens handed out before it are still
+// alive because revoking them failed just now. Gatehouse keeps their
+// accessors: they are revoked when the holder takes a token again, and
+// with the grant when it ends (relinquish, expiry, emergency revocation).
+type Token struct {
+	vault.Issued
+	PreviousAlive int
+}
+
 // TakeToken mints the grant's Vault token for the rest of the grant,
 // response-wrapped for WrapTTL, and replaces (revokes) any token handed out
-// before. Gatehouse keeps only the accessor.
-func (s *Service) TakeToken(ctx context.Context, h Holder, requestID string, meta audit.Meta) (vault.Issued, error) {
+// before. Gatehouse keeps only accessors: the new token's is recorded
+// before any previous token is revoked, and a previous one stays recorded
+// until verified dead, so no token it minted is ever lost track of. A
+// failure to revoke a previous token does not withhold the new one (see
+// Token.PreviousAlive). It returns apperr.Unavailable when Vault cannot
+// mint, and the store's error (nothing handed out) when the grant is not
+// the holder's active one or a revocation blocks it.
+func (s *Service) TakeToken(ctx context.Context, h Holder, requestID string, meta audit.Meta) (Token, error) {
 	d, err := s.activeGrant(ctx, h, requestID)
 	if err != nil {
-		return vault.Issued{}, err
+		return Token{}, err
 	}
 	if d.BindingID != "" {
-		return vault.Issued{}, apperr.New(apperr.Invalid, "This grant is on a cloud secret: there is no Vault token for it.")
+		return Token{}, apperr.New(apperr.Invalid, "This grant is on a cloud secret: there is no Vault token for it.")
 	}
 	left := d.ExpiresAt.Sub(s.Now()).Truncate(time.Second)
 	if left < time.Minute {
-		return vault.Issued{}, apperr.New(apperr.Conflict, "Less than a minute of this grant is left: no new token is handed out.")
+		return Token{}, apperr.New(apperr.Conflict, "Less than a minute of this grant is left: no new token is handed out.")
 	}
 	issued, err := s.Vault.MintGrantToken(ctx, spec(h, d, left), WrapTTL)
 	if err != nil {
-		return vault.Issued{}, apperr.Wrap(apperr.Unavailable, "Vault could not mint the token right now. Try again in a moment.", err)
+		return Token{}, apperr.Wrap(apperr.Unavailable, "Vault could not mint the token right now. Try again in a moment.", err)
 	}
-	previous, _, err := s.Store.HandOverToken(ctx, h.TenantID, requestID, h.Person.Subject, issued.Accessor, meta)
+	retired, _, err := s.Store.HandOverToken(ctx, h.TenantID, requestID, h.Person.Subject, issued.Accessor, meta)
 	if err != nil {
 		_ = s.Vault.RevokeToken(context.WithoutCancel(ctx), issued.Accessor)
-		return vault.Issued{}, err
+		return Token{}, err
 	}
-	if previous != "" {
-		if err := s.Vault.RevokeToken(ctx, previous); err != nil {
-			return issued, apperr.Wrap(apperr.Unavailable, "The new token is ready, but the previous one could not be revoked yet; it ends with the grant.", err)
+	return Token{Issued: issued, PreviousAlive: s.revokeRetired(ctx, h, requestID, retired, meta)}, nil
+}
+
+// revokeRetired revokes the holder's retired tokens (accessors), verifies
+// each dead, and drops those from the grant's record; it returns how many
+// may still live (their accessors stay recorded). Failures are logged
+// without the accessors.
+func (s *Service) revokeRetired(ctx context.Context, h Holder, requestID string, retired []string, meta audit.Meta) int {
+	var dead []string
+	var failure error
+	for _, a := range retired {
+		err := s.Vault.RevokeToken(ctx, a)
+		if err == nil {
+			err = s.Vault.VerifyTokenDead(ctx, requestID, a)
+		}
+		if err != nil {
+			failure = err
+			continue
+		}
+		dead = append(dead, a)
+	}
+	if len(dead) > 0 {
+		if err := s.Store.ForgetRevokedTokens(context.WithoutCancel(ctx), h.TenantID, requestID, h.Person.Subject, dead, meta); err != nil {
+			failure = errors.Join(failure, err) // dead all the same; revoking them again later is harmless
 		}
 	}
-	return issued, nil
+	if failure != nil && s.Log != nil {
+		s.Log.Warn("a replaced grant token is not revoked yet; it stays recorded", slog.String("request", requestID),
+			slog.Int("alive", len(retired)-len(dead)), slog.String("error", failure.Error()))
+	}
+	return len(retired) - len(dead)
 }
 
 // Reveal reads the grant's secret once for the holder, through a

@@ -134,6 +134,11 @@ type Revocation struct {
 	LiftedBy      string
 }
 
+// BlockInForce reports whether the revocation's block still refuses new
+// access in its scope: from its start (the block is written with it) until
+// it is lifted.
+func (r Revocation) BlockInForce() bool { return r.LiftedAt.IsZero() }
+
 // RevocationItem is one grant of a revocation.
 type RevocationItem struct {
 	RequestID string
@@ -171,6 +176,16 @@ type Report struct {
 	Rotated       []string     `json:"rotated,omitempty"`
 	Items         []ReportItem `json:"items"`
 	LiftedAt      *time.Time   `json:"lifted_at,omitempty"`
+	Block         ReportBlock  `json:"block"`
+}
+
+// ReportBlock is a report's account of the block on new access in the
+// scope: written when the revocation started, in force until lifted.
+type ReportBlock struct {
+	InForce  bool       `json:"in_force"`
+	Since    time.Time  `json:"since"`
+	LiftedAt *time.Time `json:"lifted_at,omitempty"`
+	LiftedBy string     `json:"lifted_by,omitempty"`
 }
 
 // ReportItem is one grant of a report.
@@ -187,12 +202,13 @@ type ReportItem struct {
 func ReportOf(r Revocation) Report {
 	rep := Report{ID: r.ID, Scope: r.Scope.String(), Reason: r.Reason, Actor: r.Actor, StartedAt: r.CreatedAt, Completed: r.Completed,
 		SessionsEnded: r.SessionsEnded, Grants: r.Progress.Total, VerifiedDead: r.Progress.Verified, Failed: r.Progress.Failed,
-		Rotated: r.Rotated, Items: []ReportItem{}}
+		Rotated: r.Rotated, Items: []ReportItem{}, Block: ReportBlock{InForce: r.BlockInForce(), Since: r.CreatedAt}}
 	if !r.CompletedAt.IsZero() {
 		rep.CompletedAt = &r.CompletedAt
 	}
 	if !r.LiftedAt.IsZero() {
 		rep.LiftedAt = &r.LiftedAt
+		rep.Block.LiftedAt, rep.Block.LiftedBy = &r.LiftedAt, r.LiftedBy
 	}
 	for _, it := range r.Items {
 		rep.Items = append(rep.Items, ReportItem{Request: it.RequestID, Resource: it.Resource, Holder: it.Holder, State: it.State,

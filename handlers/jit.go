@@ -457,6 +457,9 @@ func (s *Server) grantAction(c echo.Context) error {
 			return s.scoped(c, "request", id, err)
 		}
 		m.Resource, m.WrappingToken, m.WrapTTL = "Vault token", issued.WrappingToken, issued.WrapTTL.String()
+		if issued.PreviousAlive > 0 {
+			m.Note = "Your previous token could not be revoked just now. Gatehouse keeps track of it: it is revoked when you take a token again, and when the grant ends."
+		}
 	case "credentials":
 		cred, err := s.deps.Access.TakeCredential(ctx, holder(sess), id, meta(c))
 		if err != nil {

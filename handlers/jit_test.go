@@ -9,10 +9,15 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/gatehouse/gatehouse/access"
 	"github.com/gatehouse/gatehouse/approvals"
 	"github.com/gatehouse/gatehouse/audit"
+	"github.com/gatehouse/gatehouse/handlers"
 	"github.com/gatehouse/gatehouse/jobs"
 	"github.com/gatehouse/gatehouse/postgres"
+	"github.com/gatehouse/gatehouse/secretstores/vault"
 	"github.com/gatehouse/gatehouse/tenants"
 	"github.com/gatehouse/gatehouse/testenv"
 )
@@ -242,5 +247,42 @@ func TestAFailedIssueIsRetriedByItsRequester(t *testing.T) {
 	}
 	if auditCount(t, f, "grant.retried", "success") != 1 {
 		t.Fatal("the retry is not audited")
+	}
+}
+
+// When Vault refuses to revoke the holder's previous token, taking a new
+// one still hands it over (shown once), and the page says the previous one
+// lives on, recorded, instead of an error page that drops the new token.
+func TestANewTokenIsShownWhenThePreviousCannotBeRevoked(t *testing.T) {
+	noRevoke, err := vault.New(stack.Vault.Addr, stack.GatehouseTokenWithout(t, "auth/token/revoke-accessor"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := newFixture(t, func(d *handlers.Deps, _ *pgxpool.Pool) {
+		d.Access = &access.Service{Store: d.Access.Store, Vault: noRevoke, Now: time.Now, Log: d.Access.Log}
+	})
+	console := f.serve(t)
+	req, p := submitCI(t, f, console)
+	detail := p.URL.Path
+	appr, _ := signedIn(t, console, "acme", "approver1@acme.test")
+	if p := appr.PostForm(console+detail+"/decide", url.Values{"_csrf": {testenv.CSRF(t, appr.Get(console+detail))}, "decision": {"approve"}}); p.Status != http.StatusOK {
+		t.Fatalf("approve: %d", p.Status)
+	}
+	take := console + "/grants/" + strings.TrimPrefix(detail, "/requests/") + "/token"
+	first := req.PostForm(take, url.Values{"_csrf": {testenv.CSRF(t, req.Get(console+"/grants"))}})
+	if first.Status != http.StatusOK || first.Doc(t).Find(`[data-testid="credential-note"]`).Length() != 0 {
+		t.Fatalf("the first token: %d", first.Status)
+	}
+	second := req.PostForm(take, url.Values{"_csrf": {testenv.CSRF(t, req.Get(console+"/grants"))}})
+	d := second.Doc(t)
+	if second.Status != http.StatusOK || strings.TrimSpace(d.Find(`[data-testid="wrapping-token"]`).Text()) == "" ||
+		!strings.Contains(d.Find(`[data-testid="credential-note"]`).Text(), "previous token could not be revoked") {
+		t.Fatalf("the second token, its predecessor not revocable: %d, token shown %v, note %q", second.Status,
+			d.Find(`[data-testid="wrapping-token"]`).Length() == 1, d.Find(`[data-testid="credential-note"]`).Text())
+	}
+	var retired int
+	if err := f.pool.QueryRow(context.Background(), "SELECT cardinality(retired_accessors) FROM grants WHERE request_id::text = $1",
+		strings.TrimPrefix(detail, "/requests/")).Scan(&retired); err != nil || retired != 1 {
+		t.Fatalf("%d previous tokens recorded (%v), want 1", retired, err)
 	}
 }

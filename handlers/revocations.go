@@ -125,7 +125,10 @@ func (s *Server) revocationStart(c echo.Context) error {
 func progressOf(r approvals.Revocation) web.RevocationProgress {
 	p := web.RevocationProgress{ID: r.ID, Scope: r.Scope.String(), Completed: r.Completed, Percent: r.Progress.Percent(),
 		Sessions: r.SessionsEnded, Total: r.Progress.Total, Verified: r.Progress.Verified, Failed: r.Progress.Failed,
-		Pending: r.Progress.Pending, Rotated: r.Rotated}
+		Pending: r.Progress.Pending, Rotated: r.Rotated, BlockedSince: when(r.CreatedAt)}
+	if !r.BlockInForce() {
+		p.BlockLifted, p.BlockLiftedBy = when(r.LiftedAt), r.LiftedBy
+	}
 	if !r.Completed && p.Percent == 100 {
 		p.Percent = 99 // items not listed yet, or the last step (rotation, notices) still to come
 	}

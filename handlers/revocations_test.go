@@ -7,9 +7,13 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/gatehouse/gatehouse/approvals"
 	"github.com/gatehouse/gatehouse/devstack"
+	"github.com/gatehouse/gatehouse/jobs"
+	"github.com/gatehouse/gatehouse/postgres"
+	"github.com/gatehouse/gatehouse/secretstores/vault"
 	"github.com/gatehouse/gatehouse/testenv"
 )
 
@@ -89,5 +93,76 @@ func TestTenantAdminsRevokeTheirOwnScopesOnly(t *testing.T) {
 	}
 	if auditCount(t, f, "login.refused", "denied") != 1 {
 		t.Fatal("the refused sign-in is not audited")
+	}
+}
+
+// The progress and the report say what the block is, not a fixed "yes":
+// in force since the revocation started, then lifted (when, by whom) once
+// a tenant admin lifts it.
+func TestTheRevocationProgressShowsTheBlockAsItIs(t *testing.T) {
+	f := newFixture(t, nil)
+	console := f.serve(t)
+	ctx := context.Background()
+	signedIn(t, console, "acme", "requester@acme.test") // a known member
+	admin, _ := signedIn(t, console, "acme", "admin@acme.test")
+	preview := admin.Get(console + "/revocations/preview?scope=user:requester@acme.test")
+	done := admin.PostForm(console+"/revocations", url.Values{"_csrf": {testenv.CSRF(t, preview)}, "scope": {"user:requester@acme.test"},
+		"confirm": {"user:requester@acme.test"}, "reason": {"leaked laptop"}})
+	id := strings.TrimPrefix(done.URL.Path, "/revocations/")
+	var started time.Time
+	if err := f.pool.QueryRow(ctx, "SELECT created_at FROM revocations WHERE id::text = $1", id).Scan(&started); err != nil {
+		t.Fatalf("revocation %q: %v", id, err)
+	}
+	block := func() (string, string) {
+		t.Helper()
+		b := admin.Get(console + "/revocations/" + id + "/progress").Doc(t).Find(`[data-testid="block"]`)
+		inForce, _ := b.Attr("data-in-force")
+		return strings.Join(strings.Fields(b.Text()), " "), inForce
+	}
+	report := func() approvals.Report {
+		t.Helper()
+		resp, err := admin.Client.Get(console + "/revocations/" + id + "/report.json")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		var rep approvals.Report
+		if err := json.NewDecoder(resp.Body).Decode(&rep); err != nil {
+			t.Fatal(err)
+		}
+		return rep
+	}
+	since := started.UTC().Format("2006-01-02 15:04 MST")
+	if text, inForce := block(); text != "in force since "+since || inForce != "true" {
+		t.Fatalf("while running, the progress says the block is %q (in force %q), want in force since %s", text, inForce, since)
+	}
+	if rep := report(); !rep.Block.InForce || !rep.Block.Since.Equal(started) || rep.Block.LiftedAt != nil {
+		t.Fatalf("while running, the report's block is %+v, want in force since %s", rep.Block, started)
+	}
+
+	gh, err := vault.New(stack.Vault.Addr, stack.GatehouseToken(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	inserter, _ := jobs.NewInserter(f.pool)
+	store := postgres.NewRequestStore(f.pool, inserter, time.Now)
+	if err := jobs.RunRevocation(ctx, store, store, gh, jobs.RevokeConcurrency, id); err != nil {
+		t.Fatal(err)
+	}
+	page := admin.Get(console + "/revocations/" + id)
+	if p := admin.PostForm(console+"/revocations/"+id+"/lift", url.Values{"_csrf": {testenv.CSRF(t, page)}}); p.Doc(t).Find(`[data-testid="lifted"]`).Length() != 1 {
+		t.Fatalf("lifting the block: %d at %s", p.Status, p.URL)
+	}
+	var lifted time.Time
+	var by string
+	if err := f.pool.QueryRow(ctx, "SELECT lifted_at, lifted_by FROM revocations WHERE id::text = $1", id).Scan(&lifted, &by); err != nil {
+		t.Fatal(err)
+	}
+	want := "lifted " + lifted.UTC().Format("2006-01-02 15:04 MST") + " by " + by
+	if text, inForce := block(); text != want || inForce != "false" {
+		t.Fatalf("once lifted, the progress says the block is %q (in force %q), want %q", text, inForce, want)
+	}
+	if rep := report(); rep.Block.InForce || rep.Block.LiftedAt == nil || !rep.Block.LiftedAt.Equal(lifted) || rep.Block.LiftedBy != by {
+		t.Fatalf("once lifted, the report's block is %+v", rep.Block)
 	}
 }

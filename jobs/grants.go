@@ -40,6 +40,9 @@ type GrantTarget struct {
 	Write      bool
 	Duration   time.Duration
 	Accessor   string // the current token's, "" before the holder took one
+	// Retired are the accessors of tokens the holder's later ones replaced
+	// whose revocation is not verified yet: ending the grant revokes them too.
+	Retired    []string
 	Email      string // the holder's
 	Resource   string // the resource's name
 	ExpiresAt  time.Time
@@ -52,6 +55,16 @@ type GrantTarget struct {
 // Spec returns the Vault grant spec of t.
 func (t GrantTarget) Spec() vault.GrantSpec {
 	return vault.GrantSpec{GrantID: t.RequestID, Tenant: t.TenantSlug, Subject: t.Subject, Mount: t.Mount, Path: t.Path, Write: t.Write, TTL: t.Duration}
+}
+
+// Accessors returns the accessors of every token of t that may live: the
+// current one and the retired ones.
+func (t GrantTarget) Accessors() []string {
+	out := make([]string, 0, len(t.Retired)+1)
+	if t.Accessor != "" {
+		out = append(out, t.Accessor)
+	}
+	return append(out, t.Retired...)
 }
 
 // ErrSettled is returned by a GrantStore when the job has nothing left to
@@ -81,6 +94,7 @@ type GrantStore interface {
 type GrantVault interface {
 	WriteGrantPolicy(ctx context.Context, g vault.GrantSpec) error
 	RevokeGrant(ctx context.Context, grantID, accessor string) error
+	RevokeToken(ctx context.Context, accessor string) error
 	VerifyGrantDead(ctx context.Context, grantID, accessor string) error
 	VerifyTokenDead(ctx context.Context, grantID, accessor string) error
 	LiveGrantPolicies(ctx context.Context, grantIDs []string) ([]string, error)
@@ -128,8 +142,9 @@ func End(ctx context.Context, store GrantStore, v GrantVault, t GrantTarget, rev
 }
 
 // cut ends the credentials of the grant of t, leaving the grant's record
-// to the caller: every token revoked and the policy deleted, then verify
-// run on them (a cloud grant: its own credentials ended and verified), then
+// to the caller: every token revoked (the retired ones too, each verified
+// dead) and the policy deleted, then verify run on them (a cloud grant: its
+// own credentials ended and verified), then
 // the secret rotated when the grant asks for it — once: a permanent
 // rotation failure is recorded, not retried. Running it again is safe.
 //
@@ -142,6 +157,9 @@ func cut(ctx context.Context, store GrantStore, v GrantVault, t GrantTarget, ver
 			return err
 		}
 	} else {
+		if err := revokeRetired(ctx, v, t); err != nil {
+			return err
+		}
 		if err := v.RevokeGrant(ctx, t.RequestID, t.Accessor); err != nil {
 			return err
 		}
@@ -150,6 +168,20 @@ func cut(ctx context.Context, store GrantStore, v GrantVault, t GrantTarget, ver
 		}
 	}
 	return rotateIfAsked(ctx, store, v, t)
+}
+
+// revokeRetired revokes the retired tokens of t's Vault grant and verifies
+// each dead (an already revoked one is not an error).
+func revokeRetired(ctx context.Context, v GrantVault, t GrantTarget) error {
+	for _, a := range t.Retired {
+		if err := v.RevokeToken(ctx, a); err != nil {
+			return fmt.Errorf("grant %s: revoking a replaced token: %w", t.RequestID, err)
+		}
+		if err := v.VerifyTokenDead(ctx, t.RequestID, a); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // rotateIfAsked rotates the secret of t's grant, its credentials verified

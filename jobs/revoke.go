@@ -196,12 +196,23 @@ func cutAll(ctx context.Context, gs GrantStore, v GrantVault, plan RevocationPla
 	<-sweeping
 	each(concurrency, len(swept), func(i int) {
 		t := swept[i]
-		if gone[i] && v.VerifyTokenDead(ctx, t.RequestID, t.Accessor) == nil {
+		if gone[i] && tokensDead(ctx, v, t) {
 			settle(t, true, rotateIfAsked(ctx, gs, v, t))
 			return
 		}
 		settle(t, gone[i], cut(ctx, gs, v, t, v.VerifyTokenDead))
 	})
+}
+
+// tokensDead reports whether every token of t (the retired ones too) is
+// verified dead by lookup.
+func tokensDead(ctx context.Context, v GrantVault, t GrantTarget) bool {
+	for _, a := range t.Accessors() {
+		if v.VerifyTokenDead(ctx, t.RequestID, a) != nil {
+			return false
+		}
+	}
+	return true
 }
 
 // policiesGone says, for each grant of ts, whether its policy was deleted

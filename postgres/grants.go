@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strconv"
 	"time"
 
 	"github.com/google/uuid"
@@ -72,7 +73,7 @@ func targetOf(row db.LockGrantTargetsRow) jobs.GrantTarget {
 		Subject: row.RequesterSubject, Mount: row.Mount, Path: row.Path, BindingID: optUUID(row.BindingID), Write: row.Level == string(approvals.ReadWrite),
 		Duration: time.Duration(row.DurationSeconds) * time.Second, Email: row.RequesterEmail, Resource: row.ResourceName,
 		BreakGlass: row.Kind == string(approvals.BreakGlassKind), Drill: row.Drill, Rotated: row.RotatedVersion.Valid,
-		Accessor: row.Accessor.String, ExpiresAt: row.ExpiresAt.Time}
+		Accessor: row.Accessor.String, Retired: row.RetiredAccessors, ExpiresAt: row.ExpiresAt.Time}
 	t.Rotate = t.BreakGlass && row.BreakglassRotate
 	return t
 }
@@ -252,15 +253,18 @@ func (s *RequestStore) FinishEnding(ctx context.Context, requestID string, revok
 }
 
 // HandOverToken records accessor as the current token of the holder's
-// active grant and returns the previous token's accessor ("" if none), for
-// the caller to revoke. Audited. It returns apperr.NotFound unless the
-// request is the holder's own, in the tenant, and active.
-func (s *RequestStore) HandOverToken(ctx context.Context, tenantID, requestID, holder, accessor string, meta audit.Meta) (string, time.Time, error) {
+// active grant, audited. The token it replaces joins the grant's retired
+// tokens, which stay recorded (and are revoked when the grant ends) until
+// ForgetRevokedTokens; it returns every retired token's accessor, for the
+// caller to revoke. It returns apperr.NotFound unless the request is the
+// holder's own, in the tenant, and active, and approvals.ErrBlocked when a
+// revocation covers it (nothing recorded either way).
+func (s *RequestStore) HandOverToken(ctx context.Context, tenantID, requestID, holder, accessor string, meta audit.Meta) ([]string, time.Time, error) {
 	tid, rid, err := parseIDs(tenantID, requestID, errNoRequest)
 	if err != nil {
-		return "", time.Time{}, err
+		return nil, time.Time{}, err
 	}
-	var previous string
+	var retired []string
 	var expires time.Time
 	err = InTx(ctx, s.pool, func(tx pgx.Tx) error {
 		q := db.New(tx)
@@ -278,15 +282,50 @@ func (s *RequestStore) HandOverToken(ctx context.Context, tenantID, requestID, h
 			Resource: g.ResourceID, Share: g.ShareID, Request: rid}); err != nil {
 			return err
 		}
-		previous, expires = g.Accessor, g.ExpiresAt.Time
-		if err := q.SetGrantAccessor(ctx, db.SetGrantAccessorParams{RequestID: rid, Accessor: accessor}); err != nil {
+		expires = g.ExpiresAt.Time
+		if retired, err = q.HandOverAccessor(ctx, db.HandOverAccessorParams{RequestID: rid, Accessor: accessor}); err != nil {
 			return err
 		}
 		return appendAudit(ctx, q, s.now(), meta.Stamp(audit.Event{
 			TenantID: tenantID, Actor: holder, Action: "grant.token_handed_over", Target: requestID, Outcome: audit.Success,
 		}))
 	})
-	return previous, expires, err
+	return retired, expires, err
+}
+
+// ForgetRevokedTokens drops the retired tokens dead (accessors verified
+// dead by the caller) from the holder's grant, audited
+// (grant.previous_tokens_revoked, with their number, never the accessors).
+// Accessors the grant does not hold retired change nothing; a request that
+// is not the holder's own, in the tenant, is apperr.NotFound.
+func (s *RequestStore) ForgetRevokedTokens(ctx context.Context, tenantID, requestID, holder string, dead []string, meta audit.Meta) error {
+	tid, rid, err := parseIDs(tenantID, requestID, errNoRequest)
+	if err != nil {
+		return err
+	}
+	return InTx(ctx, s.pool, func(tx pgx.Tx) error {
+		q := db.New(tx)
+		row, err := lockGrantTarget(ctx, q, rid)
+		if err != nil {
+			return err
+		}
+		requester := uuidOr(row.RequesterTenantID)
+		if requester == uuid.Nil {
+			requester = row.TenantID
+		}
+		if requester != tid || row.RequesterSubject != holder {
+			return errNoRequest
+		}
+		n, err := q.ForgetRetiredAccessors(ctx, db.ForgetRetiredAccessorsParams{RequestID: rid, Dead: dead})
+		if errors.Is(err, pgx.ErrNoRows) { // no grant row: nothing was handed out
+			return nil
+		}
+		if err != nil || n == 0 {
+			return err
+		}
+		return appendAudit(ctx, q, s.now(), meta.Stamp(audit.Event{TenantID: tenantID, Actor: holder, Action: "grant.previous_tokens_revoked",
+			Target: requestID, Outcome: audit.Success, Detail: map[string]string{"tokens": strconv.Itoa(int(n))}}))
+	})
 }
 
 // ActiveGrantExpiry returns when the holder's active grant ends, or

@@ -153,6 +153,20 @@ func (s *RequestStore) RevocationImpact(ctx context.Context, sc approvals.Scope,
 	for _, t := range affected {
 		im.Tenants = append(im.Tenants, t.DisplayName)
 	}
+	partners, err := sharePartners(ctx, q, sc, tenant)
+	if err != nil {
+		return im, err
+	}
+	shared := 0
+	for _, p := range partners {
+		shared += int(p.Shares)
+		if !slices.Contains(im.Tenants, p.DisplayName) {
+			im.Tenants = append(im.Tenants, p.DisplayName)
+		}
+	}
+	if sc.Kind == approvals.ScopeResource || sc.Kind == approvals.ScopeIdP {
+		im.Shares = shared
+	}
 	return im, nil
 }
 
@@ -446,8 +460,12 @@ func (s *RequestStore) RecordRevocationItem(ctx context.Context, id, requestID, 
 
 // FinishRevocation completes the revocation (once): the rotated secrets
 // recorded, audited in every organization affected, whose tenant admins are
-// told (both sides of a share among them), and each holder of a grant it
-// ended told once (tellHolders).
+// told once each, and each holder of a grant it ended told once
+// (tellHolders). The organizations affected are the scope's (both sides
+// of a share scope), those of every grant it ended, and those on the other
+// side of every share the scope blocks (sharePartners), with or without a
+// grant under it: they are told their shares cannot be used, and the
+// audit event records how many (shares_blocked).
 func (s *RequestStore) FinishRevocation(ctx context.Context, id string, rotated []string) error {
 	rid := uuid.MustParse(id)
 	return InTx(ctx, s.pool, func(tx pgx.Tx) error {
@@ -495,6 +513,15 @@ func (s *RequestStore) FinishRevocation(ctx context.Context, id string, rotated 
 		for _, t := range affected {
 			tell = append(tell, t.ID)
 		}
+		partners, err := sharePartners(ctx, q, sc, uuidOr(r.TenantID))
+		if err != nil {
+			return err
+		}
+		blockedShares := map[uuid.UUID]int{}
+		for _, p := range partners {
+			tell = append(tell, p.ID)
+			blockedShares[p.ID] = int(p.Shares)
+		}
 		for _, t := range tell {
 			if seen[t] {
 				continue
@@ -504,14 +531,21 @@ func (s *RequestStore) FinishRevocation(ctx context.Context, id string, rotated 
 			if err != nil {
 				return err
 			}
+			text := "Every access in " + sc.String() + " was revoked and verified dead (" + strconv.FormatInt(counts.Verified, 10) + " grant(s))."
+			detail := map[string]string{"revocation": id,
+				"grants_verified_dead": strconv.FormatInt(counts.Verified, 10), "rotated": strconv.Itoa(len(rotated))}
+			link := "/revocations/" + id
+			if n := blockedShares[t]; n > 0 {
+				text += " " + partnerNote(sc.Kind, n)
+				detail["shares_blocked"] = strconv.Itoa(n)
+				link = "/shares" // a partner cannot see the revocation itself
+			}
 			if err := s.noticeAbout(ctx, tx, t.String(), id, admins, notify.Message{Urgent: true, Subject: "Emergency revocation: " + sc.String(),
-				Text: "Every access in " + sc.String() + " was revoked and verified dead (" + strconv.FormatInt(counts.Verified, 10) +
-					" grant(s)). Reason: " + r.Reason, Link: "/revocations/" + id}); err != nil {
+				Text: text + " Reason: " + r.Reason, Link: link}); err != nil {
 				return err
 			}
 			evs = append(evs, audit.Event{TenantID: t.String(), Actor: r.Actor, Action: "revocation.completed",
-				Target: sc.String(), Outcome: audit.Success, Detail: map[string]string{"revocation": id,
-					"grants_verified_dead": strconv.FormatInt(counts.Verified, 10), "rotated": strconv.Itoa(len(rotated))}})
+				Target: sc.String(), Outcome: audit.Success, Detail: detail})
 		}
 		return appendAudit(ctx, q, s.now(), evs...)
 	})

@@ -20,6 +20,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -194,6 +195,31 @@ func (s *Stack) GatehouseToken(t testing.TB) string {
 		t.Fatal(err)
 	}
 	return token
+}
+
+// GatehouseTokenWithout returns a token holding Gatehouse's policy less its
+// rule for path: a real Vault that refuses Gatehouse that one operation
+// (403), for fault tests. It fails the test when the policy has no rule
+// for path.
+func (s *Stack) GatehouseTokenWithout(t testing.TB, path string) string {
+	t.Helper()
+	start := strings.Index(vault.GatehousePolicy, "path \""+path+"\" {\n")
+	if start < 0 {
+		t.Fatalf("testenv: the Gatehouse policy has no rule for %s", path)
+	}
+	end := start + strings.Index(vault.GatehousePolicy[start:], "\n}\n") + len("\n}\n")
+	name := "gatehouse-without-" + strings.NewReplacer("/", "-", "*", "any", "+", "one").Replace(path)
+	cfg := vaultapi.DefaultConfig()
+	cfg.Address = s.Vault.Addr
+	c, err := vaultapi.NewClient(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.SetToken(s.Vault.RootToken)
+	if err := c.Sys().PutPolicy(name, vault.GatehousePolicy[:start]+vault.GatehousePolicy[end:]); err != nil {
+		t.Fatal(err)
+	}
+	return s.VaultToken(t, name)
 }
 
 // VaultToken returns a new orphan token of the test Vault holding exactly

@@ -61,6 +61,11 @@ type RevocationProgress struct {
 	Pending   int
 	Rotated   []string
 	LastError string
+	// The block on new access in the scope: in force since BlockedSince
+	// until lifted (BlockLifted, by BlockLiftedBy; "" while in force).
+	BlockedSince  string
+	BlockLifted   string
+	BlockLiftedBy string
 }
 
 // RevocationItemRow is one grant of a revocation.

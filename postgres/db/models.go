@@ -103,12 +103,13 @@ type ClassificationPolicy struct {
 }
 
 type Grant struct {
-	RequestID uuid.UUID
-	TenantID  uuid.UUID
-	Accessor  string
-	IssuedAt  pgtype.Timestamptz
-	ExpiresAt pgtype.Timestamptz
-	EndedAt   pgtype.Timestamptz
+	RequestID        uuid.UUID
+	TenantID         uuid.UUID
+	Accessor         string
+	IssuedAt         pgtype.Timestamptz
+	ExpiresAt        pgtype.Timestamptz
+	EndedAt          pgtype.Timestamptz
+	RetiredAccessors []string
 }
 
 type IdentityProvider struct {

@@ -107,6 +107,28 @@ func (q *Queries) FollowClassPolicy(ctx context.Context, arg FollowClassPolicyPa
 	return result.RowsAffected(), nil
 }
 
+const forgetRetiredAccessors = `-- name: ForgetRetiredAccessors :one
+UPDATE grants g SET retired_accessors = array(
+    SELECT a FROM unnest(o.retired_accessors) WITH ORDINALITY AS r(a, i) WHERE a <> ALL($1::text[]) ORDER BY i)
+FROM (SELECT l.request_id, l.retired_accessors FROM grants l WHERE l.request_id = $2::uuid FOR UPDATE) o
+WHERE g.request_id = o.request_id
+RETURNING (cardinality(o.retired_accessors) - cardinality(g.retired_accessors))::int AS dropped
+`
+
+type ForgetRetiredAccessorsParams struct {
+	Dead      []string
+	RequestID uuid.UUID
+}
+
+// Drops retired tokens verified dead from the grant's record and returns
+// how many it dropped (the row locked first, so the count is exact).
+func (q *Queries) ForgetRetiredAccessors(ctx context.Context, arg ForgetRetiredAccessorsParams) (int32, error) {
+	row := q.db.QueryRow(ctx, forgetRetiredAccessors, arg.Dead, arg.RequestID)
+	var dropped int32
+	err := row.Scan(&dropped)
+	return dropped, err
+}
+
 const getRequestDetail = `-- name: GetRequestDetail :one
 SELECT r.id, r.tenant_id, r.resource_id, r.requester_subject, r.requester_email, r.requester, r.level, r.duration_seconds, r.justification, r.ticket, r.state, r.policy, r.submitted_at, r.updated_at, r.failure_reason, r.kind, r.incident, r.drill, r.share_id, r.requester_tenant_id, r.current_step, res.name AS resource_name, res.mount, res.path, res.classification, res.store_kind, res.binding_id,
        g.issued_at, g.expires_at, g.ended_at, o.display_name AS owner_name
@@ -240,6 +262,27 @@ func (q *Queries) GetVaultBinding(ctx context.Context, tenantID uuid.UUID) (stri
 	var location string
 	err := row.Scan(&location)
 	return location, err
+}
+
+const handOverAccessor = `-- name: HandOverAccessor :one
+UPDATE grants SET accessor = $1,
+       retired_accessors = CASE WHEN accessor = '' THEN retired_accessors ELSE array_append(retired_accessors, accessor) END
+WHERE request_id = $2
+RETURNING retired_accessors
+`
+
+type HandOverAccessorParams struct {
+	Accessor  string
+	RequestID uuid.UUID
+}
+
+// Records accessor as the grant's current token. The token it replaces (if
+// any) joins the retired ones; all the retired are returned, to revoke.
+func (q *Queries) HandOverAccessor(ctx context.Context, arg HandOverAccessorParams) ([]string, error) {
+	row := q.db.QueryRow(ctx, handOverAccessor, arg.Accessor, arg.RequestID)
+	var retired_accessors []string
+	err := row.Scan(&retired_accessors)
+	return retired_accessors, err
 }
 
 const insertGrant = `-- name: InsertGrant :exec
@@ -838,7 +881,7 @@ func (q *Queries) LockClassPolicy(ctx context.Context, arg LockClassPolicyParams
 const lockGrantTarget = `-- name: LockGrantTarget :one
 SELECT r.id, r.tenant_id, t.slug AS tenant_slug, r.state, r.level, r.duration_seconds, r.requester_subject,
        r.requester_email, r.kind, r.drill, r.resource_id, res.name AS resource_name, res.mount, res.path, res.breakglass_rotate, res.store_kind, res.binding_id,
-       rv.rotated_version, r.requester_tenant_id, r.share_id, g.accessor, g.expires_at
+       rv.rotated_version, r.requester_tenant_id, r.share_id, g.accessor, g.retired_accessors, g.expires_at
 FROM requests r JOIN tenants t ON t.id = r.tenant_id JOIN resources res ON res.id = r.resource_id
 LEFT JOIN breakglass_reviews rv ON rv.request_id = r.id LEFT JOIN grants g ON g.request_id = r.id
 WHERE r.id = $1
@@ -867,6 +910,7 @@ type LockGrantTargetRow struct {
 	RequesterTenantID pgtype.UUID
 	ShareID           pgtype.UUID
 	Accessor          pgtype.Text
+	RetiredAccessors  []string
 	ExpiresAt         pgtype.Timestamptz
 }
 
@@ -899,6 +943,7 @@ func (q *Queries) LockGrantTarget(ctx context.Context, id uuid.UUID) (LockGrantT
 		&i.RequesterTenantID,
 		&i.ShareID,
 		&i.Accessor,
+		&i.RetiredAccessors,
 		&i.ExpiresAt,
 	)
 	return i, err
@@ -907,7 +952,7 @@ func (q *Queries) LockGrantTarget(ctx context.Context, id uuid.UUID) (LockGrantT
 const lockGrantTargets = `-- name: LockGrantTargets :many
 SELECT r.id, r.tenant_id, t.slug AS tenant_slug, r.state, r.level, r.duration_seconds, r.requester_subject,
        r.requester_email, r.kind, r.drill, r.resource_id, res.name AS resource_name, res.mount, res.path, res.breakglass_rotate, res.store_kind, res.binding_id,
-       rv.rotated_version, r.requester_tenant_id, r.share_id, g.accessor, g.expires_at
+       rv.rotated_version, r.requester_tenant_id, r.share_id, g.accessor, g.retired_accessors, g.expires_at
 FROM requests r JOIN tenants t ON t.id = r.tenant_id JOIN resources res ON res.id = r.resource_id
 LEFT JOIN breakglass_reviews rv ON rv.request_id = r.id LEFT JOIN grants g ON g.request_id = r.id
 WHERE r.id = ANY($1::uuid[])
@@ -937,6 +982,7 @@ type LockGrantTargetsRow struct {
 	RequesterTenantID pgtype.UUID
 	ShareID           pgtype.UUID
 	Accessor          pgtype.Text
+	RetiredAccessors  []string
 	ExpiresAt         pgtype.Timestamptz
 }
 
@@ -973,6 +1019,7 @@ func (q *Queries) LockGrantTargets(ctx context.Context, ids []uuid.UUID) ([]Lock
 			&i.RequesterTenantID,
 			&i.ShareID,
 			&i.Accessor,
+			&i.RetiredAccessors,
 			&i.ExpiresAt,
 		); err != nil {
 			return nil, err
@@ -1107,20 +1154,6 @@ func (q *Queries) ResourceOwnedElsewhere(ctx context.Context, arg ResourceOwnedE
 	var exists bool
 	err := row.Scan(&exists)
 	return exists, err
-}
-
-const setGrantAccessor = `-- name: SetGrantAccessor :exec
-UPDATE grants SET accessor = $1 WHERE request_id = $2
-`
-
-type SetGrantAccessorParams struct {
-	Accessor  string
-	RequestID uuid.UUID
-}
-
-func (q *Queries) SetGrantAccessor(ctx context.Context, arg SetGrantAccessorParams) error {
-	_, err := q.db.Exec(ctx, setGrantAccessor, arg.Accessor, arg.RequestID)
-	return err
 }
 
 const setRequestState = `-- name: SetRequestState :exec

@@ -642,6 +642,58 @@ func (q *Queries) SettleEndedRevocationItems(ctx context.Context, arg SettleEnde
 	return err
 }
 
+const sharePartners = `-- name: SharePartners :many
+SELECT p.id, p.display_name, count(*)::int AS shares
+FROM shares s
+JOIN tenants p ON p.id = CASE WHEN s.owner_tenant_id = $1::uuid THEN s.recipient_tenant_id ELSE s.owner_tenant_id END
+WHERE (($2::text = 'tenant' AND (s.owner_tenant_id = $1::uuid OR s.recipient_tenant_id = $1::uuid)) OR
+       ($2::text = 'idp' AND s.recipient_tenant_id = $1::uuid) OR
+       ($2::text = 'resource' AND s.owner_tenant_id = $1::uuid
+            AND EXISTS (SELECT 1 FROM share_resources sr WHERE sr.share_id = s.id AND sr.resource_id::text = $3::text)))
+  AND (s.state IN ('awaiting-acceptance', 'active') OR (s.state = 'proposed' AND s.recipient_tenant_id = $1::uuid))
+GROUP BY p.id, p.display_name
+ORDER BY p.display_name
+`
+
+type SharePartnersParams struct {
+	TenantID uuid.UUID
+	Kind     string
+	Value    string
+}
+
+type SharePartnersRow struct {
+	ID          uuid.UUID
+	DisplayName string
+	Shares      int32
+}
+
+// The organizations on the other side of the shares a revocation's scope
+// blocks, each with how many of them: every share a frozen tenant is party
+// to, the shares a tenant whose IdP is killed receives (its people can no
+// longer use them; shares it offers stay usable by their recipients), the
+// shares of a revoked resource. Only shares the partner sees count: active,
+// awaiting acceptance, or proposed by the partner (a proposal is its
+// owner's alone until its approvers offer it).
+func (q *Queries) SharePartners(ctx context.Context, arg SharePartnersParams) ([]SharePartnersRow, error) {
+	rows, err := q.db.Query(ctx, sharePartners, arg.TenantID, arg.Kind, arg.Value)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var items []SharePartnersRow
+	for rows.Next() {
+		var i SharePartnersRow
+		if err := rows.Scan(&i.ID, &i.DisplayName, &i.Shares); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
 const unfinishedRevocationItems = `-- name: UnfinishedRevocationItems :many
 SELECT request_id FROM revocation_items WHERE revocation_id = $1 AND state <> 'verified' ORDER BY request_id
 `

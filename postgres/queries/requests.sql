@@ -34,7 +34,7 @@ UPDATE requests SET state = @state, duration_seconds = @duration_seconds, curren
 -- locked in ID order.
 SELECT r.id, r.tenant_id, t.slug AS tenant_slug, r.state, r.level, r.duration_seconds, r.requester_subject,
        r.requester_email, r.kind, r.drill, r.resource_id, res.name AS resource_name, res.mount, res.path, res.breakglass_rotate, res.store_kind, res.binding_id,
-       rv.rotated_version, r.requester_tenant_id, r.share_id, g.accessor, g.expires_at
+       rv.rotated_version, r.requester_tenant_id, r.share_id, g.accessor, g.retired_accessors, g.expires_at
 FROM requests r JOIN tenants t ON t.id = r.tenant_id JOIN resources res ON res.id = r.resource_id
 LEFT JOIN breakglass_reviews rv ON rv.request_id = r.id LEFT JOIN grants g ON g.request_id = r.id
 WHERE r.id = ANY(@ids::uuid[])
@@ -48,7 +48,7 @@ FOR UPDATE OF r;
 -- so the two cannot drift apart.
 SELECT r.id, r.tenant_id, t.slug AS tenant_slug, r.state, r.level, r.duration_seconds, r.requester_subject,
        r.requester_email, r.kind, r.drill, r.resource_id, res.name AS resource_name, res.mount, res.path, res.breakglass_rotate, res.store_kind, res.binding_id,
-       rv.rotated_version, r.requester_tenant_id, r.share_id, g.accessor, g.expires_at
+       rv.rotated_version, r.requester_tenant_id, r.share_id, g.accessor, g.retired_accessors, g.expires_at
 FROM requests r JOIN tenants t ON t.id = r.tenant_id JOIN resources res ON res.id = r.resource_id
 LEFT JOIN breakglass_reviews rv ON rv.request_id = r.id LEFT JOIN grants g ON g.request_id = r.id
 WHERE r.id = @id
@@ -67,8 +67,22 @@ UPDATE requests SET state = @state, failure_reason = @failure_reason, updated_at
 INSERT INTO grants (request_id, tenant_id, issued_at, expires_at) VALUES (@request_id, @tenant_id, @issued_at, @expires_at)
 ON CONFLICT (request_id) DO UPDATE SET issued_at = excluded.issued_at, expires_at = excluded.expires_at;
 
--- name: SetGrantAccessor :exec
-UPDATE grants SET accessor = @accessor WHERE request_id = @request_id;
+-- name: HandOverAccessor :one
+-- Records accessor as the grant's current token. The token it replaces (if
+-- any) joins the retired ones; all the retired are returned, to revoke.
+UPDATE grants SET accessor = @accessor,
+       retired_accessors = CASE WHEN accessor = '' THEN retired_accessors ELSE array_append(retired_accessors, accessor) END
+WHERE request_id = @request_id
+RETURNING retired_accessors;
+
+-- name: ForgetRetiredAccessors :one
+-- Drops retired tokens verified dead from the grant's record and returns
+-- how many it dropped (the row locked first, so the count is exact).
+UPDATE grants g SET retired_accessors = array(
+    SELECT a FROM unnest(o.retired_accessors) WITH ORDINALITY AS r(a, i) WHERE a <> ALL(@dead::text[]) ORDER BY i)
+FROM (SELECT l.request_id, l.retired_accessors FROM grants l WHERE l.request_id = @request_id::uuid FOR UPDATE) o
+WHERE g.request_id = o.request_id
+RETURNING (cardinality(o.retired_accessors) - cardinality(g.retired_accessors))::int AS dropped;
 
 -- name: EndGrant :exec
 UPDATE grants SET ended_at = @ended_at WHERE request_id = @request_id;

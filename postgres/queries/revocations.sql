@@ -114,6 +114,25 @@ SELECT count(*) FROM sessions WHERE tenant_id = @tenant_id;
 -- name: CountActiveShares :one
 SELECT count(*) FROM shares WHERE (owner_tenant_id = @tenant_id OR recipient_tenant_id = @tenant_id) AND state IN ('proposed', 'awaiting-acceptance', 'active');
 
+-- name: SharePartners :many
+-- The organizations on the other side of the shares a revocation's scope
+-- blocks, each with how many of them: every share a frozen tenant is party
+-- to, the shares a tenant whose IdP is killed receives (its people can no
+-- longer use them; shares it offers stay usable by their recipients), the
+-- shares of a revoked resource. Only shares the partner sees count: active,
+-- awaiting acceptance, or proposed by the partner (a proposal is its
+-- owner's alone until its approvers offer it).
+SELECT p.id, p.display_name, count(*)::int AS shares
+FROM shares s
+JOIN tenants p ON p.id = CASE WHEN s.owner_tenant_id = @tenant_id::uuid THEN s.recipient_tenant_id ELSE s.owner_tenant_id END
+WHERE ((@kind::text = 'tenant' AND (s.owner_tenant_id = @tenant_id::uuid OR s.recipient_tenant_id = @tenant_id::uuid)) OR
+       (@kind::text = 'idp' AND s.recipient_tenant_id = @tenant_id::uuid) OR
+       (@kind::text = 'resource' AND s.owner_tenant_id = @tenant_id::uuid
+            AND EXISTS (SELECT 1 FROM share_resources sr WHERE sr.share_id = s.id AND sr.resource_id::text = @value::text)))
+  AND (s.state IN ('awaiting-acceptance', 'active') OR (s.state = 'proposed' AND s.recipient_tenant_id = @tenant_id::uuid))
+GROUP BY p.id, p.display_name
+ORDER BY p.display_name;
+
 -- name: AffectedTenants :many
 SELECT DISTINCT t.id, t.display_name FROM requests r
 JOIN tenants t ON t.id = r.tenant_id OR t.id = r.requester_tenant_id

@@ -181,6 +181,15 @@ func (s *RequestStore) FailIssuing(ctx context.Context, requestID, reason string
 	return err
 }
 
+// requesterTenantOf is the tenant of row's requester: the recipient's under
+// a share, else the request's own.
+func requesterTenantOf(row db.LockGrantTargetsRow) uuid.UUID {
+	if t := uuidOr(row.RequesterTenantID); t != uuid.Nil {
+		return t
+	}
+	return row.TenantID
+}
+
 // RetryIssuing moves the failed request id back to issuing and enqueues
 // its grant job again, audited (grant.retried, on both sides of a share).
 // Only its requester (in the requester's organization) or a tenant admin of
@@ -200,10 +209,7 @@ func (s *RequestStore) RetryIssuing(ctx context.Context, tenantID, id string, wh
 		if err != nil {
 			return err
 		}
-		requesterTenant := uuidOr(row.RequesterTenantID)
-		if requesterTenant == uuid.Nil {
-			requesterTenant = row.TenantID
-		}
+		requesterTenant := requesterTenantOf(row)
 		mine := row.RequesterSubject == who.Subject && requesterTenant == tid
 		if !mine && !(row.TenantID == tid && slices.Contains(who.Roles, tenants.RoleTenantAdmin)) {
 			return errNoRequest
@@ -309,11 +315,7 @@ func (s *RequestStore) ForgetRevokedTokens(ctx context.Context, tenantID, reques
 		if err != nil {
 			return err
 		}
-		requester := uuidOr(row.RequesterTenantID)
-		if requester == uuid.Nil {
-			requester = row.TenantID
-		}
-		if requester != tid || row.RequesterSubject != holder {
+		if requesterTenantOf(row) != tid || row.RequesterSubject != holder {
 			return errNoRequest
 		}
 		n, err := q.ForgetRetiredAccessors(ctx, db.ForgetRetiredAccessorsParams{RequestID: rid, Dead: dead})

@@ -5,16 +5,20 @@
 package app
 
 import (
+	"crypto/tls"
 	"log/slog"
+	"net/http"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/gatehouse/gatehouse/access"
 	"github.com/gatehouse/gatehouse/authz"
+	"github.com/gatehouse/gatehouse/channels"
 	"github.com/gatehouse/gatehouse/handlers"
 	"github.com/gatehouse/gatehouse/identity"
 	"github.com/gatehouse/gatehouse/jobs"
+	"github.com/gatehouse/gatehouse/notify"
 	"github.com/gatehouse/gatehouse/postgres"
 	"github.com/gatehouse/gatehouse/reviews"
 	"github.com/gatehouse/gatehouse/secretstores/vault"
@@ -34,6 +38,14 @@ type Options struct {
 	Now            func() time.Time
 	// Clouds are the server's cloud endpoint overrides (emulators).
 	Clouds stores.Endpoints
+	// Relay is Gatehouse's own mail relay (nil or Addr "": none).
+	Relay *notify.Mailer
+	// RelayTLS holds the roots organizations' own relays are checked
+	// against (nil: the system's).
+	RelayTLS *tls.Config
+	// LocalChannels lets tenants' webhooks and relays be on loopback or
+	// private addresses (and relays on any port): development and tests.
+	LocalChannels bool
 }
 
 // Parts are the wired dependencies, plus the stores the job workers need.
@@ -46,6 +58,9 @@ type Parts struct {
 	Backends Backends
 	// Bindings keeps cloud bindings, replicas and rotation schedules.
 	Bindings *postgres.BindingStore
+	// Channels keeps and opens tenants' notification channels (the
+	// notify workers' jobs.Channels).
+	Channels *channels.Service
 }
 
 // Backends is Vault and the cloud stores, as one jobs.GrantVault that is
@@ -77,7 +92,16 @@ func Wire(pool *pgxpool.Pool, vc *vault.Client, o Options) (Parts, error) {
 	clouds := &stores.Service{Bindings: bindings, Secrets: vc, Open: stores.Adapters(o.Clouds), Audit: ids,
 		Replicas: bindings, Queue: jobs.SyncQueue{Jobs: inserter}}
 	backends := Backends{Client: vc, Service: clouds}
-	return Parts{Requests: requests, Identity: ids, Backends: backends, Bindings: bindings, Deps: handlers.Deps{
+	chat := &notify.Webhook{Client: notify.PublicClient(10 * time.Second), PublicURL: o.PublicURL}
+	if o.LocalChannels {
+		chat.Client = &http.Client{Timeout: 10 * time.Second}
+	}
+	relay := o.Relay
+	if relay == nil {
+		relay = &notify.Mailer{PublicURL: o.PublicURL, Now: o.Now}
+	}
+	chans := &channels.Service{Store: requests, Secrets: vc, Audit: ids, Relay: relay, Chat: chat, TLS: o.RelayTLS, Local: o.LocalChannels}
+	return Parts{Requests: requests, Identity: ids, Backends: backends, Bindings: bindings, Channels: chans, Deps: handlers.Deps{
 		Log:             o.Log,
 		Tenants:         tenantStore,
 		Registry:        tenantStore,
@@ -85,7 +109,7 @@ func Wire(pool *pgxpool.Pool, vc *vault.Client, o Options) (Parts, error) {
 		Onboarder:       &tenants.Onboarder{Store: tenantStore, IdP: federation, Vault: vc},
 		Requests:        requests,
 		SecretKeys:      vc,
-		Channels:        requests,
+		Channels:        chans,
 		BreakGlass:      requests,
 		Shares:          requests,
 		Revocations:     requests,

@@ -118,7 +118,7 @@ func startReplica(t *testing.T, dbURL, listen string) {
 	cmd := exec.Command(bin, "serve")
 	cmd.Env = append(os.Environ(), "GATEHOUSE_LISTEN="+listen, "GATEHOUSE_PUBLIC_URL="+stack.PublicURL,
 		"GATEHOUSE_DATABASE_URL="+dbURL, "GATEHOUSE_VAULT_ADDR="+stack.Vault.Addr, "GATEHOUSE_VAULT_TOKEN="+stack.GatehouseToken(t),
-		"GATEHOUSE_AWS_ENDPOINT="+stack.Moto.Endpoint)
+		"GATEHOUSE_AWS_ENDPOINT="+stack.Moto.Endpoint, "GATEHOUSE_LOCAL_CHANNELS=true")
 	logs, err := os.Create(filepath.Join(t.TempDir(), "gatehouse.log"))
 	if err != nil {
 		t.Fatal(err)

@@ -225,14 +225,7 @@ func (s *Server) breakGlassDetailModel(c echo.Context) (web.BreakGlassDetailPage
 	if err != nil {
 		return m, err
 	}
-	for _, dl := range deliveries {
-		to := strings.Join(dl.To, ", ")
-		if dl.Channel == "chat" {
-			to = "the organization's chat webhook"
-		}
-		m.Deliveries = append(m.Deliveries, web.DeliveryRow{At: when(dl.EnqueuedAt), Subject: dl.Subject, Channel: dl.Channel, To: to,
-			State: dl.State, Attempts: dl.Attempts, Reason: dl.Reason, Failing: dl.Failing()})
-	}
+	m.Deliveries = deliveryRows(deliveries)
 	return m, nil
 }
 

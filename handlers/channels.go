@@ -2,21 +2,51 @@ package handlers
 
 import (
 	"net/http"
+	"strings"
 
 	"github.com/labstack/echo/v4"
 
 	"github.com/gatehouse/gatehouse/apperr"
+	"github.com/gatehouse/gatehouse/identity"
+	"github.com/gatehouse/gatehouse/jobs"
+	"github.com/gatehouse/gatehouse/tenants"
 	"github.com/gatehouse/gatehouse/web"
 )
 
-// channels shows whether the tenant has a webhook (never the URL itself).
+// recentNotices is how many notices the notifications page lists.
+const recentNotices = 30
+
+// channels shows the tenant's notification settings (never the webhook URL
+// or a password), a confirmation after a save, and the recent notices.
 func (s *Server) channels(c echo.Context) error {
-	sess := currentSession(c)
-	u, err := s.deps.Channels.Webhook(c.Request().Context(), sess.TenantID)
+	m, err := s.channelsModel(c, currentSession(c))
 	if err != nil {
 		return err
 	}
-	return render(c, http.StatusOK, web.Channels(web.ChannelsPage{Page: s.page(c, "Notifications"), WebhookSet: u != ""}))
+	if c.QueryParam("saved") == "email" {
+		m.Flashes = append(m.Flashes, web.Flash{Kind: web.FlashSuccess, Message: "Email settings saved."})
+	}
+	return render(c, http.StatusOK, web.Channels(m))
+}
+
+// channelsModel reads the page's settings and recent notices.
+func (s *Server) channelsModel(c echo.Context, sess *identity.Session) (web.ChannelsPage, error) {
+	ctx := c.Request().Context()
+	m := web.ChannelsPage{Page: s.page(c, "Notifications")}
+	u, err := s.deps.Channels.Webhook(ctx, sess.TenantID)
+	if err != nil {
+		return m, err
+	}
+	ch, err := s.deps.Channels.Email(ctx, sess.TenantID)
+	if err != nil {
+		return m, err
+	}
+	recent, err := s.deps.Channels.RecentNotices(ctx, sess.TenantID, recentNotices)
+	if err != nil {
+		return m, err
+	}
+	m.WebhookSet, m.Email, m.Recent = u != "", emailForm(ch, s.deps.Channels.RelayEnabled()), deliveryRows(recent)
+	return m, nil
 }
 
 // channelsSave sets or removes the webhook; a bad URL re-renders with the error.
@@ -24,12 +54,87 @@ func (s *Server) channelsSave(c echo.Context) error {
 	sess := currentSession(c)
 	err := s.deps.Channels.SetWebhook(c.Request().Context(), sess.TenantID, c.FormValue("webhook_url"), sess.Actor(), meta(c))
 	if e := apperr.As(err); e != nil && e.Code == apperr.Invalid {
-		u, _ := s.deps.Channels.Webhook(c.Request().Context(), sess.TenantID)
-		return render(c, http.StatusBadRequest, web.Channels(web.ChannelsPage{Page: s.page(c, "Notifications"), WebhookSet: u != "",
-			FieldErrors: e.Fields, FormError: e.Message}))
+		return s.channelsInvalid(c, sess, e, nil)
 	}
 	if err != nil {
 		return err
 	}
 	return c.Redirect(http.StatusSeeOther, "/admin/notifications")
+}
+
+// channelsEmailSave sets the email channel; invalid input re-renders the
+// form as submitted (without the password) with the errors, and changes
+// nothing.
+func (s *Server) channelsEmailSave(c echo.Context) error {
+	sess := currentSession(c)
+	ch := tenants.EmailChannel{Enabled: c.FormValue("email_enabled") != ""}
+	password := ""
+	if c.FormValue("relay") == "own" {
+		ch.Relay = tenants.MailRelay{Addr: c.FormValue("smtp_addr"), From: c.FormValue("smtp_from"), Username: c.FormValue("smtp_username")}
+		password = c.FormValue("smtp_password")
+	}
+	err := s.deps.Channels.SetEmail(c.Request().Context(), sess.TenantID, ch, password, sess.Actor(), meta(c))
+	if e := apperr.As(err); e != nil && e.Code == apperr.Invalid {
+		return s.channelsInvalid(c, sess, e, func(m *web.ChannelsPage) {
+			kept := m.Email.PasswordKept && m.Email.Addr == strings.TrimSpace(ch.Relay.Addr) && m.Email.Username == strings.TrimSpace(ch.Relay.Username)
+			m.Email = emailForm(ch, m.Email.GatehouseRelay)
+			m.Email.Own, m.Email.PasswordKept = c.FormValue("relay") == "own", kept
+		})
+	}
+	if err != nil {
+		return err
+	}
+	return c.Redirect(http.StatusSeeOther, "/admin/notifications?saved=email")
+}
+
+// channelsTest sends a test message on each channel now and shows how each
+// went.
+func (s *Server) channelsTest(c echo.Context) error {
+	sess := currentSession(c)
+	outcomes, err := s.deps.Channels.Test(c.Request().Context(), sess.TenantID, sess.Email, sess.Actor(), meta(c))
+	if err != nil {
+		return err
+	}
+	m, err := s.channelsModel(c, sess)
+	if err != nil {
+		return err
+	}
+	for _, o := range outcomes {
+		m.Tests = append(m.Tests, web.ChannelTestRow{Channel: o.Channel, State: o.State, Reason: o.Reason})
+	}
+	return render(c, http.StatusOK, web.Channels(m))
+}
+
+// channelsInvalid re-renders the page with e's errors (and the submitted
+// form, by edit), as a 400.
+func (s *Server) channelsInvalid(c echo.Context, sess *identity.Session, e *apperr.Error, edit func(*web.ChannelsPage)) error {
+	m, err := s.channelsModel(c, sess)
+	if err != nil {
+		return err
+	}
+	m.FieldErrors, m.FormError = e.Fields, e.Message
+	if edit != nil {
+		edit(&m)
+	}
+	return render(c, http.StatusBadRequest, web.Channels(m))
+}
+
+// emailForm is ch as the form shows it.
+func emailForm(ch tenants.EmailChannel, gatehouseRelay bool) web.EmailForm {
+	return web.EmailForm{Enabled: ch.Enabled, Own: ch.Relay.Own(), Addr: ch.Relay.Addr, From: ch.Relay.From,
+		Username: ch.Relay.Username, PasswordKept: ch.Relay.PasswordRef != "", GatehouseRelay: gatehouseRelay}
+}
+
+// deliveryRows are notices as the pages show them.
+func deliveryRows(ds []jobs.Delivery) []web.DeliveryRow {
+	out := make([]web.DeliveryRow, 0, len(ds))
+	for _, dl := range ds {
+		to := strings.Join(dl.To, ", ")
+		if dl.Channel == "chat" {
+			to = "the organization's chat webhook"
+		}
+		out = append(out, web.DeliveryRow{At: when(dl.EnqueuedAt), Subject: dl.Subject, Channel: dl.Channel, To: to,
+			State: dl.State, Attempts: dl.Attempts, Reason: dl.Reason, Failing: dl.Failing()})
+	}
+	return out
 }

@@ -42,6 +42,13 @@ type fixture struct {
 // change the dependencies, given that database.
 func newFixture(t testing.TB, override func(*handlers.Deps, *pgxpool.Pool)) *fixture {
 	t.Helper()
+	return newFixtureWith(t, nil, override)
+}
+
+// newFixtureWith is newFixture whose wiring options options may change
+// first (e.g. the mail relay).
+func newFixtureWith(t testing.TB, options func(*app.Options), override func(*handlers.Deps, *pgxpool.Pool)) *fixture {
+	t.Helper()
 	pool := stack.NewPool(t)
 	stack.Seed(t, pool)
 	vc, err := vault.New(stack.Vault.Addr, stack.GatehouseToken(t)) // least privilege, as in production
@@ -49,9 +56,13 @@ func newFixture(t testing.TB, override func(*handlers.Deps, *pgxpool.Pool)) *fix
 		t.Fatal(err)
 	}
 	logs := &bytes.Buffer{}
-	parts, err := app.Wire(pool, vc, app.Options{Log: slog.New(slog.NewJSONHandler(logs, nil)), PublicURL: stack.PublicURL,
+	o := app.Options{Log: slog.New(slog.NewJSONHandler(logs, nil)), PublicURL: stack.PublicURL,
 		SessionIdle: 30 * time.Minute, SessionMax: 12 * time.Hour, RequestTimeout: 5 * time.Second, Version: "test", Now: time.Now,
-		Clouds: stores.Endpoints{AWS: stack.Moto.Endpoint}})
+		Clouds: stores.Endpoints{AWS: stack.Moto.Endpoint}}
+	if options != nil {
+		options(&o)
+	}
+	parts, err := app.Wire(pool, vc, o)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -110,6 +110,8 @@ func (s *Server) routes() []Route {
 		{http.MethodPost, "/admin/stores/:id/rotate", "admin.stores.rotate", needs(authz.ManageStores), "", s.storeRotate},
 		{http.MethodGet, "/admin/notifications", "admin.notifications", needs(authz.ManageSettings), "Notifications", s.channels},
 		{http.MethodPost, "/admin/notifications", "admin.notifications.save", needs(authz.ManageSettings), "", s.channelsSave},
+		{http.MethodPost, "/admin/notifications/email", "admin.notifications.email", needs(authz.ManageSettings), "", s.channelsEmailSave},
+		{http.MethodPost, "/admin/notifications/test", "admin.notifications.test", needs(authz.ManageSettings), "", s.channelsTest},
 		{http.MethodGet, "/admin/members", "admin.members", needs(authz.ViewMembers), "Members", s.members},
 		{http.MethodGet, "/admin/mappings", "admin.mappings", needs(authz.ManageMappings), "Role mappings", s.mappings},
 		{http.MethodPost, "/admin/mappings", "admin.mappings.add", needs(authz.ManageMappings), "", s.mappingAdd},

@@ -22,6 +22,7 @@ import (
 	"github.com/gatehouse/gatehouse/approvals"
 	"github.com/gatehouse/gatehouse/audit"
 	"github.com/gatehouse/gatehouse/authz"
+	"github.com/gatehouse/gatehouse/channels"
 	"github.com/gatehouse/gatehouse/identity"
 	"github.com/gatehouse/gatehouse/jobs"
 	"github.com/gatehouse/gatehouse/monitor"
@@ -46,10 +47,16 @@ type KeyLister interface {
 	ListKV2(ctx context.Context, mount, prefix string) ([]string, error)
 }
 
-// ChannelStore keeps a tenant's chat webhook.
+// ChannelStore keeps, tests and reports on a tenant's notification
+// channels (channels.Service).
 type ChannelStore interface {
 	Webhook(ctx context.Context, tenantID string) (string, error)
 	SetWebhook(ctx context.Context, tenantID, url, actor string, meta audit.Meta) error
+	Email(ctx context.Context, tenantID string) (tenants.EmailChannel, error)
+	SetEmail(ctx context.Context, tenantID string, ch tenants.EmailChannel, password, actor string, meta audit.Meta) error
+	RelayEnabled() bool
+	Test(ctx context.Context, tenantID, to, actor string, meta audit.Meta) ([]channels.TestOutcome, error)
+	RecentNotices(ctx context.Context, tenantID string, max int) ([]jobs.Delivery, error)
 }
 
 // BreakGlassStore keeps break-glass settings, reviews and their records.

@@ -31,12 +31,11 @@ type Workers struct {
 	Scanner Scanner
 	// Campaigns get hourly reminders of reviews coming due (skipped when nil).
 	Campaigns CampaignReminder
-	Channels  Channels
-	// Notices records who was told and how delivery went (Channels when
-	// it keeps that record itself, as postgres.RequestStore does).
-	Notices NoticeLog
-	Mailer  *notify.Mailer
-	Webhook *notify.Webhook
+	// Channels finds each tenant's webhook and mailer; Webhook posts to
+	// the webhooks; Notices records who was told and how delivery went.
+	Channels Channels
+	Webhook  *notify.Webhook
+	Notices  NoticeLog
 	// Sessions and SessionIdle drive the periodic sweep of ended sessions
 	// (skipped when Sessions is nil).
 	Sessions    SessionSweeper
@@ -110,11 +109,8 @@ func NewClient(pool *pgxpool.Pool, w Workers) (*river.Client[pgx.Tx], error) {
 	river.AddWorker(workers, &ScanAuditWorker{Scanner: w.Scanner})
 	river.AddWorker(workers, &RemindReviewsWorker{Reminder: w.Campaigns})
 	river.AddWorker(workers, &SweepSessionsWorker{Sweeper: w.Sessions, Idle: w.SessionIdle})
-	river.AddWorker(workers, &RemindWorker{Store: w.Grants, Mailer: w.Mailer})
-	if w.Notices == nil {
-		w.Notices, _ = w.Channels.(NoticeLog)
-	}
-	river.AddWorker(workers, &NotifyWorker{Mailer: w.Mailer, Webhook: w.Webhook, Channels: w.Channels, Notices: w.Notices})
+	river.AddWorker(workers, &RemindWorker{Store: w.Grants, Channels: w.Channels})
+	river.AddWorker(workers, &NotifyWorker{Webhook: w.Webhook, Channels: w.Channels, Notices: w.Notices})
 	if w.Due == nil { // the grant store lists due grants itself (postgres.RequestStore does)
 		w.Due, _ = w.Grants.(DueGrantLister)
 	}

@@ -194,7 +194,7 @@ func TestTheSweepEndsAGrantOnTime(t *testing.T) {
 func startWorkersWithSweep(t testing.TB, w world) {
 	t.Helper()
 	c, err := jobs.NewClient(w.pool, jobs.Workers{Grants: w.store, Sweeper: w.store, Reviews: w.store, Shares: w.store, Revocations: w.store,
-		Vault: w.vault, Now: time.Now, Due: w.store, PollInterval: 100 * time.Millisecond, Channels: w.store,
+		Vault: w.vault, Now: time.Now, Due: w.store, PollInterval: 100 * time.Millisecond, Channels: w.chans, Webhook: w.chans.Chat, Notices: w.store,
 		Log: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	if err != nil {
 		t.Fatal(err)

@@ -312,8 +312,8 @@ func RemindBefore(d time.Duration) time.Duration { return min(d/4, 15*time.Minut
 // RemindWorker reminds the holder, if the grant is still active.
 type RemindWorker struct {
 	river.WorkerDefaults[RemindArgs]
-	Store  GrantStore
-	Mailer *notify.Mailer
+	Store    GrantStore
+	Channels Channels
 }
 
 // Work sends the reminder.
@@ -325,7 +325,11 @@ func (w *RemindWorker) Work(ctx context.Context, job *river.Job[RemindArgs]) err
 	if err != nil {
 		return err
 	}
-	return w.Mailer.Send(ctx, []string{t.Email}, notify.Message{Subject: "Access ends soon: " + t.Resource,
+	m, notSent, err := w.Channels.MailerFor(ctx, job.Args.TenantID)
+	if err != nil || notSent != "" {
+		return err // nowhere to send: nothing to retry
+	}
+	return m.Send(ctx, []string{t.Email}, notify.Message{Subject: "Access ends soon: " + t.Resource,
 		Text: "Your access ends at " + t.ExpiresAt.UTC().Format(time.RFC1123) + ".", Link: "/grants"})
 }
 

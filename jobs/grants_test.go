@@ -21,6 +21,7 @@ import (
 	"github.com/gatehouse/gatehouse/apperr"
 	"github.com/gatehouse/gatehouse/approvals"
 	"github.com/gatehouse/gatehouse/audit"
+	"github.com/gatehouse/gatehouse/channels"
 	"github.com/gatehouse/gatehouse/jobs"
 	"github.com/gatehouse/gatehouse/notify"
 	"github.com/gatehouse/gatehouse/notify/notifytest"
@@ -42,6 +43,7 @@ type world struct {
 	smtp    *notifytest.TestSMTPServer
 	webhook *httptest.Server
 	chat    chan string
+	chans   *channels.Service // the workers' channels (w.channels() unless a test changes them)
 }
 
 // approvedRequest seeds a tenant with a Vault mount and secret, a resource,
@@ -109,6 +111,7 @@ func newWorld(t testing.TB, mount string, now func() time.Time) (world, string) 
 		t.Fatal(err)
 	}
 	w.store = postgres.NewRequestStore(w.pool, inserter, now)
+	w.chans = w.channels()
 	if err := w.store.SetWebhook(ctx, w.tenant, w.webhook.URL, "admin", audit.Meta{}); err != nil {
 		t.Fatal(err)
 	}
@@ -118,6 +121,18 @@ func newWorld(t testing.TB, mount string, now func() time.Time) (world, string) 
 		t.Fatal(err)
 	}
 	return w, res
+}
+
+// channels is the tenant channels as `gatehouse serve` wires them: the
+// in-process SMTP server as Gatehouse's relay (its CA also trusted for
+// organizations' own relays, which may be on loopback here), and the
+// webhook receiver.
+func (w world) channels() *channels.Service {
+	return &channels.Service{Store: w.store, Secrets: w.vault, Audit: postgres.NewIdentityStore(w.pool, time.Now),
+		Relay: &notify.Mailer{Addr: w.smtp.Addr, From: "gatehouse@acme.test", TLS: w.smtp.ClientTLS,
+			PublicURL: "https://gatehouse.example", Now: time.Now},
+		Chat: &notify.Webhook{Client: w.webhook.Client(), PublicURL: "https://gatehouse.example"},
+		TLS:  w.smtp.ClientTLS, Local: true}
 }
 
 // twoApprovals is the test resources' policy: requesters ask, two
@@ -135,9 +150,7 @@ func startWorkers(t testing.TB, w world, v jobs.GrantVault, now func() time.Time
 	t.Helper()
 	c, err := jobs.NewClient(w.pool, jobs.Workers{Grants: w.store, Sweeper: w.store, Reviews: w.store, Shares: w.store, Revocations: w.store, Vault: v, Now: now,
 		Log: slog.New(slog.NewTextHandler(io.Discard, nil)), PollInterval: 100 * time.Millisecond,
-		Channels: w.store, Mailer: &notify.Mailer{Addr: w.smtp.Addr, From: "gatehouse@acme.test", TLS: w.smtp.ClientTLS,
-			PublicURL: "https://gatehouse.example", Now: time.Now},
-		Webhook: &notify.Webhook{Client: w.webhook.Client(), PublicURL: "https://gatehouse.example"}})
+		Channels: w.chans, Webhook: w.chans.Chat, Notices: w.store})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -31,9 +31,12 @@ func (NotifyArgs) Kind() string { return "notify" }
 // InsertOpts retries a failing channel for about a day.
 func (NotifyArgs) InsertOpts() river.InsertOpts { return river.InsertOpts{MaxAttempts: 12} }
 
-// Channels finds a tenant's chat webhook (implemented by the postgres adapter).
+// Channels finds a tenant's channels: its chat webhook, and the mailer its
+// email goes out through — or, when it goes nowhere, why in plain words
+// (implemented by channels.Service).
 type Channels interface {
 	Webhook(ctx context.Context, tenantID string) (string, error)
+	MailerFor(ctx context.Context, tenantID string) (m *notify.Mailer, notSent string, err error)
 }
 
 // The states of a notice's delivery.
@@ -67,7 +70,6 @@ type NoticeLog interface {
 // reaches back to the decision or grant that caused it.
 type NotifyWorker struct {
 	river.WorkerDefaults[NotifyArgs]
-	Mailer   *notify.Mailer
 	Webhook  *notify.Webhook
 	Channels Channels
 	Notices  NoticeLog // nil: outcomes are not recorded
@@ -108,13 +110,14 @@ func (w *NotifyWorker) Work(ctx context.Context, job *river.Job[NotifyArgs]) err
 // set up it sends nothing and says why in notSent.
 func (w *NotifyWorker) send(ctx context.Context, a NotifyArgs) (notSent string, err error) {
 	if a.Channel == "email" {
-		if !w.Mailer.Enabled() {
-			return "Email is not set up on this Gatehouse (no mail relay).", nil
-		}
-		if len(a.To) == 0 {
+		m, notSent, err := w.Channels.MailerFor(ctx, a.TenantID)
+		switch {
+		case err != nil || notSent != "":
+			return notSent, err
+		case len(a.To) == 0:
 			return "Nobody to email.", nil
 		}
-		return "", w.Mailer.Send(ctx, a.To, a.Message)
+		return "", m.Send(ctx, a.To, a.Message)
 	}
 	url, err := w.Channels.Webhook(ctx, a.TenantID)
 	if err != nil {

@@ -57,7 +57,10 @@ type Mailer struct {
 	// AllowPlaintext talks to the relay without TLS (a local dev relay on
 	// loopback); never with a username.
 	AllowPlaintext bool
-	Now            func() time.Time
+	// Dial connects to the relay; nil dials directly. An organization's own
+	// relay is dialed through PublicDialer.
+	Dial func(ctx context.Context, network, addr string) (net.Conn, error)
+	Now  func() time.Time
 }
 
 // Enabled reports whether the mailer has a relay to send through (Send
@@ -66,7 +69,7 @@ func (m *Mailer) Enabled() bool { return m != nil && m.Addr != "" }
 
 // Send mails msg to the recipients. It returns the relay's error, as a
 // DeliveryError saying what went wrong in plain words.
-func (m *Mailer) Send(_ context.Context, to []string, msg Message) error {
+func (m *Mailer) Send(ctx context.Context, to []string, msg Message) error {
 	if m.Addr == "" || len(to) == 0 {
 		return nil
 	}
@@ -83,29 +86,39 @@ func (m *Mailer) Send(_ context.Context, to []string, msg Message) error {
 		buf.WriteString("X-Priority: 1\r\nImportance: high\r\n")
 	}
 	buf.WriteString("\r\n" + strings.ReplaceAll(msg.body(m.PublicURL), "\n", "\r\n") + "\r\n")
-	if err := m.deliver(to, &buf); err != nil {
+	if err := m.deliver(ctx, to, &buf); err != nil {
 		return failure("The mail relay", fmt.Errorf("sending mail through %s: %w", m.Addr, err))
 	}
 	return nil
 }
 
-func (m *Mailer) deliver(to []string, msg io.Reader) error {
-	var c *smtp.Client
-	var err error
-	if m.AllowPlaintext && m.Username == "" {
-		c, err = smtp.Dial(m.Addr)
-	} else {
-		cfg := m.TLS
-		if cfg == nil {
-			host, _, _ := net.SplitHostPort(m.Addr)
-			cfg = &tls.Config{ServerName: host, MinVersion: tls.VersionTLS12}
-		}
-		c, err = smtp.DialStartTLS(m.Addr, cfg)
+func (m *Mailer) deliver(ctx context.Context, to []string, msg io.Reader) error {
+	dial := m.Dial
+	if dial == nil {
+		dial = (&net.Dialer{Timeout: 30 * time.Second}).DialContext
 	}
+	conn, err := dial(ctx, "tcp", m.Addr)
 	if err != nil {
 		return err
 	}
+	var c *smtp.Client
+	if m.AllowPlaintext && m.Username == "" {
+		c = smtp.NewClient(conn)
+	} else {
+		host, _, _ := net.SplitHostPort(m.Addr)
+		cfg := &tls.Config{MinVersion: tls.VersionTLS12}
+		if m.TLS != nil {
+			cfg = m.TLS.Clone()
+		}
+		if cfg.ServerName == "" {
+			cfg.ServerName = host
+		}
+		if c, err = smtp.NewClientStartTLS(conn, cfg); err != nil { // it closes conn
+			return err
+		}
+	}
 	defer c.Close()
+	c.CommandTimeout, c.SubmissionTimeout = 30*time.Second, 2*time.Minute
 	if m.Username != "" {
 		if err := c.Auth(sasl.NewPlainClient("", m.Username, m.Password)); err != nil {
 			return err

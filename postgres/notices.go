@@ -3,17 +3,13 @@ package postgres
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
-	"net/url"
-	"strings"
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 	"github.com/riverqueue/river"
 
 	"github.com/gatehouse/gatehouse/apperr"
-	"github.com/gatehouse/gatehouse/audit"
 	"github.com/gatehouse/gatehouse/jobs"
 	"github.com/gatehouse/gatehouse/notify"
 	"github.com/gatehouse/gatehouse/postgres/db"
@@ -90,12 +86,17 @@ func (s *RequestStore) Deliveries(ctx context.Context, tenantID, ref string) ([]
 	if err != nil {
 		return nil, apperr.Wrap(apperr.Unavailable, "Who was told cannot be read right now.", err)
 	}
+	return deliveries(rows), nil
+}
+
+// deliveries are notices' records as the pages show them.
+func deliveries(rows []db.Notice) []jobs.Delivery {
 	out := make([]jobs.Delivery, 0, len(rows))
 	for _, r := range rows {
 		out = append(out, jobs.Delivery{Channel: r.Channel, To: r.Recipients, Subject: r.Subject, Urgent: r.Urgent, EnqueuedAt: r.EnqueuedAt,
 			State: r.State, Attempts: int(r.Attempts), Reason: r.Reason, AttemptedAt: r.AttemptedAt.Time})
 	}
-	return out, nil
+	return out
 }
 
 // RecordDelivery records outcome o of an attempt at notice id, and runs
@@ -121,45 +122,6 @@ func (s *RequestStore) RecordDelivery(ctx context.Context, id string, o jobs.Del
 // emailJob is the job sending msg by email to the recipients.
 func emailJob(tenantID, ref string, to []string, msg notify.Message) river.InsertManyParams {
 	return river.InsertManyParams{Args: jobs.NotifyArgs{TenantID: tenantID, Ref: ref, Channel: "email", To: to, Message: msg}}
-}
-
-// Webhook returns the tenant's chat webhook URL, or "" when none is set.
-func (s *RequestStore) Webhook(ctx context.Context, tenantID string) (string, error) {
-	tid, err := uuid.Parse(tenantID)
-	if err != nil {
-		return "", nil
-	}
-	u, err := db.New(s.pool).GetWebhook(ctx, tid)
-	if errors.Is(err, pgx.ErrNoRows) {
-		return "", nil
-	}
-	return u, err
-}
-
-// SetWebhook sets the tenant's chat webhook URL ("" to remove it), audited
-// without the URL (it often embeds a credential). It must be https (or
-// http on loopback, for development).
-func (s *RequestStore) SetWebhook(ctx context.Context, tenantID, raw, actor string, meta audit.Meta) error {
-	raw = strings.TrimSpace(raw)
-	if raw != "" {
-		u, err := url.Parse(raw)
-		loopback := u != nil && (u.Hostname() == "127.0.0.1" || u.Hostname() == "localhost")
-		if err != nil || u.Host == "" || !(u.Scheme == "https" || (u.Scheme == "http" && loopback)) {
-			return apperr.InvalidFields("Check the webhook URL.", map[string]string{"webhook_url": "Give an https:// URL."})
-		}
-	}
-	tid, err := uuid.Parse(tenantID)
-	if err != nil {
-		return errNoRequest
-	}
-	return InTx(ctx, s.pool, func(tx pgx.Tx) error {
-		q := db.New(tx)
-		if err := q.SetWebhook(ctx, db.SetWebhookParams{TenantID: tid, WebhookUrl: raw, Actor: actor}); err != nil {
-			return err
-		}
-		return appendAudit(ctx, q, s.now(), meta.Stamp(audit.Event{TenantID: tenantID, Actor: actor,
-			Action: "channels.webhook_set", Outcome: audit.Success, Detail: map[string]string{"set": boolString(raw != "")}}))
-	})
 }
 
 func boolString(b bool) string {

@@ -200,10 +200,33 @@ type PolicyForm struct {
 	PendingTimeout   string
 }
 
-// ChannelsPage sets the tenant's notification channels.
+// ChannelsPage sets the tenant's notification channels, tests them, and
+// shows how recent notices went.
 type ChannelsPage struct {
 	Page
 	WebhookSet  bool
+	Email       EmailForm
+	Tests       []ChannelTestRow // the outcome of a test send just made
+	Recent      []DeliveryRow    // the most recent notices, newest first
 	FieldErrors map[string]string
 	FormError   string
+}
+
+// EmailForm is the tenant's email channel as its form shows it (never a
+// password: only whether one is kept).
+type EmailForm struct {
+	Enabled        bool
+	Own            bool // through the organization's own relay
+	Addr           string
+	From           string
+	Username       string
+	PasswordKept   bool
+	GatehouseRelay bool // whether Gatehouse itself has a relay set up
+}
+
+// ChannelTestRow is how a test message went on one channel.
+type ChannelTestRow struct {
+	Channel string // "email" or "chat"
+	State   string // delivered, failed, not-sent
+	Reason  string
 }

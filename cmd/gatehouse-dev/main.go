@@ -145,7 +145,7 @@ func run(ctx context.Context) error {
 	gh.Env = append(os.Environ(),
 		"GATEHOUSE_LISTEN="+listen, "GATEHOUSE_PUBLIC_URL="+publicURL,
 		"GATEHOUSE_DATABASE_URL="+dbURL, "GATEHOUSE_VAULT_ADDR="+v.Addr, "GATEHOUSE_VAULT_TOKEN="+ghToken,
-		"GATEHOUSE_AWS_ENDPOINT="+moto.Endpoint)
+		"GATEHOUSE_AWS_ENDPOINT="+moto.Endpoint, "GATEHOUSE_LOCAL_CHANNELS=true")
 	gh.Stdout, gh.Stderr = logFile, logFile
 	gh.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGTERM}
 	if err := gh.Start(); err != nil {

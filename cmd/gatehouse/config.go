@@ -34,6 +34,9 @@ type config struct {
 	SMTPUsername   string
 	SMTPPassword   string // from the environment only
 	SMTPPlaintext  bool
+	// LocalChannels lets tenants' chat webhooks and mail relays be on
+	// loopback or private addresses: local development only.
+	LocalChannels bool
 	// RevokeConcurrency is how many grants an emergency revocation ends at
 	// once (serve's workers and `gatehouse revoke`).
 	RevokeConcurrency int
@@ -69,6 +72,8 @@ func parseConfig(cmd string, args []string) (config, error) {
 	concurrency := fs.String("revoke-concurrency", envDefault("GATEHOUSE_REVOKE_CONCURRENCY", strconv.Itoa(jobs.RevokeConcurrency)),
 		"how many grants an emergency revocation ends at once (more for a Vault far away)")
 	fs.BoolVar(&c.SMTPPlaintext, "smtp-plaintext", envDefault("GATEHOUSE_SMTP_PLAINTEXT", "") == "true", "talk to a loopback relay without TLS")
+	fs.BoolVar(&c.LocalChannels, "local-channels", envDefault("GATEHOUSE_LOCAL_CHANNELS", "") == "true",
+		"let tenants' webhooks and mail relays be on loopback or private addresses (local development only)")
 	if err := fs.Parse(args); err != nil {
 		return c, err
 	}

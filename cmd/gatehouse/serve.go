@@ -30,7 +30,9 @@ func serve(ctx context.Context, cfg config, log *slog.Logger) error {
 
 	parts, err := app.Wire(pool, vc, app.Options{Log: log, PublicURL: cfg.PublicURL, SessionIdle: cfg.SessionIdle,
 		SessionMax: cfg.SessionMax, SecureCookies: cfg.secureCookies(), RequestTimeout: cfg.RequestTimeout,
-		Version: version, Now: time.Now, Clouds: stores.Endpoints{AWS: cfg.AWSEndpoint}})
+		Version: version, Now: time.Now, Clouds: stores.Endpoints{AWS: cfg.AWSEndpoint}, LocalChannels: cfg.LocalChannels,
+		Relay: &notify.Mailer{Addr: cfg.SMTPAddr, From: cfg.SMTPFrom, Username: cfg.SMTPUsername, Password: cfg.SMTPPassword,
+			AllowPlaintext: cfg.SMTPPlaintext, PublicURL: cfg.PublicURL, Now: time.Now}})
 	if err != nil {
 		return err
 	}
@@ -42,10 +44,8 @@ func serve(ctx context.Context, cfg config, log *slog.Logger) error {
 	workers, err := jobs.NewClient(pool, jobs.Workers{Heads: postgres.NewAuditLog(pool, time.Now, nil), Anchors: anchors, Scanner: requests, Campaigns: requests, Grants: requests, Sweeper: requests, Reviews: requests, Shares: requests, Revocations: requests, Vault: parts.Backends, Now: time.Now, Log: log,
 		Due: requests, Replicas: parts.Bindings, Resources: requests, Rotator: parts.Backends.Service, Clouds: parts.Backends,
 		Sources:  func(mount, tenantID string) secretstores.Store { return vc.Store(mount, tenantID) },
-		Channels: requests, Notices: requests, Sessions: idStore, SessionIdle: cfg.SessionIdle, RevokeConcurrency: cfg.RevokeConcurrency,
-		Mailer: &notify.Mailer{Addr: cfg.SMTPAddr, From: cfg.SMTPFrom, Username: cfg.SMTPUsername, Password: cfg.SMTPPassword,
-			AllowPlaintext: cfg.SMTPPlaintext, PublicURL: cfg.PublicURL, Now: time.Now},
-		Webhook: &notify.Webhook{Client: &http.Client{Timeout: 10 * time.Second}, PublicURL: cfg.PublicURL},
+		Channels: parts.Channels, Webhook: parts.Channels.Chat, Notices: requests, Sessions: idStore, SessionIdle: cfg.SessionIdle,
+		RevokeConcurrency: cfg.RevokeConcurrency,
 	})
 	if err != nil {
 		return err

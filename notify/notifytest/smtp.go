@@ -15,6 +15,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/emersion/go-sasl"
 	"github.com/emersion/go-smtp"
 )
 
@@ -23,6 +24,7 @@ type Received struct {
 	From string
 	To   []string
 	Data string
+	User string // who logged in (AUTH PLAIN) to send it; "" when nobody did
 }
 
 // TestSMTPServer is a real SMTP server (go-smtp) on loopback that keeps
@@ -33,6 +35,23 @@ type TestSMTPServer struct {
 	srv       *smtp.Server
 	mu        sync.Mutex
 	got       []Received
+	user      string // RequireLogin's credentials
+	password  string
+}
+
+// RequireLogin makes the server take mail only from a client that logged
+// in (AUTH PLAIN, offered after STARTTLS only) as user with password.
+func (t *TestSMTPServer) RequireLogin(user, password string) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.user, t.password = user, password
+}
+
+// login checks credentials against RequireLogin's.
+func (t *TestSMTPServer) login(user, password string) (required bool, ok bool) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.user != "", t.user != "" && user == t.user && password == t.password
 }
 
 // StartTestSMTPServer listens on a free loopback port, offering STARTTLS
@@ -67,13 +86,31 @@ func (t *TestSMTPServer) Close() error { return t.srv.Close() }
 type testSession struct {
 	server *TestSMTPServer
 	cur    Received
+	user   string // who logged in
 }
 
 func (s *testSession) Reset()        { s.cur = Received{} }
 func (s *testSession) Logout() error { return nil }
 func (s *testSession) Mail(from string, _ *smtp.MailOptions) error {
-	s.cur.From = from
+	if required, _ := s.server.login("", ""); required && s.user == "" {
+		return &smtp.SMTPError{Code: 530, EnhancedCode: smtp.EnhancedCode{5, 7, 0}, Message: "Authentication required"}
+	}
+	s.cur.From, s.cur.User = from, s.user
 	return nil
+}
+
+// AuthMechanisms offers PLAIN (go-smtp offers AUTH only over TLS).
+func (s *testSession) AuthMechanisms() []string { return []string{sasl.Plain} }
+
+// Auth checks PLAIN credentials against RequireLogin's.
+func (s *testSession) Auth(string) (sasl.Server, error) {
+	return sasl.NewPlainServer(func(_, user, password string) error {
+		if _, ok := s.server.login(user, password); !ok {
+			return &smtp.SMTPError{Code: 535, EnhancedCode: smtp.EnhancedCode{5, 7, 8}, Message: "Invalid credentials"}
+		}
+		s.user = user
+		return nil
+	}), nil
 }
 func (s *testSession) Rcpt(to string, _ *smtp.RcptOptions) error {
 	s.cur.To = append(s.cur.To, to)

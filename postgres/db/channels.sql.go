@@ -11,6 +11,31 @@ import (
 	"github.com/google/uuid"
 )
 
+const getEmailChannel = `-- name: GetEmailChannel :one
+SELECT email_enabled, smtp_addr, smtp_from, smtp_username, smtp_secret_ref FROM tenant_channels WHERE tenant_id = $1
+`
+
+type GetEmailChannelRow struct {
+	EmailEnabled  bool
+	SmtpAddr      string
+	SmtpFrom      string
+	SmtpUsername  string
+	SmtpSecretRef string
+}
+
+func (q *Queries) GetEmailChannel(ctx context.Context, tenantID uuid.UUID) (GetEmailChannelRow, error) {
+	row := q.db.QueryRow(ctx, getEmailChannel, tenantID)
+	var i GetEmailChannelRow
+	err := row.Scan(
+		&i.EmailEnabled,
+		&i.SmtpAddr,
+		&i.SmtpFrom,
+		&i.SmtpUsername,
+		&i.SmtpSecretRef,
+	)
+	return i, err
+}
+
 const getWebhook = `-- name: GetWebhook :one
 SELECT webhook_url FROM tenant_channels WHERE tenant_id = $1
 `
@@ -20,6 +45,37 @@ func (q *Queries) GetWebhook(ctx context.Context, tenantID uuid.UUID) (string, e
 	var webhook_url string
 	err := row.Scan(&webhook_url)
 	return webhook_url, err
+}
+
+const setEmailChannel = `-- name: SetEmailChannel :exec
+INSERT INTO tenant_channels (tenant_id, email_enabled, smtp_addr, smtp_from, smtp_username, smtp_secret_ref, updated_by)
+VALUES ($1, $2, $3, $4, $5, $6, $7)
+ON CONFLICT (tenant_id) DO UPDATE SET email_enabled = excluded.email_enabled, smtp_addr = excluded.smtp_addr,
+    smtp_from = excluded.smtp_from, smtp_username = excluded.smtp_username, smtp_secret_ref = excluded.smtp_secret_ref,
+    updated_by = excluded.updated_by, updated_at = now()
+`
+
+type SetEmailChannelParams struct {
+	TenantID      uuid.UUID
+	EmailEnabled  bool
+	SmtpAddr      string
+	SmtpFrom      string
+	SmtpUsername  string
+	SmtpSecretRef string
+	Actor         string
+}
+
+func (q *Queries) SetEmailChannel(ctx context.Context, arg SetEmailChannelParams) error {
+	_, err := q.db.Exec(ctx, setEmailChannel,
+		arg.TenantID,
+		arg.EmailEnabled,
+		arg.SmtpAddr,
+		arg.SmtpFrom,
+		arg.SmtpUsername,
+		arg.SmtpSecretRef,
+		arg.Actor,
+	)
+	return err
 }
 
 const setWebhook = `-- name: SetWebhook :exec

@@ -436,10 +436,15 @@ type Tenant struct {
 }
 
 type TenantChannel struct {
-	TenantID   uuid.UUID
-	WebhookUrl string
-	UpdatedBy  string
-	UpdatedAt  time.Time
+	TenantID      uuid.UUID
+	WebhookUrl    string
+	UpdatedBy     string
+	UpdatedAt     time.Time
+	EmailEnabled  bool
+	SmtpAddr      string
+	SmtpFrom      string
+	SmtpUsername  string
+	SmtpSecretRef string
 }
 
 type TenantEmailDomain struct {

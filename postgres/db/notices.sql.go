@@ -93,6 +93,50 @@ func (q *Queries) ListNotices(ctx context.Context, arg ListNoticesParams) ([]Not
 	return items, nil
 }
 
+const listRecentNotices = `-- name: ListRecentNotices :many
+SELECT id, tenant_id, ref, channel, recipients, subject, urgent, enqueued_at, state, attempts, reason, attempted_at FROM notices WHERE tenant_id = $1 ORDER BY enqueued_at DESC, id LIMIT $2
+`
+
+type ListRecentNoticesParams struct {
+	TenantID uuid.UUID
+	Max      int32
+}
+
+// The tenant's most recent notices, newest first, for its notification
+// settings page.
+func (q *Queries) ListRecentNotices(ctx context.Context, arg ListRecentNoticesParams) ([]Notice, error) {
+	rows, err := q.db.Query(ctx, listRecentNotices, arg.TenantID, arg.Max)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var items []Notice
+	for rows.Next() {
+		var i Notice
+		if err := rows.Scan(
+			&i.ID,
+			&i.TenantID,
+			&i.Ref,
+			&i.Channel,
+			&i.Recipients,
+			&i.Subject,
+			&i.Urgent,
+			&i.EnqueuedAt,
+			&i.State,
+			&i.Attempts,
+			&i.Reason,
+			&i.AttemptedAt,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
 const recordNoticeAttempt = `-- name: RecordNoticeAttempt :execrows
 UPDATE notices SET state = $1, attempts = greatest(attempts, $2::int), reason = $3, attempted_at = $4
 WHERE id = $5 AND state <> 'delivered'

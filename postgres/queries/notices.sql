@@ -18,3 +18,8 @@ ORDER BY enqueued_at, channel DESC, id LIMIT 500;
 -- from a dead replica may send it twice).
 UPDATE notices SET state = @state, attempts = greatest(attempts, @attempt::int), reason = @reason, attempted_at = @at
 WHERE id = @id AND state <> 'delivered';
+
+-- name: ListRecentNotices :many
+-- The tenant's most recent notices, newest first, for its notification
+-- settings page.
+SELECT * FROM notices WHERE tenant_id = @tenant_id ORDER BY enqueued_at DESC, id LIMIT @max;

@@ -131,6 +131,15 @@ func (c *Client) PutKV2(ctx context.Context, mount, path string, data map[string
 	return nil
 }
 
+// DeleteKV2 deletes the secret at path in the KV v2 mount with every
+// version and its metadata (a missing secret is no error).
+func (c *Client) DeleteKV2(ctx context.Context, mount, path string) error {
+	if err := c.api.KVv2(mount).DeleteMetadata(ctx, path); err != nil {
+		return fmt.Errorf("deleting secret %s/%s: %w", mount, path, err)
+	}
+	return nil
+}
+
 // GetKV2 reads the latest version of the secret at path in the KV v2 mount.
 // It returns an error when the secret does not exist or cannot be read.
 func (c *Client) GetKV2(ctx context.Context, mount, path string) (map[string]any, error) {

@@ -40,6 +40,15 @@ path "gatehouse/data/stores/*" {
   capabilities = ["create", "update", "read"]
 }
 
+# Passwords of organizations' own mail relays, one version per password
+# set; a password no longer referenced is deleted with all its versions.
+path "gatehouse/data/channels/*" {
+  capabilities = ["create", "update", "read"]
+}
+path "gatehouse/metadata/channels/*" {
+  capabilities = ["list", "delete"]
+}
+
 # The audit trail's checkpoints: add versions and read them; no delete,
 # destroy or metadata capability, so written checkpoints stay.
 path "gatehouse/data/audit/checkpoints" {

@@ -132,6 +132,22 @@ type Revocation struct {
 	CompletedAt   time.Time
 	LiftedAt      time.Time
 	LiftedBy      string
+	// Told are the organizations told of it (when it completed): the
+	// scope's and those on the other side of the shares it blocked.
+	Told []Told
+}
+
+// Told is one notice of a revocation: an organization told, on one
+// channel, and how delivery went. A viewer outside that organization (not
+// a platform operator) sees neither its recipients nor its reason.
+type Told struct {
+	Org      string    `json:"org"`
+	Channel  string    `json:"channel"` // "email" or "chat"
+	To       []string  `json:"to,omitempty"`
+	State    string    `json:"state"` // pending, retrying, delivered, failed, not-sent
+	Reason   string    `json:"reason,omitempty"`
+	Attempts int       `json:"attempts"`
+	SentAt   time.Time `json:"sent_at"`
 }
 
 // BlockInForce reports whether the revocation's block still refuses new
@@ -177,6 +193,7 @@ type Report struct {
 	Items         []ReportItem `json:"items"`
 	LiftedAt      *time.Time   `json:"lifted_at,omitempty"`
 	Block         ReportBlock  `json:"block"`
+	Told          []Told       `json:"told"`
 }
 
 // ReportBlock is a report's account of the block on new access in the
@@ -202,7 +219,8 @@ type ReportItem struct {
 func ReportOf(r Revocation) Report {
 	rep := Report{ID: r.ID, Scope: r.Scope.String(), Reason: r.Reason, Actor: r.Actor, StartedAt: r.CreatedAt, Completed: r.Completed,
 		SessionsEnded: r.SessionsEnded, Grants: r.Progress.Total, VerifiedDead: r.Progress.Verified, Failed: r.Progress.Failed,
-		Rotated: r.Rotated, Items: []ReportItem{}, Block: ReportBlock{InForce: r.BlockInForce(), Since: r.CreatedAt}}
+		Rotated: r.Rotated, Items: []ReportItem{}, Block: ReportBlock{InForce: r.BlockInForce(), Since: r.CreatedAt},
+		Told: append([]Told{}, r.Told...)}
 	if !r.CompletedAt.IsZero() {
 		rep.CompletedAt = &r.CompletedAt
 	}

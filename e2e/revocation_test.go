@@ -67,7 +67,7 @@ func TestOperatorFreezesATenantAndWatchesTheRevocationComplete(t *testing.T) {
 	base, dbURL := startConsoleOn(t)
 	activeGrants(t, dbURL, 3)
 	ctx := newBrowser(t)
-	var grants, percent, verified string
+	var grants, percent, verified, told string
 	var shot []byte
 	steps := []struct {
 		name    string
@@ -89,6 +89,9 @@ func TestOperatorFreezesATenantAndWatchesTheRevocationComplete(t *testing.T) {
 			chromedp.WaitVisible(`[data-testid="completed"]`), // htmx polls the progress until done
 			chromedp.Text(`[data-testid="percent"]`, &percent),
 			chromedp.Text(`[data-testid="verified"]`, &verified),
+			// Completed, the page reloads with the organizations told.
+			chromedp.WaitVisible(`[data-testid="told"] tr[data-org="acme"][data-channel="chat"]`),
+			chromedp.Text(`[data-testid="told"] tr[data-org="acme"][data-channel="chat"]`, &told),
 			chromedp.FullScreenshot(&shot, 100),
 		}},
 	}
@@ -104,5 +107,8 @@ func TestOperatorFreezesATenantAndWatchesTheRevocationComplete(t *testing.T) {
 	}
 	if strings.TrimSpace(grants) != "3" || strings.TrimSpace(percent) != "100%" || strings.TrimSpace(verified) != "3" {
 		t.Fatalf("impact %q grants; progress %q, %q verified", grants, percent, verified)
+	}
+	if !strings.Contains(told, "the organization's chat webhook") { // nobody of acme signed in yet: no one to email
+		t.Fatalf("acme told: %q", told)
 	}
 }

@@ -8,6 +8,7 @@ import (
 
 	"github.com/gatehouse/gatehouse/apperr"
 	"github.com/gatehouse/gatehouse/approvals"
+	"github.com/gatehouse/gatehouse/jobs"
 	"github.com/gatehouse/gatehouse/tenants"
 	"github.com/gatehouse/gatehouse/web"
 )
@@ -149,6 +150,14 @@ func (s *Server) revocation(c echo.Context) error {
 		Started: when(r.CreatedAt), Lifted: when(r.LiftedAt), CanLift: r.Completed}
 	for _, it := range r.Items {
 		m.Items = append(m.Items, web.RevocationItemRow{Resource: it.Resource, Holder: it.Holder, State: it.State, Attempts: it.Attempts, Error: it.LastError})
+	}
+	for _, t := range r.Told {
+		to := strings.Join(t.To, ", ") // none shown for another organization's people
+		if t.Channel == "chat" {
+			to = "the organization's chat webhook"
+		}
+		m.Told = append(m.Told, web.ToldRow{Org: t.Org, Channel: t.Channel, To: to, State: t.State, Reason: t.Reason, At: when(t.SentAt),
+			Failing: t.State == jobs.NoticeRetrying || t.State == jobs.NoticeFailed})
 	}
 	return render(c, http.StatusOK, web.Revocation(m))
 }

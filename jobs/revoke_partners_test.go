@@ -131,6 +131,9 @@ func TestARevocationTellsThePartnersOfTheSharesItBlocks(t *testing.T) {
 				t.Errorf("%s: %s's trail has %d revocation.completed events, shares blocked %q; want 1, %q", scope, org, n, blocked, want)
 			}
 		}
+		if strings.HasPrefix(scope, "resource:") { // acme's admins see who was told, but not globex's people
+			checkTold(t, sw, id)
+		}
 		if scope != "tenant:acme" {
 			continue
 		}
@@ -152,6 +155,39 @@ func TestARevocationTellsThePartnersOfTheSharesItBlocks(t *testing.T) {
 		}
 		if rep, err := postgres.VerifyAudit(ctx, sw.pool, ""); err != nil || len(rep.Problems) != 0 {
 			t.Fatalf("audit chains: %+v %v", rep, err)
+		}
+	}
+}
+
+// checkTold checks the revocation id of acme's resource as its page and
+// report show it: both organizations told, by email and chat; acme's own
+// recipients shown to acme's admins, globex's only to an operator.
+func checkTold(t *testing.T, sw shareWorld, id string) {
+	t.Helper()
+	ctx := context.Background()
+	for _, v := range []approvals.Viewer{{TenantID: sw.tenant}, operator} {
+		r, err := sw.store.Revocation(ctx, id, v)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := map[string]approvals.Told{}
+		for _, told := range r.Told {
+			got[told.Org+"/"+told.Channel] = told
+		}
+		if len(r.Told) != 4 || len(got) != 4 {
+			t.Fatalf("viewer %+v: told %+v", v, r.Told)
+		}
+		if to := got["acme/email"].To; len(to) != 1 || to[0] != "admin@acme.test" {
+			t.Errorf("viewer %+v: acme's email went to %v", v, to)
+		}
+		if to := got["globex/email"].To; (len(to) == 1 && to[0] == "admin@globex.test") != v.Operator {
+			t.Errorf("viewer %+v: globex's recipients shown: %v", v, to)
+		}
+		if g := got["globex/email"]; g.State != jobs.NoticePending || g.SentAt.IsZero() {
+			t.Errorf("viewer %+v: globex's email notice %+v", v, g)
+		}
+		if rep := approvals.ReportOf(r); len(rep.Told) != 4 {
+			t.Errorf("viewer %+v: the report tells %+v", v, rep.Told)
 		}
 	}
 }

@@ -602,6 +602,17 @@ func (s *RequestStore) Revocation(ctx context.Context, id string, v approvals.Vi
 			out.Progress.Pending++
 		}
 	}
+	told, err := q.RevocationNotices(ctx, rid.String())
+	if err != nil {
+		return out, err
+	}
+	for _, n := range told {
+		t := approvals.Told{Org: n.Slug, Channel: n.Channel, State: n.State, Attempts: int(n.Attempts), SentAt: n.EnqueuedAt}
+		if v.Operator || n.TenantID.String() == v.TenantID { // another organization's people and settings are its own
+			t.To, t.Reason = n.Recipients, n.Reason
+		}
+		out.Told = append(out.Told, t)
+	}
 	return out, nil
 }
 

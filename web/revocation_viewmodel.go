@@ -46,6 +46,18 @@ type RevocationPage struct {
 	Lifted   string
 	CanLift  bool
 	Items    []RevocationItemRow
+	Told     []ToldRow // the organizations told, once it completed
+}
+
+// ToldRow is one organization told of a revocation on one channel.
+type ToldRow struct {
+	Org     string
+	Channel string
+	To      string // the recipients; "" when they are another organization's to know
+	State   string
+	Reason  string
+	At      string
+	Failing bool
 }
 
 // RevocationProgress is the part polled while the revocation runs.

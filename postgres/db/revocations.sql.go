@@ -559,6 +559,55 @@ func (q *Queries) RevocationItems(ctx context.Context, revocationID uuid.UUID) (
 	return items, nil
 }
 
+const revocationNotices = `-- name: RevocationNotices :many
+SELECT n.tenant_id, t.slug, n.channel, n.recipients, n.state, n.reason, n.attempts, n.enqueued_at
+FROM notices n JOIN tenants t ON t.id = n.tenant_id
+WHERE n.ref = $1
+ORDER BY n.enqueued_at, t.slug, n.channel DESC, n.id LIMIT 500
+`
+
+type RevocationNoticesRow struct {
+	TenantID   uuid.UUID
+	Slug       string
+	Channel    string
+	Recipients []string
+	State      string
+	Reason     string
+	Attempts   int32
+	EnqueuedAt time.Time
+}
+
+// The notices of revocation ref (one per organization told and channel),
+// with the organization's slug, in the order they were sent.
+func (q *Queries) RevocationNotices(ctx context.Context, ref string) ([]RevocationNoticesRow, error) {
+	rows, err := q.db.Query(ctx, revocationNotices, ref)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var items []RevocationNoticesRow
+	for rows.Next() {
+		var i RevocationNoticesRow
+		if err := rows.Scan(
+			&i.TenantID,
+			&i.Slug,
+			&i.Channel,
+			&i.Recipients,
+			&i.State,
+			&i.Reason,
+			&i.Attempts,
+			&i.EnqueuedAt,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
 const setRevocationItem = `-- name: SetRevocationItem :exec
 UPDATE revocation_items SET state = $1, attempts = attempts + 1, last_error = $2, updated_at = $3
 WHERE revocation_id = $4 AND request_id = $5 AND state <> 'verified'

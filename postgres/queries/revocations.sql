@@ -152,3 +152,11 @@ SELECT tenant_id FROM members WHERE lower(email) = @email::text;
 
 -- name: GetResourceForRotation :one
 SELECT res.mount, res.path, res.store_kind, res.binding_id, res.tenant_id, t.slug FROM resources res JOIN tenants t ON t.id = res.tenant_id WHERE res.id = @id;
+
+-- name: RevocationNotices :many
+-- The notices of revocation ref (one per organization told and channel),
+-- with the organization's slug, in the order they were sent.
+SELECT n.tenant_id, t.slug, n.channel, n.recipients, n.state, n.reason, n.attempts, n.enqueued_at
+FROM notices n JOIN tenants t ON t.id = n.tenant_id
+WHERE n.ref = @ref
+ORDER BY n.enqueued_at, t.slug, n.channel DESC, n.id LIMIT 500;

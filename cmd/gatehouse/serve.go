@@ -43,6 +43,7 @@ func serve(ctx context.Context, cfg config, log *slog.Logger) error {
 		Due: requests, Replicas: parts.Bindings, Resources: requests, Rotator: parts.Backends.Service, Clouds: parts.Backends,
 		Sources:  func(mount, tenantID string) secretstores.Store { return vc.Store(mount, tenantID) },
 		Channels: requests, Notices: requests, Sessions: idStore, SessionIdle: cfg.SessionIdle, RevokeConcurrency: cfg.RevokeConcurrency,
+		NoticeSweeper: requests, NoticeRetention: cfg.NoticeRetention,
 		Mailer: &notify.Mailer{Addr: cfg.SMTPAddr, From: cfg.SMTPFrom, Username: cfg.SMTPUsername, Password: cfg.SMTPPassword,
 			AllowPlaintext: cfg.SMTPPlaintext, PublicURL: cfg.PublicURL, Now: time.Now},
 		Webhook: &notify.Webhook{Client: &http.Client{Timeout: 10 * time.Second}, PublicURL: cfg.PublicURL},

@@ -40,7 +40,12 @@ type Workers struct {
 	// (skipped when Sessions is nil).
 	Sessions    SessionSweeper
 	SessionIdle time.Duration
-	Vault       GrantVault
+	// NoticeSweeper and NoticeRetention drive the hourly deletion of
+	// notices past their retention (skipped when NoticeSweeper is nil;
+	// DefaultNoticeRetention when NoticeRetention is zero).
+	NoticeSweeper   NoticeSweeper
+	NoticeRetention time.Duration
+	Vault           GrantVault
 	// RevokeConcurrency is how many grants a revocation ends at once
 	// (jobs.RevokeConcurrency when zero).
 	RevokeConcurrency int
@@ -109,6 +114,7 @@ func NewClient(pool *pgxpool.Pool, w Workers) (*river.Client[pgx.Tx], error) {
 	river.AddWorker(workers, &ScanAuditWorker{Scanner: w.Scanner})
 	river.AddWorker(workers, &RemindReviewsWorker{Reminder: w.Campaigns})
 	river.AddWorker(workers, &SweepSessionsWorker{Sweeper: w.Sessions, Idle: w.SessionIdle})
+	river.AddWorker(workers, &SweepNoticesWorker{Sweeper: w.NoticeSweeper, Retention: w.NoticeRetention, Log: w.Log})
 	river.AddWorker(workers, &RemindWorker{Store: w.Grants, Channels: w.Channels})
 	river.AddWorker(workers, &NotifyWorker{Webhook: w.Webhook, Channels: w.Channels, Notices: w.Notices})
 	if w.Due == nil { // the grant store lists due grants itself (postgres.RequestStore does)
@@ -183,6 +189,11 @@ func periodic(w Workers) []*river.PeriodicJob {
 	if w.Sessions != nil {
 		jobs = append(jobs, river.NewPeriodicJob(river.PeriodicInterval(10*time.Minute),
 			func() (river.JobArgs, *river.InsertOpts) { return SweepSessionsArgs{}, nil },
+			&river.PeriodicJobOpts{RunOnStart: true}))
+	}
+	if w.NoticeSweeper != nil {
+		jobs = append(jobs, river.NewPeriodicJob(river.PeriodicInterval(SweepNoticesEvery),
+			func() (river.JobArgs, *river.InsertOpts) { return SweepNoticesArgs{}, nil },
 			&river.PeriodicJobOpts{RunOnStart: true}))
 	}
 	return jobs

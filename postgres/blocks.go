@@ -6,6 +6,7 @@ import (
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgtype"
+	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/gatehouse/gatehouse/approvals"
 	"github.com/gatehouse/gatehouse/audit"
@@ -13,12 +14,29 @@ import (
 )
 
 // revocationLock orders access against revocations: every transaction
-// that grants access takes it shared as its first lock, and starting a
-// revocation takes it exclusively. So a revocation's block, once
+// that grants access takes it shared as its first lock (accessTx), and
+// starting a revocation takes it exclusively. So a revocation's block, once
 // committed, is seen by every later access, and every access committed
 // before it is seen by the revocation's run. Taking it first everywhere
 // keeps lock order consistent (no deadlock with row locks).
 const revocationLock = 7202611
+
+// accessTx runs fn in a transaction that grants or uses access (see
+// revocationLock): it takes the revocation lock shared as the
+// transaction's first statement, before fn runs any query or takes any row
+// lock, so lock order is the same on every access path and a revocation's
+// block committed before the lock was granted is seen by fn. fn gets the
+// queries and the transaction; the transaction commits when fn returns nil
+// and rolls back otherwise. It returns fn's error, the lock's or the
+// commit's.
+func accessTx(ctx context.Context, pool *pgxpool.Pool, fn func(q *db.Queries, tx pgx.Tx) error) error {
+	return InTx(ctx, pool, func(tx pgx.Tx) error {
+		if err := lockBlocksShared(ctx, tx); err != nil {
+			return err
+		}
+		return fn(db.New(tx), tx)
+	})
+}
 
 func lockBlocksShared(ctx context.Context, tx pgx.Tx) error {
 	_, err := tx.Exec(ctx, "SELECT pg_advisory_xact_lock_shared($1)", revocationLock)
@@ -88,11 +106,7 @@ func (s *RequestStore) RecordReveal(ctx context.Context, d approvals.Detail, evs
 	if err != nil {
 		return err
 	}
-	return InTx(ctx, s.pool, func(tx pgx.Tx) error {
-		if err := lockBlocksShared(ctx, tx); err != nil {
-			return err
-		}
-		q := db.New(tx)
+	return accessTx(ctx, s.pool, func(q *db.Queries, _ pgx.Tx) error {
 		if err := blocked(ctx, q, k); err != nil {
 			return err
 		}

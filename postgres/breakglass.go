@@ -64,11 +64,7 @@ func (s *RequestStore) breakGlass(ctx context.Context, tenantID, shareID, resour
 		return jobs.GrantTarget{}, err
 	}
 	var t jobs.GrantTarget
-	err = InTx(ctx, s.pool, func(tx pgx.Tx) error {
-		q := db.New(tx)
-		if err := lockBlocksShared(ctx, tx); err != nil {
-			return err
-		}
+	err = accessTx(ctx, s.pool, func(q *db.Queries, tx pgx.Tx) error {
 		owner, key := tid, blockKey{Tenant: tid, Email: who.Email, Resource: rid}
 		var share *db.Share
 		var terms approvals.Share

@@ -34,13 +34,7 @@ func (s *RequestStore) grantStep(ctx context.Context, requestID string, from []a
 		return jobs.GrantTarget{}, errNoRequest
 	}
 	var t jobs.GrantTarget
-	err = InTx(ctx, s.pool, func(tx pgx.Tx) error {
-		if grants {
-			if err := lockBlocksShared(ctx, tx); err != nil {
-				return err
-			}
-		}
-		q := db.New(tx)
+	step := func(q *db.Queries, tx pgx.Tx) error {
 		row, err := lockGrantTarget(ctx, q, id)
 		if err != nil {
 			return err
@@ -54,7 +48,12 @@ func (s *RequestStore) grantStep(ctx context.Context, requestID string, from []a
 		}
 		t = targetOf(row)
 		return fn(q, tx, row, t)
-	})
+	}
+	if grants {
+		err = accessTx(ctx, s.pool, step)
+	} else { // a step that grants nothing (start, fail, end) takes no revocation lock
+		err = InTx(ctx, s.pool, func(tx pgx.Tx) error { return step(db.New(tx), tx) })
+	}
 	return t, err
 }
 
@@ -200,11 +199,7 @@ func (s *RequestStore) RetryIssuing(ctx context.Context, tenantID, id string, wh
 	if err != nil {
 		return err
 	}
-	return InTx(ctx, s.pool, func(tx pgx.Tx) error {
-		if err := lockBlocksShared(ctx, tx); err != nil {
-			return err
-		}
-		q := db.New(tx)
+	return accessTx(ctx, s.pool, func(q *db.Queries, tx pgx.Tx) error {
 		row, err := lockGrantTarget(ctx, q, rid)
 		if err != nil {
 			return err
@@ -272,11 +267,7 @@ func (s *RequestStore) HandOverToken(ctx context.Context, tenantID, requestID, h
 	}
 	var retired []string
 	var expires time.Time
-	err = InTx(ctx, s.pool, func(tx pgx.Tx) error {
-		q := db.New(tx)
-		if err := lockBlocksShared(ctx, tx); err != nil {
-			return err
-		}
+	err = accessTx(ctx, s.pool, func(q *db.Queries, _ pgx.Tx) error {
 		g, err := q.LockActiveGrantOf(ctx, db.LockActiveGrantOfParams{RequestID: rid, TenantID: tid, Holder: holder})
 		if errors.Is(err, pgx.ErrNoRows) {
 			return errNoActiveGrant

@@ -102,13 +102,9 @@ func (s *IdentityStore) CreateSession(ctx context.Context, idHash []byte, sess i
 	for i, r := range sess.Roles {
 		roles[i] = string(r)
 	}
-	return InTx(ctx, s.pool, func(tx pgx.Tx) error {
-		q := db.New(tx)
-		// Ordered against revocations: a person revoked in the tenant gets
-		// no new session once the revocation (which ends theirs) commits.
-		if err := lockBlocksShared(ctx, tx); err != nil {
-			return err
-		}
+	// Ordered against revocations: a person revoked in the tenant gets
+	// no new session once the revocation (which ends theirs) commits.
+	return accessTx(ctx, s.pool, func(q *db.Queries, _ pgx.Tx) error {
 		blocked, err := q.UserBlocked(ctx, db.UserBlockedParams{Email: sess.Email, TenantID: tid})
 		if err != nil {
 			return err

@@ -111,11 +111,7 @@ func (s *RequestStore) Submit(ctx context.Context, tenantID, resourceID string, 
 		return "", err
 	}
 	var id uuid.UUID
-	err = InTx(ctx, s.pool, func(tx pgx.Tx) error {
-		q := db.New(tx)
-		if err := lockBlocksShared(ctx, tx); err != nil {
-			return err
-		}
+	err = accessTx(ctx, s.pool, func(q *db.Queries, tx pgx.Tx) error {
 		res, err := q.GetResource(ctx, db.GetResourceParams{ID: rid, TenantID: tid})
 		if errors.Is(err, pgx.ErrNoRows) {
 			return errNoResource
@@ -189,11 +185,7 @@ func (s *RequestStore) Decide(ctx context.Context, tenantID, requestID string, a
 		return "", err
 	}
 	var state approvals.State
-	err = InTx(ctx, s.pool, func(tx pgx.Tx) error {
-		q := db.New(tx)
-		if err := lockBlocksShared(ctx, tx); err != nil {
-			return err
-		}
+	err = accessTx(ctx, s.pool, func(q *db.Queries, tx pgx.Tx) error {
 		row, err := q.LockRequest(ctx, db.LockRequestParams{ID: rid, TenantID: tid})
 		if errors.Is(err, pgx.ErrNoRows) {
 			return errNoRequest

@@ -579,11 +579,7 @@ func (s *RequestStore) RequestShared(ctx context.Context, tenantID, shareID, res
 	}
 	var id uuid.UUID
 	var target *jobs.GrantTarget
-	err = InTx(ctx, s.pool, func(tx pgx.Tx) error {
-		q := db.New(tx)
-		if err := lockBlocksShared(ctx, tx); err != nil {
-			return err
-		}
+	err = accessTx(ctx, s.pool, func(q *db.Queries, tx pgx.Tx) error {
 		row, err := q.LockShareForAccess(ctx, sid)
 		if errors.Is(err, pgx.ErrNoRows) || (err == nil && (row.RecipientTenantID != tid || !row.OfferedAt.Valid)) {
 			return errNoShare

@@ -40,6 +40,11 @@ type config struct {
 	// RevokeConcurrency is how many grants an emergency revocation ends at
 	// once (serve's workers and `gatehouse revoke`).
 	RevokeConcurrency int
+	// NoticeRetention is how long the record of who was told of what is
+	// kept (jobs.DefaultNoticeRetention, 400 days, unless set; at least
+	// jobs.MinNoticeRetention). Notices still being delivered, and those of
+	// a break-glass whose review is open, are kept however old.
+	NoticeRetention time.Duration
 }
 
 // envDefault returns the environment variable name's value, or def.
@@ -71,6 +76,8 @@ func parseConfig(cmd string, args []string) (config, error) {
 	fs.StringVar(&c.SMTPUsername, "smtp-username", envDefault("GATEHOUSE_SMTP_USERNAME", ""), "SMTP username (PLAIN over TLS)")
 	concurrency := fs.String("revoke-concurrency", envDefault("GATEHOUSE_REVOKE_CONCURRENCY", strconv.Itoa(jobs.RevokeConcurrency)),
 		"how many grants an emergency revocation ends at once (more for a Vault far away)")
+	retention := fs.String("notice-retention-days", envDefault("GATEHOUSE_NOTICE_RETENTION_DAYS", strconv.Itoa(int(jobs.DefaultNoticeRetention/day))),
+		"days the record of who was told of what is kept (notices still being delivered, or of a break-glass not yet reviewed, are kept longer)")
 	fs.BoolVar(&c.SMTPPlaintext, "smtp-plaintext", envDefault("GATEHOUSE_SMTP_PLAINTEXT", "") == "true", "talk to a loopback relay without TLS")
 	fs.BoolVar(&c.LocalChannels, "local-channels", envDefault("GATEHOUSE_LOCAL_CHANNELS", "") == "true",
 		"let tenants' webhooks and mail relays be on loopback or private addresses (local development only)")
@@ -98,8 +105,20 @@ func parseConfig(cmd string, args []string) (config, error) {
 	if c.RevokeConcurrency, err = strconv.Atoi(*concurrency); err != nil || c.RevokeConcurrency < 1 || c.RevokeConcurrency > jobs.MaxRevokeConcurrency {
 		return c, fmt.Errorf("revoke concurrency %q is not a whole number from 1 to %d", *concurrency, jobs.MaxRevokeConcurrency)
 	}
+	days, err := strconv.Atoi(*retention)
+	if minDays := int(jobs.MinNoticeRetention / day); err != nil || days < minDays || days > maxRetentionDays {
+		return c, fmt.Errorf("notice retention %q is not a whole number of days from %d to %d", *retention, minDays, maxRetentionDays)
+	}
+	c.NoticeRetention = time.Duration(days) * day
 	return c, nil
 }
+
+// day is a calendar day as the retention settings count it.
+const day = 24 * time.Hour
+
+// maxRetentionDays bounds retention settings (100 years) well inside a
+// time.Duration.
+const maxRetentionDays = 36500
 
 // validateServe checks what serve needs beyond parsing.
 func (c config) validateServe() error {

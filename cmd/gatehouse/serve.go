@@ -45,7 +45,7 @@ func serve(ctx context.Context, cfg config, log *slog.Logger) error {
 		Due: requests, Replicas: parts.Bindings, Resources: requests, Rotator: parts.Backends.Service, Clouds: parts.Backends,
 		Sources:  func(mount, tenantID string) secretstores.Store { return vc.Store(mount, tenantID) },
 		Channels: parts.Channels, Webhook: parts.Channels.Chat, Notices: requests, Sessions: idStore, SessionIdle: cfg.SessionIdle,
-		RevokeConcurrency: cfg.RevokeConcurrency,
+		RevokeConcurrency: cfg.RevokeConcurrency, NoticeSweeper: requests, NoticeRetention: cfg.NoticeRetention,
 	})
 	if err != nil {
 		return err

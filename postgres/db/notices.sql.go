@@ -13,6 +13,35 @@ import (
 	"github.com/jackc/pgx/v5/pgtype"
 )
 
+const deleteExpiredNotices = `-- name: DeleteExpiredNotices :execrows
+DELETE FROM notices WHERE id IN (
+    SELECT n.id FROM notices n
+    WHERE n.enqueued_at < $1 AND n.state IN ('delivered', 'failed', 'not-sent')
+      AND NOT EXISTS (SELECT 1 FROM breakglass_reviews rv WHERE rv.verdict IS NULL AND rv.request_id::text = n.ref)
+    ORDER BY n.enqueued_at
+    LIMIT $2
+    FOR UPDATE SKIP LOCKED
+)
+`
+
+type DeleteExpiredNoticesParams struct {
+	Before time.Time
+	Batch  int32
+}
+
+// Deletes up to @batch of the oldest notices sent before @before whose
+// delivery is settled (delivered, failed, not-sent: never one pending or
+// retrying), except those about a break-glass whose review is still open
+// (in either organization: its page shows who was told). Rows another
+// sweep holds are skipped, never waited for.
+func (q *Queries) DeleteExpiredNotices(ctx context.Context, arg DeleteExpiredNoticesParams) (int64, error) {
+	result, err := q.db.Exec(ctx, deleteExpiredNotices, arg.Before, arg.Batch)
+	if err != nil {
+		return 0, err
+	}
+	return result.RowsAffected(), nil
+}
+
 const insertNotices = `-- name: InsertNotices :exec
 INSERT INTO notices (id, tenant_id, ref, channel, recipients, subject, urgent, enqueued_at)
 SELECT n.id, n.tenant_id, n.ref, n.channel, ARRAY(SELECT jsonb_array_elements_text(n.recipients)), n.subject, n.urgent, $1::timestamptz

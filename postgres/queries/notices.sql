@@ -23,3 +23,18 @@ WHERE id = @id AND state <> 'delivered';
 -- The tenant's most recent notices, newest first, for its notification
 -- settings page.
 SELECT * FROM notices WHERE tenant_id = @tenant_id ORDER BY enqueued_at DESC, id LIMIT @max;
+
+-- name: DeleteExpiredNotices :execrows
+-- Deletes up to @batch of the oldest notices sent before @before whose
+-- delivery is settled (delivered, failed, not-sent: never one pending or
+-- retrying), except those about a break-glass whose review is still open
+-- (in either organization: its page shows who was told). Rows another
+-- sweep holds are skipped, never waited for.
+DELETE FROM notices WHERE id IN (
+    SELECT n.id FROM notices n
+    WHERE n.enqueued_at < @before AND n.state IN ('delivered', 'failed', 'not-sent')
+      AND NOT EXISTS (SELECT 1 FROM breakglass_reviews rv WHERE rv.verdict IS NULL AND rv.request_id::text = n.ref)
+    ORDER BY n.enqueued_at
+    LIMIT @batch
+    FOR UPDATE SKIP LOCKED
+);

@@ -1,0 +1,54 @@
+package postgres
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/gatehouse/gatehouse/jobs"
+	"github.com/gatehouse/gatehouse/postgres/db"
+)
+
+var _ jobs.NoticeSweeper = (*RequestStore)(nil)
+
+// NoticeSweepBatch is how many notices one batch of the sweep deletes,
+// in one short transaction of its own; NoticeSweepMaxBatches is how many
+// batches one run takes at most (a backlog, such as the first run on a
+// years-old table, is worked off over the following hourly runs, each well
+// inside River's job timeout).
+const (
+	NoticeSweepBatch      = 1000
+	NoticeSweepMaxBatches = 100
+)
+
+// SweepNotices deletes the notices sent more than retention ago (by the
+// store's clock) whose delivery is settled — delivered, failed or not
+// sent; never one pending or retrying — except those about a break-glass
+// whose review is still open, in either organization (its page shows who
+// was told). It deletes the oldest first, NoticeSweepBatch at a time, each
+// batch its own transaction, until none is left or NoticeSweepMaxBatches
+// batches ran; rows another transaction holds are skipped, never waited
+// for. It returns how many it deleted, also with the error when a batch
+// fails (the batches before it stay deleted).
+func (s *RequestStore) SweepNotices(ctx context.Context, retention time.Duration) (int64, error) {
+	return s.sweepNotices(ctx, retention, NoticeSweepBatch, NoticeSweepMaxBatches)
+}
+
+// sweepNotices is SweepNotices with batch rows per batch and at most
+// maxBatches batches.
+func (s *RequestStore) sweepNotices(ctx context.Context, retention time.Duration, batch int32, maxBatches int) (int64, error) {
+	before := s.now().Add(-retention)
+	q := db.New(s.pool)
+	var total int64
+	for range maxBatches {
+		n, err := q.DeleteExpiredNotices(ctx, db.DeleteExpiredNoticesParams{Before: before, Batch: batch})
+		total += n
+		if err != nil {
+			return total, fmt.Errorf("deleting notices past their retention: %w", err)
+		}
+		if n < int64(batch) {
+			break
+		}
+	}
+	return total, nil
+}

@@ -84,6 +84,9 @@ type ShareStore interface {
 	SharedCatalog(ctx context.Context, tenantID string) ([]approvals.SharedItem, error)
 	SharePolicy(ctx context.Context, tenantID string) (approvals.SharePolicy, error)
 	SetSharePolicy(ctx context.Context, tenantID string, p approvals.SharePolicy, actor string, meta audit.Meta) error
+	// Deliveries are the notices about a share (or any object) sent in
+	// the tenant: who was told, and how delivery went.
+	Deliveries(ctx context.Context, tenantID, ref string) ([]jobs.Delivery, error)
 }
 
 // RevocationStore runs emergency revocations.

@@ -107,6 +107,15 @@ func TestAShareFromProposalToRecipientAccessAcrossTwoOrganizations(t *testing.T)
 	if p := gadmin.PostForm(console+share+"/accept", url.Values{"_csrf": {testenv.CSRF(t, gpage)}, "decision": {"accept"}}); shareState(t, p) != "active" {
 		t.Fatalf("after acceptance: %d %q", p.Status, shareState(t, p))
 	}
+	// Each side sees who was told in its own organization, and only there.
+	if told := gpage.Doc(t).Find(`[data-testid="deliveries"]`).Text(); !strings.Contains(told, "admin@globex.test") ||
+		!strings.Contains(told, "A share is offered to your organization") || strings.Contains(told, "@acme.test") {
+		t.Fatalf("who was told at globex: %q", told)
+	}
+	if told := admin.Get(console + share).Doc(t).Find(`[data-testid="deliveries"]`).Text(); !strings.Contains(told, "Share accepted") ||
+		!strings.Contains(told, "admin@acme.test") || strings.Contains(told, "@globex.test") {
+		t.Fatalf("who was told at acme: %q", told)
+	}
 
 	// A third organization gets 404 on every share URL, and the probes are audited.
 	third, _ := signedIn(t, console, "initech", "admin@initech.test")

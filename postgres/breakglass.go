@@ -64,6 +64,7 @@ func (s *RequestStore) breakGlass(ctx context.Context, tenantID, shareID, resour
 		return jobs.GrantTarget{}, err
 	}
 	var t jobs.GrantTarget
+	var shared *db.Share // the share it was attempted under, once found: a refusal is audited on both sides
 	err = accessTx(ctx, s.pool, func(q *db.Queries, tx pgx.Tx) error {
 		owner, key := tid, blockKey{Tenant: tid, Email: who.Email, Resource: rid}
 		var share *db.Share
@@ -79,7 +80,7 @@ func (s *RequestStore) breakGlass(ctx context.Context, tenantID, shareID, resour
 			if terms, err = loadShare(ctx, q, row); err != nil {
 				return err
 			}
-			share, owner = &row, row.OwnerTenantID
+			share, owner, shared = &row, row.OwnerTenantID, &row
 			key = blockKey{Tenant: owner, RequesterTenant: tid, Email: who.Email, Resource: rid, Share: pgUUID(row.ID)}
 		}
 		if _, err := tx.Exec(ctx, "SELECT pg_advisory_xact_lock(hashtextextended($1, 0))", "breakglass/"+tenantID); err != nil {
@@ -178,8 +179,13 @@ func (s *RequestStore) breakGlass(ctx context.Context, tenantID, shareID, resour
 		if shareID != "" {
 			detail["share"] = shareID
 		}
-		if aerr := s.recordEvent(ctx, tenantID, meta.Stamp(audit.Event{TenantID: tenantID, Actor: actor(who),
-			Action: "breakglass.refused", Target: resourceID, Outcome: audit.Denied, Detail: detail})); aerr != nil {
+		ev := meta.Stamp(audit.Event{TenantID: tenantID, Actor: actor(who), Action: "breakglass.refused", Target: resourceID,
+			Outcome: audit.Denied, Detail: detail})
+		evs := []audit.Event{ev}
+		if shared != nil { // the owner's trail records attempts on its resources too
+			evs = shareEvents(*shared, true, ev)
+		}
+		if aerr := s.recordEvent(ctx, evs...); aerr != nil {
 			// Never a refusal that left no trace: the caller sees (and logs) the audit failure.
 			return t, apperr.Wrap(apperr.Unavailable, "Break-glass was refused ("+apperr.As(err).Message+"), and the refusal could not be recorded. Try again in a moment.", errors.Join(err, aerr))
 		}
@@ -206,10 +212,12 @@ func responsible(members []db.ListMembersOfRow, responder string) []string {
 	return to
 }
 
-func (s *RequestStore) recordEvent(ctx context.Context, tenantID string, ev audit.Event) error {
+// recordEvent records evs in one transaction of their own (a refusal,
+// which changed nothing else).
+func (s *RequestStore) recordEvent(ctx context.Context, evs ...audit.Event) error {
 	ctx = context.WithoutCancel(ctx) // a refusal is audited even when the caller has gone
 	return InTx(ctx, s.pool, func(tx pgx.Tx) error {
-		return appendAudit(ctx, db.New(tx), s.now(), ev)
+		return appendAudit(ctx, db.New(tx), s.now(), evs...)
 	})
 }
 

@@ -138,6 +138,7 @@ type Deps struct {
 	Vault           Pinger
 	SecureCookies   bool          // true unless serving plain HTTP on loopback for local development
 	RequestTimeout  time.Duration // deadline put on each request's context
+	Limits          Limits        // rate limits (ratelimit.go); the zero value means the defaults
 	Version         string
 	Now             func() time.Time // the clock rules are checked against
 }
@@ -149,6 +150,7 @@ type Server struct {
 	metrics echo.HandlerFunc
 	nav     []Route // GET routes with a NavLabel, in list order
 	banners bannerCache
+	limits  rateLimits
 }
 
 // New returns the echo instance with middleware, every route of routes()
@@ -157,6 +159,7 @@ func New(deps Deps) *echo.Echo {
 	s := &Server{deps: deps, reg: prometheus.NewRegistry()}
 	s.reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	s.metrics = echoprometheus.NewHandlerWithConfig(echoprometheus.HandlerConfig{Gatherer: s.reg})
+	s.limits = s.newRateLimits(deps.Limits)
 
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
@@ -180,6 +183,9 @@ func New(deps Deps) *echo.Echo {
 			s.nav = append(s.nav, r)
 		}
 		h := r.Handler
+		if r.limitedPerSession() {
+			h = s.limits.change.wrap(h) // inside require: the session is known
+		}
 		if r.Perm != Public {
 			h = s.require(authz.Permission(r.Perm), h)
 		}

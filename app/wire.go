@@ -34,6 +34,8 @@ type Options struct {
 	Now            func() time.Time
 	// Clouds are the server's cloud endpoint overrides (emulators).
 	Clouds stores.Endpoints
+	// Limits are the rate limits; the zero value means the defaults.
+	Limits handlers.Limits
 }
 
 // Parts are the wired dependencies, plus the stores the job workers need.
@@ -104,6 +106,7 @@ func Wire(pool *pgxpool.Pool, vc *vault.Client, o Options) (Parts, error) {
 		Vault:           handlers.PingFunc(vc.Health),
 		SecureCookies:   o.SecureCookies,
 		RequestTimeout:  o.RequestTimeout,
+		Limits:          o.Limits,
 		Version:         o.Version,
 		Now:             o.Now,
 	}}, nil

@@ -3,12 +3,14 @@ package main
 import (
 	"flag"
 	"fmt"
+	"math"
 	"net"
 	"net/url"
 	"os"
 	"strconv"
 	"time"
 
+	"github.com/gatehouse/gatehouse/handlers"
 	"github.com/gatehouse/gatehouse/jobs"
 )
 
@@ -37,6 +39,9 @@ type config struct {
 	// RevokeConcurrency is how many grants an emergency revocation ends at
 	// once (serve's workers and `gatehouse revoke`).
 	RevokeConcurrency int
+	// Limits are the rate limits: sign-in steps per client address, changes
+	// per session (see handlers/ratelimit.go for the defaults' reasons).
+	Limits handlers.Limits
 }
 
 // envDefault returns the environment variable name's value, or def.
@@ -68,6 +73,14 @@ func parseConfig(cmd string, args []string) (config, error) {
 	fs.StringVar(&c.SMTPUsername, "smtp-username", envDefault("GATEHOUSE_SMTP_USERNAME", ""), "SMTP username (PLAIN over TLS)")
 	concurrency := fs.String("revoke-concurrency", envDefault("GATEHOUSE_REVOKE_CONCURRENCY", strconv.Itoa(jobs.RevokeConcurrency)),
 		"how many grants an emergency revocation ends at once (more for a Vault far away)")
+	signInRate := fs.String("signin-rate", envDefault("GATEHOUSE_SIGNIN_RATE", formatRate(handlers.DefaultSignInRate)),
+		"sign-in requests a second allowed per client address (off: no limit)")
+	signInBurst := fs.String("signin-burst", envDefault("GATEHOUSE_SIGNIN_BURST", strconv.Itoa(handlers.DefaultSignInBurst)),
+		"sign-in requests allowed at once per client address")
+	changeRate := fs.String("change-rate", envDefault("GATEHOUSE_CHANGE_RATE", formatRate(handlers.DefaultChangeRate)),
+		"state-changing requests a second allowed per session (off: no limit)")
+	changeBurst := fs.String("change-burst", envDefault("GATEHOUSE_CHANGE_BURST", strconv.Itoa(handlers.DefaultChangeBurst)),
+		"state-changing requests allowed at once per session")
 	fs.BoolVar(&c.SMTPPlaintext, "smtp-plaintext", envDefault("GATEHOUSE_SMTP_PLAINTEXT", "") == "true", "talk to a loopback relay without TLS")
 	if err := fs.Parse(args); err != nil {
 		return c, err
@@ -93,8 +106,39 @@ func parseConfig(cmd string, args []string) (config, error) {
 	if c.RevokeConcurrency, err = strconv.Atoi(*concurrency); err != nil || c.RevokeConcurrency < 1 || c.RevokeConcurrency > jobs.MaxRevokeConcurrency {
 		return c, fmt.Errorf("revoke concurrency %q is not a whole number from 1 to %d", *concurrency, jobs.MaxRevokeConcurrency)
 	}
+	if c.Limits.SignIn, err = parseLimit("sign-in", *signInRate, *signInBurst); err != nil {
+		return c, err
+	}
+	if c.Limits.Change, err = parseLimit("change", *changeRate, *changeBurst); err != nil {
+		return c, err
+	}
 	return c, nil
 }
+
+// maxBurst bounds a configured burst: beyond it the limit means nothing.
+const maxBurst = 100000
+
+// parseLimit reads a rate limit: rate is a positive number of requests a
+// second, or "off" (the only way to switch the class off: 0 is refused,
+// not taken as unlimited); burst a whole number from 1 to maxBurst. It
+// returns a clear error naming the class otherwise.
+func parseLimit(class, rateText, burstText string) (handlers.Limit, error) {
+	if rateText == "off" {
+		return handlers.Limit{Off: true}, nil
+	}
+	r, err := strconv.ParseFloat(rateText, 64)
+	if err != nil || r <= 0 || math.IsInf(r, 0) || math.IsNaN(r) {
+		return handlers.Limit{}, fmt.Errorf("%s rate %q is not a positive number of requests a second (or off, for no limit)", class, rateText)
+	}
+	b, err := strconv.Atoi(burstText)
+	if err != nil || b < 1 || b > maxBurst {
+		return handlers.Limit{}, fmt.Errorf("%s burst %q is not a whole number from 1 to %d", class, burstText, maxBurst)
+	}
+	return handlers.Limit{Rate: r, Burst: b}, nil
+}
+
+// formatRate writes a default rate as its flag's default text.
+func formatRate(r float64) string { return strconv.FormatFloat(r, 'g', -1, 64) }
 
 // validateServe checks what serve needs beyond parsing.
 func (c config) validateServe() error {

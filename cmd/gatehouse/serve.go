@@ -30,7 +30,7 @@ func serve(ctx context.Context, cfg config, log *slog.Logger) error {
 
 	parts, err := app.Wire(pool, vc, app.Options{Log: log, PublicURL: cfg.PublicURL, SessionIdle: cfg.SessionIdle,
 		SessionMax: cfg.SessionMax, SecureCookies: cfg.secureCookies(), RequestTimeout: cfg.RequestTimeout,
-		Version: version, Now: time.Now, Clouds: stores.Endpoints{AWS: cfg.AWSEndpoint}})
+		Version: version, Now: time.Now, Clouds: stores.Endpoints{AWS: cfg.AWSEndpoint}, Limits: cfg.Limits})
 	if err != nil {
 		return err
 	}

@@ -29,7 +29,8 @@ import (
 //     usually holds whole). Each start writes a login attempt row and sends
 //     the browser to the IdP; each callback costs an IdP round trip.
 //   - change: every POST, PUT or DELETE of a signed-in person, per session,
-//     after the session is resumed (so only real sessions hold a bucket).
+//     once the session is resumed (so only real sessions hold a bucket) and
+//     before the roles are checked (a refusal by role writes an audit row).
 //
 // A refusal is 429 with Retry-After, rendered by handleError like every
 // other error, before the handler runs: nothing is written, nobody is
@@ -87,9 +88,10 @@ func (l *limiter) wrap(h echo.HandlerFunc) echo.HandlerFunc {
 }
 
 // retryAfter is how long a refused key waits for its next request: a
-// refusal leaves less than one token, and one token takes 1/rate to come.
+// refusal leaves less than one token, and one token takes 1/rate to come
+// (whole seconds, at most a day).
 func retryAfter(r float64) time.Duration {
-	return max(time.Second, time.Duration(math.Ceil(1/r))*time.Second)
+	return time.Duration(min(max(1, math.Ceil(1/r)), 86400)) * time.Second
 }
 
 // newLimiter builds the class's limiter over its own store. who tells a
@@ -108,7 +110,7 @@ func (s *Server) newLimiter(class string, l Limit, def Limit, who string, key fu
 	wait := retryAfter(l.Rate)
 	// A bucket forgotten sooner than it refills would hand an idle client
 	// a full burst early.
-	expires := max(3*time.Minute, time.Duration(float64(l.Burst)/l.Rate*float64(time.Second)))
+	expires := max(3*time.Minute, time.Duration(min(float64(l.Burst)/l.Rate, 7*86400)*float64(time.Second)))
 	store := middleware.NewRateLimiterMemoryStoreWithConfig(middleware.RateLimiterMemoryStoreConfig{
 		Rate: rate.Limit(l.Rate), Burst: l.Burst, ExpiresIn: expires,
 	})

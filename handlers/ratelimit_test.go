@@ -248,3 +248,26 @@ func TestZeroLimitsMeanTheDefaultsAndOnlyOffSwitchesALimitOff(t *testing.T) {
 		t.Errorf("sign-in limit off: a refusal after %d starts", served)
 	}
 }
+
+func TestRefusalsByRoleAreLimitedTooSoAFloodWritesNoAuditRows(t *testing.T) {
+	f := newFixture(t, withLimits(handlers.Limits{Change: handlers.Limit{Rate: perMinute, Burst: 2}}))
+	console := f.serve(t)
+	requester, home := signedIn(t, console, "acme", "requester@acme.test")
+	form := url.Values{"_csrf": {testenv.CSRF(t, home)}, "group": {"x"}, "role": {"approver"}}
+	for i := 0; i < 2; i++ {
+		if p := requester.PostForm(console+"/admin/mappings", form); p.Status != http.StatusForbidden {
+			t.Fatalf("a requester mapping roles: %d, want 403", p.Status)
+		}
+	}
+	if n := auditCount(t, f, "access.denied", "denied"); n != 2 {
+		t.Fatalf("%d access.denied events, want 2", n)
+	}
+	for i := 0; i < 5; i++ {
+		if p := requester.PostForm(console+"/admin/mappings", form); p.Status != http.StatusTooManyRequests {
+			t.Fatalf("refusal %d over the limit: %d, want 429", i+1, p.Status)
+		}
+	}
+	if n := auditCount(t, f, "access.denied", "denied"); n != 2 {
+		t.Errorf("%d access.denied events after the flood, want still 2", n)
+	}
+}

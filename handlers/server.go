@@ -183,11 +183,12 @@ func New(deps Deps) *echo.Echo {
 			s.nav = append(s.nav, r)
 		}
 		h := r.Handler
-		if r.limitedPerSession() {
-			h = s.limits.change.wrap(h) // inside require: the session is known
-		}
 		if r.Perm != Public {
-			h = s.require(authz.Permission(r.Perm), h)
+			var limit *limiter
+			if r.limitedPerSession() {
+				limit = s.limits.change
+			}
+			h = s.require(authz.Permission(r.Perm), limit, h)
 		}
 		e.Add(r.Method, r.Path, h).Name = r.Name
 	}

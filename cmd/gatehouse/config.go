@@ -116,10 +116,14 @@ func parseConfig(cmd string, args []string) (config, error) {
 }
 
 // maxBurst bounds a configured burst: beyond it the limit means nothing.
-const maxBurst = 100000
+// minRate is the slowest refill accepted: one request in about 17 minutes.
+const (
+	maxBurst = 100000
+	minRate  = 0.001
+)
 
-// parseLimit reads a rate limit: rate is a positive number of requests a
-// second, or "off" (the only way to switch the class off: 0 is refused,
+// parseLimit reads a rate limit: rate is a number of requests a second of
+// at least minRate, or "off" (the only way to switch the class off: 0 is refused,
 // not taken as unlimited); burst a whole number from 1 to maxBurst. It
 // returns a clear error naming the class otherwise.
 func parseLimit(class, rateText, burstText string) (handlers.Limit, error) {
@@ -127,8 +131,8 @@ func parseLimit(class, rateText, burstText string) (handlers.Limit, error) {
 		return handlers.Limit{Off: true}, nil
 	}
 	r, err := strconv.ParseFloat(rateText, 64)
-	if err != nil || r <= 0 || math.IsInf(r, 0) || math.IsNaN(r) {
-		return handlers.Limit{}, fmt.Errorf("%s rate %q is not a positive number of requests a second (or off, for no limit)", class, rateText)
+	if err != nil || r < minRate || math.IsInf(r, 0) || math.IsNaN(r) {
+		return handlers.Limit{}, fmt.Errorf("%s rate %q is not a number of requests a second of at least %g (or off, for no limit)", class, rateText, minRate)
 	}
 	b, err := strconv.Atoi(burstText)
 	if err != nil || b < 1 || b > maxBurst {

@@ -31,6 +31,7 @@ func TestRateLimitsAreConfiguredAndZeroIsNotOff(t *testing.T) {
 	for _, bad := range []struct{ env, value, want string }{
 		{"GATEHOUSE_SIGNIN_RATE", "0", "sign-in rate"},
 		{"GATEHOUSE_SIGNIN_RATE", "-1", "sign-in rate"},
+		{"GATEHOUSE_SIGNIN_RATE", "1e-9", "sign-in rate"},
 		{"GATEHOUSE_CHANGE_RATE", "Inf", "change rate"},
 		{"GATEHOUSE_CHANGE_RATE", "fast", "change rate"},
 		{"GATEHOUSE_SIGNIN_BURST", "0", "sign-in burst"},

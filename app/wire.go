@@ -46,6 +46,8 @@ type Options struct {
 	// LocalChannels lets tenants' webhooks and relays be on loopback or
 	// private addresses (and relays on any port): development and tests.
 	LocalChannels bool
+	// Limits are the rate limits; the zero value means the defaults.
+	Limits handlers.Limits
 }
 
 // Parts are the wired dependencies, plus the stores the job workers need.
@@ -128,6 +130,7 @@ func Wire(pool *pgxpool.Pool, vc *vault.Client, o Options) (Parts, error) {
 		Vault:           handlers.PingFunc(vc.Health),
 		SecureCookies:   o.SecureCookies,
 		RequestTimeout:  o.RequestTimeout,
+		Limits:          o.Limits,
 		Version:         o.Version,
 		Now:             o.Now,
 	}}, nil

@@ -9,6 +9,7 @@ package apperr
 import (
 	"errors"
 	"fmt"
+	"time"
 )
 
 // Code classifies an application error.
@@ -16,22 +17,27 @@ type Code string
 
 // The codes. Handlers map each to one HTTP status.
 const (
-	Invalid         Code = "invalid"         // the input is wrong; nothing was changed
-	Unauthenticated Code = "unauthenticated" // no valid session: sign in (again)
-	NotFound        Code = "not_found"       // no such object, or not visible to the caller
-	Forbidden       Code = "forbidden"       // the caller may not do this
-	Conflict        Code = "conflict"        // the object's state forbids it, or it exists already
-	Unavailable     Code = "unavailable"     // a dependency (PostgreSQL, Vault, an IdP) is down
-	Internal        Code = "internal"        // a bug or an unexpected failure
+	Invalid         Code = "invalid"           // the input is wrong; nothing was changed
+	Unauthenticated Code = "unauthenticated"   // no valid session: sign in (again)
+	NotFound        Code = "not_found"         // no such object, or not visible to the caller
+	Forbidden       Code = "forbidden"         // the caller may not do this
+	Conflict        Code = "conflict"          // the object's state forbids it, or it exists already
+	Unavailable     Code = "unavailable"       // a dependency (PostgreSQL, Vault, an IdP) is down
+	TooManyRequests Code = "too_many_requests" // the caller is over a rate limit; nothing was done
+	Internal        Code = "internal"          // a bug or an unexpected failure
 )
 
 // Error is an application error: a code, a message safe for users, optional
-// per-field messages for forms, and the wrapped internal cause.
+// per-field messages for forms, the wrapped internal cause, and — when the
+// caller should come back later — how long to wait first.
 type Error struct {
 	Code    Code
 	Message string
 	Fields  map[string]string
 	Err     error
+	// RetryAfter, when positive, is how long the caller should wait before
+	// trying again (sent as HTTP Retry-After).
+	RetryAfter time.Duration
 }
 
 // Error returns the user message and, if present, the internal cause.
@@ -52,6 +58,12 @@ func New(code Code, msg string) *Error { return &Error{Code: code, Message: msg}
 // Wrap returns an error with the code and message that wraps the internal cause err.
 func Wrap(code Code, msg string, err error) *Error {
 	return &Error{Code: code, Message: msg, Err: err}
+}
+
+// Throttled returns a TooManyRequests error with the user-facing message,
+// telling the caller to retry after wait.
+func Throttled(msg string, wait time.Duration) *Error {
+	return &Error{Code: TooManyRequests, Message: msg, RetryAfter: wait}
 }
 
 // InvalidFields returns an Invalid error carrying per-field messages for a form.

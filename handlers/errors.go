@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"math"
 	"net/http"
+	"strconv"
 	"strings"
 
 	"github.com/labstack/echo/v4"
@@ -28,6 +30,8 @@ func statusOf(code apperr.Code) int {
 		return http.StatusConflict
 	case apperr.Unavailable:
 		return http.StatusServiceUnavailable
+	case apperr.TooManyRequests:
+		return http.StatusTooManyRequests
 	default:
 		return http.StatusInternalServerError
 	}
@@ -42,6 +46,7 @@ var headings = map[int]string{
 	http.StatusMethodNotAllowed:      "Not allowed",
 	http.StatusConflict:              "That conflicts with the current state",
 	http.StatusRequestEntityTooLarge: "That request is too large",
+	http.StatusTooManyRequests:       "Please wait",
 	http.StatusServiceUnavailable:    "Temporarily unavailable",
 	http.StatusInternalServerError:   "Something went wrong",
 }
@@ -70,6 +75,8 @@ func classify(err error) (*apperr.Error, int) {
 		return apperr.Wrap(apperr.Invalid, "The request is larger than Gatehouse accepts.", err), he.Code
 	case http.StatusServiceUnavailable:
 		return apperr.Wrap(apperr.Unavailable, "The request took too long. Try again in a moment.", err), he.Code
+	case http.StatusTooManyRequests:
+		return apperr.Wrap(apperr.TooManyRequests, "Too many attempts; try again in a moment.", err), he.Code
 	}
 	if he.Code >= 400 && he.Code < 500 {
 		return apperr.Wrap(apperr.Invalid, "The request could not be understood.", err), http.StatusBadRequest
@@ -77,9 +84,10 @@ func classify(err error) (*apperr.Error, int) {
 	return apperr.Wrap(apperr.Internal, "Something went wrong on our side.", err), http.StatusInternalServerError
 }
 
-// handleError renders every error as a page (or JSON for API clients) with
-// a message the user can act on and the request ID. Internals are logged
-// with the request ID, never shown.
+// handleError renders every error as a page (or JSON for API clients, or a
+// notice for htmx requests) with a message the user can act on and the
+// request ID. Internals are logged with the request ID, never shown. An
+// error that says when to come back sets Retry-After.
 func (s *Server) handleError(err error, c echo.Context) {
 	if c.Response().Committed {
 		return
@@ -94,6 +102,9 @@ func (s *Server) handleError(err error, c echo.Context) {
 		slog.String("request_id", rid), slog.String("code", string(e.Code)),
 		slog.Int("status", status), slog.String("error", e.Error()))
 
+	if e.RetryAfter > 0 {
+		c.Response().Header().Set("Retry-After", strconv.Itoa(int(math.Ceil(e.RetryAfter.Seconds()))))
+	}
 	if c.Request().Method == http.MethodHead {
 		_ = c.NoContent(status)
 		return
@@ -106,7 +117,16 @@ func (s *Server) handleError(err error, c echo.Context) {
 	// The request's context may already be cancelled by the timeout
 	// middleware; the error page must still be written.
 	c.SetRequest(c.Request().WithContext(context.WithoutCancel(c.Request().Context())))
-	if err := render(c, status, web.Error(page)); err != nil {
+	view := web.Error(page)
+	if c.Request().Header.Get("HX-Request") == "true" {
+		// htmx swaps the notice into the layout's notices area, whatever
+		// the request targeted (the layout's htmx-config swaps errors).
+		h := c.Response().Header()
+		h.Set("HX-Retarget", "#"+web.NoticesID)
+		h.Set("HX-Reswap", "innerHTML")
+		view = web.ErrorNotice(page)
+	}
+	if err := render(c, status, view); err != nil {
 		s.deps.Log.Error("rendering error page", slog.String("request_id", rid), slog.String("error", err.Error()))
 	}
 }

@@ -21,6 +21,11 @@ func needs(p authz.Permission) Permission { return Permission(p) }
 
 // Route is one entry of the routes list. Routes with a NavLabel appear in
 // the navigation of people whose roles allow them.
+//
+// Rate limits (ratelimit.go) follow from the entry: a handler written
+// s.signIn(h) is a sign-in step, limited per client address; every other
+// route that changes state for a signed-in person is limited per session
+// (limitedPerSession).
 type Route struct {
 	Method   string
 	Path     string
@@ -28,6 +33,12 @@ type Route struct {
 	Perm     Permission
 	NavLabel string
 	Handler  echo.HandlerFunc
+}
+
+// limitedPerSession reports whether r falls under the per-session limit on
+// changes: a signed-in route with a method other than GET or HEAD.
+func (r Route) limitedPerSession() bool {
+	return r.Perm != Public && r.Method != http.MethodGet && r.Method != http.MethodHead
 }
 
 // routes is every route Gatehouse serves, in one list.
@@ -38,12 +49,12 @@ func (s *Server) routes() []Route {
 		{http.MethodGet, "/metrics", "metrics", Public, "", s.metrics},
 		{http.MethodGet, "/static/*", "static", Public, "", echo.StaticDirectoryHandler(static.FS, false)},
 		{http.MethodGet, "/login", "login", Public, "", s.loginPage},
-		{http.MethodPost, "/login", "login.submit", Public, "", s.loginSubmit},
-		{http.MethodGet, "/auth/:tenant/start", "auth.start", Public, "", s.authStart},
-		{http.MethodGet, "/auth/:tenant/callback", "auth.callback", Public, "", s.authCallback},
+		{http.MethodPost, "/login", "login.submit", Public, "", s.signIn(s.loginSubmit)},
+		{http.MethodGet, "/auth/:tenant/start", "auth.start", Public, "", s.signIn(s.authStart)},
+		{http.MethodGet, "/auth/:tenant/callback", "auth.callback", Public, "", s.signIn(s.authCallback)},
 		{http.MethodGet, "/", "dashboard", needs(authz.ViewConsole), "Dashboard", s.dashboard},
 		{http.MethodPost, "/logout", "logout", needs(authz.ViewConsole), "", s.logout},
-		{http.MethodGet, "/auth/:tenant/reauth", "auth.reauth", needs(authz.ViewConsole), "", s.reauth},
+		{http.MethodGet, "/auth/:tenant/reauth", "auth.reauth", needs(authz.ViewConsole), "", s.signIn(s.reauth)},
 		{http.MethodGet, "/catalog", "catalog", needs(authz.ViewCatalog), "Catalog", s.catalog},
 		{http.MethodGet, "/catalog/:id", "catalog.request", needs(authz.CreateRequests), "", s.requestForm},
 		{http.MethodPost, "/catalog/:id/requests", "requests.submit", needs(authz.CreateRequests), "", s.submitRequest},

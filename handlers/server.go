@@ -148,6 +148,7 @@ type Deps struct {
 	Vault           Pinger
 	SecureCookies   bool          // true unless serving plain HTTP on loopback for local development
 	RequestTimeout  time.Duration // deadline put on each request's context
+	Limits          Limits        // rate limits (ratelimit.go); the zero value means the defaults
 	Version         string
 	Now             func() time.Time // the clock rules are checked against
 }
@@ -159,6 +160,7 @@ type Server struct {
 	metrics echo.HandlerFunc
 	nav     []Route // GET routes with a NavLabel, in list order
 	banners bannerCache
+	limits  rateLimits
 }
 
 // New returns the echo instance with middleware, every route of routes()
@@ -167,6 +169,7 @@ func New(deps Deps) *echo.Echo {
 	s := &Server{deps: deps, reg: prometheus.NewRegistry()}
 	s.reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	s.metrics = echoprometheus.NewHandlerWithConfig(echoprometheus.HandlerConfig{Gatherer: s.reg})
+	s.limits = s.newRateLimits(deps.Limits)
 
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
@@ -191,7 +194,11 @@ func New(deps Deps) *echo.Echo {
 		}
 		h := r.Handler
 		if r.Perm != Public {
-			h = s.require(authz.Permission(r.Perm), h)
+			var limit *limiter
+			if r.limitedPerSession() {
+				limit = s.limits.change
+			}
+			h = s.require(authz.Permission(r.Perm), limit, h)
 		}
 		e.Add(r.Method, r.Path, h).Name = r.Name
 	}

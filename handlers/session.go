@@ -65,8 +65,20 @@ func meta(c echo.Context) audit.Meta {
 // require wraps h so it runs only for a signed-in person whose roles grant
 // perm in their tenant. The session is re-checked against the tenant's and
 // IdP's status on every request. Without a session, page requests are sent
-// to sign in and come back afterwards.
-func (s *Server) require(perm authz.Permission, h echo.HandlerFunc) echo.HandlerFunc {
+// to sign in and come back afterwards. limit, when not nil, is applied once
+// the session is known and before the roles are checked, so refusals by
+// role (each audited) are limited too.
+func (s *Server) require(perm authz.Permission, limit *limiter, h echo.HandlerFunc) echo.HandlerFunc {
+	checked := limit.wrap(func(c echo.Context) error {
+		sess := currentSession(c)
+		if !s.deps.Authz.Allowed(sess.Roles, sess.TenantSlug, perm) {
+			if c.Request().Method != http.MethodGet {
+				s.denied(c, perm)
+			}
+			return apperr.New(apperr.Forbidden, "Your roles in "+sess.TenantName+" do not allow this.")
+		}
+		return h(c)
+	})
 	return func(c echo.Context) error {
 		token := cookieValue(c, s.sessionCookieName())
 		sess, err := s.deps.Sessions.Resume(c.Request().Context(), token)
@@ -87,13 +99,7 @@ func (s *Server) require(perm authz.Permission, h echo.HandlerFunc) echo.Handler
 			return err
 		}
 		c.Set(sessionKey, &sess)
-		if !s.deps.Authz.Allowed(sess.Roles, sess.TenantSlug, perm) {
-			if c.Request().Method != http.MethodGet {
-				s.denied(c, perm)
-			}
-			return apperr.New(apperr.Forbidden, "Your roles in "+sess.TenantName+" do not allow this.")
-		}
-		return h(c)
+		return checked(c)
 	}
 }
 

@@ -17,6 +17,7 @@ import (
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/base64"
+	"encoding/hex"
 	"time"
 
 	"github.com/gatehouse/gatehouse/audit"
@@ -129,3 +130,8 @@ func hashToken(tok string) []byte {
 	h := sha256.Sum256([]byte(tok))
 	return h[:]
 }
+
+// SessionID returns, in hex, the ID the session of token is stored under
+// (the token's SHA-256): a key for per-session state such as rate limits
+// that does not hold the token itself. It cannot fail.
+func SessionID(token string) string { return hex.EncodeToString(hashToken(token)) }

@@ -5,6 +5,12 @@ import (
 	"strconv"
 )
 
+// htmxConfig is the layout's htmx-config: no eval, no inline scripts, and
+// error responses (4xx, 5xx) swapped too — handleError retargets them, as a
+// notice, into the layout's notices area, so a refusal is seen, not dropped.
+const htmxConfig = `{"includeIndicatorStyles":false,"allowEval":false,"allowScriptTags":false,` +
+	`"responseHandling":[{"code":"204","swap":false},{"code":"[23]..","swap":true},{"code":"[45]..","swap":true,"error":true}]}`
+
 // csrfHeader returns the hx-headers JSON that makes htmx send the CSRF token
 // with every request it issues, or "{}" when there is no token.
 func csrfHeader(token string) string {

@@ -67,6 +67,10 @@ type OrgChoice struct {
 	Href string // where picking it starts the sign-in
 }
 
+// NoticesID is the id of the layout's notices area, where htmx requests'
+// error notices are swapped.
+const NoticesID = "notices"
+
 // ErrorPage shows a person what went wrong in words they can act on, with
 // the request ID to quote to support. It never holds internals.
 type ErrorPage struct {

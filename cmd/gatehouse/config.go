@@ -3,12 +3,14 @@ package main
 import (
 	"flag"
 	"fmt"
+	"math"
 	"net"
 	"net/url"
 	"os"
 	"strconv"
 	"time"
 
+	"github.com/gatehouse/gatehouse/handlers"
 	"github.com/gatehouse/gatehouse/jobs"
 )
 
@@ -45,6 +47,9 @@ type config struct {
 	// jobs.MinNoticeRetention). Notices still being delivered, and those of
 	// a break-glass whose review is open, are kept however old.
 	NoticeRetention time.Duration
+	// Limits are the rate limits: sign-in steps per client address, changes
+	// per session (see handlers/ratelimit.go for the defaults' reasons).
+	Limits handlers.Limits
 }
 
 // envDefault returns the environment variable name's value, or def.
@@ -78,6 +83,14 @@ func parseConfig(cmd string, args []string) (config, error) {
 		"how many grants an emergency revocation ends at once (more for a Vault far away)")
 	retention := fs.String("notice-retention-days", envDefault("GATEHOUSE_NOTICE_RETENTION_DAYS", strconv.Itoa(int(jobs.DefaultNoticeRetention/day))),
 		"days the record of who was told of what is kept (notices still being delivered, or of a break-glass not yet reviewed, are kept longer)")
+	signInRate := fs.String("signin-rate", envDefault("GATEHOUSE_SIGNIN_RATE", formatRate(handlers.DefaultSignInRate)),
+		"sign-in requests a second allowed per client address (off: no limit)")
+	signInBurst := fs.String("signin-burst", envDefault("GATEHOUSE_SIGNIN_BURST", strconv.Itoa(handlers.DefaultSignInBurst)),
+		"sign-in requests allowed at once per client address")
+	changeRate := fs.String("change-rate", envDefault("GATEHOUSE_CHANGE_RATE", formatRate(handlers.DefaultChangeRate)),
+		"state-changing requests a second allowed per session (off: no limit)")
+	changeBurst := fs.String("change-burst", envDefault("GATEHOUSE_CHANGE_BURST", strconv.Itoa(handlers.DefaultChangeBurst)),
+		"state-changing requests allowed at once per session")
 	fs.BoolVar(&c.SMTPPlaintext, "smtp-plaintext", envDefault("GATEHOUSE_SMTP_PLAINTEXT", "") == "true", "talk to a loopback relay without TLS")
 	fs.BoolVar(&c.LocalChannels, "local-channels", envDefault("GATEHOUSE_LOCAL_CHANNELS", "") == "true",
 		"let tenants' webhooks and mail relays be on loopback or private addresses (local development only)")
@@ -110,6 +123,12 @@ func parseConfig(cmd string, args []string) (config, error) {
 		return c, fmt.Errorf("notice retention %q is not a whole number of days from %d to %d", *retention, minDays, maxRetentionDays)
 	}
 	c.NoticeRetention = time.Duration(days) * day
+	if c.Limits.SignIn, err = parseLimit("sign-in", *signInRate, *signInBurst); err != nil {
+		return c, err
+	}
+	if c.Limits.Change, err = parseLimit("change", *changeRate, *changeBurst); err != nil {
+		return c, err
+	}
 	return c, nil
 }
 
@@ -119,6 +138,35 @@ const day = 24 * time.Hour
 // maxRetentionDays bounds retention settings (100 years) well inside a
 // time.Duration.
 const maxRetentionDays = 36500
+
+// maxBurst bounds a configured burst: beyond it the limit means nothing.
+// minRate is the slowest refill accepted: one request in about 17 minutes.
+const (
+	maxBurst = 100000
+	minRate  = 0.001
+)
+
+// parseLimit reads a rate limit: rate is a number of requests a second of
+// at least minRate, or "off" (the only way to switch the class off: 0 is refused,
+// not taken as unlimited); burst a whole number from 1 to maxBurst. It
+// returns a clear error naming the class otherwise.
+func parseLimit(class, rateText, burstText string) (handlers.Limit, error) {
+	if rateText == "off" {
+		return handlers.Limit{Off: true}, nil
+	}
+	r, err := strconv.ParseFloat(rateText, 64)
+	if err != nil || r < minRate || math.IsInf(r, 0) || math.IsNaN(r) {
+		return handlers.Limit{}, fmt.Errorf("%s rate %q is not a number of requests a second of at least %g (or off, for no limit)", class, rateText, minRate)
+	}
+	b, err := strconv.Atoi(burstText)
+	if err != nil || b < 1 || b > maxBurst {
+		return handlers.Limit{}, fmt.Errorf("%s burst %q is not a whole number from 1 to %d", class, burstText, maxBurst)
+	}
+	return handlers.Limit{Rate: r, Burst: b}, nil
+}
+
+// formatRate writes a default rate as its flag's default text.
+func formatRate(r float64) string { return strconv.FormatFloat(r, 'g', -1, 64) }
 
 // validateServe checks what serve needs beyond parsing.
 func (c config) validateServe() error {

@@ -69,11 +69,17 @@ func (s *Server) channelsEmailSave(c echo.Context) error {
 	sess := currentSession(c)
 	ch := tenants.EmailChannel{Enabled: c.FormValue("email_enabled") != ""}
 	password := ""
+	var err error
 	if c.FormValue("relay") == "own" {
 		ch.Relay = tenants.MailRelay{Addr: c.FormValue("smtp_addr"), From: c.FormValue("smtp_from"), Username: c.FormValue("smtp_username")}
 		password = c.FormValue("smtp_password")
+		if strings.TrimSpace(ch.Relay.Addr) == "" { // own relay chosen, none given: never quietly Gatehouse's
+			err = apperr.InvalidFields("Check the email settings.", map[string]string{"smtp_addr": "Give the relay's host:port to use your own relay."})
+		}
 	}
-	err := s.deps.Channels.SetEmail(c.Request().Context(), sess.TenantID, ch, password, sess.Actor(), meta(c))
+	if err == nil {
+		err = s.deps.Channels.SetEmail(c.Request().Context(), sess.TenantID, ch, password, sess.Actor(), meta(c))
+	}
 	if e := apperr.As(err); e != nil && e.Code == apperr.Invalid {
 		return s.channelsInvalid(c, sess, e, func(m *web.ChannelsPage) {
 			kept := m.Email.PasswordKept && m.Email.Addr == strings.TrimSpace(ch.Relay.Addr) && m.Email.Username == strings.TrimSpace(ch.Relay.Username)

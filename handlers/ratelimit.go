@@ -190,7 +190,6 @@ func (s *Server) newRateLimits(l Limits) rateLimits {
 }
 
 // signIn marks a sign-in step in the routes list: h runs only while the
-// client's address is within the sign-in limit.
-func (s *Server) signIn(h echo.HandlerFunc) echo.HandlerFunc {
-	return func(c echo.Context) error { return s.limits.signIn.wrap(h)(c) }
-}
+// client's address is within the sign-in limit (New builds the limits
+// before it reads the routes).
+func (s *Server) signIn(h echo.HandlerFunc) echo.HandlerFunc { return s.limits.signIn.wrap(h) }

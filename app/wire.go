@@ -8,6 +8,7 @@ import (
 	"crypto/tls"
 	"log/slog"
 	"net/http"
+	"net/netip"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -48,6 +49,9 @@ type Options struct {
 	LocalChannels bool
 	// Limits are the rate limits; the zero value means the defaults.
 	Limits handlers.Limits
+	// TrustedProxies are the load balancers whose X-Forwarded-For is
+	// believed; none means each connection's peer is the client.
+	TrustedProxies []netip.Prefix
 }
 
 // Parts are the wired dependencies, plus the stores the job workers need.
@@ -131,6 +135,7 @@ func Wire(pool *pgxpool.Pool, vc *vault.Client, o Options) (Parts, error) {
 		SecureCookies:   o.SecureCookies,
 		RequestTimeout:  o.RequestTimeout,
 		Limits:          o.Limits,
+		TrustedProxies:  o.TrustedProxies,
 		Version:         o.Version,
 		Now:             o.Now,
 	}}, nil

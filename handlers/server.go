@@ -6,12 +6,13 @@ package handlers
 
 import (
 	"context"
-	"github.com/klauspost/compress/gzhttp"
-	"github.com/klauspost/compress/gzip"
 	"log/slog"
 	"net/http"
+	"net/netip"
 	"time"
 
+	"github.com/klauspost/compress/gzhttp"
+	"github.com/klauspost/compress/gzip"
 	"github.com/labstack/echo-contrib/echoprometheus"
 	"github.com/labstack/echo/v4"
 	"github.com/labstack/echo/v4/middleware"
@@ -149,8 +150,11 @@ type Deps struct {
 	SecureCookies   bool          // true unless serving plain HTTP on loopback for local development
 	RequestTimeout  time.Duration // deadline put on each request's context
 	Limits          Limits        // rate limits (ratelimit.go); the zero value means the defaults
-	Version         string
-	Now             func() time.Time // the clock rules are checked against
+	// TrustedProxies are the load balancers whose X-Forwarded-For is
+	// believed (clientIP); none means the TCP peer is the client.
+	TrustedProxies []netip.Prefix
+	Version        string
+	Now            func() time.Time // the clock rules are checked against
 }
 
 // Server holds the handlers' dependencies.
@@ -173,7 +177,7 @@ func New(deps Deps) *echo.Echo {
 
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
-	e.IPExtractor = echo.ExtractIPDirect() // never trust client-supplied X-Forwarded-For by default
+	e.IPExtractor = clientIP(deps.TrustedProxies) // X-Forwarded-For only from listed proxies
 	e.HTTPErrorHandler = s.handleError
 
 	e.Pre(middleware.RemoveTrailingSlashWithConfig(middleware.TrailingSlashConfig{RedirectCode: http.StatusMovedPermanently}))

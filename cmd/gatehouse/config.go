@@ -5,9 +5,11 @@ import (
 	"fmt"
 	"math"
 	"net"
+	"net/netip"
 	"net/url"
 	"os"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/gatehouse/gatehouse/handlers"
@@ -50,6 +52,10 @@ type config struct {
 	// Limits are the rate limits: sign-in steps per client address, changes
 	// per session (see handlers/ratelimit.go for the defaults' reasons).
 	Limits handlers.Limits
+	// TrustedProxies are the load balancers in front of Gatehouse, whose
+	// X-Forwarded-For is believed for the client's address (rate limits,
+	// audit); none means each connection's peer is the client.
+	TrustedProxies []netip.Prefix
 }
 
 // envDefault returns the environment variable name's value, or def.
@@ -91,6 +97,8 @@ func parseConfig(cmd string, args []string) (config, error) {
 		"state-changing requests a second allowed per session (off: no limit)")
 	changeBurst := fs.String("change-burst", envDefault("GATEHOUSE_CHANGE_BURST", strconv.Itoa(handlers.DefaultChangeBurst)),
 		"state-changing requests allowed at once per session")
+	proxies := fs.String("trusted-proxies", envDefault("GATEHOUSE_TRUSTED_PROXIES", ""),
+		"comma-separated addresses or CIDR ranges of the load balancers in front of Gatehouse, whose X-Forwarded-For is believed")
 	fs.BoolVar(&c.SMTPPlaintext, "smtp-plaintext", envDefault("GATEHOUSE_SMTP_PLAINTEXT", "") == "true", "talk to a loopback relay without TLS")
 	fs.BoolVar(&c.LocalChannels, "local-channels", envDefault("GATEHOUSE_LOCAL_CHANNELS", "") == "true",
 		"let tenants' webhooks and mail relays be on loopback or private addresses (local development only)")
@@ -129,6 +137,9 @@ func parseConfig(cmd string, args []string) (config, error) {
 	if c.Limits.Change, err = parseLimit("change", *changeRate, *changeBurst); err != nil {
 		return c, err
 	}
+	if c.TrustedProxies, err = parseProxies(*proxies); err != nil {
+		return c, err
+	}
 	return c, nil
 }
 
@@ -163,6 +174,35 @@ func parseLimit(class, rateText, burstText string) (handlers.Limit, error) {
 		return handlers.Limit{}, fmt.Errorf("%s burst %q is not a whole number from 1 to %d", class, burstText, maxBurst)
 	}
 	return handlers.Limit{Rate: r, Burst: b}, nil
+}
+
+// parseProxies reads the trusted proxies: a comma-separated list of
+// addresses (one host each) and CIDR ranges, masked to their network. It
+// refuses anything else with the entry named, and a range holding every
+// address (0.0.0.0/0, ::/0): that would believe any client's
+// X-Forwarded-For, so anyone could pick the address they are counted and
+// audited under.
+func parseProxies(text string) ([]netip.Prefix, error) {
+	var out []netip.Prefix
+	for _, entry := range strings.Split(text, ",") {
+		entry = strings.TrimSpace(entry)
+		if entry == "" {
+			continue
+		}
+		p, err := netip.ParsePrefix(entry)
+		if err != nil {
+			a, aerr := netip.ParseAddr(entry)
+			if aerr != nil || a.Zone() != "" {
+				return nil, fmt.Errorf("trusted proxy %q is not an IP address or a CIDR range like 10.0.0.0/8", entry)
+			}
+			p = netip.PrefixFrom(a.Unmap(), a.Unmap().BitLen())
+		}
+		if p.Bits() == 0 {
+			return nil, fmt.Errorf("trusted proxy %q would trust every address, so any client could forge its own: list your load balancers' addresses", entry)
+		}
+		out = append(out, p.Masked())
+	}
+	return out, nil
 }
 
 // formatRate writes a default rate as its flag's default text.

@@ -1,6 +1,8 @@
 package main
 
 import (
+	"net/netip"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -70,5 +72,39 @@ func TestRateLimitsAreConfiguredAndZeroIsNotOff(t *testing.T) {
 				t.Fatalf("parseConfig = %v, want an error about the %s", err, bad.want)
 			}
 		})
+	}
+}
+
+// TestTrustedProxiesSetting: no proxy is trusted unless
+// GATEHOUSE_TRUSTED_PROXIES (or the flag, which wins) lists addresses or
+// ranges; an entry that is neither, or a range trusting every address, is
+// refused with the entry named.
+func TestTrustedProxiesSetting(t *testing.T) {
+	t.Setenv("GATEHOUSE_TRUSTED_PROXIES", "")
+	c, err := parseConfig("serve", nil)
+	if err != nil || len(c.TrustedProxies) != 0 {
+		t.Fatalf("default trusted proxies %v (%v), want none", c.TrustedProxies, err)
+	}
+	t.Setenv("GATEHOUSE_TRUSTED_PROXIES", " 10.1.2.3/16, 192.0.2.7 ,2001:db8::1,,")
+	if c, err = parseConfig("serve", nil); err != nil {
+		t.Fatal(err)
+	}
+	want := []netip.Prefix{netip.MustParsePrefix("10.1.0.0/16"), netip.MustParsePrefix("192.0.2.7/32"), netip.MustParsePrefix("2001:db8::1/128")}
+	if !slices.Equal(c.TrustedProxies, want) {
+		t.Errorf("trusted proxies %v, want %v", c.TrustedProxies, want)
+	}
+	if c, err = parseConfig("serve", []string{"--trusted-proxies", "172.16.0.0/12"}); err != nil || !slices.Equal(c.TrustedProxies, []netip.Prefix{netip.MustParsePrefix("172.16.0.0/12")}) {
+		t.Errorf("--trusted-proxies over the environment: %v (%v)", c.TrustedProxies, err)
+	}
+	for _, bad := range []struct{ value, want string }{
+		{"0.0.0.0/0", "would trust every address"},
+		{"::/0", "would trust every address"},
+		{"10.0.0.0/8,lb.internal", `"lb.internal" is not an IP address`},
+		{"10.0.0.0/33", `"10.0.0.0/33" is not an IP address`},
+		{"fe80::1%eth0", `"fe80::1%eth0" is not an IP address`},
+	} {
+		if _, err := parseConfig("serve", []string{"--trusted-proxies", bad.value}); err == nil || !strings.Contains(err.Error(), bad.want) {
+			t.Errorf("trusted proxies %q: %v, want an error containing %q", bad.value, err, bad.want)
+		}
 	}
 }

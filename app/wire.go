@@ -47,6 +47,9 @@ type Options struct {
 	// LocalChannels lets tenants' webhooks and relays be on loopback or
 	// private addresses (and relays on any port): development and tests.
 	LocalChannels bool
+	// ChannelNetworks are private networks tenants' webhooks and relays may
+	// be in, besides public addresses (checked by the configuration).
+	ChannelNetworks []netip.Prefix
 	// Limits are the rate limits; the zero value means the defaults.
 	Limits handlers.Limits
 	// TrustedProxies are the load balancers whose X-Forwarded-For is
@@ -98,7 +101,7 @@ func Wire(pool *pgxpool.Pool, vc *vault.Client, o Options) (Parts, error) {
 	clouds := &stores.Service{Bindings: bindings, Secrets: vc, Open: stores.Adapters(o.Clouds), Audit: ids,
 		Replicas: bindings, Queue: jobs.SyncQueue{Jobs: inserter}}
 	backends := Backends{Client: vc, Service: clouds}
-	chat := &notify.Webhook{Client: notify.PublicClient(10 * time.Second), PublicURL: o.PublicURL}
+	chat := &notify.Webhook{Client: notify.PublicClient(10*time.Second, o.ChannelNetworks...), PublicURL: o.PublicURL}
 	if o.LocalChannels {
 		chat.Client = &http.Client{Timeout: 10 * time.Second}
 	}
@@ -106,7 +109,8 @@ func Wire(pool *pgxpool.Pool, vc *vault.Client, o Options) (Parts, error) {
 	if relay == nil {
 		relay = &notify.Mailer{PublicURL: o.PublicURL, Now: o.Now}
 	}
-	chans := &channels.Service{Store: requests, Secrets: vc, Audit: ids, Relay: relay, Chat: chat, TLS: o.RelayTLS, Local: o.LocalChannels}
+	chans := &channels.Service{Store: requests, Secrets: vc, Audit: ids, Relay: relay, Chat: chat, TLS: o.RelayTLS, Local: o.LocalChannels,
+		Networks: o.ChannelNetworks}
 	return Parts{Requests: requests, Identity: ids, Backends: backends, Bindings: bindings, Channels: chans, Deps: handlers.Deps{
 		Log:             o.Log,
 		Tenants:         tenantStore,

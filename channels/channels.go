@@ -11,6 +11,7 @@ import (
 	"crypto/tls"
 	"errors"
 	"fmt"
+	"net/netip"
 	"strings"
 	"time"
 
@@ -58,6 +59,10 @@ type Service struct {
 	// Local lets organizations' relays be on loopback or private addresses
 	// and on any port: local development and tests only.
 	Local bool
+	// Networks are the private networks organizations' relays may be in
+	// besides public addresses (server configuration; mail ports still
+	// apply). Chat takes its own copy, through its client.
+	Networks []netip.Prefix
 }
 
 // dialTimeout bounds connecting to an organization's relay.
@@ -160,7 +165,7 @@ func (s *Service) MailerFor(ctx context.Context, tenantID string) (m *notify.Mai
 		m.TLS.ServerName = "" // the relay's own host
 	}
 	if !s.Local {
-		m.Dial = notify.PublicDialer(dialTimeout).DialContext
+		m.Dial = notify.PublicDialer(dialTimeout, s.Networks...).DialContext
 	}
 	if m.Username != "" {
 		mount, path, _ := strings.Cut(ch.Relay.PasswordRef, "/")

@@ -1,8 +1,11 @@
 package handlers_test
 
 import (
+	"crypto/rand"
+	"net"
 	"net/http"
 	"net/http/httptest"
+	"net/netip"
 	"net/url"
 	"strings"
 	"testing"
@@ -174,5 +177,71 @@ func TestChannelsOnPrivateAddressesAreNeverDialed(t *testing.T) {
 	}
 	if auditCount(t, f, "channels.tested", "failure") != 1 {
 		t.Fatal("the failed test send is not audited as a failure")
+	}
+}
+
+// loopbackAlias is a random address of 127.0.0.0/8 other than 127.0.0.1,
+// which Linux routes to the loopback interface: a host of its own for a
+// test peer, on a fixed port without clashing with other tests.
+func loopbackAlias(t *testing.T) netip.Addr {
+	t.Helper()
+	var b [3]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		t.Fatal(err)
+	}
+	return netip.AddrFrom4([4]byte{127, b[0] | 1, b[1], b[2]&0xfe | 2})
+}
+
+// The operators may open private networks to organizations' relays and
+// webhooks (GATEHOUSE_CHANNEL_NETWORKS): those are reached, on mail ports
+// still, and every other non-public address stays refused.
+func TestChannelsInOpenedPrivateNetworksAreReachedAndNoOthers(t *testing.T) {
+	relayIP := loopbackAlias(t)
+	relay, err := notifytest.StartTestSMTPServerAt(netip.AddrPortFrom(relayIP, 2525).String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = relay.Close() })
+	hookIP := relayIP.Next()
+	hits := 0
+	hook := httptest.NewUnstartedServer(http.HandlerFunc(func(http.ResponseWriter, *http.Request) { hits++ }))
+	ln, err := net.Listen("tcp", netip.AddrPortFrom(hookIP, 0).String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	hook.Listener.Close()
+	hook.Listener = ln
+	hook.Start()
+	t.Cleanup(hook.Close)
+
+	f := newFixtureWith(t, func(o *app.Options) {
+		o.RelayTLS = relay.ClientTLS
+		o.ChannelNetworks = []netip.Prefix{netip.PrefixFrom(relayIP, 32), netip.PrefixFrom(hookIP, 32)}
+	}, nil)
+	console := f.serve(t)
+	admin, page := signedIn(t, console, "acme", "admin@acme.test")
+	csrf := testenv.CSRF(t, page)
+	save := func(path, key, value string) {
+		t.Helper()
+		form := url.Values{"_csrf": {csrf}, "email_enabled": {"on"}, "relay": {"own"}, "smtp_from": {"security@acme.test"}, key: {value}}
+		if p := admin.PostForm(console+path, form); p.Status != http.StatusOK {
+			t.Fatalf("saving %s: %d", key, p.Status)
+		}
+	}
+	save("/admin/notifications/email", "smtp_addr", relay.Addr)
+	save("/admin/notifications", "webhook_url", hook.URL+"/hooks/x")
+	got := testOutcomes(t, admin.PostForm(console+"/admin/notifications/test", url.Values{"_csrf": {csrf}}))
+	if got["email"][0] != "delivered" || got["chat"][0] != "delivered" {
+		t.Fatalf("channels in the opened networks: %v", got)
+	}
+	if n := len(relay.Messages()); n != 1 || hits != 1 {
+		t.Fatalf("the relay received %d messages and the webhook %d posts, want 1 each", n, hits)
+	}
+
+	// A relay at a private address not opened (here 127.0.0.1) is refused.
+	save("/admin/notifications/email", "smtp_addr", "127.0.0.1:2525")
+	got = testOutcomes(t, admin.PostForm(console+"/admin/notifications/test", url.Values{"_csrf": {csrf}}))
+	if got["email"][0] != "failed" || !strings.Contains(got["email"][1], "loopback or private network address") || got["chat"][0] != "delivered" {
+		t.Errorf("a relay outside the opened networks: %v", got)
 	}
 }

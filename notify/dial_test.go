@@ -64,3 +64,21 @@ func TestGuardedChannelsSendNothingToLoopback(t *testing.T) {
 		t.Fatalf("error %q, %d requests received", err, hits)
 	}
 }
+
+// Networks the operators opened are dialed; every other non-public
+// address is still refused.
+func TestThePublicDialerAllowsOnlyTheOpenedPrivateNetworks(t *testing.T) {
+	control := notify.PublicDialer(time.Second, netip.MustParsePrefix("10.20.0.0/16"), netip.MustParsePrefix("fd12:3456::/48")).Control
+	for _, addr := range []string{"10.20.0.5", "10.20.255.1", "::ffff:10.20.1.1", "fd12:3456::25", "8.8.8.8"} {
+		hostport := netip.AddrPortFrom(netip.MustParseAddr(addr), 587).String()
+		if err := control("tcp", hostport, nil); err != nil {
+			t.Errorf("%s refused: %v", hostport, err)
+		}
+	}
+	for _, addr := range []string{"10.21.0.5", "10.0.0.1", "172.16.3.4", "127.0.0.1", "169.254.169.254", "fd12:3457::25", "::1"} {
+		hostport := netip.AddrPortFrom(netip.MustParseAddr(addr), 587).String()
+		if err := control("tcp", hostport, nil); !errors.Is(err, notify.ErrPrivateAddress) {
+			t.Errorf("%s: %v, want refused", hostport, err)
+		}
+	}
+}

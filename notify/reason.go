@@ -51,7 +51,7 @@ func failure(who string, err error) error {
 	reason := who + " could not be reached."
 	switch {
 	case errors.Is(err, ErrPrivateAddress):
-		reason = who + " is at a loopback or private network address; Gatehouse sends notifications only to public addresses."
+		reason = who + " is at a loopback or private network address; Gatehouse sends notifications only to public addresses and to the private networks its operators opened."
 	case errors.As(err, &smtpErr):
 		reason = who + " refused the message (SMTP " + strconv.Itoa(smtpErr.Code) + ": " + clip(smtpErr.Message) + ")."
 	case errors.Is(err, context.DeadlineExceeded) || (errors.As(err, &netErr) && netErr.Timeout()):

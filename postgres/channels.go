@@ -3,6 +3,7 @@ package postgres
 import (
 	"context"
 	"errors"
+	"net/netip"
 	"net/url"
 	"strings"
 
@@ -43,7 +44,11 @@ func (s *RequestStore) SetWebhook(ctx context.Context, tenantID, raw, actor stri
 	raw = strings.TrimSpace(raw)
 	if raw != "" {
 		u, err := url.Parse(raw)
-		loopback := u != nil && (u.Hostname() == "127.0.0.1" || u.Hostname() == "localhost")
+		loopback := false // plain http is for a local receiver only
+		if err == nil {
+			ip, _ := netip.ParseAddr(u.Hostname())
+			loopback = ip.IsLoopback() || u.Hostname() == "localhost"
+		}
 		if err != nil || u.Host == "" || !(u.Scheme == "https" || (u.Scheme == "http" && loopback)) {
 			return apperr.InvalidFields("Check the webhook URL.", map[string]string{"webhook_url": "Give an https:// URL."})
 		}

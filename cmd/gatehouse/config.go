@@ -56,6 +56,9 @@ type config struct {
 	// X-Forwarded-For is believed for the client's address (rate limits,
 	// audit); none means each connection's peer is the client.
 	TrustedProxies []netip.Prefix
+	// ChannelNetworks are private networks tenants' chat webhooks and mail
+	// relays may be in, besides public addresses (parseChannelNetworks).
+	ChannelNetworks []netip.Prefix
 }
 
 // envDefault returns the environment variable name's value, or def.
@@ -99,6 +102,8 @@ func parseConfig(cmd string, args []string) (config, error) {
 		"state-changing requests allowed at once per session")
 	proxies := fs.String("trusted-proxies", envDefault("GATEHOUSE_TRUSTED_PROXIES", ""),
 		"comma-separated addresses or CIDR ranges of the load balancers in front of Gatehouse, whose X-Forwarded-For is believed")
+	channelNets := fs.String("channel-networks", envDefault("GATEHOUSE_CHANNEL_NETWORKS", ""),
+		"comma-separated private CIDR ranges where organizations' chat webhooks and mail relays may be, besides public addresses")
 	fs.BoolVar(&c.SMTPPlaintext, "smtp-plaintext", envDefault("GATEHOUSE_SMTP_PLAINTEXT", "") == "true", "talk to a loopback relay without TLS")
 	fs.BoolVar(&c.LocalChannels, "local-channels", envDefault("GATEHOUSE_LOCAL_CHANNELS", "") == "true",
 		"let tenants' webhooks and mail relays be on loopback or private addresses (local development only)")
@@ -140,6 +145,9 @@ func parseConfig(cmd string, args []string) (config, error) {
 	if c.TrustedProxies, err = parseProxies(*proxies); err != nil {
 		return c, err
 	}
+	if c.ChannelNetworks, err = parseChannelNetworks(*channelNets); err != nil {
+		return c, err
+	}
 	return c, nil
 }
 
@@ -176,13 +184,11 @@ func parseLimit(class, rateText, burstText string) (handlers.Limit, error) {
 	return handlers.Limit{Rate: r, Burst: b}, nil
 }
 
-// parseProxies reads the trusted proxies: a comma-separated list of
-// addresses (one host each) and CIDR ranges, masked to their network. It
-// refuses anything else with the entry named, and a range holding every
-// address (0.0.0.0/0, ::/0): that would believe any client's
-// X-Forwarded-For, so anyone could pick the address they are counted and
-// audited under.
-func parseProxies(text string) ([]netip.Prefix, error) {
+// parsePrefixes reads a comma-separated list of addresses (one host each)
+// and CIDR ranges, masked to their network, refusing with the entry named
+// (what says what the entries are) anything else and a range holding every
+// address.
+func parsePrefixes(what, text string) ([]netip.Prefix, error) {
 	var out []netip.Prefix
 	for _, entry := range strings.Split(text, ",") {
 		entry = strings.TrimSpace(entry)
@@ -193,16 +199,63 @@ func parseProxies(text string) ([]netip.Prefix, error) {
 		if err != nil {
 			a, aerr := netip.ParseAddr(entry)
 			if aerr != nil || a.Zone() != "" {
-				return nil, fmt.Errorf("trusted proxy %q is not an IP address or a CIDR range like 10.0.0.0/8", entry)
+				return nil, fmt.Errorf("%s %q is not an IP address or a CIDR range like 10.0.0.0/8", what, entry)
 			}
 			p = netip.PrefixFrom(a.Unmap(), a.Unmap().BitLen())
 		}
+		if p.Addr().Is4In6() {
+			return nil, fmt.Errorf("%s %q is an IPv4 range in IPv6 form: write it as IPv4, like 10.0.0.0/8", what, entry)
+		}
 		if p.Bits() == 0 {
-			return nil, fmt.Errorf("trusted proxy %q would trust every address, so any client could forge its own: list your load balancers' addresses", entry)
+			return nil, fmt.Errorf("%s %q would take in every address: list the networks themselves", what, entry)
 		}
 		out = append(out, p.Masked())
 	}
 	return out, nil
+}
+
+// parseProxies reads the trusted proxies (parsePrefixes). A range of every
+// address is refused: it would believe any client's X-Forwarded-For, so
+// anyone could pick the address they are counted and audited under.
+func parseProxies(text string) ([]netip.Prefix, error) {
+	return parsePrefixes("trusted proxy", text)
+}
+
+// metadataEndpoints are the cloud instance-metadata addresses (AWS, GCP,
+// Azure: 169.254.169.254; AWS over IPv6: fd00:ec2::254), which hand out the
+// machine's own cloud credentials.
+func metadataEndpoints() []netip.Addr {
+	return []netip.Addr{netip.MustParseAddr("169.254.169.254"), netip.MustParseAddr("fd00:ec2::254")}
+}
+
+// loopbackRanges are Gatehouse's own machine.
+func loopbackRanges() []netip.Prefix {
+	return []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8"), netip.MustParsePrefix("::1/128")}
+}
+
+// parseChannelNetworks reads the private networks opened to tenants'
+// webhooks and relays (parsePrefixes). Besides a range of every address it
+// refuses ranges taking in loopback (Gatehouse's own machine: GATEHOUSE_LOCAL_CHANNELS
+// is the development switch for that) and any range holding a cloud
+// metadata endpoint, whatever else it holds.
+func parseChannelNetworks(text string) ([]netip.Prefix, error) {
+	nets, err := parsePrefixes("channel network", text)
+	if err != nil {
+		return nil, err
+	}
+	for _, p := range nets {
+		for _, lo := range loopbackRanges() {
+			if p.Overlaps(lo) {
+				return nil, fmt.Errorf("channel network %s takes in loopback, Gatehouse's own machine: use GATEHOUSE_LOCAL_CHANNELS=true for local development", p)
+			}
+		}
+		for _, m := range metadataEndpoints() {
+			if p.Contains(m) {
+				return nil, fmt.Errorf("channel network %s holds the cloud metadata endpoint %s, which hands out this machine's cloud credentials", p, m)
+			}
+		}
+	}
+	return nets, nil
 }
 
 // formatRate writes a default rate as its flag's default text.
@@ -219,6 +272,9 @@ func (c config) validateServe() error {
 	if _, _, err := net.SplitHostPort(c.Listen); err != nil {
 		return fmt.Errorf("listen address %q is not host:port", c.Listen)
 	}
+	if err := c.channelNetworksSpareGatehouse(); err != nil {
+		return err
+	}
 	u, err := url.Parse(c.PublicURL)
 	if err != nil || u.Host == "" || (u.Scheme != "https" && u.Scheme != "http") {
 		return fmt.Errorf("public URL %q is not an http(s) URL", c.PublicURL)
@@ -231,6 +287,29 @@ func (c config) validateServe() error {
 	}
 	if u.Scheme == "http" && !isLoopback(u.Hostname()) {
 		return fmt.Errorf("public URL %q uses plain HTTP on a non-loopback host: serve the console over HTTPS", c.PublicURL)
+	}
+	return nil
+}
+
+// channelNetworksSpareGatehouse refuses channel networks that hold
+// Gatehouse's own Vault or PostgreSQL, where their addresses are written as
+// IP addresses (names are not resolved here: keep the networks apart).
+func (c config) channelNetworksSpareGatehouse() error {
+	own := map[string]string{"Vault": c.VaultAddr, "PostgreSQL": c.DatabaseURL}
+	for _, name := range []string{"Vault", "PostgreSQL"} {
+		u, err := url.Parse(own[name])
+		if err != nil {
+			continue // connecting reports it
+		}
+		ip, err := netip.ParseAddr(u.Hostname())
+		if err != nil {
+			continue
+		}
+		for _, p := range c.ChannelNetworks {
+			if p.Contains(ip.Unmap()) {
+				return fmt.Errorf("channel network %s holds Gatehouse's own %s at %s: tenants' webhooks and relays could reach it", p, name, ip)
+			}
+		}
 	}
 	return nil
 }

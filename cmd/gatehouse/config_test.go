@@ -97,14 +97,72 @@ func TestTrustedProxiesSetting(t *testing.T) {
 		t.Errorf("--trusted-proxies over the environment: %v (%v)", c.TrustedProxies, err)
 	}
 	for _, bad := range []struct{ value, want string }{
-		{"0.0.0.0/0", "would trust every address"},
-		{"::/0", "would trust every address"},
+		{"0.0.0.0/0", "would take in every address"},
+		{"::/0", "would take in every address"},
+		{"::ffff:10.0.0.0/104", "IPv4 range in IPv6 form"},
 		{"10.0.0.0/8,lb.internal", `"lb.internal" is not an IP address`},
 		{"10.0.0.0/33", `"10.0.0.0/33" is not an IP address`},
 		{"fe80::1%eth0", `"fe80::1%eth0" is not an IP address`},
 	} {
 		if _, err := parseConfig("serve", []string{"--trusted-proxies", bad.value}); err == nil || !strings.Contains(err.Error(), bad.want) {
 			t.Errorf("trusted proxies %q: %v, want an error containing %q", bad.value, err, bad.want)
+		}
+	}
+}
+
+// TestChannelNetworksSetting: tenants' webhooks and relays reach public
+// addresses only unless GATEHOUSE_CHANNEL_NETWORKS opens private networks;
+// ranges taking in loopback or a cloud metadata endpoint, or every address,
+// are refused with the reason.
+func TestChannelNetworksSetting(t *testing.T) {
+	t.Setenv("GATEHOUSE_CHANNEL_NETWORKS", "")
+	c, err := parseConfig("serve", nil)
+	if err != nil || len(c.ChannelNetworks) != 0 {
+		t.Fatalf("default channel networks %v (%v), want none", c.ChannelNetworks, err)
+	}
+	t.Setenv("GATEHOUSE_CHANNEL_NETWORKS", "10.20.0.0/16, 192.168.7.25, fd12:3456::/48")
+	if c, err = parseConfig("serve", nil); err != nil {
+		t.Fatal(err)
+	}
+	want := []netip.Prefix{netip.MustParsePrefix("10.20.0.0/16"), netip.MustParsePrefix("192.168.7.25/32"), netip.MustParsePrefix("fd12:3456::/48")}
+	if !slices.Equal(c.ChannelNetworks, want) {
+		t.Errorf("channel networks %v, want %v", c.ChannelNetworks, want)
+	}
+	for _, bad := range []struct{ value, want string }{
+		{"127.0.0.0/8", "takes in loopback"},
+		{"127.0.0.2", "takes in loopback"},
+		{"0.0.0.0/1", "takes in loopback"},
+		{"::1", "takes in loopback"},
+		{"169.254.0.0/16", "cloud metadata endpoint 169.254.169.254"},
+		{"128.0.0.0/1", "cloud metadata endpoint 169.254.169.254"},
+		{"fd00::/8", "cloud metadata endpoint fd00:ec2::254"},
+		{"::/0", "would take in every address"},
+		{"10.0.0.0/8;", `"10.0.0.0/8;" is not an IP address`},
+	} {
+		if _, err := parseConfig("serve", []string{"--channel-networks", bad.value}); err == nil || !strings.Contains(err.Error(), bad.want) {
+			t.Errorf("channel networks %q: %v, want an error containing %q", bad.value, err, bad.want)
+		}
+	}
+}
+
+// Channel networks holding Gatehouse's own Vault or PostgreSQL (written as
+// IP addresses) are refused when serve starts.
+func TestChannelNetworksMustNotHoldGatehousesOwnServices(t *testing.T) {
+	t.Setenv("GATEHOUSE_VAULT_TOKEN", "test-token")
+	t.Setenv("GATEHOUSE_DATABASE_URL", "postgres://gatehouse@10.30.0.4:5432/gatehouse")
+	t.Setenv("GATEHOUSE_VAULT_ADDR", "https://10.40.0.9:8200")
+	for _, tc := range []struct{ nets, want string }{
+		{"10.20.0.0/16", ""},
+		{"10.30.0.0/16", "holds Gatehouse's own PostgreSQL at 10.30.0.4"},
+		{"10.20.0.0/16,10.40.0.9", "holds Gatehouse's own Vault at 10.40.0.9"},
+	} {
+		c, err := parseConfig("serve", []string{"--channel-networks", tc.nets})
+		if err != nil {
+			t.Fatal(err)
+		}
+		err = c.validateServe()
+		if tc.want == "" && err != nil || tc.want != "" && (err == nil || !strings.Contains(err.Error(), tc.want)) {
+			t.Errorf("channel networks %s: %v, want %q", tc.nets, err, tc.want)
 		}
 	}
 }

@@ -31,7 +31,7 @@ func serve(ctx context.Context, cfg config, log *slog.Logger) error {
 	parts, err := app.Wire(pool, vc, app.Options{Log: log, PublicURL: cfg.PublicURL, SessionIdle: cfg.SessionIdle,
 		SessionMax: cfg.SessionMax, SecureCookies: cfg.secureCookies(), RequestTimeout: cfg.RequestTimeout,
 		Version: version, Now: time.Now, Clouds: stores.Endpoints{AWS: cfg.AWSEndpoint}, LocalChannels: cfg.LocalChannels, Limits: cfg.Limits,
-		TrustedProxies: cfg.TrustedProxies,
+		TrustedProxies: cfg.TrustedProxies, ChannelNetworks: cfg.ChannelNetworks,
 		Relay: &notify.Mailer{Addr: cfg.SMTPAddr, From: cfg.SMTPFrom, Username: cfg.SMTPUsername, Password: cfg.SMTPPassword,
 			AllowPlaintext: cfg.SMTPPlaintext, PublicURL: cfg.PublicURL, Now: time.Now}})
 	if err != nil {

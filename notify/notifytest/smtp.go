@@ -9,6 +9,7 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"crypto/x509/pkix"
+	"fmt"
 	"io"
 	"math/big"
 	"net"
@@ -57,15 +58,30 @@ func (t *TestSMTPServer) login(user, password string) (required bool, ok bool) {
 // StartTestSMTPServer listens on a free loopback port, offering STARTTLS
 // with a certificate from a fresh test CA; ClientTLS trusts it.
 func StartTestSMTPServer() (*TestSMTPServer, error) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	return StartTestSMTPServerAt("127.0.0.1:0")
+}
+
+// StartTestSMTPServerAt is StartTestSMTPServer listening on addr, an IP
+// address and port (port 0: a free one), with a certificate for that IP.
+func StartTestSMTPServerAt(addr string) (*TestSMTPServer, error) {
+	host, _, err := net.SplitHostPort(addr)
 	if err != nil {
 		return nil, err
 	}
-	cert, pool, err := testCertificate()
+	ip := net.ParseIP(host)
+	if ip == nil {
+		return nil, fmt.Errorf("test SMTP server address %q is not an IP address and port", addr)
+	}
+	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return nil, err
 	}
-	t := &TestSMTPServer{Addr: ln.Addr().String(), ClientTLS: &tls.Config{RootCAs: pool, ServerName: "127.0.0.1", MinVersion: tls.VersionTLS12}}
+	cert, pool, err := testCertificate(ip)
+	if err != nil {
+		_ = ln.Close()
+		return nil, err
+	}
+	t := &TestSMTPServer{Addr: ln.Addr().String(), ClientTLS: &tls.Config{RootCAs: pool, ServerName: host, MinVersion: tls.VersionTLS12}}
 	t.srv = smtp.NewServer(smtp.BackendFunc(func(*smtp.Conn) (smtp.Session, error) { return &testSession{server: t}, nil }))
 	t.srv.Domain, t.srv.ReadTimeout, t.srv.WriteTimeout = "localhost", 10*time.Second, 10*time.Second
 	t.srv.TLSConfig = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
@@ -128,16 +144,16 @@ func (s *testSession) Data(r io.Reader) error {
 	return nil
 }
 
-// testCertificate makes a self-signed certificate for 127.0.0.1 and a
-// pool trusting it.
-func testCertificate() (tls.Certificate, *x509.CertPool, error) {
+// testCertificate makes a self-signed certificate for ip and a pool
+// trusting it.
+func testCertificate(ip net.IP) (tls.Certificate, *x509.CertPool, error) {
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
 		return tls.Certificate{}, nil, err
 	}
 	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "gatehouse test smtp"},
 		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(24 * time.Hour),
-		IPAddresses: []net.IP{net.ParseIP("127.0.0.1")}, IsCA: true, BasicConstraintsValid: true,
+		IPAddresses: []net.IP{ip}, IsCA: true, BasicConstraintsValid: true,
 		KeyUsage: x509.KeyUsageDigitalSignature | x509.KeyUsageCertSign, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}}
 	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
 	if err != nil {

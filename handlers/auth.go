@@ -130,8 +130,17 @@ func (s *Server) reauth(c echo.Context) error {
 }
 
 // crossTenant answers a request for another tenant's object: 404, exactly
-// as if it did not exist, and an audit event in the requester's tenant.
+// as if it did not exist, and an audit event in the requester's tenant. A
+// GET probe spends a token of the session's change limit first (other
+// methods spent theirs on the way in), so a loop of probes cannot write
+// audit rows faster than changes: over the limit it is refused with 429
+// and writes nothing.
 func (s *Server) crossTenant(c echo.Context, what string) error {
+	if m := c.Request().Method; m == http.MethodGet || m == http.MethodHead {
+		if err := s.limits.change.spend(c); err != nil {
+			return err
+		}
+	}
 	sess := currentSession(c)
 	err := s.deps.Audit.RecordEvent(c.Request().Context(), meta(c).Stamp(audit.Event{
 		TenantID: sess.TenantID, Actor: sess.Actor(), Action: "access.cross_tenant", Target: what, Outcome: audit.Denied,

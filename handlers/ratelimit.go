@@ -30,7 +30,9 @@ import (
 //     the browser to the IdP; each callback costs an IdP round trip.
 //   - change: every POST, PUT or DELETE of a signed-in person, per session,
 //     once the session is resumed (so only real sessions hold a bucket) and
-//     before the roles are checked (a refusal by role writes an audit row).
+//     before the roles are checked (a refusal by role writes an audit row);
+//     and every GET that writes an audit row, a probe for another tenant's
+//     object (crossTenant), from the same bucket, before the row is written.
 //
 // A refusal is 429 with Retry-After, rendered by handleError like every
 // other error, before the handler runs: nothing is written, nobody is
@@ -77,6 +79,19 @@ type Limits struct {
 // limiter is one class's limit, built once in New.
 type limiter struct {
 	mw echo.MiddlewareFunc // nil when the class is off
+	// take spends one of the request's tokens outside the middleware: nil
+	// while within the limit, the refusal (logged, counted) over it.
+	take func(echo.Context) error
+}
+
+// spend takes one token for c from the class, for a request that writes
+// without passing through the class's middleware (nil when the class is
+// off).
+func (l *limiter) spend(c echo.Context) error {
+	if l == nil || l.take == nil {
+		return nil
+	}
+	return l.take(c)
 }
 
 // wrap returns h behind the limit (h itself when the class is off).
@@ -115,24 +130,38 @@ func (s *Server) newLimiter(class string, l Limit, def Limit, who string, key fu
 		Rate: rate.Limit(l.Rate), Burst: l.Burst, ExpiresIn: expires,
 	})
 	msg := fmt.Sprintf("Too many %s; try again in %s.", who, seconds(wait))
-	return &limiter{mw: middleware.RateLimiterWithConfig(middleware.RateLimiterConfig{
-		Store:               store,
-		IdentifierExtractor: key,
-		ErrorHandler: func(_ echo.Context, err error) error {
-			return apperr.Wrap(apperr.Internal, "Something went wrong on our side.", err)
-		},
-		DenyHandler: func(c echo.Context, _ string, _ error) error {
-			refused.WithLabelValues(class).Inc()
-			attrs := []slog.Attr{slog.String("class", class), slog.String("route", c.Path()),
-				slog.String("method", c.Request().Method), slog.String("remote_ip", c.RealIP()),
-				slog.String("request_id", requestID(c))}
-			if sess := currentSession(c); sess != nil {
-				attrs = append(attrs, slog.String("tenant", sess.TenantSlug), slog.String("actor", sess.Actor()))
+	failed := func(err error) error { return apperr.Wrap(apperr.Internal, "Something went wrong on our side.", err) }
+	deny := func(c echo.Context) error {
+		refused.WithLabelValues(class).Inc()
+		attrs := []slog.Attr{slog.String("class", class), slog.String("route", c.Path()),
+			slog.String("method", c.Request().Method), slog.String("remote_ip", c.RealIP()),
+			slog.String("request_id", requestID(c))}
+		if sess := currentSession(c); sess != nil {
+			attrs = append(attrs, slog.String("tenant", sess.TenantSlug), slog.String("actor", sess.Actor()))
+		}
+		s.deps.Log.LogAttrs(c.Request().Context(), slog.LevelWarn, "rate limit refused a request", attrs...)
+		return apperr.Throttled(msg, wait)
+	}
+	return &limiter{
+		mw: middleware.RateLimiterWithConfig(middleware.RateLimiterConfig{
+			Store:               store,
+			IdentifierExtractor: key,
+			ErrorHandler:        func(_ echo.Context, err error) error { return failed(err) },
+			DenyHandler:         func(c echo.Context, _ string, _ error) error { return deny(c) },
+		}),
+		take: func(c echo.Context) error {
+			id, err := key(c)
+			if err != nil {
+				return failed(err)
 			}
-			s.deps.Log.LogAttrs(c.Request().Context(), slog.LevelWarn, "rate limit refused a request", attrs...)
-			return apperr.Throttled(msg, wait)
+			if ok, err := store.Allow(id); err != nil {
+				return failed(err)
+			} else if !ok {
+				return deny(c)
+			}
+			return nil
 		},
-	})}
+	}
 }
 
 // seconds writes d in whole seconds, in words: "1 second", "5 seconds".

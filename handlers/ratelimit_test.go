@@ -271,3 +271,34 @@ func TestRefusalsByRoleAreLimitedTooSoAFloodWritesNoAuditRows(t *testing.T) {
 		t.Errorf("%d access.denied events after the flood, want still 2", n)
 	}
 }
+
+// A GET for another tenant's object writes an audit row, so a loop of such
+// probes is held to the session's change limit: over it, 429 and no row.
+// Other reads stay unlimited.
+func TestCrossTenantProbesAreLimitedSoAFloodWritesNoAuditRows(t *testing.T) {
+	f := newFixture(t, withLimits(handlers.Limits{Change: handlers.Limit{Rate: perMinute, Burst: 2}}))
+	console := f.serve(t)
+	requester, _ := signedIn(t, console, "acme", "requester@acme.test")
+	var globexRes string
+	if err := f.pool.QueryRow(t.Context(), `SELECT r.id::text FROM resources r JOIN tenants t ON t.id = r.tenant_id
+		WHERE t.slug = 'globex' LIMIT 1`).Scan(&globexRes); err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < 2; i++ {
+		if p := requester.Get(console + "/catalog/" + globexRes); p.Status != http.StatusNotFound {
+			t.Fatalf("probe %d within the limit: %d, want 404", i+1, p.Status)
+		}
+	}
+	p := requester.Get(console + "/catalog/" + globexRes)
+	if p.Status != http.StatusTooManyRequests {
+		t.Fatalf("probe over the limit: %d, want 429", p.Status)
+	}
+	if n := auditCount(t, f, "access.cross_tenant", "denied"); n != 2 {
+		t.Errorf("%d cross-tenant probes audited, want 2 (none past the limit)", n)
+	}
+	for i := 0; i < 5; i++ {
+		if p := requester.Get(console + "/catalog"); p.Status != http.StatusOK {
+			t.Fatalf("an ordinary read after the probes: %d", p.Status)
+		}
+	}
+}

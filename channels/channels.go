@@ -31,7 +31,7 @@ type Store interface {
 	SetWebhook(ctx context.Context, tenantID, url, actor string, meta audit.Meta) error
 	EmailChannel(ctx context.Context, tenantID string) (tenants.EmailChannel, error)
 	SetEmailChannel(ctx context.Context, tenantID string, ch tenants.EmailChannel, actor string, meta audit.Meta) error
-	RecentNotices(ctx context.Context, tenantID string, max int) ([]jobs.Delivery, error)
+	Notices(ctx context.Context, tenantID string, q jobs.NoticeQuery) (jobs.NoticePage, error)
 }
 
 // Secrets keeps relay passwords in Gatehouse's own Vault mount.
@@ -86,9 +86,16 @@ func (s *Service) Email(ctx context.Context, tenantID string) (tenants.EmailChan
 // RelayEnabled reports whether Gatehouse itself has a mail relay set up.
 func (s *Service) RelayEnabled() bool { return s.Relay.Enabled() }
 
-// RecentNotices returns the tenant's max most recent notices, newest first.
-func (s *Service) RecentNotices(ctx context.Context, tenantID string, max int) ([]jobs.Delivery, error) {
-	return s.Store.RecentNotices(ctx, tenantID, max)
+// Notices returns one page of the tenant's notices as q asks, newest first,
+// and where the next older page starts (zero when none). It never reads
+// another tenant's notices, whatever q's cursor says. An invalid q is
+// apperr.Invalid and reads nothing; a database failure is
+// apperr.Unavailable.
+func (s *Service) Notices(ctx context.Context, tenantID string, q jobs.NoticeQuery) (jobs.NoticePage, error) {
+	if err := q.Check(); err != nil {
+		return jobs.NoticePage{}, err
+	}
+	return s.Store.Notices(ctx, tenantID, q)
 }
 
 // SetEmail validates and records the tenant's email channel, audited.

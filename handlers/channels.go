@@ -2,6 +2,7 @@ package handlers
 
 import (
 	"net/http"
+	"net/url"
 	"strings"
 
 	"github.com/labstack/echo/v4"
@@ -13,13 +14,24 @@ import (
 	"github.com/gatehouse/gatehouse/web"
 )
 
-// recentNotices is how many notices the notifications page lists.
-const recentNotices = 30
+// noticePageSize is how many notices a page of the notifications page lists.
+const noticePageSize = 30
+
+// noticeStateLabels name the delivery states (jobs.NoticeStates) as the
+// page shows them.
+var noticeStateLabels = map[string]string{jobs.NoticeFailed: "failed", jobs.NoticeRetrying: "retrying",
+	jobs.NoticeNotSent: "not sent", jobs.NoticeDelivered: "delivered", jobs.NoticePending: "pending"}
 
 // channels shows the tenant's notification settings (never the webhook URL
-// or a password), a confirmation after a save, and the recent notices.
+// or a password), a confirmation after a save, and one page of the notices
+// sent: the newest, or those after the cursor in ?before, narrowed to the
+// delivery state in ?state. A bad cursor or state is apperr.Invalid (400).
 func (s *Server) channels(c echo.Context) error {
-	m, err := s.channelsModel(c, currentSession(c))
+	q, err := noticeQuery(c)
+	if err != nil {
+		return err
+	}
+	m, err := s.channelsModel(c, currentSession(c), q)
 	if err != nil {
 		return err
 	}
@@ -29,8 +41,25 @@ func (s *Server) channels(c echo.Context) error {
 	return render(c, http.StatusOK, web.Channels(m))
 }
 
-// channelsModel reads the page's settings and recent notices.
-func (s *Server) channelsModel(c echo.Context, sess *identity.Session) (web.ChannelsPage, error) {
+// noticeQuery parses the page's ?state (a delivery state; absent or empty
+// for every state) and ?before (a cursor from an "Older notices" link). It
+// returns an apperr.Invalid error with a plain message for anything else.
+func noticeQuery(c echo.Context) (jobs.NoticeQuery, error) {
+	before, err := jobs.ParseNoticeCursor(c.QueryParam("before"))
+	if err != nil {
+		return jobs.NoticeQuery{}, err
+	}
+	q := jobs.NoticeQuery{State: c.QueryParam("state"), Before: before, Limit: noticePageSize}
+	return q, q.Check()
+}
+
+// newestNotices is the query of the page as it first opens: the newest
+// notices in every state.
+func newestNotices() jobs.NoticeQuery { return jobs.NoticeQuery{Limit: noticePageSize} }
+
+// channelsModel reads the page's settings and the page of notices q asks
+// for; it returns the stores' errors.
+func (s *Server) channelsModel(c echo.Context, sess *identity.Session, q jobs.NoticeQuery) (web.ChannelsPage, error) {
 	ctx := c.Request().Context()
 	m := web.ChannelsPage{Page: s.page(c, "Notifications")}
 	u, err := s.deps.Channels.Webhook(ctx, sess.TenantID)
@@ -41,12 +70,49 @@ func (s *Server) channelsModel(c echo.Context, sess *identity.Session) (web.Chan
 	if err != nil {
 		return m, err
 	}
-	recent, err := s.deps.Channels.RecentNotices(ctx, sess.TenantID, recentNotices)
+	notices, err := s.deps.Channels.Notices(ctx, sess.TenantID, q)
 	if err != nil {
 		return m, err
 	}
-	m.WebhookSet, m.Email, m.Recent = u != "", emailForm(ch, s.deps.Channels.RelayEnabled()), deliveryRows(recent)
+	m.WebhookSet, m.Email, m.Notices = u != "", emailForm(ch, s.deps.Channels.RelayEnabled()), noticeList(q, notices)
 	return m, nil
+}
+
+// noticeList is page p of the notices, read for q, as the page shows it:
+// with links to every state filter and, keeping q's state, to the newest
+// and the next older page.
+func noticeList(q jobs.NoticeQuery, p jobs.NoticePage) web.NoticeList {
+	l := web.NoticeList{Rows: deliveryRows(p.Notices), State: noticeStateLabels[q.State], Older: !q.Before.IsZero(),
+		NewestURL: noticesURL(q.State, jobs.NoticeCursor{})}
+	if !p.Older.IsZero() {
+		l.OlderURL = noticesURL(q.State, p.Older)
+	}
+	for _, st := range append([]string{""}, jobs.NoticeStates...) {
+		label := "all"
+		if st != "" {
+			label = noticeStateLabels[st]
+		}
+		l.Filters = append(l.Filters, web.NoticeFilter{Label: label, State: st, URL: noticesURL(st, jobs.NoticeCursor{}), Current: st == q.State})
+	}
+	return l
+}
+
+// noticesURL is the notifications page listing the notices in state ("":
+// every state) after the cursor before (zero: the newest), scrolled to
+// the list.
+func noticesURL(state string, before jobs.NoticeCursor) string {
+	v := url.Values{}
+	if state != "" {
+		v.Set("state", state)
+	}
+	if !before.IsZero() {
+		v.Set("before", before.String())
+	}
+	u := "/admin/notifications"
+	if len(v) > 0 {
+		u += "?" + v.Encode()
+	}
+	return u + "#notices"
 }
 
 // channelsSave sets or removes the webhook; a bad URL re-renders with the error.
@@ -101,7 +167,7 @@ func (s *Server) channelsTest(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	m, err := s.channelsModel(c, sess)
+	m, err := s.channelsModel(c, sess, newestNotices())
 	if err != nil {
 		return err
 	}
@@ -114,7 +180,7 @@ func (s *Server) channelsTest(c echo.Context) error {
 // channelsInvalid re-renders the page with e's errors (and the submitted
 // form, by edit), as a 400.
 func (s *Server) channelsInvalid(c echo.Context, sess *identity.Session, e *apperr.Error, edit func(*web.ChannelsPage)) error {
-	m, err := s.channelsModel(c, sess)
+	m, err := s.channelsModel(c, sess, newestNotices())
 	if err != nil {
 		return err
 	}

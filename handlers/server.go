@@ -57,7 +57,10 @@ type ChannelStore interface {
 	SetEmail(ctx context.Context, tenantID string, ch tenants.EmailChannel, password, actor string, meta audit.Meta) error
 	RelayEnabled() bool
 	Test(ctx context.Context, tenantID, to, actor string, meta audit.Meta) ([]channels.TestOutcome, error)
-	RecentNotices(ctx context.Context, tenantID string, max int) ([]jobs.Delivery, error)
+	// Notices returns one page of the tenant's notices as q asks, newest
+	// first, and where the next older page starts; an invalid q is
+	// apperr.Invalid.
+	Notices(ctx context.Context, tenantID string, q jobs.NoticeQuery) (jobs.NoticePage, error)
 }
 
 // BreakGlassStore keeps break-glass settings, reviews and their records.

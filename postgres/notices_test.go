@@ -1,17 +1,21 @@
 package postgres_test
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"slices"
 	"testing"
 	"time"
 
+	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5/stdlib"
 	"github.com/pressly/goose/v3"
 	"github.com/riverqueue/river"
 
+	"github.com/gatehouse/gatehouse/apperr"
 	"github.com/gatehouse/gatehouse/jobs"
 	"github.com/gatehouse/gatehouse/migrations"
 	"github.com/gatehouse/gatehouse/notify"
@@ -115,5 +119,107 @@ func TestADeliveredNoticeStaysDeliveredAndIsTheTenantsOnly(t *testing.T) {
 	}
 	if ds, err := store.Deliveries(ctx, tenantID(t, pool, "globex"), req); err != nil || len(ds) != 0 {
 		t.Fatalf("another tenant reads the record: %+v %v", ds, err)
+	}
+}
+
+// TestNoticesPagesInAStrictOrderWithinTheTenant: a tenant's notices page
+// newest first, notices of one instant by ID, each exactly once however
+// the pages cut the instant; a state narrows every page; a cursor at
+// another tenant's notice reads on in the tenant's own; a bad query reads
+// nothing.
+func TestNoticesPagesInAStrictOrderWithinTheTenant(t *testing.T) {
+	pool, store, acme, _ := requestFixture(t)
+	globex := tenantID(t, pool, "globex")
+	ctx := context.Background()
+	t0 := time.Date(2031, 3, 1, 12, 0, 0, 123456000, time.UTC)
+	type row struct {
+		id      uuid.UUID
+		at      time.Time
+		subject string
+		state   string
+	}
+	var want []row // acme's, in the order the pages must give
+	insert := func(tenant string, at time.Time, subject, state string) row {
+		r := row{uuid.New(), at, subject, state}
+		if _, err := pool.Exec(ctx, `INSERT INTO notices (id, tenant_id, ref, channel, subject, enqueued_at, state)
+			VALUES ($1, $2, 'r', 'chat', $3, $4, $5)`, r.id, tenant, subject, at, state); err != nil {
+			t.Fatal(err)
+		}
+		return r
+	}
+	for i := range 13 {
+		at, state := t0, jobs.NoticeDelivered
+		if i >= 9 {
+			at = t0.Add(-time.Minute)
+		}
+		if i%2 == 0 {
+			state = jobs.NoticeFailed
+		}
+		want = append(want, insert(acme, at, fmt.Sprintf("acme %d", i), state))
+	}
+	var theirs []row
+	for i := range 5 {
+		theirs = append(theirs, insert(globex, t0, fmt.Sprintf("globex %d", i), jobs.NoticeFailed))
+	}
+	slices.SortFunc(want, func(a, b row) int {
+		if c := b.at.Compare(a.at); c != 0 {
+			return c
+		}
+		return bytes.Compare(b.id[:], a.id[:])
+	})
+	walk := func(q jobs.NoticeQuery) (got []string) {
+		for range 20 {
+			page, err := store.Notices(ctx, acme, q)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, d := range page.Notices {
+				got = append(got, d.Subject)
+			}
+			if page.Older.IsZero() {
+				return got
+			}
+			q.Before = page.Older
+		}
+		t.Fatal("more than 20 pages")
+		return nil
+	}
+	var all, failed []string
+	for _, r := range want {
+		all = append(all, r.subject)
+		if r.state == jobs.NoticeFailed {
+			failed = append(failed, r.subject)
+		}
+	}
+	if got := walk(jobs.NoticeQuery{Limit: 4}); !slices.Equal(got, all) {
+		t.Fatalf("pages of 4 gave %q, want %q", got, all)
+	}
+	if got := walk(jobs.NoticeQuery{State: jobs.NoticeFailed, Limit: 2}); !slices.Equal(got, failed) {
+		t.Fatalf("failed, pages of 2, gave %q, want %q", got, failed)
+	}
+	// A cursor at globex's notice: acme's after that position, never globex's.
+	pos := theirs[2]
+	var after []string
+	for _, r := range want {
+		if r.at.Before(pos.at) || (r.at.Equal(pos.at) && bytes.Compare(r.id[:], pos.id[:]) < 0) {
+			after = append(after, r.subject)
+		}
+	}
+	if got := walk(jobs.NoticeQuery{Before: jobs.NoticeCursor{At: pos.at, ID: pos.id}, Limit: 3}); !slices.Equal(got, after) {
+		t.Fatalf("from globex's notice: %q, want %q", got, after)
+	}
+	for _, bad := range []struct {
+		tenant string
+		q      jobs.NoticeQuery
+		code   apperr.Code
+	}{
+		{acme, jobs.NoticeQuery{State: "bounced", Limit: 3}, apperr.Invalid},
+		{acme, jobs.NoticeQuery{Limit: 0}, apperr.Invalid},
+		{acme, jobs.NoticeQuery{Limit: jobs.MaxNoticePage + 1}, apperr.Invalid},
+		{"not-a-tenant", jobs.NoticeQuery{Limit: 3}, apperr.NotFound},
+	} {
+		if page, err := store.Notices(ctx, bad.tenant, bad.q); apperr.CodeOf(err) != bad.code || len(page.Notices) != 0 {
+			t.Errorf("%s %+v: %d notices, %v", bad.tenant, bad.q, len(page.Notices), err)
+		}
 	}
 }

@@ -201,15 +201,34 @@ type PolicyForm struct {
 }
 
 // ChannelsPage sets the tenant's notification channels, tests them, and
-// shows how recent notices went.
+// lists the notices sent, a page at a time.
 type ChannelsPage struct {
 	Page
 	WebhookSet  bool
 	Email       EmailForm
 	Tests       []ChannelTestRow // the outcome of a test send just made
-	Recent      []DeliveryRow    // the most recent notices, newest first
+	Notices     NoticeList
 	FieldErrors map[string]string
 	FormError   string
+}
+
+// NoticeList is one page of the organization's notices, newest first,
+// with links narrowing them to a delivery state and paging through them.
+type NoticeList struct {
+	Rows      []DeliveryRow
+	State     string         // the delivery state shown, as a label ("" for every state)
+	Filters   []NoticeFilter // every state, then each one
+	Older     bool           // this page is not the newest
+	NewestURL string         // the newest page, same state
+	OlderURL  string         // the next older page, same state; "" when there is none
+}
+
+// NoticeFilter is a link narrowing the notices to one delivery state.
+type NoticeFilter struct {
+	Label   string
+	State   string // "" for every state
+	URL     string
+	Current bool
 }
 
 // EmailForm is the tenant's email channel as its form shows it (never a

@@ -122,19 +122,38 @@ func (q *Queries) ListNotices(ctx context.Context, arg ListNoticesParams) ([]Not
 	return items, nil
 }
 
-const listRecentNotices = `-- name: ListRecentNotices :many
-SELECT id, tenant_id, ref, channel, recipients, subject, urgent, enqueued_at, state, attempts, reason, attempted_at FROM notices WHERE tenant_id = $1 ORDER BY enqueued_at DESC, id LIMIT $2
+const listNoticesPage = `-- name: ListNoticesPage :many
+SELECT id, tenant_id, ref, channel, recipients, subject, urgent, enqueued_at, state, attempts, reason, attempted_at FROM notices
+WHERE tenant_id = $1
+  AND (enqueued_at, id) < (coalesce($2::timestamptz, 'infinity'::timestamptz),
+                           coalesce($3::uuid, 'ffffffff-ffff-ffff-ffff-ffffffffffff'::uuid))
+  AND ($4::text = '' OR state = $4::text)
+ORDER BY enqueued_at DESC, id DESC
+LIMIT $5
 `
 
-type ListRecentNoticesParams struct {
+type ListNoticesPageParams struct {
 	TenantID uuid.UUID
+	BeforeAt pgtype.Timestamptz
+	BeforeID pgtype.UUID
+	State    string
 	Max      int32
 }
 
-// The tenant's most recent notices, newest first, for its notification
-// settings page.
-func (q *Queries) ListRecentNotices(ctx context.Context, arg ListRecentNoticesParams) ([]Notice, error) {
-	rows, err := q.db.Query(ctx, listRecentNotices, arg.TenantID, arg.Max)
+// Up to @max of the tenant's notices in @state (” for any), newest first
+// in the strict order (enqueued_at DESC, id DESC), after the keyset
+// (@before_at, @before_id) — from the newest when both are null. The
+// keyset comparison runs in the same direction as the order, so paging
+// neither skips nor repeats notices enqueued at the same instant; the
+// index notices_page (tenant_id, enqueued_at DESC, id DESC) serves both.
+func (q *Queries) ListNoticesPage(ctx context.Context, arg ListNoticesPageParams) ([]Notice, error) {
+	rows, err := q.db.Query(ctx, listNoticesPage,
+		arg.TenantID,
+		arg.BeforeAt,
+		arg.BeforeID,
+		arg.State,
+		arg.Max,
+	)
 	if err != nil {
 		return nil, err
 	}

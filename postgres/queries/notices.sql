@@ -19,10 +19,20 @@ ORDER BY enqueued_at, channel DESC, id LIMIT 500;
 UPDATE notices SET state = @state, attempts = greatest(attempts, @attempt::int), reason = @reason, attempted_at = @at
 WHERE id = @id AND state <> 'delivered';
 
--- name: ListRecentNotices :many
--- The tenant's most recent notices, newest first, for its notification
--- settings page.
-SELECT * FROM notices WHERE tenant_id = @tenant_id ORDER BY enqueued_at DESC, id LIMIT @max;
+-- name: ListNoticesPage :many
+-- Up to @max of the tenant's notices in @state ('' for any), newest first
+-- in the strict order (enqueued_at DESC, id DESC), after the keyset
+-- (@before_at, @before_id) — from the newest when both are null. The
+-- keyset comparison runs in the same direction as the order, so paging
+-- neither skips nor repeats notices enqueued at the same instant; the
+-- index notices_page (tenant_id, enqueued_at DESC, id DESC) serves both.
+SELECT * FROM notices
+WHERE tenant_id = @tenant_id
+  AND (enqueued_at, id) < (coalesce(sqlc.narg('before_at')::timestamptz, 'infinity'::timestamptz),
+                           coalesce(sqlc.narg('before_id')::uuid, 'ffffffff-ffff-ffff-ffff-ffffffffffff'::uuid))
+  AND (@state::text = '' OR state = @state::text)
+ORDER BY enqueued_at DESC, id DESC
+LIMIT @max;
 
 -- name: DeleteExpiredNotices :execrows
 -- Deletes up to @batch of the oldest notices sent before @before whose

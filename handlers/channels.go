@@ -17,10 +17,17 @@ import (
 // noticePageSize is how many notices a page of the notifications page lists.
 const noticePageSize = 30
 
-// noticeStateLabels name the delivery states (jobs.NoticeStates) as the
-// page shows them.
-var noticeStateLabels = map[string]string{jobs.NoticeFailed: "failed", jobs.NoticeRetrying: "retrying",
-	jobs.NoticeNotSent: "not sent", jobs.NoticeDelivered: "delivered", jobs.NoticePending: "pending"}
+// noticeStateLabel names a delivery state (jobs.NoticeStates) as the page
+// shows it; "" for every state.
+func noticeStateLabel(state string) string {
+	switch state {
+	case jobs.NoticeNotSent:
+		return "not sent"
+	case jobs.NoticeFailed, jobs.NoticeRetrying, jobs.NoticeDelivered, jobs.NoticePending:
+		return state
+	}
+	return ""
+}
 
 // channels shows the tenant's notification settings (never the webhook URL
 // or a password), a confirmation after a save, and one page of the notices
@@ -82,15 +89,15 @@ func (s *Server) channelsModel(c echo.Context, sess *identity.Session, q jobs.No
 // with links to every state filter and, keeping q's state, to the newest
 // and the next older page.
 func noticeList(q jobs.NoticeQuery, p jobs.NoticePage) web.NoticeList {
-	l := web.NoticeList{Rows: deliveryRows(p.Notices), State: noticeStateLabels[q.State], Older: !q.Before.IsZero(),
+	l := web.NoticeList{Rows: deliveryRows(p.Notices), State: noticeStateLabel(q.State), Older: !q.Before.IsZero(),
 		NewestURL: noticesURL(q.State, jobs.NoticeCursor{})}
 	if !p.Older.IsZero() {
 		l.OlderURL = noticesURL(q.State, p.Older)
 	}
-	for _, st := range append([]string{""}, jobs.NoticeStates...) {
+	for _, st := range append([]string{""}, jobs.NoticeStates()...) {
 		label := "all"
 		if st != "" {
-			label = noticeStateLabels[st]
+			label = noticeStateLabel(st)
 		}
 		l.Filters = append(l.Filters, web.NoticeFilter{Label: label, State: st, URL: noticesURL(st, jobs.NoticeCursor{}), Current: st == q.State})
 	}

@@ -13,9 +13,11 @@ import (
 // MaxNoticePage is the most notices one page may ask for.
 const MaxNoticePage = 500
 
-// NoticeStates are the delivery states a list of notices can be narrowed
-// to, in the order a page offers them.
-var NoticeStates = []string{NoticeFailed, NoticeRetrying, NoticeNotSent, NoticeDelivered, NoticePending}
+// NoticeStates returns the delivery states a list of notices can be
+// narrowed to, in the order a page offers them (a fresh slice each call).
+func NoticeStates() []string {
+	return []string{NoticeFailed, NoticeRetrying, NoticeNotSent, NoticeDelivered, NoticePending}
+}
 
 // NoticeQuery asks for one page of a tenant's notices, newest first: by
 // when they were enqueued, then by ID (descending), a strict total order.
@@ -38,7 +40,7 @@ func (q NoticeQuery) Check() error {
 }
 
 func knownNoticeState(s string) bool {
-	for _, k := range NoticeStates {
+	for _, k := range NoticeStates() {
 		if s == k {
 			return true
 		}

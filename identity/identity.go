@@ -84,6 +84,9 @@ func (i Identity) Actor() string { return i.Email + " (" + i.Subject + ")" }
 // Session is a signed-in person's server-side session.
 type Session struct {
 	Identity
+	// Ref is the session's opaque reference (OwnSession.Ref): random,
+	// unrelated to the token, never the token or its hash.
+	Ref       string
 	CreatedAt time.Time
 	LastSeen  time.Time
 	ExpiresAt time.Time
@@ -115,6 +118,17 @@ type Store interface {
 	TouchSession(ctx context.Context, idHash []byte, now time.Time) error
 	DeleteSession(ctx context.Context, idHash []byte, ev *audit.Event) error
 	RecordEvent(ctx context.Context, evs ...audit.Event) error
+	// OwnSessions returns subject's sessions in tenantID that are active
+	// in w, newest first; an error only when they cannot be read.
+	OwnSessions(ctx context.Context, tenantID, subject string, w Window) ([]OwnSession, error)
+	// EndOwnSessions deletes subject's sessions in tenantID that are
+	// active in w, never the one whose reference is keep: only the one
+	// whose reference is ref, or, when ref is "", every other one. For
+	// each session it deletes it writes ev(that session) in the same
+	// transaction, and it returns them oldest first. A ref that names no
+	// such session (another person's, another tenant's, ended, keep
+	// itself, malformed) deletes nothing and returns none, without error.
+	EndOwnSessions(ctx context.Context, tenantID, subject, keep, ref string, w Window, ev func(OwnSession) audit.Event) ([]OwnSession, error)
 }
 
 // newToken returns a random 256-bit URL-safe token and its SHA-256.

@@ -21,6 +21,9 @@ func NewSessions(store Store, now func() time.Time, idle, absolute time.Duration
 	return &Sessions{store: store, now: now, idle: idle, absolute: absolute}
 }
 
+// Idle returns the idle timeout: a session not used for longer ends.
+func (s *Sessions) Idle() time.Duration { return s.idle }
+
 // Start creates a session for id and returns its token for the cookie. A
 // fresh token is made every time (the session ID rotates at login); the
 // previous session, if any, is ended by the caller with End. The login is

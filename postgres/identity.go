@@ -1,9 +1,11 @@
 package postgres
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/google/uuid"
@@ -153,7 +155,7 @@ func (s *IdentityStore) LookupSession(ctx context.Context, idHash []byte) (ident
 			Email: r.Email, Name: r.DisplayName, Groups: r.Groups, Roles: roles, Issuer: r.Issuer, AuthTime: r.AuthTime,
 			StepUp: r.StepUp,
 		},
-		CreatedAt: r.CreatedAt, LastSeen: r.LastSeenAt, ExpiresAt: r.ExpiresAt,
+		Ref: r.Ref.String(), CreatedAt: r.CreatedAt, LastSeen: r.LastSeenAt, ExpiresAt: r.ExpiresAt,
 	}, r.Allowed, nil
 }
 
@@ -174,6 +176,91 @@ func (s *IdentityStore) DeleteSession(ctx context.Context, idHash []byte, ev *au
 		}
 		return nil
 	})
+}
+
+// OwnSessions returns subject's sessions in tenantID active in w, newest
+// first, each named by its opaque ref (never its id_hash). It fails when
+// tenantID is not a UUID or the database cannot be read.
+func (s *IdentityStore) OwnSessions(ctx context.Context, tenantID, subject string, w identity.Window) ([]identity.OwnSession, error) {
+	tid, err := uuid.Parse(tenantID)
+	if err != nil {
+		return nil, fmt.Errorf("tenant id: %w", err)
+	}
+	rows, err := db.New(s.pool).ListOwnSessions(ctx, db.ListOwnSessionsParams{TenantID: tid, Subject: subject, Now: w.Now, IdleSince: w.IdleSince})
+	if err != nil {
+		return nil, err
+	}
+	out := make([]identity.OwnSession, len(rows))
+	for i, r := range rows {
+		out[i] = ownSession(r)
+	}
+	return out, nil
+}
+
+// EndOwnSessions deletes subject's sessions in tenantID active in w other
+// than keep — only ref, or every one when ref is "" — and writes ev of each
+// in the same transaction; see identity.Store. The tenant and subject are
+// part of every delete, so a ref resolves only for its own person. A ref
+// or keep that is not a UUID matches nothing.
+func (s *IdentityStore) EndOwnSessions(ctx context.Context, tenantID, subject, keep, ref string, w identity.Window, ev func(identity.OwnSession) audit.Event) ([]identity.OwnSession, error) {
+	tid, err := uuid.Parse(tenantID)
+	if err != nil {
+		return nil, fmt.Errorf("tenant id: %w", err)
+	}
+	keepID, err := uuid.Parse(keep)
+	if err != nil {
+		return nil, nil
+	}
+	var one uuid.UUID
+	if ref != "" {
+		if one, err = uuid.Parse(ref); err != nil {
+			return nil, nil
+		}
+	}
+	var ended []identity.OwnSession
+	err = InTx(ctx, s.pool, func(tx pgx.Tx) error {
+		q := db.New(tx)
+		var rows []db.ListOwnSessionsRow
+		if ref != "" {
+			rs, err := q.DeleteOwnSession(ctx, db.DeleteOwnSessionParams{TenantID: tid, Subject: subject, Ref: one, Keep: keepID, Now: w.Now, IdleSince: w.IdleSince})
+			if err != nil {
+				return err
+			}
+			for _, r := range rs {
+				rows = append(rows, db.ListOwnSessionsRow(r))
+			}
+		} else {
+			rs, err := q.DeleteOtherOwnSessions(ctx, db.DeleteOtherOwnSessionsParams{TenantID: tid, Subject: subject, Keep: keepID, Now: w.Now, IdleSince: w.IdleSince})
+			if err != nil {
+				return err
+			}
+			for _, r := range rs {
+				rows = append(rows, db.ListOwnSessionsRow(r))
+			}
+		}
+		if len(rows) == 0 {
+			return nil
+		}
+		slices.SortFunc(rows, func(a, b db.ListOwnSessionsRow) int { // the audit trail lists them in a stable order
+			return cmp.Or(a.CreatedAt.Compare(b.CreatedAt), cmp.Compare(a.Ref.String(), b.Ref.String()))
+		})
+		evs := make([]audit.Event, len(rows))
+		ended = make([]identity.OwnSession, len(rows))
+		for i, r := range rows {
+			ended[i] = ownSession(r)
+			evs[i] = ev(ended[i])
+		}
+		return appendAudit(ctx, q, s.now(), evs...)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return ended, nil
+}
+
+func ownSession(r db.ListOwnSessionsRow) identity.OwnSession {
+	return identity.OwnSession{Ref: r.Ref.String(), CreatedAt: r.CreatedAt, LastSeen: r.LastSeenAt, ExpiresAt: r.ExpiresAt,
+		AuthTime: r.AuthTime, StepUp: r.StepUp, IP: r.Ip, UserAgent: r.UserAgent}
 }
 
 // RecordEvent writes audit events on their own (refused sign-ins, a

@@ -129,6 +129,134 @@ func (q *Queries) DeleteExpiredLoginAttempts(ctx context.Context, before time.Ti
 	return err
 }
 
+const deleteOtherOwnSessions = `-- name: DeleteOtherOwnSessions :many
+DELETE FROM sessions
+WHERE tenant_id = $1 AND subject = $2 AND ref <> $3
+  AND expires_at >= $4 AND last_seen_at >= $5
+RETURNING ref, created_at, last_seen_at, expires_at, auth_time, step_up, ip, user_agent
+`
+
+type DeleteOtherOwnSessionsParams struct {
+	TenantID  uuid.UUID
+	Subject   string
+	Keep      uuid.UUID
+	Now       time.Time
+	IdleSince time.Time
+}
+
+type DeleteOtherOwnSessionsRow struct {
+	Ref        uuid.UUID
+	CreatedAt  time.Time
+	LastSeenAt time.Time
+	ExpiresAt  time.Time
+	AuthTime   time.Time
+	StepUp     bool
+	Ip         string
+	UserAgent  string
+}
+
+// Deletes every active session of the person in the tenant except @keep.
+func (q *Queries) DeleteOtherOwnSessions(ctx context.Context, arg DeleteOtherOwnSessionsParams) ([]DeleteOtherOwnSessionsRow, error) {
+	rows, err := q.db.Query(ctx, deleteOtherOwnSessions,
+		arg.TenantID,
+		arg.Subject,
+		arg.Keep,
+		arg.Now,
+		arg.IdleSince,
+	)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var items []DeleteOtherOwnSessionsRow
+	for rows.Next() {
+		var i DeleteOtherOwnSessionsRow
+		if err := rows.Scan(
+			&i.Ref,
+			&i.CreatedAt,
+			&i.LastSeenAt,
+			&i.ExpiresAt,
+			&i.AuthTime,
+			&i.StepUp,
+			&i.Ip,
+			&i.UserAgent,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
+const deleteOwnSession = `-- name: DeleteOwnSession :many
+DELETE FROM sessions
+WHERE tenant_id = $1 AND subject = $2 AND ref = $3 AND ref <> $4
+  AND expires_at >= $5 AND last_seen_at >= $6
+RETURNING ref, created_at, last_seen_at, expires_at, auth_time, step_up, ip, user_agent
+`
+
+type DeleteOwnSessionParams struct {
+	TenantID  uuid.UUID
+	Subject   string
+	Ref       uuid.UUID
+	Keep      uuid.UUID
+	Now       time.Time
+	IdleSince time.Time
+}
+
+type DeleteOwnSessionRow struct {
+	Ref        uuid.UUID
+	CreatedAt  time.Time
+	LastSeenAt time.Time
+	ExpiresAt  time.Time
+	AuthTime   time.Time
+	StepUp     bool
+	Ip         string
+	UserAgent  string
+}
+
+// Deletes the session @ref only if it is one of the person's own active
+// sessions in the tenant and not @keep (the session asking): a ref of
+// anyone else's, another tenant's or an ended session matches nothing.
+func (q *Queries) DeleteOwnSession(ctx context.Context, arg DeleteOwnSessionParams) ([]DeleteOwnSessionRow, error) {
+	rows, err := q.db.Query(ctx, deleteOwnSession,
+		arg.TenantID,
+		arg.Subject,
+		arg.Ref,
+		arg.Keep,
+		arg.Now,
+		arg.IdleSince,
+	)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var items []DeleteOwnSessionRow
+	for rows.Next() {
+		var i DeleteOwnSessionRow
+		if err := rows.Scan(
+			&i.Ref,
+			&i.CreatedAt,
+			&i.LastSeenAt,
+			&i.ExpiresAt,
+			&i.AuthTime,
+			&i.StepUp,
+			&i.Ip,
+			&i.UserAgent,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
 const deleteSession = `-- name: DeleteSession :execrows
 DELETE FROM sessions WHERE id_hash = $1
 `
@@ -154,7 +282,7 @@ func (q *Queries) DeleteTenantSessions(ctx context.Context, tenantID uuid.UUID) 
 }
 
 const getSession = `-- name: GetSession :one
-SELECT s.id_hash, s.tenant_id, s.subject, s.email, s.display_name, s.groups, s.roles, s.issuer, s.auth_time, s.created_at, s.last_seen_at, s.expires_at, s.ip, s.user_agent, s.step_up, t.slug AS tenant_slug, t.display_name AS tenant_name,
+SELECT s.id_hash, s.tenant_id, s.subject, s.email, s.display_name, s.groups, s.roles, s.issuer, s.auth_time, s.created_at, s.last_seen_at, s.expires_at, s.ip, s.user_agent, s.step_up, s.ref, t.slug AS tenant_slug, t.display_name AS tenant_name,
        (t.status = 'active' AND i.status = 'enabled')::boolean AS allowed
 FROM sessions s
 JOIN tenants t ON t.id = s.tenant_id
@@ -178,6 +306,7 @@ type GetSessionRow struct {
 	Ip          string
 	UserAgent   string
 	StepUp      bool
+	Ref         uuid.UUID
 	TenantSlug  string
 	TenantName  string
 	Allowed     bool
@@ -202,6 +331,7 @@ func (q *Queries) GetSession(ctx context.Context, idHash []byte) (GetSessionRow,
 		&i.Ip,
 		&i.UserAgent,
 		&i.StepUp,
+		&i.Ref,
 		&i.TenantSlug,
 		&i.TenantName,
 		&i.Allowed,
@@ -412,6 +542,69 @@ func (q *Queries) ListChain(ctx context.Context, chain pgtype.Text) ([]ListChain
 			&i.Detail,
 			&i.PrevHash,
 			&i.Hash,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
+const listOwnSessions = `-- name: ListOwnSessions :many
+SELECT ref, created_at, last_seen_at, expires_at, auth_time, step_up, ip, user_agent
+FROM sessions
+WHERE tenant_id = $1 AND subject = $2 AND expires_at >= $3 AND last_seen_at >= $4
+ORDER BY created_at DESC, ref
+`
+
+type ListOwnSessionsParams struct {
+	TenantID  uuid.UUID
+	Subject   string
+	Now       time.Time
+	IdleSince time.Time
+}
+
+type ListOwnSessionsRow struct {
+	Ref        uuid.UUID
+	CreatedAt  time.Time
+	LastSeenAt time.Time
+	ExpiresAt  time.Time
+	AuthTime   time.Time
+	StepUp     bool
+	Ip         string
+	UserAgent  string
+}
+
+// A person's sessions in one tenant that are still active at @now by the
+// rules identity.Sessions.Resume applies (not past the absolute timeout,
+// seen at or after @idle_since), newest first. Never the id_hash: a
+// session is named by its opaque ref.
+func (q *Queries) ListOwnSessions(ctx context.Context, arg ListOwnSessionsParams) ([]ListOwnSessionsRow, error) {
+	rows, err := q.db.Query(ctx, listOwnSessions,
+		arg.TenantID,
+		arg.Subject,
+		arg.Now,
+		arg.IdleSince,
+	)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var items []ListOwnSessionsRow
+	for rows.Next() {
+		var i ListOwnSessionsRow
+		if err := rows.Scan(
+			&i.Ref,
+			&i.CreatedAt,
+			&i.LastSeenAt,
+			&i.ExpiresAt,
+			&i.AuthTime,
+			&i.StepUp,
+			&i.Ip,
+			&i.UserAgent,
 		); err != nil {
 			return nil, err
 		}

@@ -346,6 +346,7 @@ type Session struct {
 	Ip          string
 	UserAgent   string
 	StepUp      bool
+	Ref         uuid.UUID
 }
 
 type Share struct {

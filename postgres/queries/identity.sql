@@ -50,6 +50,32 @@ UPDATE sessions SET last_seen_at = @now WHERE id_hash = @id_hash;
 -- name: DeleteSession :execrows
 DELETE FROM sessions WHERE id_hash = @id_hash;
 
+-- name: ListOwnSessions :many
+-- A person's sessions in one tenant that are still active at @now by the
+-- rules identity.Sessions.Resume applies (not past the absolute timeout,
+-- seen at or after @idle_since), newest first. Never the id_hash: a
+-- session is named by its opaque ref.
+SELECT ref, created_at, last_seen_at, expires_at, auth_time, step_up, ip, user_agent
+FROM sessions
+WHERE tenant_id = @tenant_id AND subject = @subject AND expires_at >= @now AND last_seen_at >= @idle_since
+ORDER BY created_at DESC, ref;
+
+-- name: DeleteOwnSession :many
+-- Deletes the session @ref only if it is one of the person's own active
+-- sessions in the tenant and not @keep (the session asking): a ref of
+-- anyone else's, another tenant's or an ended session matches nothing.
+DELETE FROM sessions
+WHERE tenant_id = @tenant_id AND subject = @subject AND ref = @ref AND ref <> @keep
+  AND expires_at >= @now AND last_seen_at >= @idle_since
+RETURNING ref, created_at, last_seen_at, expires_at, auth_time, step_up, ip, user_agent;
+
+-- name: DeleteOtherOwnSessions :many
+-- Deletes every active session of the person in the tenant except @keep.
+DELETE FROM sessions
+WHERE tenant_id = @tenant_id AND subject = @subject AND ref <> @keep
+  AND expires_at >= @now AND last_seen_at >= @idle_since
+RETURNING ref, created_at, last_seen_at, expires_at, auth_time, step_up, ip, user_agent;
+
 -- name: DeleteTenantSessions :execrows
 DELETE FROM sessions WHERE tenant_id = @tenant_id;
 

@@ -4,6 +4,8 @@ import (
 	"context"
 	"time"
 
+	"github.com/google/uuid"
+
 	"github.com/gatehouse/gatehouse/apperr"
 	"github.com/gatehouse/gatehouse/audit"
 )
@@ -127,21 +129,6 @@ func (s *Sessions) endedEvent(sess Session, meta audit.Meta, everyElse bool) fun
 // UUID in its canonical lowercase text form); anything else names no
 // session and is not worth a query.
 func validRef(ref string) bool {
-	if len(ref) != 36 {
-		return false
-	}
-	for i := 0; i < len(ref); i++ {
-		c := ref[i]
-		switch i {
-		case 8, 13, 18, 23:
-			if c != '-' {
-				return false
-			}
-		default:
-			if (c < '0' || c > '9') && (c < 'a' || c > 'f') {
-				return false
-			}
-		}
-	}
-	return true
+	u, err := uuid.Parse(ref)
+	return err == nil && u.String() == ref
 }

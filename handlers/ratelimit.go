@@ -26,8 +26,9 @@ import (
 //   - sign-in: the unauthenticated steps of signing in (the email form, the
 //     start and callback at the IdP) and the step-up start, per client
 //     address (c.RealIP(), read as clientIP says; IPv6 addresses by their
-//     /64, which one client usually holds whole). Each start writes a login attempt row and sends
-//     the browser to the IdP; each callback costs an IdP round trip.
+//     /64, which one client usually holds whole). Each start writes a login
+//     attempt row and sends the browser to the IdP; each callback costs an
+//     IdP round trip.
 //   - change: every POST, PUT or DELETE of a signed-in person, per session,
 //     once the session is resumed (so only real sessions hold a bucket) and
 //     before the roles are checked (a refusal by role writes an audit row);

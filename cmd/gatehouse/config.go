@@ -235,9 +235,9 @@ func loopbackRanges() []netip.Prefix {
 
 // parseChannelNetworks reads the private networks opened to tenants'
 // webhooks and relays (parsePrefixes). Besides a range of every address it
-// refuses ranges taking in loopback (Gatehouse's own machine: GATEHOUSE_LOCAL_CHANNELS
-// is the development switch for that) and any range holding a cloud
-// metadata endpoint, whatever else it holds.
+// refuses ranges taking in loopback (Gatehouse's own machine:
+// GATEHOUSE_LOCAL_CHANNELS is the development switch for that) and any
+// range holding a cloud metadata endpoint, whatever else it holds.
 func parseChannelNetworks(text string) ([]netip.Prefix, error) {
 	nets, err := parsePrefixes("channel network", text)
 	if err != nil {

@@ -10,6 +10,7 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgtype"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/gatehouse/gatehouse/apperr"
@@ -211,43 +212,31 @@ func (s *IdentityStore) EndOwnSessions(ctx context.Context, tenantID, subject, k
 	if err != nil {
 		return nil, nil
 	}
-	var one uuid.UUID
+	var one pgtype.UUID // null: every other session
 	if ref != "" {
-		if one, err = uuid.Parse(ref); err != nil {
+		u, err := uuid.Parse(ref)
+		if err != nil {
 			return nil, nil
 		}
+		one = pgtype.UUID{Bytes: u, Valid: true}
 	}
 	var ended []identity.OwnSession
 	err = InTx(ctx, s.pool, func(tx pgx.Tx) error {
 		q := db.New(tx)
-		var rows []db.ListOwnSessionsRow
-		if ref != "" {
-			rs, err := q.DeleteOwnSession(ctx, db.DeleteOwnSessionParams{TenantID: tid, Subject: subject, Ref: one, Keep: keepID, Now: w.Now, IdleSince: w.IdleSince})
-			if err != nil {
-				return err
-			}
-			for _, r := range rs {
-				rows = append(rows, db.ListOwnSessionsRow(r))
-			}
-		} else {
-			rs, err := q.DeleteOtherOwnSessions(ctx, db.DeleteOtherOwnSessionsParams{TenantID: tid, Subject: subject, Keep: keepID, Now: w.Now, IdleSince: w.IdleSince})
-			if err != nil {
-				return err
-			}
-			for _, r := range rs {
-				rows = append(rows, db.ListOwnSessionsRow(r))
-			}
+		rows, err := q.DeleteOwnSessions(ctx, db.DeleteOwnSessionsParams{TenantID: tid, Subject: subject, Keep: keepID, Ref: one, Now: w.Now, IdleSince: w.IdleSince})
+		if err != nil {
+			return err
 		}
 		if len(rows) == 0 {
 			return nil
 		}
-		slices.SortFunc(rows, func(a, b db.ListOwnSessionsRow) int { // the audit trail lists them in a stable order
+		slices.SortFunc(rows, func(a, b db.DeleteOwnSessionsRow) int { // the audit trail lists them in a stable order
 			return cmp.Or(a.CreatedAt.Compare(b.CreatedAt), cmp.Compare(a.Ref.String(), b.Ref.String()))
 		})
 		evs := make([]audit.Event, len(rows))
 		ended = make([]identity.OwnSession, len(rows))
 		for i, r := range rows {
-			ended[i] = ownSession(r)
+			ended[i] = ownSession(db.ListOwnSessionsRow(r))
 			evs[i] = ev(ended[i])
 		}
 		return appendAudit(ctx, q, s.now(), evs...)

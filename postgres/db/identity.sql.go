@@ -129,85 +129,24 @@ func (q *Queries) DeleteExpiredLoginAttempts(ctx context.Context, before time.Ti
 	return err
 }
 
-const deleteOtherOwnSessions = `-- name: DeleteOtherOwnSessions :many
+const deleteOwnSessions = `-- name: DeleteOwnSessions :many
 DELETE FROM sessions
 WHERE tenant_id = $1 AND subject = $2 AND ref <> $3
-  AND expires_at >= $4 AND last_seen_at >= $5
-RETURNING ref, created_at, last_seen_at, expires_at, auth_time, step_up, ip, user_agent
-`
-
-type DeleteOtherOwnSessionsParams struct {
-	TenantID  uuid.UUID
-	Subject   string
-	Keep      uuid.UUID
-	Now       time.Time
-	IdleSince time.Time
-}
-
-type DeleteOtherOwnSessionsRow struct {
-	Ref        uuid.UUID
-	CreatedAt  time.Time
-	LastSeenAt time.Time
-	ExpiresAt  time.Time
-	AuthTime   time.Time
-	StepUp     bool
-	Ip         string
-	UserAgent  string
-}
-
-// Deletes every active session of the person in the tenant except @keep.
-func (q *Queries) DeleteOtherOwnSessions(ctx context.Context, arg DeleteOtherOwnSessionsParams) ([]DeleteOtherOwnSessionsRow, error) {
-	rows, err := q.db.Query(ctx, deleteOtherOwnSessions,
-		arg.TenantID,
-		arg.Subject,
-		arg.Keep,
-		arg.Now,
-		arg.IdleSince,
-	)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var items []DeleteOtherOwnSessionsRow
-	for rows.Next() {
-		var i DeleteOtherOwnSessionsRow
-		if err := rows.Scan(
-			&i.Ref,
-			&i.CreatedAt,
-			&i.LastSeenAt,
-			&i.ExpiresAt,
-			&i.AuthTime,
-			&i.StepUp,
-			&i.Ip,
-			&i.UserAgent,
-		); err != nil {
-			return nil, err
-		}
-		items = append(items, i)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, err
-	}
-	return items, nil
-}
-
-const deleteOwnSession = `-- name: DeleteOwnSession :many
-DELETE FROM sessions
-WHERE tenant_id = $1 AND subject = $2 AND ref = $3 AND ref <> $4
+  AND ($4::uuid IS NULL OR ref = $4::uuid)
   AND expires_at >= $5 AND last_seen_at >= $6
 RETURNING ref, created_at, last_seen_at, expires_at, auth_time, step_up, ip, user_agent
 `
 
-type DeleteOwnSessionParams struct {
+type DeleteOwnSessionsParams struct {
 	TenantID  uuid.UUID
 	Subject   string
-	Ref       uuid.UUID
 	Keep      uuid.UUID
+	Ref       pgtype.UUID
 	Now       time.Time
 	IdleSince time.Time
 }
 
-type DeleteOwnSessionRow struct {
+type DeleteOwnSessionsRow struct {
 	Ref        uuid.UUID
 	CreatedAt  time.Time
 	LastSeenAt time.Time
@@ -218,15 +157,16 @@ type DeleteOwnSessionRow struct {
 	UserAgent  string
 }
 
-// Deletes the session @ref only if it is one of the person's own active
-// sessions in the tenant and not @keep (the session asking): a ref of
-// anyone else's, another tenant's or an ended session matches nothing.
-func (q *Queries) DeleteOwnSession(ctx context.Context, arg DeleteOwnSessionParams) ([]DeleteOwnSessionRow, error) {
-	rows, err := q.db.Query(ctx, deleteOwnSession,
+// Deletes the person's own active sessions in the tenant other than @keep
+// (the session asking): only the one named @ref, or every other one when
+// @ref is null. A ref of anyone else's, another tenant's or an ended
+// session matches nothing.
+func (q *Queries) DeleteOwnSessions(ctx context.Context, arg DeleteOwnSessionsParams) ([]DeleteOwnSessionsRow, error) {
+	rows, err := q.db.Query(ctx, deleteOwnSessions,
 		arg.TenantID,
 		arg.Subject,
-		arg.Ref,
 		arg.Keep,
+		arg.Ref,
 		arg.Now,
 		arg.IdleSince,
 	)
@@ -234,9 +174,9 @@ func (q *Queries) DeleteOwnSession(ctx context.Context, arg DeleteOwnSessionPara
 		return nil, err
 	}
 	defer rows.Close()
-	var items []DeleteOwnSessionRow
+	var items []DeleteOwnSessionsRow
 	for rows.Next() {
-		var i DeleteOwnSessionRow
+		var i DeleteOwnSessionsRow
 		if err := rows.Scan(
 			&i.Ref,
 			&i.CreatedAt,

@@ -60,19 +60,14 @@ FROM sessions
 WHERE tenant_id = @tenant_id AND subject = @subject AND expires_at >= @now AND last_seen_at >= @idle_since
 ORDER BY created_at DESC, ref;
 
--- name: DeleteOwnSession :many
--- Deletes the session @ref only if it is one of the person's own active
--- sessions in the tenant and not @keep (the session asking): a ref of
--- anyone else's, another tenant's or an ended session matches nothing.
-DELETE FROM sessions
-WHERE tenant_id = @tenant_id AND subject = @subject AND ref = @ref AND ref <> @keep
-  AND expires_at >= @now AND last_seen_at >= @idle_since
-RETURNING ref, created_at, last_seen_at, expires_at, auth_time, step_up, ip, user_agent;
-
--- name: DeleteOtherOwnSessions :many
--- Deletes every active session of the person in the tenant except @keep.
+-- name: DeleteOwnSessions :many
+-- Deletes the person's own active sessions in the tenant other than @keep
+-- (the session asking): only the one named @ref, or every other one when
+-- @ref is null. A ref of anyone else's, another tenant's or an ended
+-- session matches nothing.
 DELETE FROM sessions
 WHERE tenant_id = @tenant_id AND subject = @subject AND ref <> @keep
+  AND (sqlc.narg('ref')::uuid IS NULL OR ref = sqlc.narg('ref')::uuid)
   AND expires_at >= @now AND last_seen_at >= @idle_since
 RETURNING ref, created_at, last_seen_at, expires_at, auth_time, step_up, ip, user_agent;
 

@@ -68,7 +68,7 @@ func (s *Server) mappingsModel(c echo.Context) (web.MappingsPage, error) {
 // members lists everyone who has signed in to the viewer's own tenant.
 func (s *Server) members(c echo.Context) error {
 	sess := currentSession(c)
-	ms, err := s.deps.Admin.Members(c.Request().Context(), sess.TenantID)
+	ms, err := s.deps.Admin.Members(c.Request().Context(), sess.TenantID, s.deps.Sessions.Window())
 	if err != nil {
 		return err
 	}

@@ -1,6 +1,7 @@
 package handlers_test
 
 import (
+	"context"
 	"net/http"
 	"net/url"
 	"slices"
@@ -115,5 +116,35 @@ func TestMembersAndMappingsPagesFollowRoles(t *testing.T) {
 	}
 	if strings.Contains(text, "globex") {
 		t.Error("another tenant's member is listed")
+	}
+}
+
+// Session counts show what is open now: a session past its idle timeout
+// but not yet swept (its row still there) is not counted on the members
+// page or on the platform's organization list.
+func TestSessionCountsLeaveOutEndedSessionsNotYetSwept(t *testing.T) {
+	f := newFixture(t, nil)
+	console := f.serve(t)
+	signedIn(t, console, "acme", "auditor@acme.test")
+	auditor, _ := signedIn(t, console, "acme", "auditor@acme.test")
+	op, _ := signedIn(t, console, "gatehouse", "operator@gatehouse.test")
+	// The auditor's first session has been idle for two hours (the idle
+	// timeout is 30 minutes); the sweep has not run yet.
+	tag, err := f.pool.Exec(context.Background(), `UPDATE sessions SET last_seen_at = now() - interval '2 hours'
+		WHERE ref = (SELECT ref FROM sessions WHERE email = 'auditor@acme.test' ORDER BY created_at LIMIT 1)`)
+	if err != nil || tag.RowsAffected() != 1 {
+		t.Fatalf("ageing a session: %v %v", tag, err)
+	}
+
+	p := auditor.Get(console + "/admin/members")
+	if p.Status != http.StatusOK {
+		t.Fatalf("members: %d", p.Status)
+	}
+	if n := strings.TrimSpace(p.Doc(t).Find(`tr[data-member="auditor@acme.test"] [data-testid="sessions"]`).Text()); n != "1" {
+		t.Errorf("the auditor's active sessions on the members page: %q, want 1 (one of two is idle)", n)
+	}
+	p = op.Get(console + "/platform/tenants")
+	if n := strings.TrimSpace(p.Doc(t).Find(`tr[data-tenant="acme"] [data-testid="sessions"]`).Text()); n != "1" {
+		t.Errorf("acme's active sessions on the organization list: %q, want 1", n)
 	}
 }

@@ -51,7 +51,7 @@ func (s *Server) platformKillSwitch(c echo.Context) error {
 }
 
 func (s *Server) platformModel(c echo.Context) (web.PlatformTenantsPage, error) {
-	all, err := s.deps.Registry.Overview(c.Request().Context())
+	all, err := s.deps.Registry.Overview(c.Request().Context(), s.deps.Sessions.Window())
 	if err != nil {
 		return web.PlatformTenantsPage{}, err
 	}

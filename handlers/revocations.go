@@ -76,7 +76,7 @@ func (s *Server) revocationPreview(c echo.Context) error {
 }
 
 func (s *Server) previewModel(c echo.Context, sc approvals.Scope, fields map[string]string) (web.RevocationPreviewPage, error) {
-	im, err := s.deps.Revocations.RevocationImpact(c.Request().Context(), sc, viewer(c))
+	im, err := s.deps.Revocations.RevocationImpact(c.Request().Context(), sc, viewer(c), s.deps.Sessions.Window())
 	if err != nil {
 		return web.RevocationPreviewPage{}, s.auditedNotFound(c, "scope "+sc.String(), err)
 	}

@@ -95,7 +95,7 @@ type ShareStore interface {
 
 // RevocationStore runs emergency revocations.
 type RevocationStore interface {
-	RevocationImpact(ctx context.Context, sc approvals.Scope, v approvals.Viewer) (approvals.Impact, error)
+	RevocationImpact(ctx context.Context, sc approvals.Scope, v approvals.Viewer, w tenants.SessionWindow) (approvals.Impact, error)
 	StartRevocation(ctx context.Context, sc approvals.Scope, v approvals.Viewer, reason, actor string, rotate bool, meta audit.Meta) (string, error)
 	Revocation(ctx context.Context, id string, v approvals.Viewer) (approvals.Revocation, error)
 	Revocations(ctx context.Context, v approvals.Viewer) ([]approvals.Revocation, error)

@@ -8,6 +8,7 @@ import (
 
 	"github.com/gatehouse/gatehouse/apperr"
 	"github.com/gatehouse/gatehouse/audit"
+	"github.com/gatehouse/gatehouse/tenants"
 )
 
 // OwnSession is one of a person's active sessions as that person may see
@@ -28,12 +29,8 @@ type OwnSession struct {
 	Current   bool   // the session asking
 }
 
-// Window is when a session counts as active: not past its absolute
-// timeout at Now, and seen at or after IdleSince.
-type Window struct {
-	Now       time.Time
-	IdleSince time.Time
-}
+// Window is when a session counts as active (tenants.SessionWindow).
+type Window = tenants.SessionWindow
 
 // SessionEndedReason is the reason recorded when a person ends one of
 // their sessions from another one.
@@ -44,8 +41,9 @@ const SessionEndedReason = "ended by its owner from another session"
 // is learnt about other people's sessions.
 var errNoSuchSession = apperr.New(apperr.NotFound, "That is not one of your active sessions. It may have ended already.")
 
-// window is the activity window Resume applies, at now.
-func (s *Sessions) window() Window {
+// Window is the activity window Resume applies, at now: what counts as an
+// active session for every count and list of sessions.
+func (s *Sessions) Window() Window {
 	now := s.now()
 	return Window{Now: now, IdleSince: now.Add(-s.idle)}
 }
@@ -54,7 +52,7 @@ func (s *Sessions) window() Window {
 // sess's person in sess's tenant, newest first, with sess's own marked
 // Current. It fails with apperr.Unavailable when they cannot be read.
 func (s *Sessions) Own(ctx context.Context, sess Session) ([]OwnSession, error) {
-	own, err := s.store.OwnSessions(ctx, sess.TenantID, sess.Subject, s.window())
+	own, err := s.store.OwnSessions(ctx, sess.TenantID, sess.Subject, s.Window())
 	if err != nil {
 		return nil, apperr.Wrap(apperr.Unavailable, "Your sessions cannot be listed right now.", err)
 	}
@@ -81,7 +79,7 @@ func (s *Sessions) EndOther(ctx context.Context, sess Session, ref string, meta 
 	if !validRef(ref) {
 		return errNoSuchSession
 	}
-	ended, err := s.store.EndOwnSessions(ctx, sess.TenantID, sess.Subject, sess.Ref, ref, s.window(), s.endedEvent(sess, meta, false))
+	ended, err := s.store.EndOwnSessions(ctx, sess.TenantID, sess.Subject, sess.Ref, ref, s.Window(), s.endedEvent(sess, meta, false))
 	if err != nil {
 		return apperr.Wrap(apperr.Unavailable, "The session could not be ended right now. Nothing was changed.", err)
 	}
@@ -100,7 +98,7 @@ func (s *Sessions) EndOthers(ctx context.Context, sess Session, meta audit.Meta)
 	if sess.Ref == "" {
 		return 0, apperr.New(apperr.Internal, "Your session has no reference.")
 	}
-	ended, err := s.store.EndOwnSessions(ctx, sess.TenantID, sess.Subject, sess.Ref, "", s.window(), s.endedEvent(sess, meta, true))
+	ended, err := s.store.EndOwnSessions(ctx, sess.TenantID, sess.Subject, sess.Ref, "", s.Window(), s.endedEvent(sess, meta, true))
 	if err != nil {
 		return 0, apperr.Wrap(apperr.Unavailable, "Your other sessions could not be ended right now. Nothing was changed.", err)
 	}

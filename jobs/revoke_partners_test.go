@@ -12,6 +12,7 @@ import (
 	"github.com/gatehouse/gatehouse/audit"
 	"github.com/gatehouse/gatehouse/jobs"
 	"github.com/gatehouse/gatehouse/postgres"
+	"github.com/gatehouse/gatehouse/tenants"
 )
 
 // partnerWorld is acme with two active shares with globex (Orders DB,
@@ -88,7 +89,7 @@ func TestARevocationTellsThePartnersOfTheSharesItBlocks(t *testing.T) {
 		}
 		// The preview names the partners among the organizations told.
 		sc, _ := approvals.ParseScope(scope)
-		im, err := sw.store.RevocationImpact(ctx, sc, operator)
+		im, err := sw.store.RevocationImpact(ctx, sc, operator, tenants.SessionWindow{Now: time.Now()})
 		if err != nil {
 			t.Fatal(err)
 		}

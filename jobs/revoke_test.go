@@ -212,13 +212,20 @@ func TestATenantAdminRevokesAPersonInTheirOwnOrganizationOnly(t *testing.T) {
 		t.Fatal(err)
 	}
 	ids := postgres.NewIdentityStore(sw.pool, time.Now)
-	signIn := func(tenant, subject string) error {
+	signInAt := func(tenant, subject string, lastSeen time.Time) error {
 		now := time.Now()
 		hash := make([]byte, 32)
 		_, _ = rand.Read(hash)
 		return ids.CreateSession(ctx, hash, identity.Session{Identity: identity.Identity{TenantID: tenant, Subject: subject, Email: email,
-			Roles: []tenants.Role{tenants.RoleRequester}, AuthTime: now}, CreatedAt: now, LastSeen: now, ExpiresAt: now.Add(time.Hour)},
+			Roles: []tenants.Role{tenants.RoleRequester}, AuthTime: now}, CreatedAt: lastSeen, LastSeen: lastSeen, ExpiresAt: now.Add(time.Hour)},
 			audit.Meta{}, audit.Event{TenantID: tenant, Actor: email, Action: "login.succeeded", Outcome: audit.Success})
+	}
+	signIn := func(tenant, subject string) error { return signInAt(tenant, subject, time.Now()) }
+	// Sessions count as active in the window Resume applies: here, seen in
+	// the last 30 minutes.
+	window := func() tenants.SessionWindow {
+		now := time.Now()
+		return tenants.SessionWindow{Now: now, IdleSince: now.Add(-30 * time.Minute)}
 	}
 	sessionsIn := func(tenant string) int {
 		var n int
@@ -233,15 +240,20 @@ func TestATenantAdminRevokesAPersonInTheirOwnOrganizationOnly(t *testing.T) {
 	if err := signIn(sw.globex, "globex-requester"); err != nil {
 		t.Fatal(err)
 	}
+	// An idle session in acme, ended but not yet swept: not counted as
+	// open, and still deleted by the revocation.
+	if err := signInAt(sw.tenant, "acme-contractor", time.Now().Add(-2*time.Hour)); err != nil {
+		t.Fatal(err)
+	}
 
 	acmeAdmin, globexAdmin := approvals.Viewer{TenantID: sw.tenant}, approvals.Viewer{TenantID: sw.globex}
 	sc := approvals.Scope{Kind: approvals.ScopeUser, Value: email}
-	im, err := sw.store.RevocationImpact(ctx, sc, acmeAdmin)
+	im, err := sw.store.RevocationImpact(ctx, sc, acmeAdmin, window())
 	if err != nil || im.Sessions != 1 || im.Grants != 1 {
-		t.Fatalf("acme's preview: %+v %v; want acme's one session and one grant", im, err)
+		t.Fatalf("acme's preview: %+v %v; want acme's one active session and one grant", im, err)
 	}
-	if im, err := sw.store.RevocationImpact(ctx, sc, operator); err != nil || im.Sessions != 2 || im.Grants != 2 {
-		t.Fatalf("the operator's preview: %+v %v; want both organizations' sessions and grants", im, err)
+	if im, err := sw.store.RevocationImpact(ctx, sc, operator, window()); err != nil || im.Sessions != 2 || im.Grants != 2 {
+		t.Fatalf("the operator's preview: %+v %v; want both organizations' active sessions and grants", im, err)
 	}
 	id, err := sw.store.StartRevocation(ctx, sc, acmeAdmin, "contractor laptop stolen", "admin@acme.test", false, audit.Meta{})
 	if err != nil {

@@ -84,13 +84,14 @@ func (s *TenantStore) ChangeMapping(ctx context.Context, tenantID string, add bo
 	})
 }
 
-// Members returns everyone who has signed in to the tenant, by email.
-func (s *TenantStore) Members(ctx context.Context, tenantID string) ([]tenants.Member, error) {
+// Members returns everyone who has signed in to the tenant, by email, with
+// their sessions active in w.
+func (s *TenantStore) Members(ctx context.Context, tenantID string, w tenants.SessionWindow) ([]tenants.Member, error) {
 	id, err := uuid.Parse(tenantID)
 	if err != nil {
 		return nil, apperr.Wrap(apperr.NotFound, "No such organization.", err)
 	}
-	rows, err := db.New(s.pool).ListMembers(ctx, id)
+	rows, err := db.New(s.pool).ListMembers(ctx, db.ListMembersParams{TenantID: id, Now: w.Now, IdleSince: w.IdleSince})
 	if err != nil {
 		return nil, apperr.Wrap(apperr.Unavailable, "Members cannot be listed right now.", err)
 	}

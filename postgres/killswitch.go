@@ -16,9 +16,10 @@ import (
 	"github.com/gatehouse/gatehouse/tenants"
 )
 
-// Overview lists every tenant with its IdP state and open sessions.
-func (s *TenantStore) Overview(ctx context.Context) ([]tenants.Overview, error) {
-	rows, err := db.New(s.pool).ListTenantsOverview(ctx)
+// Overview lists every tenant with its IdP state and its sessions active
+// in w.
+func (s *TenantStore) Overview(ctx context.Context, w tenants.SessionWindow) ([]tenants.Overview, error) {
+	rows, err := db.New(s.pool).ListTenantsOverview(ctx, db.ListTenantsOverviewParams{Now: w.Now, IdleSince: w.IdleSince})
 	if err != nil {
 		return nil, apperr.Wrap(apperr.Unavailable, "The organization list cannot be read right now.", err)
 	}

@@ -112,8 +112,9 @@ func scopeGrants(ctx context.Context, q *db.Queries, sc approvals.Scope, tenant 
 }
 
 // RevocationImpact says what revoking the scope would hit, for the viewer
-// to confirm: sessions, active grants, open shares, organizations affected.
-func (s *RequestStore) RevocationImpact(ctx context.Context, sc approvals.Scope, v approvals.Viewer) (approvals.Impact, error) {
+// to confirm: sessions active in w, active grants, open shares,
+// organizations affected.
+func (s *RequestStore) RevocationImpact(ctx context.Context, sc approvals.Scope, v approvals.Viewer, w tenants.SessionWindow) (approvals.Impact, error) {
 	q := db.New(s.pool)
 	tenant, err := resolve(ctx, q, sc, v)
 	if err != nil {
@@ -123,9 +124,10 @@ func (s *RequestStore) RevocationImpact(ctx context.Context, sc approvals.Scope,
 	var n int64
 	switch sc.Kind {
 	case approvals.ScopeTenant, approvals.ScopeIdP:
-		n, err = q.CountTenantSessions(ctx, tenant)
+		n, err = q.CountTenantSessions(ctx, db.CountTenantSessionsParams{TenantID: tenant, Now: w.Now, IdleSince: w.IdleSince})
 	case approvals.ScopeUser:
-		n, err = q.CountUserSessions(ctx, db.CountUserSessionsParams{Email: sc.Value, EveryTenant: tenant == uuid.Nil, TenantID: tenant})
+		n, err = q.CountUserSessions(ctx, db.CountUserSessionsParams{Email: sc.Value, EveryTenant: tenant == uuid.Nil, TenantID: tenant,
+			Now: w.Now, IdleSince: w.IdleSince})
 	}
 	if err != nil {
 		return im, err

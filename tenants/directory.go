@@ -19,8 +19,9 @@ type Directory interface {
 
 // Registry is the platform operators' view of every tenant.
 type Registry interface {
-	// Overview lists every tenant; an error only when the store cannot be read.
-	Overview(ctx context.Context) ([]Overview, error)
+	// Overview lists every tenant, with its sessions active in w; an error
+	// only when the store cannot be read.
+	Overview(ctx context.Context, w SessionWindow) ([]Overview, error)
 	// ApplyKillSwitch applies k to the tenant slug as actor, auditing it with
 	// reason, and returns how many sessions it ended. It returns the apperr
 	// of CheckKillSwitch, or apperr.NotFound, and then changes nothing.

@@ -5,5 +5,5 @@ type Overview struct {
 	Tenant
 	IssuerURL  string
 	IdPEnabled bool
-	Sessions   int64 // sessions open now
+	Sessions   int64 // sessions active in the window asked for
 }

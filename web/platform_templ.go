@@ -68,7 +68,7 @@ func PlatformTenants(m PlatformTenantsPage) templ.Component {
 					return templ_7745c5c3_Err
 				}
 			}
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 4, "<table class=\"list\" data-testid=\"tenants\"><thead><tr><th>Organization</th><th>Status</th><th>Identity provider</th><th>Sessions</th><th>Actions</th></tr></thead> <tbody>")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 4, "<table class=\"list\" data-testid=\"tenants\"><thead><tr><th>Organization</th><th>Status</th><th>Identity provider</th><th>Active sessions</th><th>Actions</th></tr></thead> <tbody>")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}

@@ -32,11 +32,18 @@ func (q *Queries) DeleteRoleMapping(ctx context.Context, arg DeleteRoleMappingPa
 
 const listMembers = `-- name: ListMembers :many
 SELECT m.subject, m.email, m.display_name, m.groups, m.roles, m.first_seen_at, m.last_login_at,
-       (SELECT count(*) FROM sessions s WHERE s.tenant_id = m.tenant_id AND s.subject = m.subject)::bigint AS sessions
+       (SELECT count(*) FROM sessions s WHERE s.tenant_id = m.tenant_id AND s.subject = m.subject
+          AND s.expires_at >= $1 AND s.last_seen_at >= $2)::bigint AS sessions
 FROM members m
-WHERE m.tenant_id = $1
+WHERE m.tenant_id = $3
 ORDER BY m.email
 `
+
+type ListMembersParams struct {
+	Now       time.Time
+	IdleSince time.Time
+	TenantID  uuid.UUID
+}
 
 type ListMembersRow struct {
 	Subject     string
@@ -49,8 +56,10 @@ type ListMembersRow struct {
 	Sessions    int64
 }
 
-func (q *Queries) ListMembers(ctx context.Context, tenantID uuid.UUID) ([]ListMembersRow, error) {
-	rows, err := q.db.Query(ctx, listMembers, tenantID)
+// Everyone who has signed in to the tenant, with their sessions active in
+// the window (ended ones not yet swept are not counted).
+func (q *Queries) ListMembers(ctx context.Context, arg ListMembersParams) ([]ListMembersRow, error) {
+	rows, err := q.db.Query(ctx, listMembers, arg.Now, arg.IdleSince, arg.TenantID)
 	if err != nil {
 		return nil, err
 	}

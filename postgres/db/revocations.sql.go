@@ -111,11 +111,18 @@ func (q *Queries) CountActiveShares(ctx context.Context, tenantID uuid.UUID) (in
 }
 
 const countTenantSessions = `-- name: CountTenantSessions :one
-SELECT count(*) FROM sessions WHERE tenant_id = $1
+SELECT count(*) FROM sessions WHERE tenant_id = $1 AND expires_at >= $2 AND last_seen_at >= $3
 `
 
-func (q *Queries) CountTenantSessions(ctx context.Context, tenantID uuid.UUID) (int64, error) {
-	row := q.db.QueryRow(ctx, countTenantSessions, tenantID)
+type CountTenantSessionsParams struct {
+	TenantID  uuid.UUID
+	Now       time.Time
+	IdleSince time.Time
+}
+
+// The tenant's sessions active in the window.
+func (q *Queries) CountTenantSessions(ctx context.Context, arg CountTenantSessionsParams) (int64, error) {
+	row := q.db.QueryRow(ctx, countTenantSessions, arg.TenantID, arg.Now, arg.IdleSince)
 	var count int64
 	err := row.Scan(&count)
 	return count, err
@@ -123,16 +130,27 @@ func (q *Queries) CountTenantSessions(ctx context.Context, tenantID uuid.UUID) (
 
 const countUserSessions = `-- name: CountUserSessions :one
 SELECT count(*) FROM sessions WHERE lower(email) = $1::text AND ($2::boolean OR tenant_id = $3::uuid)
+  AND expires_at >= $4 AND last_seen_at >= $5
 `
 
 type CountUserSessionsParams struct {
 	Email       string
 	EveryTenant bool
 	TenantID    uuid.UUID
+	Now         time.Time
+	IdleSince   time.Time
 }
 
+// The person's sessions active in the window (DeleteUserSessions also
+// ends the rows that ended but are not yet swept).
 func (q *Queries) CountUserSessions(ctx context.Context, arg CountUserSessionsParams) (int64, error) {
-	row := q.db.QueryRow(ctx, countUserSessions, arg.Email, arg.EveryTenant, arg.TenantID)
+	row := q.db.QueryRow(ctx, countUserSessions,
+		arg.Email,
+		arg.EveryTenant,
+		arg.TenantID,
+		arg.Now,
+		arg.IdleSince,
+	)
 	var count int64
 	err := row.Scan(&count)
 	return count, err

@@ -7,6 +7,7 @@ package db
 
 import (
 	"context"
+	"time"
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5/pgtype"
@@ -233,11 +234,17 @@ func (q *Queries) ListCloudBindings(ctx context.Context, tenantID uuid.UUID) ([]
 
 const listTenantsOverview = `-- name: ListTenantsOverview :many
 SELECT t.slug, t.display_name, t.status, i.status AS idp_status, i.issuer_url,
-       (SELECT count(*) FROM sessions s WHERE s.tenant_id = t.id)::bigint AS sessions,
+       (SELECT count(*) FROM sessions s WHERE s.tenant_id = t.id
+          AND s.expires_at >= $1 AND s.last_seen_at >= $2)::bigint AS sessions,
        (SELECT array_agg(d.domain ORDER BY d.domain) FROM tenant_email_domains d WHERE d.tenant_id = t.id)::text[] AS email_domains
 FROM tenants t LEFT JOIN identity_providers i ON i.tenant_id = t.id
 ORDER BY t.display_name
 `
+
+type ListTenantsOverviewParams struct {
+	Now       time.Time
+	IdleSince time.Time
+}
 
 type ListTenantsOverviewRow struct {
 	Slug         string
@@ -249,8 +256,9 @@ type ListTenantsOverviewRow struct {
 	EmailDomains []string
 }
 
-func (q *Queries) ListTenantsOverview(ctx context.Context) ([]ListTenantsOverviewRow, error) {
-	rows, err := q.db.Query(ctx, listTenantsOverview)
+// Every tenant with its IdP and its sessions active in the window.
+func (q *Queries) ListTenantsOverview(ctx context.Context, arg ListTenantsOverviewParams) ([]ListTenantsOverviewRow, error) {
+	rows, err := q.db.Query(ctx, listTenantsOverview, arg.Now, arg.IdleSince)
 	if err != nil {
 		return nil, err
 	}

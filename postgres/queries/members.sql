@@ -6,8 +6,11 @@ SET email = excluded.email, display_name = excluded.display_name, groups = exclu
     roles = excluded.roles, last_login_at = excluded.last_login_at;
 
 -- name: ListMembers :many
+-- Everyone who has signed in to the tenant, with their sessions active in
+-- the window (ended ones not yet swept are not counted).
 SELECT m.subject, m.email, m.display_name, m.groups, m.roles, m.first_seen_at, m.last_login_at,
-       (SELECT count(*) FROM sessions s WHERE s.tenant_id = m.tenant_id AND s.subject = m.subject)::bigint AS sessions
+       (SELECT count(*) FROM sessions s WHERE s.tenant_id = m.tenant_id AND s.subject = m.subject
+          AND s.expires_at >= @now AND s.last_seen_at >= @idle_since)::bigint AS sessions
 FROM members m
 WHERE m.tenant_id = @tenant_id
 ORDER BY m.email;

@@ -101,7 +101,10 @@ UPDATE revocations SET lifted_at = @now, lifted_by = @actor WHERE id = @id AND l
 DELETE FROM sessions WHERE lower(email) = @email::text AND (@every_tenant::boolean OR tenant_id = @tenant_id::uuid);
 
 -- name: CountUserSessions :one
-SELECT count(*) FROM sessions WHERE lower(email) = @email::text AND (@every_tenant::boolean OR tenant_id = @tenant_id::uuid);
+-- The person's sessions active in the window (DeleteUserSessions also
+-- ends the rows that ended but are not yet swept).
+SELECT count(*) FROM sessions WHERE lower(email) = @email::text AND (@every_tenant::boolean OR tenant_id = @tenant_id::uuid)
+  AND expires_at >= @now AND last_seen_at >= @idle_since;
 
 -- name: UserBlocked :one
 -- Whether an unlifted user revocation covers the person in the tenant.
@@ -109,7 +112,8 @@ SELECT EXISTS (SELECT 1 FROM revocations b WHERE b.lifted_at IS NULL AND b.scope
     AND b.scope_value = lower(@email::text) AND (b.tenant_id IS NULL OR b.tenant_id = @tenant_id::uuid))::boolean;
 
 -- name: CountTenantSessions :one
-SELECT count(*) FROM sessions WHERE tenant_id = @tenant_id;
+-- The tenant's sessions active in the window.
+SELECT count(*) FROM sessions WHERE tenant_id = @tenant_id AND expires_at >= @now AND last_seen_at >= @idle_since;
 
 -- name: CountActiveShares :one
 SELECT count(*) FROM shares WHERE (owner_tenant_id = @tenant_id OR recipient_tenant_id = @tenant_id) AND state IN ('proposed', 'awaiting-acceptance', 'active');

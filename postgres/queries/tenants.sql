@@ -44,8 +44,10 @@ WHERE d.domain = @domain;
 SELECT id FROM tenants WHERE slug = @slug;
 
 -- name: ListTenantsOverview :many
+-- Every tenant with its IdP and its sessions active in the window.
 SELECT t.slug, t.display_name, t.status, i.status AS idp_status, i.issuer_url,
-       (SELECT count(*) FROM sessions s WHERE s.tenant_id = t.id)::bigint AS sessions,
+       (SELECT count(*) FROM sessions s WHERE s.tenant_id = t.id
+          AND s.expires_at >= @now AND s.last_seen_at >= @idle_since)::bigint AS sessions,
        (SELECT array_agg(d.domain ORDER BY d.domain) FROM tenant_email_domains d WHERE d.tenant_id = t.id)::text[] AS email_domains
 FROM tenants t LEFT JOIN identity_providers i ON i.tenant_id = t.id
 ORDER BY t.display_name;

@@ -24,7 +24,7 @@ func (s *Server) mySessions(c echo.Context) error {
 	for _, o := range own {
 		m.Sessions = append(m.Sessions, web.SessionRow{
 			Ref: o.Ref, SignedIn: o.CreatedAt.UTC().Format("2006-01-02 15:04 MST"), LastActive: o.LastSeen.UTC().Format("2006-01-02 15:04 MST"),
-			Address: o.IP, Browser: identity.DescribeUserAgent(o.UserAgent), UserAgent: o.UserAgent, StepUp: o.StepUp, Current: o.Current,
+			Address: o.LastIP, SignedInFrom: signedInFrom(o), Browser: identity.DescribeUserAgent(o.UserAgent), UserAgent: o.UserAgent, StepUp: o.StepUp, Current: o.Current,
 		})
 		if !o.Current {
 			m.Others++
@@ -84,4 +84,13 @@ func inWords(d time.Duration) string {
 		return "1 " + unit
 	}
 	return strconv.Itoa(n) + " " + unit + "s"
+}
+
+// signedInFrom is o's sign-in address when it was last used from another
+// one, else "".
+func signedInFrom(o identity.OwnSession) string {
+	if o.IP == o.LastIP {
+		return ""
+	}
+	return o.IP
 }

@@ -5,11 +5,13 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"net/http"
+	"net/netip"
 	"net/url"
 	"strings"
 	"testing"
 
 	"github.com/PuerkitoBio/goquery"
+	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/gatehouse/gatehouse/devstack"
 	"github.com/gatehouse/gatehouse/handlers"
@@ -303,5 +305,52 @@ func TestEveryRoleCanEndItsOtherSessions(t *testing.T) {
 		if p := there.Get(console + "/"); p.URL.Path != "/login" {
 			t.Fatalf("%s's other session survived", email)
 		}
+	}
+}
+
+// forwardedFor makes every request of a browser arrive as if through a
+// trusted proxy from addr.
+type forwardedFor struct {
+	addr string
+	next http.RoundTripper
+}
+
+func (f forwardedFor) RoundTrip(r *http.Request) (*http.Response, error) {
+	r = r.Clone(r.Context())
+	r.Header.Set("X-Forwarded-For", f.addr)
+	return f.next.RoundTrip(r)
+}
+
+// A session used from an address other than its sign-in's shows where it
+// was last used from, and where it signed in: the sign of a cookie used
+// somewhere its owner has never been.
+func TestYourSessionsShowWhereEachWasLastUsedFrom(t *testing.T) {
+	f := newFixture(t, func(d *handlers.Deps, _ *pgxpool.Pool) {
+		d.TrustedProxies = []netip.Prefix{netip.MustParsePrefix("127.0.0.1/32")}
+	})
+	console := f.serve(t)
+	const me, elsewhere = "requester@acme.test", "203.0.113.9"
+	laptop := signedInAs(t, console, "acme", me, firefoxUA)
+	stolen := signedInAs(t, console, "acme", me, chromeUA)
+	stolen.Transport = forwardedFor{addr: elsewhere, next: stolen.Transport}
+	if p := stolen.Get(console + "/requests"); p.Status != http.StatusOK {
+		t.Fatalf("the cookie used from elsewhere: %d", p.Status)
+	}
+
+	rows := sessionRows(t, laptop.Get(console+"/sessions"))
+	if rows.Length() != 2 {
+		t.Fatalf("%d sessions listed, want 2", rows.Length())
+	}
+	cur := currentRow(t, rows)
+	if a := cur.Find(`[data-testid="address"]`).Text(); a != "127.0.0.1" || cur.Find(`[data-testid="signed-in-from"]`).Length() != 0 {
+		t.Errorf("this session: last used from %q (want 127.0.0.1), with a sign-in address shown: %v",
+			a, cur.Find(`[data-testid="signed-in-from"]`).Length() != 0)
+	}
+	other := rows.Not(`:has([data-testid="this-session"])`)
+	if a := other.Find(`[data-testid="address"]`).Text(); a != elsewhere {
+		t.Errorf("the other session was last used from %q, want %s", a, elsewhere)
+	}
+	if s := other.Find(`[data-testid="signed-in-from"] code`).Text(); s != "127.0.0.1" {
+		t.Errorf("the other session signed in from %q, want 127.0.0.1", s)
 	}
 }

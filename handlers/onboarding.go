@@ -111,7 +111,7 @@ func (s *Server) onboardTest(c echo.Context) error {
 // recordTestSignIn stores what a test sign-in showed, for the operator whose
 // session is in the browser. Nobody is signed in to the new organization.
 func (s *Server) recordTestSignIn(c echo.Context, id identity.Identity) error {
-	sess, err := s.deps.Sessions.Resume(c.Request().Context(), cookieValue(c, s.sessionCookieName()))
+	sess, err := s.deps.Sessions.Resume(c.Request().Context(), cookieValue(c, s.sessionCookieName()), c.RealIP())
 	if err != nil || !s.deps.Authz.Allowed(sess.Roles, sess.TenantSlug, authz.ManageTenants) {
 		return apperr.New(apperr.Forbidden, "A test sign-in can only be completed in the browser of the platform operator who started it.")
 	}

@@ -81,7 +81,7 @@ func (s *Server) require(perm authz.Permission, limit *limiter, h echo.HandlerFu
 	})
 	return func(c echo.Context) error {
 		token := cookieValue(c, s.sessionCookieName())
-		sess, err := s.deps.Sessions.Resume(c.Request().Context(), token)
+		sess, err := s.deps.Sessions.Resume(c.Request().Context(), token, c.RealIP())
 		if err != nil {
 			if apperr.CodeOf(err) != apperr.Unauthenticated {
 				return err

@@ -89,6 +89,7 @@ type Session struct {
 	Ref       string
 	CreatedAt time.Time
 	LastSeen  time.Time
+	LastIP    string // the client address it was last used from
 	ExpiresAt time.Time
 }
 
@@ -115,7 +116,9 @@ type Store interface {
 	// LookupSession returns the session and whether its tenant is active
 	// and its IdP enabled; apperr.NotFound when there is no such session.
 	LookupSession(ctx context.Context, idHash []byte) (s Session, allowed bool, err error)
-	TouchSession(ctx context.Context, idHash []byte, now time.Time) error
+	// TouchSession records activity on the session at now, from the
+	// client address ip.
+	TouchSession(ctx context.Context, idHash []byte, now time.Time, ip string) error
 	DeleteSession(ctx context.Context, idHash []byte, ev *audit.Event) error
 	RecordEvent(ctx context.Context, evs ...audit.Event) error
 	// OwnSessions returns subject's sessions in tenantID that are active

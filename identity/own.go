@@ -25,6 +25,7 @@ type OwnSession struct {
 	AuthTime  time.Time
 	StepUp    bool   // began with a forced fresh authentication
 	IP        string // the client address at sign-in
+	LastIP    string // the client address it was last used from
 	UserAgent string // as the browser sent it at sign-in: for display only, never trusted
 	Current   bool   // the session asking
 }
@@ -113,6 +114,7 @@ func (s *Sessions) endedEvent(sess Session, meta audit.Meta, everyElse bool) fun
 			"reason":             SessionEndedReason,
 			"session_started":    o.CreatedAt.UTC().Format(time.RFC3339),
 			"session_ip":         o.IP,
+			"session_last_ip":    o.LastIP,
 			"session_user_agent": o.UserAgent,
 		}
 		if everyElse {

@@ -47,11 +47,14 @@ func (s *Sessions) Start(ctx context.Context, id Identity, meta audit.Meta) (str
 // errSignIn is returned when a request has no usable session.
 var errSignIn = apperr.New(apperr.Unauthenticated, "Please sign in to continue.")
 
-// Resume returns the session of token. It fails with apperr.Unauthenticated
-// — and deletes the session where one exists — when the token is unknown,
-// the session is past its idle or absolute timeout, or its tenant is
-// suspended or its IdP disabled.
-func (s *Sessions) Resume(ctx context.Context, token string) (Session, error) {
+// Resume returns the session of token, used now from the client address
+// from. It fails with apperr.Unauthenticated — and deletes the session
+// where one exists — when the token is unknown, the session is past its
+// idle or absolute timeout, or its tenant is suspended or its IdP disabled.
+// It records the activity (time and address) at most once a minute, and
+// at once when the address differs from the last one recorded, so the
+// session's owner sees where it was last used from.
+func (s *Sessions) Resume(ctx context.Context, token, from string) (Session, error) {
 	if token == "" {
 		return Session{}, errSignIn
 	}
@@ -73,11 +76,16 @@ func (s *Sessions) Resume(ctx context.Context, token string) (Session, error) {
 		}
 		return Session{}, apperr.New(apperr.Unauthenticated, "Your session has ended. Please sign in again.")
 	}
-	// Refresh last-seen at most once a minute to spare the database.
-	if now.Sub(sess.LastSeen) > time.Minute {
-		if err := s.store.TouchSession(ctx, idHash, now); err != nil {
+	// Refresh last-seen at most once a minute to spare the database, and
+	// the address whenever it changes.
+	if from == "" {
+		from = sess.LastIP
+	}
+	if now.Sub(sess.LastSeen) > time.Minute || from != sess.LastIP {
+		if err := s.store.TouchSession(ctx, idHash, now, from); err != nil {
 			return Session{}, err
 		}
+		sess.LastSeen, sess.LastIP = now, from
 	}
 	return sess, nil
 }

@@ -156,13 +156,14 @@ func (s *IdentityStore) LookupSession(ctx context.Context, idHash []byte) (ident
 			Email: r.Email, Name: r.DisplayName, Groups: r.Groups, Roles: roles, Issuer: r.Issuer, AuthTime: r.AuthTime,
 			StepUp: r.StepUp,
 		},
-		Ref: r.Ref.String(), CreatedAt: r.CreatedAt, LastSeen: r.LastSeenAt, ExpiresAt: r.ExpiresAt,
+		Ref: r.Ref.String(), CreatedAt: r.CreatedAt, LastSeen: r.LastSeenAt, LastIP: r.LastIp, ExpiresAt: r.ExpiresAt,
 	}, r.Allowed, nil
 }
 
-// TouchSession records activity on the session at now.
-func (s *IdentityStore) TouchSession(ctx context.Context, idHash []byte, now time.Time) error {
-	return db.New(s.pool).TouchSession(ctx, db.TouchSessionParams{IDHash: idHash, Now: now})
+// TouchSession records activity on the session at now, from the client
+// address ip.
+func (s *IdentityStore) TouchSession(ctx context.Context, idHash []byte, now time.Time, ip string) error {
+	return db.New(s.pool).TouchSession(ctx, db.TouchSessionParams{IDHash: idHash, Now: now, Ip: ip})
 }
 
 // DeleteSession deletes the session, writing ev (if any) in the same transaction.
@@ -249,7 +250,7 @@ func (s *IdentityStore) EndOwnSessions(ctx context.Context, tenantID, subject, k
 
 func ownSession(r db.ListOwnSessionsRow) identity.OwnSession {
 	return identity.OwnSession{Ref: r.Ref.String(), CreatedAt: r.CreatedAt, LastSeen: r.LastSeenAt, ExpiresAt: r.ExpiresAt,
-		AuthTime: r.AuthTime, StepUp: r.StepUp, IP: r.Ip, UserAgent: r.UserAgent}
+		AuthTime: r.AuthTime, StepUp: r.StepUp, IP: r.Ip, LastIP: r.LastIp, UserAgent: r.UserAgent}
 }
 
 // RecordEvent writes audit events on their own (refused sign-ins, a

@@ -72,7 +72,7 @@ func TestOwnSessionsFollowResumeAndResolveOnlyForTheirOwner(t *testing.T) {
 	}
 	touch := func(tok string, at time.Time) {
 		h := sha256.Sum256([]byte(tok))
-		if err := ids.TouchSession(ctx, h[:], at); err != nil {
+		if err := ids.TouchSession(ctx, h[:], at, "203.0.113.5"); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -88,9 +88,11 @@ func TestOwnSessionsFollowResumeAndResolveOnlyForTheirOwner(t *testing.T) {
 	colleague := start(t0.Add(-time.Minute), person(acme, "acme", "colleague"))
 	namesake := start(t0.Add(-time.Minute), person(globex, "globex", "me")) // the same subject in another tenant
 
-	cur, err := sessions.Resume(ctx, here)
-	if err != nil {
-		t.Fatal(err)
+	// Used now from another address than the sign-in's: recorded at once,
+	// though the session was seen a minute ago.
+	cur, err := sessions.Resume(ctx, here, "198.51.100.20")
+	if err != nil || cur.LastIP != "198.51.100.20" {
+		t.Fatalf("resumed %+v, %v; want last used from 198.51.100.20", cur, err)
 	}
 	own, err := sessions.Own(ctx, cur)
 	if err != nil {
@@ -108,8 +110,9 @@ func TestOwnSessionsFollowResumeAndResolveOnlyForTheirOwner(t *testing.T) {
 	if len(own) != len(want) {
 		t.Fatalf("%d own sessions, want %d", len(own), len(want))
 	}
+	lastIP := []string{"192.0.2.7", "198.51.100.20", "192.0.2.7", "203.0.113.5"} // as signed in, resumed, signed in, touched
 	for i, o := range own {
-		if o.Ref != want[i] || o.Current != (o.Ref == cur.Ref) || o.IP != "192.0.2.7" || o.UserAgent != "test agent" {
+		if o.Ref != want[i] || o.Current != (o.Ref == cur.Ref) || o.IP != "192.0.2.7" || o.LastIP != lastIP[i] || o.UserAgent != "test agent" {
 			t.Errorf("own session %d: %+v", i, o)
 		}
 	}
@@ -151,8 +154,58 @@ func TestOwnSessionsFollowResumeAndResolveOnlyForTheirOwner(t *testing.T) {
 
 	// Resume agrees: only this session, the colleague's and the namesake's live on.
 	for tok, alive := range map[string]bool{here: true, newer: false, edge: false, busy: false, expired: false, idle: false, colleague: true, namesake: true} {
-		if _, err := sessions.Resume(ctx, tok); (err == nil) != alive {
+		if _, err := sessions.Resume(ctx, tok, ""); (err == nil) != alive {
 			t.Errorf("resuming a session: %v, want alive=%v", err, alive)
+		}
+	}
+}
+
+// Resume records where a session is used from: a new address at once, the
+// same one with last-seen at most once a minute, and an unknown one ("")
+// never over a known one.
+func TestResumeRecordsANewAddressAtOnceAndTheSameOneOnceAMinute(t *testing.T) {
+	ctx := context.Background()
+	pool := stack.NewPool(t)
+	if err := postgres.NewTenantStore(pool).Register(ctx, registration(t, "acme", "Acme", "acme.test"), "test"); err != nil {
+		t.Fatal(err)
+	}
+	t0 := time.Now().Truncate(time.Second)
+	now := t0
+	clock := func() time.Time { return now }
+	sessions := identity.NewSessions(postgres.NewIdentityStore(pool, clock), clock, 30*time.Minute, time.Hour)
+	tok, err := sessions.Start(ctx, identity.Identity{TenantID: tenantID(t, pool, "acme"), TenantSlug: "acme", Subject: "me",
+		Email: "me@acme.test", Name: "me", Issuer: "https://idp.example/acme", AuthTime: t0}, audit.Meta{IP: "192.0.2.7"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	stored := func() (seen time.Time, ip string) {
+		h := sha256.Sum256([]byte(tok))
+		if err := pool.QueryRow(ctx, "SELECT last_seen_at, last_ip FROM sessions WHERE id_hash = $1", h[:]).Scan(&seen, &ip); err != nil {
+			t.Fatal(err)
+		}
+		return seen, ip
+	}
+	steps := []struct {
+		after    time.Duration
+		from     string
+		seen     time.Duration // the stored last-seen, after t0
+		recorded string
+	}{
+		{10 * time.Second, "192.0.2.7", 0, "192.0.2.7"},                        // same address, within a minute: nothing written
+		{20 * time.Second, "198.51.100.20", 20 * time.Second, "198.51.100.20"}, // new address: written at once
+		{30 * time.Second, "", 20 * time.Second, "198.51.100.20"},              // unknown address: nothing written
+		{90 * time.Second, "", 90 * time.Second, "198.51.100.20"},              // a minute on: last-seen only
+		{100 * time.Second, "192.0.2.7", 100 * time.Second, "192.0.2.7"},       // back to the first: written at once
+	}
+	for _, st := range steps {
+		now = t0.Add(st.after)
+		sess, err := sessions.Resume(ctx, tok, st.from)
+		if err != nil || sess.LastIP != st.recorded {
+			t.Fatalf("at +%s from %q: %+v, %v", st.after, st.from, sess, err)
+		}
+		if seen, ip := stored(); !seen.Equal(t0.Add(st.seen)) || ip != st.recorded {
+			t.Errorf("at +%s from %q: stored last seen +%s from %q, want +%s from %q",
+				st.after, st.from, seen.Sub(t0), ip, st.seen, st.recorded)
 		}
 	}
 }

@@ -16,7 +16,10 @@ type SessionRow struct {
 	Ref        string
 	SignedIn   string
 	LastActive string
-	Address    string
+	Address    string // the client address it was last used from
+	// SignedInFrom is the sign-in's address, set only when it differs
+	// from Address (a session used from somewhere new is worth a look).
+	SignedInFrom string
 	Browser    string // a plain description of the user agent (never trusted)
 	UserAgent  string // the user agent as sent, shown on hover
 	StepUp     bool   // began with a fresh re-authentication

@@ -134,7 +134,7 @@ DELETE FROM sessions
 WHERE tenant_id = $1 AND subject = $2 AND ref <> $3
   AND ($4::uuid IS NULL OR ref = $4::uuid)
   AND expires_at >= $5 AND last_seen_at >= $6
-RETURNING ref, created_at, last_seen_at, expires_at, auth_time, step_up, ip, user_agent
+RETURNING ref, created_at, last_seen_at, expires_at, auth_time, step_up, ip, last_ip, user_agent
 `
 
 type DeleteOwnSessionsParams struct {
@@ -154,6 +154,7 @@ type DeleteOwnSessionsRow struct {
 	AuthTime   time.Time
 	StepUp     bool
 	Ip         string
+	LastIp     string
 	UserAgent  string
 }
 
@@ -185,6 +186,7 @@ func (q *Queries) DeleteOwnSessions(ctx context.Context, arg DeleteOwnSessionsPa
 			&i.AuthTime,
 			&i.StepUp,
 			&i.Ip,
+			&i.LastIp,
 			&i.UserAgent,
 		); err != nil {
 			return nil, err
@@ -222,7 +224,7 @@ func (q *Queries) DeleteTenantSessions(ctx context.Context, tenantID uuid.UUID) 
 }
 
 const getSession = `-- name: GetSession :one
-SELECT s.id_hash, s.tenant_id, s.subject, s.email, s.display_name, s.groups, s.roles, s.issuer, s.auth_time, s.created_at, s.last_seen_at, s.expires_at, s.ip, s.user_agent, s.step_up, s.ref, t.slug AS tenant_slug, t.display_name AS tenant_name,
+SELECT s.id_hash, s.tenant_id, s.subject, s.email, s.display_name, s.groups, s.roles, s.issuer, s.auth_time, s.created_at, s.last_seen_at, s.expires_at, s.ip, s.user_agent, s.step_up, s.ref, s.last_ip, t.slug AS tenant_slug, t.display_name AS tenant_name,
        (t.status = 'active' AND i.status = 'enabled')::boolean AS allowed
 FROM sessions s
 JOIN tenants t ON t.id = s.tenant_id
@@ -247,6 +249,7 @@ type GetSessionRow struct {
 	UserAgent   string
 	StepUp      bool
 	Ref         uuid.UUID
+	LastIp      string
 	TenantSlug  string
 	TenantName  string
 	Allowed     bool
@@ -272,6 +275,7 @@ func (q *Queries) GetSession(ctx context.Context, idHash []byte) (GetSessionRow,
 		&i.UserAgent,
 		&i.StepUp,
 		&i.Ref,
+		&i.LastIp,
 		&i.TenantSlug,
 		&i.TenantName,
 		&i.Allowed,
@@ -368,9 +372,9 @@ func (q *Queries) InsertLoginAttempt(ctx context.Context, arg InsertLoginAttempt
 
 const insertSession = `-- name: InsertSession :exec
 INSERT INTO sessions (id_hash, tenant_id, subject, email, display_name, groups, roles, issuer,
-                      auth_time, step_up, created_at, last_seen_at, expires_at, ip, user_agent)
+                      auth_time, step_up, created_at, last_seen_at, expires_at, ip, last_ip, user_agent)
 VALUES ($1, $2, $3, $4, $5, $6, $7, $8,
-        $9, $10, $11, $12, $13, $14, $15)
+        $9, $10, $11, $12, $13, $14, $14, $15)
 `
 
 type InsertSessionParams struct {
@@ -494,7 +498,7 @@ func (q *Queries) ListChain(ctx context.Context, chain pgtype.Text) ([]ListChain
 }
 
 const listOwnSessions = `-- name: ListOwnSessions :many
-SELECT ref, created_at, last_seen_at, expires_at, auth_time, step_up, ip, user_agent
+SELECT ref, created_at, last_seen_at, expires_at, auth_time, step_up, ip, last_ip, user_agent
 FROM sessions
 WHERE tenant_id = $1 AND subject = $2 AND expires_at >= $3 AND last_seen_at >= $4
 ORDER BY created_at DESC, ref
@@ -515,6 +519,7 @@ type ListOwnSessionsRow struct {
 	AuthTime   time.Time
 	StepUp     bool
 	Ip         string
+	LastIp     string
 	UserAgent  string
 }
 
@@ -544,6 +549,7 @@ func (q *Queries) ListOwnSessions(ctx context.Context, arg ListOwnSessionsParams
 			&i.AuthTime,
 			&i.StepUp,
 			&i.Ip,
+			&i.LastIp,
 			&i.UserAgent,
 		); err != nil {
 			return nil, err
@@ -604,15 +610,17 @@ func (q *Queries) LockAuditHead(ctx context.Context, chain string) (LockAuditHea
 }
 
 const touchSession = `-- name: TouchSession :exec
-UPDATE sessions SET last_seen_at = $1 WHERE id_hash = $2
+UPDATE sessions SET last_seen_at = $1, last_ip = $2 WHERE id_hash = $3
 `
 
 type TouchSessionParams struct {
 	Now    time.Time
+	Ip     string
 	IDHash []byte
 }
 
+// Records activity on the session: when, and from which client address.
 func (q *Queries) TouchSession(ctx context.Context, arg TouchSessionParams) error {
-	_, err := q.db.Exec(ctx, touchSession, arg.Now, arg.IDHash)
+	_, err := q.db.Exec(ctx, touchSession, arg.Now, arg.Ip, arg.IDHash)
 	return err
 }

@@ -347,6 +347,7 @@ type Session struct {
 	UserAgent   string
 	StepUp      bool
 	Ref         uuid.UUID
+	LastIp      string
 }
 
 type Share struct {

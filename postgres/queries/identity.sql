@@ -32,9 +32,9 @@ DELETE FROM login_attempts WHERE expires_at < @before;
 
 -- name: InsertSession :exec
 INSERT INTO sessions (id_hash, tenant_id, subject, email, display_name, groups, roles, issuer,
-                      auth_time, step_up, created_at, last_seen_at, expires_at, ip, user_agent)
+                      auth_time, step_up, created_at, last_seen_at, expires_at, ip, last_ip, user_agent)
 VALUES (@id_hash, @tenant_id, @subject, @email, @display_name, @groups, @roles, @issuer,
-        @auth_time, @step_up, @created_at, @last_seen_at, @expires_at, @ip, @user_agent);
+        @auth_time, @step_up, @created_at, @last_seen_at, @expires_at, @ip, @ip, @user_agent);
 
 -- name: GetSession :one
 SELECT s.*, t.slug AS tenant_slug, t.display_name AS tenant_name,
@@ -45,7 +45,8 @@ JOIN identity_providers i ON i.tenant_id = s.tenant_id
 WHERE s.id_hash = @id_hash;
 
 -- name: TouchSession :exec
-UPDATE sessions SET last_seen_at = @now WHERE id_hash = @id_hash;
+-- Records activity on the session: when, and from which client address.
+UPDATE sessions SET last_seen_at = @now, last_ip = @ip WHERE id_hash = @id_hash;
 
 -- name: DeleteSession :execrows
 DELETE FROM sessions WHERE id_hash = @id_hash;
@@ -55,7 +56,7 @@ DELETE FROM sessions WHERE id_hash = @id_hash;
 -- rules identity.Sessions.Resume applies (not past the absolute timeout,
 -- seen at or after @idle_since), newest first. Never the id_hash: a
 -- session is named by its opaque ref.
-SELECT ref, created_at, last_seen_at, expires_at, auth_time, step_up, ip, user_agent
+SELECT ref, created_at, last_seen_at, expires_at, auth_time, step_up, ip, last_ip, user_agent
 FROM sessions
 WHERE tenant_id = @tenant_id AND subject = @subject AND expires_at >= @now AND last_seen_at >= @idle_since
 ORDER BY created_at DESC, ref;
@@ -69,7 +70,7 @@ DELETE FROM sessions
 WHERE tenant_id = @tenant_id AND subject = @subject AND ref <> @keep
   AND (sqlc.narg('ref')::uuid IS NULL OR ref = sqlc.narg('ref')::uuid)
   AND expires_at >= @now AND last_seen_at >= @idle_since
-RETURNING ref, created_at, last_seen_at, expires_at, auth_time, step_up, ip, user_agent;
+RETURNING ref, created_at, last_seen_at, expires_at, auth_time, step_up, ip, last_ip, user_agent;
 
 -- name: DeleteTenantSessions :execrows
 DELETE FROM sessions WHERE tenant_id = @tenant_id;

@@ -50,7 +50,9 @@ type Limits struct {
 }
 
 // DefaultLimits are a tenant's limits until its admins set their own.
-var DefaultLimits = Limits{PerResponder: 1, PerTenant: 3, ReviewSLA: DefaultReviewSLA}
+func DefaultLimits() Limits {
+	return Limits{PerResponder: 1, PerTenant: 3, ReviewSLA: DefaultReviewSLA}
+}
 
 // CheckLimits validates limits, returning an apperr.Invalid per bad field.
 func CheckLimits(l Limits) error {

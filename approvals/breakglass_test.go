@@ -49,7 +49,7 @@ func TestBreakGlassRules(t *testing.T) {
 		{"responder with a drill running", responder, drill, emergency, true, InForce{DrillsByResponder: 1}, apperr.Conflict, ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			d, err := CheckBreakGlass(tc.who, tc.res, tc.e, tc.fresh, tc.active, DefaultLimits)
+			d, err := CheckBreakGlass(tc.who, tc.res, tc.e, tc.fresh, tc.active, DefaultLimits())
 			if apperr.CodeOf(err) != tc.code || d != 0 {
 				t.Fatalf("got %v (%s), want %s", err, d, tc.code)
 			}
@@ -58,21 +58,21 @@ func TestBreakGlassRules(t *testing.T) {
 			}
 		})
 	}
-	d, err := CheckBreakGlass(responder, flagged, emergency, true, InForce{}, DefaultLimits)
+	d, err := CheckBreakGlass(responder, flagged, emergency, true, InForce{}, DefaultLimits())
 	if err != nil || d != time.Hour {
 		t.Fatalf("eligible break-glass: %s %v (want the resource's maximum)", d, err)
 	}
 	// Drills never count toward the limits of real break-glass, nor real
 	// break-glass toward the drill limit.
-	if _, err := CheckBreakGlass(responder, flagged, emergency, true, InForce{DrillsByResponder: 1}, DefaultLimits); err != nil {
+	if _, err := CheckBreakGlass(responder, flagged, emergency, true, InForce{DrillsByResponder: 1}, DefaultLimits()); err != nil {
 		t.Fatalf("real break-glass during a drill: %v", err)
 	}
-	if _, err := CheckBreakGlass(responder, drill, emergency, true, InForce{ByResponder: 1, InTenant: 3}, DefaultLimits); err != nil {
+	if _, err := CheckBreakGlass(responder, drill, emergency, true, InForce{ByResponder: 1, InTenant: 3}, DefaultLimits()); err != nil {
 		t.Fatalf("a drill with the real limits reached: %v", err)
 	}
 	shorter := emergency
 	shorter.Duration = 15 * time.Minute
-	if d, err := CheckBreakGlass(responder, flagged, shorter, true, InForce{}, DefaultLimits); err != nil || d != 15*time.Minute {
+	if d, err := CheckBreakGlass(responder, flagged, shorter, true, InForce{}, DefaultLimits()); err != nil || d != 15*time.Minute {
 		t.Fatalf("shorter window: %s %v", d, err)
 	}
 }
@@ -164,7 +164,7 @@ func TestBreakGlassSettingsAndLimits(t *testing.T) {
 	if !strings.Contains(f["per_tenant"], "below") || f["review_sla_hours"] == "" {
 		t.Fatalf("bad limits: %v", f)
 	}
-	if err := CheckLimits(DefaultLimits); err != nil {
+	if err := CheckLimits(DefaultLimits()); err != nil {
 		t.Fatal(err)
 	}
 }

@@ -42,7 +42,7 @@ type Resource struct {
 }
 
 // Classifications are the classifications, least sensitive first.
-var Classifications = []Classification{Low, Medium, High, Critical}
+func Classifications() []Classification { return []Classification{Low, Medium, High, Critical} }
 
 // Valid reports whether c is one of the classifications.
 func (c Classification) Valid() bool {

@@ -28,7 +28,9 @@ const (
 )
 
 // ScopeKinds lists every kind, in the order the console offers them.
-var ScopeKinds = []ScopeKind{ScopeGrant, ScopeUser, ScopeResource, ScopeShare, ScopeTenant, ScopeIdP}
+func ScopeKinds() []ScopeKind {
+	return []ScopeKind{ScopeGrant, ScopeUser, ScopeResource, ScopeShare, ScopeTenant, ScopeIdP}
+}
 
 // Scope is a revocation's target, written "kind:value", e.g. "tenant:acme".
 type Scope struct {

@@ -35,7 +35,9 @@ var shareMoves = map[ShareState][]ShareState{
 }
 
 // ShareStates lists every share state.
-var ShareStates = []ShareState{ShareProposed, ShareAccepting, ShareActive, ShareRejected, ShareDeclined, ShareEnded}
+func ShareStates() []ShareState {
+	return []ShareState{ShareProposed, ShareAccepting, ShareActive, ShareRejected, ShareDeclined, ShareEnded}
+}
 
 // CanMove reports whether a share in state s may move to next.
 func (s ShareState) CanMove(next ShareState) bool { return slices.Contains(shareMoves[s], next) }
@@ -69,7 +71,9 @@ type SharePolicy struct {
 
 // DefaultSharePolicy is an organization's share policy: one approver, a
 // term of at most 90 days.
-var DefaultSharePolicy = SharePolicy{Approvers: Audience{Roles: []tenants.Role{tenants.RoleApprover}}, Required: 1, MaxTerm: 90 * 24 * time.Hour}
+func DefaultSharePolicy() SharePolicy {
+	return SharePolicy{Approvers: Audience{Roles: []tenants.Role{tenants.RoleApprover}}, Required: 1, MaxTerm: 90 * 24 * time.Hour}
+}
 
 // MaxShareGrant bounds a grant under a share.
 const MaxShareGrant = 24 * time.Hour

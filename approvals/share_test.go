@@ -35,8 +35,8 @@ func TestShareStateTransitionsEveryPair(t *testing.T) {
 		{ShareAccepting, ShareActive}: true, {ShareAccepting, ShareDeclined}: true, {ShareAccepting, ShareEnded}: true,
 		{ShareActive, ShareEnded}: true,
 	}
-	for _, from := range ShareStates {
-		for _, to := range ShareStates {
+	for _, from := range ShareStates() {
+		for _, to := range ShareStates() {
 			if got := from.CanMove(to); got != legal[[2]ShareState{from, to}] {
 				t.Errorf("%s → %s: %v", from, to, got)
 			}
@@ -45,7 +45,7 @@ func TestShareStateTransitionsEveryPair(t *testing.T) {
 }
 
 func TestShareProposalRules(t *testing.T) {
-	pol := DefaultSharePolicy
+	pol := DefaultSharePolicy()
 	withWrite := goodTerms()
 	withWrite.Level = ReadWrite
 	longTerm := goodTerms()
@@ -83,7 +83,7 @@ func TestShareProposalRules(t *testing.T) {
 }
 
 func proposed() Share {
-	pol := DefaultSharePolicy
+	pol := DefaultSharePolicy()
 	pol.Required = 2
 	return Share{Owner: ownerT, Recipient: recipT, Proposer: ownerAdmin, Terms: goodTerms(), Policy: pol, State: ShareProposed}
 }
@@ -200,7 +200,7 @@ func TestPerAccessStepsAreConfinedToTheirTenant(t *testing.T) {
 }
 
 func TestSharePolicyValidation(t *testing.T) {
-	if err := DefaultSharePolicy.Validate(); err != nil {
+	if err := DefaultSharePolicy().Validate(); err != nil {
 		t.Fatal(err)
 	}
 	bad := SharePolicy{Required: 0, MaxTerm: time.Hour}

@@ -30,7 +30,9 @@ const (
 )
 
 // States lists every state.
-var States = []State{Pending, Approved, Issuing, Active, Expired, Revoked, Denied, Cancelled, TimedOut, Failed}
+func States() []State {
+	return []State{Pending, Approved, Issuing, Active, Expired, Revoked, Denied, Cancelled, TimedOut, Failed}
+}
 
 // transitions are the only legal moves.
 var transitions = map[State][]State{

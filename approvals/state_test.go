@@ -18,8 +18,8 @@ func TestEveryPairOfStates(t *testing.T) {
 		{Active, Expired}: true, {Active, Revoked}: true,
 	}
 	n := 0
-	for _, from := range States {
-		for _, to := range States {
+	for _, from := range States() {
+		for _, to := range States() {
 			n++
 			got, err := from.Move(to)
 			if legal[[2]State{from, to}] {

@@ -20,8 +20,8 @@ func viewer(c echo.Context) approvals.Viewer {
 }
 
 func kinds() []string {
-	out := make([]string, 0, len(approvals.ScopeKinds))
-	for _, k := range approvals.ScopeKinds {
+	out := make([]string, 0, len(approvals.ScopeKinds()))
+	for _, k := range approvals.ScopeKinds() {
 		out = append(out, string(k)+":")
 	}
 	return out

@@ -52,7 +52,7 @@ func (s *Server) securityModel(c echo.Context, fields map[string]string) (web.Se
 	}
 	m := web.SecurityPage{Page: s.page(c, "Security"), CanManage: s.deps.Authz.Allowed(sess.Roles, sess.TenantSlug, authz.ManageSecurity),
 		Settings: fields, FieldErrors: map[string]string{}}
-	for _, r := range monitor.Rules {
+	for _, r := range monitor.Rules() {
 		m.Rules = append(m.Rules, web.RuleToggle{Name: string(r), Enabled: !slices.Contains(st.Disabled, r)})
 	}
 	for _, a := range alerts {
@@ -93,7 +93,7 @@ func (s *Server) securitySettings(c echo.Context) error {
 		DeniedThreshold: atoi(fields["denied_threshold"]), DeniedWindow: dur("denied_window"),
 		BreakGlassThreshold: atoi(fields["breakglass_threshold"]), BreakGlassWindow: dur("breakglass_window")}
 	form, _ := c.FormParams()
-	for _, r := range monitor.Rules {
+	for _, r := range monitor.Rules() {
 		if !slices.Contains(form["rule"], string(r)) {
 			st.Disabled = append(st.Disabled, r)
 		}

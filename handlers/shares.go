@@ -55,7 +55,7 @@ func (s *Server) sharesModel(c echo.Context) (web.SharesPage, error) {
 // the approver role).
 func (s *Server) sharePolicySave(c echo.Context) error {
 	sess := currentSession(c)
-	p := approvals.DefaultSharePolicy
+	p := approvals.DefaultSharePolicy()
 	p.Required, p.MaxTerm = atoi(c.FormValue("required")), time.Duration(atoi(c.FormValue("max_term_days")))*24*time.Hour
 	err := s.deps.Shares.SetSharePolicy(c.Request().Context(), sess.TenantID, p, sess.Actor(), meta(c))
 	if err == nil {
@@ -95,7 +95,7 @@ func (s *Server) shareFormModel(c echo.Context, fields map[string]string, picked
 		return web.ShareFormPage{}, err
 	}
 	m := web.ShareFormPage{Page: s.page(c, "Propose a share"), Fields: fields, Picked: map[string]bool{}, FieldErrors: map[string]string{},
-		MaxTermDays: int(approvals.DefaultSharePolicy.MaxTerm / (24 * time.Hour))}
+		MaxTermDays: int(approvals.DefaultSharePolicy().MaxTerm / (24 * time.Hour))}
 	if pol, err := s.deps.Shares.SharePolicy(ctx, sess.TenantID); err == nil {
 		m.MaxTermDays = int(pol.MaxTerm / (24 * time.Hour))
 	}

@@ -28,7 +28,9 @@ const (
 )
 
 // Rules lists every rule.
-var Rules = []Rule{OffHoursReveal, NewNetwork, FirstSensitive, Burst, RepeatedDenials, BreakGlassFrequency}
+func Rules() []Rule {
+	return []Rule{OffHoursReveal, NewNetwork, FirstSensitive, Burst, RepeatedDenials, BreakGlassFrequency}
+}
 
 // Settings are a tenant's monitor settings.
 type Settings struct {
@@ -46,8 +48,10 @@ type Settings struct {
 }
 
 // DefaultSettings are a tenant's settings until its admins change them.
-var DefaultSettings = Settings{TimeZone: "UTC", BusinessStart: 8, BusinessEnd: 19, BurstThreshold: 10, BurstWindow: 10 * time.Minute,
-	DeniedThreshold: 5, DeniedWindow: 10 * time.Minute, BreakGlassThreshold: 3, BreakGlassWindow: 24 * time.Hour}
+func DefaultSettings() Settings {
+	return Settings{TimeZone: "UTC", BusinessStart: 8, BusinessEnd: 19, BurstThreshold: 10, BurstWindow: 10 * time.Minute,
+		DeniedThreshold: 5, DeniedWindow: 10 * time.Minute, BreakGlassThreshold: 3, BreakGlassWindow: 24 * time.Hour}
+}
 
 // Check validates settings, returning an apperr.Invalid per bad field.
 func (s Settings) Check() error {
@@ -80,7 +84,7 @@ func (s Settings) Check() error {
 }
 
 func known(r Rule) bool {
-	for _, x := range Rules {
+	for _, x := range Rules() {
 		if x == r {
 			return true
 		}

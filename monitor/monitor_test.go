@@ -14,7 +14,7 @@ func rules(alerts []Alert) map[Rule]int {
 }
 
 func TestEachRuleOnAnInjectedClock(t *testing.T) {
-	s := DefaultSettings
+	s := DefaultSettings()
 	s.TimeZone = "Europe/Paris"
 	tuesday10 := time.Date(2026, 11, 24, 9, 0, 0, 0, time.UTC)  // 10:00 in Paris
 	tuesday22 := time.Date(2026, 11, 24, 21, 0, 0, 0, time.UTC) // 22:00 in Paris
@@ -60,10 +60,10 @@ func TestNetworksAndSettings(t *testing.T) {
 	if Network("192.0.2.77") != "192.0.2.0/24" || Network("2001:db8:1:2::5") != "2001:db8:1::/48" || Network("") != "" {
 		t.Fatal("networks")
 	}
-	if err := DefaultSettings.Check(); err != nil {
+	if err := DefaultSettings().Check(); err != nil {
 		t.Fatal(err)
 	}
-	bad := DefaultSettings
+	bad := DefaultSettings()
 	bad.TimeZone, bad.BusinessEnd, bad.BurstThreshold = "Mars/Olympus", 3, 1
 	bad.BusinessStart = 9
 	if err := bad.Check(); err == nil {

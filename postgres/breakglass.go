@@ -224,7 +224,7 @@ func (s *RequestStore) recordEvent(ctx context.Context, evs ...audit.Event) erro
 func (s *RequestStore) limits(ctx context.Context, q *db.Queries, tid uuid.UUID) (approvals.Limits, error) {
 	l, err := q.GetBreakGlassLimits(ctx, tid)
 	if errors.Is(err, pgx.ErrNoRows) {
-		return approvals.DefaultLimits, nil
+		return approvals.DefaultLimits(), nil
 	}
 	if err != nil {
 		return approvals.Limits{}, err

@@ -23,7 +23,7 @@ func errNoClassPolicy(c approvals.Classification) error {
 }
 
 // ClassPolicies returns the tenant's policy for each classification, in
-// the order of approvals.Classifications, with how many resources follow
+// the order of approvals.Classifications(), with how many resources follow
 // each.
 func (s *RequestStore) ClassPolicies(ctx context.Context, tenantID string) ([]approvals.ClassPolicy, error) {
 	tid, err := uuid.Parse(tenantID)
@@ -34,8 +34,8 @@ func (s *RequestStore) ClassPolicies(ctx context.Context, tenantID string) ([]ap
 	if err != nil {
 		return nil, err
 	}
-	out := make([]approvals.ClassPolicy, len(approvals.Classifications))
-	for i, c := range approvals.Classifications {
+	out := make([]approvals.ClassPolicy, len(approvals.Classifications()))
+	for i, c := range approvals.Classifications() {
 		out[i].Classification = c
 		for _, r := range rows {
 			if r.Classification != string(c) {

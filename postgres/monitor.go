@@ -31,12 +31,12 @@ func (s *RequestStore) MonitorSettings(ctx context.Context, tenantID string) (mo
 func monitorSettings(ctx context.Context, q *db.Queries, tid uuid.UUID) (monitor.Settings, error) {
 	raw, err := q.GetMonitorSettings(ctx, tid)
 	if errors.Is(err, pgx.ErrNoRows) {
-		return monitor.DefaultSettings, nil
+		return monitor.DefaultSettings(), nil
 	}
 	if err != nil {
 		return monitor.Settings{}, err
 	}
-	st := monitor.DefaultSettings
+	st := monitor.DefaultSettings()
 	if err := json.Unmarshal(raw, &st); err != nil {
 		return st, fmt.Errorf("monitor settings: %w", err)
 	}

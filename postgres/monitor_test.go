@@ -87,7 +87,7 @@ func TestTheMonitorRaisesEachRuleOnceFromTheTrail(t *testing.T) {
 		t.Fatalf("second scan raised %d (%v)", n, err)
 	}
 	// Settings: a disabled rule stays quiet; acknowledging is per tenant.
-	st := monitor.DefaultSettings
+	st := monitor.DefaultSettings()
 	st.Disabled = []monitor.Rule{monitor.OffHoursReveal}
 	if err := store.SetMonitorSettings(ctx, acme, st, "admin", audit.Meta{}); err != nil {
 		t.Fatal(err)

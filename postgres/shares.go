@@ -189,7 +189,7 @@ func (s *RequestStore) ProposeShare(ctx context.Context, ownerTenantID string, w
 func sharePolicy(ctx context.Context, q *db.Queries, tid uuid.UUID) (approvals.SharePolicy, error) {
 	raw, err := q.GetSharePolicy(ctx, tid)
 	if errors.Is(err, pgx.ErrNoRows) {
-		return approvals.DefaultSharePolicy, nil
+		return approvals.DefaultSharePolicy(), nil
 	}
 	if err != nil {
 		return approvals.SharePolicy{}, err

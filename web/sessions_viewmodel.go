@@ -20,8 +20,8 @@ type SessionRow struct {
 	// SignedInFrom is the sign-in's address, set only when it differs
 	// from Address (a session used from somewhere new is worth a look).
 	SignedInFrom string
-	Browser    string // a plain description of the user agent (never trusted)
-	UserAgent  string // the user agent as sent, shown on hover
-	StepUp     bool   // began with a fresh re-authentication
-	Current    bool   // the session showing this page
+	Browser      string // a plain description of the user agent (never trusted)
+	UserAgent    string // the user agent as sent, shown on hover
+	StepUp       bool   // began with a fresh re-authentication
+	Current      bool   // the session showing this page
 }

@@ -13,7 +13,8 @@ import (
 // TestTheNoticeSweepRunsWhenTheWorkersStart: with a NoticeSweeper, the
 // workers sweep the notices on start (then hourly), with the configured
 // retention on the store's clock: a settled notice just past it goes, one
-// just within it stays.
+// just within it stays; a notice pending since before NoticeLostAfter is
+// settled as failed, a recent pending one is left pending.
 func TestTheNoticeSweepRunsWhenTheWorkersStart(t *testing.T) {
 	now := time.Date(2031, 3, 1, 12, 0, 0, 0, time.UTC)
 	w, _ := newWorld(t, "tenant-notice-sweep", func() time.Time { return now })
@@ -26,6 +27,17 @@ func TestTheNoticeSweepRunsWhenTheWorkersStart(t *testing.T) {
 	}{{&old, now.Add(-retention - time.Minute)}, {&recent, now.Add(-retention + time.Minute)}} {
 		if err := w.pool.QueryRow(ctx, `INSERT INTO notices (id, tenant_id, ref, channel, subject, enqueued_at, state)
 			VALUES (gen_random_uuid(), $1, gen_random_uuid()::text, 'chat', 'Access approved', $2, 'delivered') RETURNING id::text`,
+			w.tenant, n.at).Scan(n.id); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var lost, young string
+	for _, n := range []struct {
+		id *string
+		at time.Time
+	}{{&lost, now.Add(-jobs.NoticeLostAfter - time.Minute)}, {&young, now.Add(-time.Hour)}} {
+		if err := w.pool.QueryRow(ctx, `INSERT INTO notices (id, tenant_id, ref, channel, subject, enqueued_at, state)
+			VALUES (gen_random_uuid(), $1, gen_random_uuid()::text, 'chat', 'Access approved', $2, 'pending') RETURNING id::text`,
 			w.tenant, n.at).Scan(n.id); err != nil {
 			t.Fatal(err)
 		}
@@ -52,16 +64,26 @@ func TestTheNoticeSweepRunsWhenTheWorkersStart(t *testing.T) {
 			t.Fatal("the sweep deleted a notice within its retention")
 		}
 		if !oldLeft {
-			return
+			break
 		}
 		if time.Now().After(deadline) {
 			t.Fatal("the notice past its retention is still there 30 s after the workers started")
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
+	var lostState, youngState string
+	if err := w.pool.QueryRow(ctx, "SELECT (SELECT state FROM notices WHERE id::text = $1), (SELECT state FROM notices WHERE id::text = $2)",
+		lost, young).Scan(&lostState, &youngState); err != nil {
+		t.Fatal(err)
+	}
+	if lostState != jobs.NoticeFailed || youngState != jobs.NoticePending {
+		t.Fatalf("after the sweep: the lost notice is %s (want failed), the recent pending one %s (want pending)", lostState, youngState)
+	}
 }
 
 type retentionSeen struct{ got time.Duration }
+
+func (r *retentionSeen) SettleLostNotices(context.Context, time.Duration, string) (int64, error) { return 0, nil }
 
 func (r *retentionSeen) SweepNotices(_ context.Context, retention time.Duration) (int64, error) {
 	r.got = retention

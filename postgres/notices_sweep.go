@@ -52,3 +52,27 @@ func (s *RequestStore) sweepNotices(ctx context.Context, retention time.Duration
 	}
 	return total, nil
 }
+
+// SettleLostNotices settles as failed, with reason, the notices still
+// pending or retrying that were sent more than lostAfter ago (by the
+// store's clock): their delivery job is lost. It works oldest first,
+// NoticeSweepBatch at a time, each batch its own transaction, at most
+// NoticeSweepMaxBatches batches; rows another transaction holds are
+// skipped. It returns how many it settled, also with the error when a
+// batch fails (the batches before it stay settled).
+func (s *RequestStore) SettleLostNotices(ctx context.Context, lostAfter time.Duration, reason string) (int64, error) {
+	before := s.now().Add(-lostAfter)
+	q := db.New(s.pool)
+	var total int64
+	for range NoticeSweepMaxBatches {
+		n, err := q.SettleLostNotices(ctx, db.SettleLostNoticesParams{Reason: reason, Before: before, Batch: NoticeSweepBatch})
+		total += n
+		if err != nil {
+			return total, fmt.Errorf("settling lost notices: %w", err)
+		}
+		if n < NoticeSweepBatch {
+			break
+		}
+	}
+	return total, nil
+}

@@ -249,3 +249,50 @@ func TestTheNoticeSweepSkipsANoticeAnotherTransactionHolds(t *testing.T) {
 	}
 	sweep(t, store, 1)
 }
+
+// TestLostNoticesAreSettledAsFailed: a notice still pending or retrying
+// longer after it was sent than any retry schedule is settled as failed
+// with the reason, so it no longer shows as on its way and the sweep can
+// later delete it; younger unsettled notices and settled ones are left
+// alone, and a late outcome from a job that did run still lands.
+func TestLostNoticesAreSettledAsFailed(t *testing.T) {
+	w := newSweepWorld(t)
+	ctx := context.Background()
+	lostAt, youngAt := w.now.Add(-jobs.NoticeLostAfter-time.Second), w.now.Add(-jobs.NoticeLostAfter+time.Second)
+	lostPending := insertNotice(t, w.pool, w.acme, w.req, jobs.NoticePending, lostAt)
+	lostRetrying := insertNotice(t, w.pool, w.acme, w.req, jobs.NoticeRetrying, lostAt.Add(-30*24*time.Hour))
+	young := insertNotice(t, w.pool, w.acme, w.req, jobs.NoticeRetrying, youngAt)
+	delivered := insertNotice(t, w.pool, w.acme, w.req, jobs.NoticeDelivered, lostAt)
+	notSent := insertNotice(t, w.pool, w.acme, w.req, jobs.NoticeNotSent, lostAt)
+
+	n, err := w.store.SettleLostNotices(ctx, jobs.NoticeLostAfter, jobs.NoticeLostReason)
+	if err != nil || n != 2 {
+		t.Fatalf("settled %d lost notices (%v), want 2", n, err)
+	}
+	stateOf := func(id string) (state, reason string) {
+		if err := w.pool.QueryRow(ctx, "SELECT state, reason FROM notices WHERE id::text = $1", id).Scan(&state, &reason); err != nil {
+			t.Fatal(err)
+		}
+		return state, reason
+	}
+	for _, c := range []struct{ name, id, want string }{
+		{"the old pending one", lostPending, jobs.NoticeFailed}, {"the old retrying one", lostRetrying, jobs.NoticeFailed},
+		{"the young retrying one", young, jobs.NoticeRetrying}, {"the delivered one", delivered, jobs.NoticeDelivered},
+		{"the not-sent one", notSent, jobs.NoticeNotSent},
+	} {
+		state, reason := stateOf(c.id)
+		if state != c.want || (c.want == jobs.NoticeFailed) != (reason == jobs.NoticeLostReason) {
+			t.Errorf("%s: %s (%q), want %s", c.name, state, reason, c.want)
+		}
+	}
+	if n, err := w.store.SettleLostNotices(ctx, jobs.NoticeLostAfter, jobs.NoticeLostReason); err != nil || n != 0 {
+		t.Fatalf("a second run settled %d (%v), want 0", n, err)
+	}
+	// The job did run after all, late: its outcome replaces the guess.
+	if err := w.store.RecordDelivery(ctx, lostPending, jobs.DeliveryOutcome{State: jobs.NoticeDelivered, Attempt: 1}, nil); err != nil {
+		t.Fatal(err)
+	}
+	if state, reason := stateOf(lostPending); state != jobs.NoticeDelivered || reason != "" {
+		t.Fatalf("after a late delivery: %s (%q), want delivered", state, reason)
+	}
+}

@@ -213,3 +213,34 @@ func (q *Queries) RecordNoticeAttempt(ctx context.Context, arg RecordNoticeAttem
 	}
 	return result.RowsAffected(), nil
 }
+
+const settleLostNotices = `-- name: SettleLostNotices :execrows
+UPDATE notices SET state = 'failed', reason = $1
+WHERE id IN (
+    SELECT n.id FROM notices n
+    WHERE n.state IN ('pending', 'retrying') AND n.enqueued_at < $2
+    ORDER BY n.enqueued_at
+    LIMIT $3
+    FOR UPDATE SKIP LOCKED
+)
+`
+
+type SettleLostNoticesParams struct {
+	Reason string
+	Before time.Time
+	Batch  int32
+}
+
+// Settles as failed, with @reason, up to @batch of the oldest notices
+// still pending or retrying that were sent before @before (their delivery
+// job is lost: see jobs.NoticeLostAfter), read through notices_unsettled.
+// Rows another transaction holds (a delivery being recorded) are skipped.
+// A late outcome from the job, should it still run, replaces this one
+// (RecordNoticeAttempt).
+func (q *Queries) SettleLostNotices(ctx context.Context, arg SettleLostNoticesParams) (int64, error) {
+	result, err := q.db.Exec(ctx, settleLostNotices, arg.Reason, arg.Before, arg.Batch)
+	if err != nil {
+		return 0, err
+	}
+	return result.RowsAffected(), nil
+}

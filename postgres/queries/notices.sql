@@ -48,3 +48,19 @@ DELETE FROM notices WHERE id IN (
     LIMIT @batch
     FOR UPDATE SKIP LOCKED
 );
+
+-- name: SettleLostNotices :execrows
+-- Settles as failed, with @reason, up to @batch of the oldest notices
+-- still pending or retrying that were sent before @before (their delivery
+-- job is lost: see jobs.NoticeLostAfter), read through notices_unsettled.
+-- Rows another transaction holds (a delivery being recorded) are skipped.
+-- A late outcome from the job, should it still run, replaces this one
+-- (RecordNoticeAttempt).
+UPDATE notices SET state = 'failed', reason = @reason
+WHERE id IN (
+    SELECT n.id FROM notices n
+    WHERE n.state IN ('pending', 'retrying') AND n.enqueued_at < @before
+    ORDER BY n.enqueued_at
+    LIMIT @batch
+    FOR UPDATE SKIP LOCKED
+);

@@ -83,7 +83,9 @@ func TestTheNoticeSweepRunsWhenTheWorkersStart(t *testing.T) {
 
 type retentionSeen struct{ got time.Duration }
 
-func (r *retentionSeen) SettleLostNotices(context.Context, time.Duration, string) (int64, error) { return 0, nil }
+func (r *retentionSeen) SettleLostNotices(context.Context, time.Duration, string) (int64, error) {
+	return 0, nil
+}
 
 func (r *retentionSeen) SweepNotices(_ context.Context, retention time.Duration) (int64, error) {
 	r.got = retention

@@ -3,6 +3,7 @@ package approvals
 import (
 	"regexp"
 	"strings"
+	"time"
 
 	"github.com/gatehouse/gatehouse/apperr"
 )
@@ -39,7 +40,16 @@ type Resource struct {
 	// resource's classification, kept in step whenever that changes.
 	PolicyFromClass bool
 	BreakGlass      BreakGlass
+	// RetiredAt is when the resource was taken out of the catalog (zero
+	// while it is in it), RetiredBy who did it and RetiredReason why.
+	RetiredAt     time.Time
+	RetiredBy     string
+	RetiredReason string
 }
+
+// Retired reports whether the resource is out of the catalog: nobody may
+// request it, break glass on it or share it until it is restored.
+func (r Resource) Retired() bool { return !r.RetiredAt.IsZero() }
 
 // Classifications are the classifications, least sensitive first.
 func Classifications() []Classification { return []Classification{Low, Medium, High, Critical} }
@@ -71,13 +81,7 @@ func (r Resource) Cloud() bool { return r.BindingID != "" }
 // mount: plain segments, no "..", no leading "/". It returns an
 // apperr.Invalid with a message per bad field.
 func CheckResource(r Resource) error {
-	f := map[string]string{}
-	if n := len(strings.TrimSpace(r.Name)); n == 0 || n > 100 {
-		f["name"] = "Give a name of 1–100 characters."
-	}
-	if !r.Classification.Valid() {
-		f["classification"] = "Pick low, medium, high or critical."
-	}
+	f := detailErrors(r)
 	switch {
 	case r.Cloud():
 		if r.Path == "" || len(r.Path) > 255 || strings.HasSuffix(r.Path, "/") || strings.ContainsAny(r.Path, "*\"\\ ") {
@@ -105,4 +109,24 @@ func CheckResource(r Resource) error {
 		return apperr.InvalidFields("The resource needs correcting.", f)
 	}
 	return nil
+}
+
+// detailErrors are the messages, per field, of r's details that break the
+// catalog's rules (empty when none does): the rules of ResourceDetails,
+// shared by adding an entry and editing it.
+func detailErrors(r Resource) map[string]string {
+	f := map[string]string{}
+	if n := len(strings.TrimSpace(r.Name)); n == 0 || n > 100 {
+		f["name"] = "Give a name of 1–100 characters."
+	}
+	if len([]rune(r.Description)) > 500 {
+		f["description"] = "Keep the description to 500 characters."
+	}
+	if len([]rune(r.OwnerTeam)) > 100 {
+		f["owner_team"] = "Keep the owner team to 100 characters."
+	}
+	if !r.Classification.Valid() {
+		f["classification"] = "Pick low, medium, high or critical."
+	}
+	return f
 }

@@ -11,9 +11,32 @@ import (
 // postgres adapter). Every method is scoped to the tenant ID of the
 // caller's session; another tenant's object is apperr.NotFound.
 type Store interface {
+	// Catalog returns the tenant's catalog: its resources not retired.
 	Catalog(ctx context.Context, tenantID string) ([]Resource, error)
+	// Resource returns one of the tenant's resources, retired or not
+	// (Resource.Retired says): for admins' pages and jobs.
 	Resource(ctx context.Context, tenantID, id string) (Resource, error)
+	// Requestable returns one of the tenant's resources in the catalog:
+	// apperr.NotFound for a retired one, as for a missing one.
+	Requestable(ctx context.Context, tenantID, id string) (Resource, error)
 	AddResource(ctx context.Context, tenantID string, r Resource, actor string, meta audit.Meta) (string, error)
+	// EditResource changes a resource's details by EditDetails, audited
+	// (resource.updated, naming each field changed) in the same
+	// transaction; apperr.Invalid for bad details, nothing changed then.
+	EditResource(ctx context.Context, tenantID, id string, d ResourceDetails, actor string, meta audit.Meta) error
+	// RetiredResources returns the tenant's retired resources, most
+	// recently retired first.
+	RetiredResources(ctx context.Context, tenantID string) ([]Resource, error)
+	// ResourceInUse counts what keeps a resource from being retired.
+	ResourceInUse(ctx context.Context, tenantID, id string) (InUse, error)
+	// RetireResource takes a resource out of the catalog when CheckRetire
+	// allows (apperr.Invalid or apperr.Conflict otherwise), audited
+	// (resource.retired) in the same transaction, ordered against every
+	// path creating access to it.
+	RetireResource(ctx context.Context, tenantID, id, confirm, reason, actor string, meta audit.Meta) error
+	// RestoreResource puts a retired resource back in the catalog, audited
+	// (resource.restored); apperr.Conflict when it is not retired.
+	RestoreResource(ctx context.Context, tenantID, id, actor string, meta audit.Meta) error
 	// SetPolicy gives a resource its own policy (it no longer follows its
 	// classification's), audited.
 	SetPolicy(ctx context.Context, tenantID, resourceID string, p Policy, actor string, meta audit.Meta) error

@@ -2,6 +2,7 @@ package handlers
 
 import (
 	"net/http"
+	"net/url"
 	"strings"
 
 	"github.com/labstack/echo/v4"
@@ -41,6 +42,14 @@ func (s *Server) adminCatalogModel(c echo.Context) (web.AdminCatalogPage, error)
 	m := web.AdminCatalogPage{Page: s.page(c, "Catalog management"), Roles: requestRoles(), Fields: map[string]string{}}
 	for _, r := range items {
 		m.Items = append(m.Items, catalogItem(r))
+	}
+	retired, err := s.deps.Requests.RetiredResources(ctx, sess.TenantID)
+	if err != nil {
+		return m, err
+	}
+	for _, r := range retired {
+		m.Retired = append(m.Retired, web.RetiredRow{ID: r.ID, Name: r.Name, Secret: r.Mount + "/" + r.Path, RetiredAt: when(r.RetiredAt),
+			RetiredBy: r.RetiredBy, Reason: r.RetiredReason})
 	}
 	classes, err := s.deps.Requests.ClassPolicies(ctx, sess.TenantID)
 	if err != nil {
@@ -108,35 +117,57 @@ func (s *Server) adminCatalogAdd(c echo.Context) error {
 	return c.Redirect(http.StatusSeeOther, "/admin/catalog/"+id)
 }
 
-// policyEditor shows one resource's policy form.
+// policyEditor shows one resource's admin page (retired or not): its
+// details, policy, rotation and retire forms. Another tenant's resource is
+// a 404, audited as a cross-tenant probe.
 func (s *Server) policyEditor(c echo.Context) error {
-	sess := currentSession(c)
-	r, err := s.deps.Requests.Resource(c.Request().Context(), sess.TenantID, c.Param("id"))
+	r, err := s.managedResource(c)
 	if err != nil {
 		return err
 	}
-	m, err := s.policyPage(c, r)
+	m, err := s.resourcePage(c, r)
 	if err != nil {
 		return err
-	}
-	m.Policy = policyForm(r.Policy)
-	if r.Cloud() {
-		sched, err := s.deps.Stores.Replicas.RotationSchedule(c.Request().Context(), sess.TenantID, r.ID)
-		if err != nil {
-			return err
-		}
-		m.Rotation = rotationForm(sched)
 	}
 	return render(c, http.StatusOK, web.PolicyEditor(m))
 }
 
-// policyPage is r's policy page without its form values.
+// resourcePage is r's admin page with every form showing what is stored.
+func (s *Server) resourcePage(c echo.Context, r approvals.Resource) (web.PolicyPage, error) {
+	m, err := s.policyPage(c, r)
+	if err != nil {
+		return m, err
+	}
+	m.Policy = policyForm(r.Policy)
+	if r.Cloud() {
+		sched, err := s.deps.Stores.Replicas.RotationSchedule(c.Request().Context(), currentSession(c).TenantID, r.ID)
+		if err != nil {
+			return m, err
+		}
+		m.Rotation = rotationForm(sched)
+	}
+	return m, nil
+}
+
+// policyPage is r's admin page without its policy and rotation form
+// values: its details as stored, and whether it is retired or what keeps
+// it in use.
 func (s *Server) policyPage(c echo.Context, r approvals.Resource) (web.PolicyPage, error) {
-	m := web.PolicyPage{Page: s.page(c, "Access policy"), Resource: catalogItem(r), Roles: requestRoles(), Source: web.PolicyOwn}
+	ctx, tenantID := c.Request().Context(), currentSession(c).TenantID
+	m := web.PolicyPage{Page: s.page(c, r.Name), Resource: catalogItem(r), Roles: requestRoles(), Source: web.PolicyOwn,
+		Details: detailsForm(r), Retire: web.RetireForm{Retired: r.Retired(), RetiredAt: when(r.RetiredAt), RetiredBy: r.RetiredBy,
+			Reason: r.RetiredReason, RevokeURL: "/revocations/preview?scope=" + url.QueryEscape("resource:"+r.ID), Fields: map[string]string{}}}
 	if r.PolicyFromClass {
 		m.Source = web.PolicyClass
 	}
-	classes, err := s.deps.Requests.ClassPolicies(c.Request().Context(), currentSession(c).TenantID)
+	if !r.Retired() {
+		u, err := s.deps.Requests.ResourceInUse(ctx, tenantID, r.ID)
+		if err != nil {
+			return m, err
+		}
+		m.Retire.Requests, m.Retire.Grants, m.Retire.Shares = u.Requests, u.Grants, u.Shares
+	}
+	classes, err := s.deps.Requests.ClassPolicies(ctx, tenantID)
 	for _, cl := range classes {
 		m.ClassSet = m.ClassSet || (cl.Classification == r.Classification && cl.Set)
 	}
@@ -148,7 +179,7 @@ func (s *Server) policyPage(c echo.Context, r approvals.Resource) (web.PolicyPag
 func (s *Server) policySave(c echo.Context) error {
 	sess := currentSession(c)
 	ctx := c.Request().Context()
-	r, err := s.deps.Requests.Resource(ctx, sess.TenantID, c.Param("id"))
+	r, err := s.managedResource(c)
 	if err != nil {
 		return err
 	}

@@ -107,7 +107,7 @@ func (s *Server) requestForm(c echo.Context) error {
 func (s *Server) requestFormModel(c echo.Context) (web.RequestFormPage, error) {
 	sess := currentSession(c)
 	ctx := c.Request().Context()
-	r, err := s.deps.Requests.Resource(ctx, sess.TenantID, c.Param("id"))
+	r, err := s.deps.Requests.Requestable(ctx, sess.TenantID, c.Param("id"))
 	if err != nil {
 		return web.RequestFormPage{}, s.scoped(c, "resource", c.Param("id"), err)
 	}
@@ -133,7 +133,7 @@ func (s *Server) requestFormModel(c echo.Context) (web.RequestFormPage, error) {
 // field messages to swap into place.
 func (s *Server) checkRequest(c echo.Context) error {
 	sess := currentSession(c)
-	r, err := s.deps.Requests.Resource(c.Request().Context(), sess.TenantID, c.Param("id"))
+	r, err := s.deps.Requests.Requestable(c.Request().Context(), sess.TenantID, c.Param("id"))
 	if err != nil {
 		return s.scoped(c, "resource", c.Param("id"), err)
 	}

@@ -89,10 +89,7 @@ func (s *RequestStore) breakGlass(ctx context.Context, tenantID, shareID, resour
 		if err := blocked(ctx, q, key); err != nil {
 			return err
 		}
-		res, err := q.GetResource(ctx, db.GetResourceParams{ID: rid, TenantID: owner})
-		if errors.Is(err, pgx.ErrNoRows) {
-			return errNoResource
-		}
+		res, err := lockLiveResource(ctx, q, owner, rid) // against a concurrent retire
 		if err != nil {
 			return err
 		}

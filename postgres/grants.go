@@ -125,7 +125,9 @@ func (s *RequestStore) StartIssuing(ctx context.Context, requestID string) (jobs
 //
 // Under a share, the share's row is read-locked first: a share that is no
 // longer active fails the request instead (jobs.ErrNotIssuable), and a share
-// being ended waits for this grant, so the end's revocation sees it.
+// being ended waits for this grant, so the end's revocation sees it. A
+// retired resource fails it the same way (the resource read-locked against
+// a retire, which is refused while the request is issuing).
 func (s *RequestStore) FinishIssuing(ctx context.Context, requestID string, expiresAt time.Time) error {
 	notIssuable := false
 	_, err := s.grantStep(ctx, requestID, []approvals.State{approvals.Issuing}, true,
@@ -144,6 +146,12 @@ func (s *RequestStore) FinishIssuing(ctx context.Context, requestID string, expi
 					notIssuable = true
 					return s.move(ctx, q, row, approvals.Failed, "The share ended before the access was issued.", "system", "grant.failed", audit.Meta{})
 				}
+			}
+			if _, err := lockLiveResource(ctx, q, row.TenantID, row.ResourceID); errors.Is(err, errNoResource) {
+				notIssuable = true // retired while the request was failed and a job still retried it
+				return s.move(ctx, q, row, approvals.Failed, "The resource was retired from the catalog before the access was issued.", "system", "grant.failed", audit.Meta{})
+			} else if err != nil {
+				return err
 			}
 			if err := q.InsertGrant(ctx, db.InsertGrantParams{RequestID: row.ID, TenantID: row.TenantID,
 				IssuedAt: timestamptz(s.now()), ExpiresAt: timestamptz(expiresAt)}); err != nil {
@@ -193,7 +201,8 @@ func requesterTenantOf(row db.LockGrantTargetsRow) uuid.UUID {
 // its grant job again, audited (grant.retried, on both sides of a share).
 // Only its requester (in the requester's organization) or a tenant admin of
 // the resource's organization may: anyone else gets apperr.NotFound, as
-// for a request they cannot see. A blocked scope refuses.
+// for a request they cannot see. A blocked scope refuses, and so does a
+// retired resource (apperr.Conflict).
 func (s *RequestStore) RetryIssuing(ctx context.Context, tenantID, id string, who approvals.Person, meta audit.Meta) error {
 	tid, rid, err := parseIDs(tenantID, id, errNoRequest)
 	if err != nil {
@@ -214,6 +223,11 @@ func (s *RequestStore) RetryIssuing(ctx context.Context, tenantID, id string, wh
 		}
 		if err := blocked(ctx, q, blockKey{Tenant: row.TenantID, RequesterTenant: requesterTenant, Email: row.RequesterEmail,
 			Resource: row.ResourceID, Share: row.ShareID, Request: row.ID}); err != nil {
+			return err
+		}
+		if _, err := lockLiveResource(ctx, q, row.TenantID, row.ResourceID); errors.Is(err, errNoResource) {
+			return apperr.New(apperr.Conflict, "The resource was retired from the catalog, so this access can no longer be issued.")
+		} else if err != nil {
 			return err
 		}
 		res, err := s.jobs.InsertTx(ctx, tx, jobs.IssueGrantArgs{TenantID: row.TenantID.String(), RequestID: id, Retry: s.now().UnixNano()}, nil)

@@ -98,8 +98,8 @@ func (s *BindingStore) RecordRotationRun(ctx context.Context, resourceID, versio
 
 // AddSyncTarget records a replica of one of the tenant's Vault secrets in
 // one of its cloud bindings, audited, and returns its ID. Anything not the
-// tenant's is apperr.Invalid naming the field; a taken target is a
-// conflict.
+// tenant's, or a retired source, is apperr.Invalid naming the field; a
+// taken target is a conflict.
 func (s *BindingStore) AddSyncTarget(ctx context.Context, t tenants.SyncTarget, actor string, meta audit.Meta) (string, error) {
 	tid, err := uuid.Parse(t.TenantID)
 	if err != nil {
@@ -116,7 +116,7 @@ func (s *BindingStore) AddSyncTarget(ctx context.Context, t tenants.SyncTarget, 
 			return field("source", "Pick one Vault secret of the catalog.")
 		}
 		src, err := q.GetResource(ctx, db.GetResourceParams{ID: sid, TenantID: tid})
-		if errors.Is(err, pgx.ErrNoRows) || err == nil && src.BindingID.Valid {
+		if errors.Is(err, pgx.ErrNoRows) || err == nil && (src.BindingID.Valid || src.RetiredAt.Valid) {
 			return field("source", "Pick one Vault secret of the catalog.")
 		}
 		if err != nil {

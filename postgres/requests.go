@@ -93,7 +93,7 @@ func (s *RequestStore) AddResource(ctx context.Context, tenantID string, r appro
 			BreakglassRotate: r.BreakGlass.RotateAfter, BreakglassDrill: r.BreakGlass.Drill, PolicyFromClass: r.PolicyFromClass,
 		})
 		if err != nil {
-			return conflictOr(err, "resources_tenant_id_mount_path_key", "path", "That secret is in the catalog already.")
+			return conflictOr(err, "resources_tenant_id_mount_path_key", "path", "That secret is in the catalog already (if it was retired, restore it from its page).")
 		}
 		return appendAudit(ctx, q, s.now(), meta.Stamp(audit.Event{
 			TenantID: tenantID, Actor: actor, Action: "resource.added", Target: r.Mount + "/" + r.Path, Outcome: audit.Success,
@@ -104,7 +104,8 @@ func (s *RequestStore) AddResource(ctx context.Context, tenantID string, r appro
 
 // Submit checks who's submission against the resource's current policy and
 // records the pending request with a snapshot of that policy, audited. A
-// resource of another tenant is apperr.NotFound, exactly like a missing one.
+// resource of another tenant, or a retired one, is apperr.NotFound, exactly
+// like a missing one (the resource is read-locked against a retire).
 func (s *RequestStore) Submit(ctx context.Context, tenantID, resourceID string, who approvals.Person, sub approvals.Submission, meta audit.Meta) (string, error) {
 	tid, rid, err := parseIDs(tenantID, resourceID, errNoResource)
 	if err != nil {
@@ -112,10 +113,7 @@ func (s *RequestStore) Submit(ctx context.Context, tenantID, resourceID string, 
 	}
 	var id uuid.UUID
 	err = accessTx(ctx, s.pool, func(q *db.Queries, tx pgx.Tx) error {
-		res, err := q.GetResource(ctx, db.GetResourceParams{ID: rid, TenantID: tid})
-		if errors.Is(err, pgx.ErrNoRows) {
-			return errNoResource
-		}
+		res, err := lockLiveResource(ctx, q, tid, rid) // against a concurrent retire
 		if err != nil {
 			return err
 		}

@@ -17,7 +17,7 @@ import (
 	"github.com/gatehouse/gatehouse/tenants"
 )
 
-// Catalog returns the tenant's resources.
+// Catalog returns the tenant's catalog: its resources not retired.
 func (s *RequestStore) Catalog(ctx context.Context, tenantID string) ([]approvals.Resource, error) {
 	tid, err := uuid.Parse(tenantID)
 	if err != nil {
@@ -38,7 +38,9 @@ func (s *RequestStore) Catalog(ctx context.Context, tenantID string) ([]approval
 	return out, nil
 }
 
-// Resource returns one of the tenant's resources, or apperr.NotFound.
+// Resource returns one of the tenant's resources, retired or not
+// (Resource.Retired says), or apperr.NotFound. Pages and paths offering
+// access read it through Requestable instead.
 func (s *RequestStore) Resource(ctx context.Context, tenantID, id string) (approvals.Resource, error) {
 	tid, rid, err := parseIDs(tenantID, id, errNoResource)
 	if err != nil {
@@ -59,7 +61,11 @@ func resourceFrom(r db.Resource) (approvals.Resource, error) {
 		Classification: approvals.Classification(r.Classification), Mount: r.Mount, Path: r.Path,
 		StoreKind: r.StoreKind, BindingID: optUUID(r.BindingID), PolicyFromClass: r.PolicyFromClass,
 		BreakGlass: approvals.BreakGlass{Enabled: r.Breakglass, MaxDuration: time.Duration(r.BreakglassMaxSeconds) * time.Second,
-			RotateAfter: r.BreakglassRotate, Drill: r.BreakglassDrill}}
+			RotateAfter: r.BreakglassRotate, Drill: r.BreakglassDrill},
+		RetiredBy: r.RetiredBy, RetiredReason: r.RetiredReason}
+	if r.RetiredAt.Valid {
+		res.RetiredAt = r.RetiredAt.Time
+	}
 	if err := json.Unmarshal(r.Policy, &res.Policy); err != nil {
 		return res, fmt.Errorf("resource policy: %w", err)
 	}

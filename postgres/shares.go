@@ -104,7 +104,8 @@ func (s *RequestStore) ShareTargets(ctx context.Context, tenantID string) ([]app
 // tenant's catalog with the recipient organization, checked against the
 // owner's share policy, notifies the owner's approvers, and returns its ID.
 // An unknown recipient or a resource outside the owner's catalog (a shared
-// one included: no re-sharing) is a field error; nothing is created then.
+// one included: no re-sharing; a retired one, read-locked against a retire)
+// is a field error; nothing is created then.
 func (s *RequestStore) ProposeShare(ctx context.Context, ownerTenantID string, who approvals.Person, recipientSlug string,
 	resourceIDs []string, t approvals.ShareTerms, meta audit.Meta) (string, error) {
 	oid, err := uuid.Parse(ownerTenantID)
@@ -131,8 +132,8 @@ func (s *RequestStore) ProposeShare(ctx context.Context, ownerTenantID string, w
 			if err != nil {
 				return apperr.InvalidFields("The share needs correcting.", map[string]string{"resources": "Pick resources of your own catalog."})
 			}
-			r, err := q.GetResource(ctx, db.GetResourceParams{ID: resID, TenantID: oid})
-			if errors.Is(err, pgx.ErrNoRows) {
+			r, err := lockLiveResource(ctx, q, oid, resID) // not retired, and not while a retire runs
+			if errors.Is(err, errNoResource) {
 				return apperr.InvalidFields("The share needs correcting.", map[string]string{"resources": "Pick resources of your own catalog."})
 			}
 			if err != nil {

@@ -111,6 +111,7 @@ type KeyValue struct {
 type AdminCatalogPage struct {
 	Page
 	Items       []CatalogItem
+	Retired     []RetiredRow // out of the catalog, listed apart
 	Mount       string
 	Prefix      string
 	Keys        []string // key names under Prefix (metadata only)
@@ -161,10 +162,23 @@ type ClassPolicyPage struct {
 	FormError      string
 }
 
-// PolicyPage edits one resource's access policy.
+// RetiredRow is a retired resource in the admin's catalog.
+type RetiredRow struct {
+	ID        string
+	Name      string
+	Secret    string // mount/path
+	RetiredAt string
+	RetiredBy string
+	Reason    string
+}
+
+// PolicyPage is one resource's admin page: its details, its access
+// policy, a cloud secret's rotation, and retiring (or restoring) it.
 type PolicyPage struct {
 	Page
 	Resource CatalogItem
+	Details  DetailsForm
+	Retire   RetireForm
 	Roles    []string
 	// Source is PolicyOwn or PolicyClass (the resource follows its
 	// classification's policy, which ClassSet says the tenant has).
@@ -176,6 +190,39 @@ type PolicyPage struct {
 	// Rotation is the scheduled rotation of a cloud secret (nil for Vault).
 	Rotation *RotationForm
 }
+
+// DetailsForm is a resource's editable details as their form shows them
+// (where the secret is cannot change: see CatalogItem.Secret).
+type DetailsForm struct {
+	Name           string
+	Description    string
+	OwnerTeam      string
+	Classification string
+	FollowsClass   bool // changing the classification changes its policy
+	FieldErrors    map[string]string
+	FormError      string
+}
+
+// RetireForm retires a resource or, once it is retired, restores it.
+type RetireForm struct {
+	Retired   bool
+	RetiredAt string // once retired: when, by whom and why
+	RetiredBy string
+	Reason    string
+	// Requests, Grants and Shares are what is in use: retiring is refused
+	// until each is 0.
+	Requests  int
+	Grants    int
+	Shares    int
+	RevokeURL string            // the revocation center's preview of the resource's scope
+	Fields    map[string]string // confirm and reason as typed
+	// FieldErrors and FormError are the retire form's, or the restore's.
+	FieldErrors map[string]string
+	FormError   string
+}
+
+// InUse reports whether anything keeps the resource from being retired.
+func (f RetireForm) InUse() bool { return f.Requests+f.Grants+f.Shares > 0 }
 
 // RotationForm is a cloud secret's rotation schedule as its form shows it.
 type RotationForm struct {

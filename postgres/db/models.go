@@ -242,6 +242,9 @@ type Resource struct {
 	BreakglassDrill      bool
 	BindingID            pgtype.UUID
 	PolicyFromClass      bool
+	RetiredAt            pgtype.Timestamptz
+	RetiredBy            string
+	RetiredReason        string
 }
 
 type ResponderFlag struct {

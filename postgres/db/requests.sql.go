@@ -219,7 +219,7 @@ func (q *Queries) GetRequestDetail(ctx context.Context, arg GetRequestDetailPara
 }
 
 const getResource = `-- name: GetResource :one
-SELECT id, tenant_id, name, description, owner_team, classification, store_kind, mount, path, policy, created_by, created_at, breakglass, breakglass_max_seconds, breakglass_rotate, breakglass_drill, binding_id, policy_from_class FROM resources WHERE id = $1 AND tenant_id = $2
+SELECT id, tenant_id, name, description, owner_team, classification, store_kind, mount, path, policy, created_by, created_at, breakglass, breakglass_max_seconds, breakglass_rotate, breakglass_drill, binding_id, policy_from_class, retired_at, retired_by, retired_reason FROM resources WHERE id = $1 AND tenant_id = $2
 `
 
 type GetResourceParams struct {
@@ -227,6 +227,8 @@ type GetResourceParams struct {
 	TenantID uuid.UUID
 }
 
+// One of the tenant's resources, retired or not (requests and creating
+// paths use LockLiveResource).
 func (q *Queries) GetResource(ctx context.Context, arg GetResourceParams) (Resource, error) {
 	row := q.db.QueryRow(ctx, getResource, arg.ID, arg.TenantID)
 	var i Resource
@@ -249,6 +251,9 @@ func (q *Queries) GetResource(ctx context.Context, arg GetResourceParams) (Resou
 		&i.BreakglassDrill,
 		&i.BindingID,
 		&i.PolicyFromClass,
+		&i.RetiredAt,
+		&i.RetiredBy,
+		&i.RetiredReason,
 	)
 	return i, err
 }
@@ -717,9 +722,10 @@ func (q *Queries) ListRequestsOf(ctx context.Context, arg ListRequestsOfParams) 
 }
 
 const listResources = `-- name: ListResources :many
-SELECT id, tenant_id, name, description, owner_team, classification, store_kind, mount, path, policy, created_by, created_at, breakglass, breakglass_max_seconds, breakglass_rotate, breakglass_drill, binding_id, policy_from_class FROM resources WHERE tenant_id = $1 ORDER BY name
+SELECT id, tenant_id, name, description, owner_team, classification, store_kind, mount, path, policy, created_by, created_at, breakglass, breakglass_max_seconds, breakglass_rotate, breakglass_drill, binding_id, policy_from_class, retired_at, retired_by, retired_reason FROM resources WHERE tenant_id = $1 AND retired_at IS NULL ORDER BY name
 `
 
+// The tenant's catalog: its resources not retired.
 func (q *Queries) ListResources(ctx context.Context, tenantID uuid.UUID) ([]Resource, error) {
 	rows, err := q.db.Query(ctx, listResources, tenantID)
 	if err != nil {
@@ -748,6 +754,9 @@ func (q *Queries) ListResources(ctx context.Context, tenantID uuid.UUID) ([]Reso
 			&i.BreakglassDrill,
 			&i.BindingID,
 			&i.PolicyFromClass,
+			&i.RetiredAt,
+			&i.RetiredBy,
+			&i.RetiredReason,
 		); err != nil {
 			return nil, err
 		}

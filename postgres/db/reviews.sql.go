@@ -14,7 +14,7 @@ import (
 )
 
 const breakGlassResources = `-- name: BreakGlassResources :many
-SELECT id, name, mount, path, breakglass_max_seconds FROM resources WHERE tenant_id = $1 AND breakglass ORDER BY name
+SELECT id, name, mount, path, breakglass_max_seconds FROM resources WHERE tenant_id = $1 AND breakglass AND retired_at IS NULL ORDER BY name
 `
 
 type BreakGlassResourcesRow struct {
@@ -25,6 +25,7 @@ type BreakGlassResourcesRow struct {
 	BreakglassMaxSeconds int64
 }
 
+// Retired resources are out of the catalog: nobody can break glass on them.
 func (q *Queries) BreakGlassResources(ctx context.Context, tenantID uuid.UUID) ([]BreakGlassResourcesRow, error) {
 	rows, err := q.db.Query(ctx, breakGlassResources, tenantID)
 	if err != nil {

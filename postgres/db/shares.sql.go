@@ -428,7 +428,7 @@ func (q *Queries) ListShareRequests(ctx context.Context, shareID pgtype.UUID) ([
 }
 
 const listShareResources = `-- name: ListShareResources :many
-SELECT res.id, res.tenant_id, res.name, res.description, res.owner_team, res.classification, res.store_kind, res.mount, res.path, res.policy, res.created_by, res.created_at, res.breakglass, res.breakglass_max_seconds, res.breakglass_rotate, res.breakglass_drill, res.binding_id, res.policy_from_class FROM share_resources sr JOIN resources res ON res.id = sr.resource_id
+SELECT res.id, res.tenant_id, res.name, res.description, res.owner_team, res.classification, res.store_kind, res.mount, res.path, res.policy, res.created_by, res.created_at, res.breakglass, res.breakglass_max_seconds, res.breakglass_rotate, res.breakglass_drill, res.binding_id, res.policy_from_class, res.retired_at, res.retired_by, res.retired_reason FROM share_resources sr JOIN resources res ON res.id = sr.resource_id
 WHERE sr.share_id = $1 ORDER BY res.name
 `
 
@@ -460,6 +460,9 @@ func (q *Queries) ListShareResources(ctx context.Context, shareID uuid.UUID) ([]
 			&i.BreakglassDrill,
 			&i.BindingID,
 			&i.PolicyFromClass,
+			&i.RetiredAt,
+			&i.RetiredBy,
+			&i.RetiredReason,
 		); err != nil {
 			return nil, err
 		}
@@ -537,7 +540,7 @@ SELECT s.id AS share_id, s.recipients, s.level, s.max_grant_seconds, s.mode, s.t
        res.breakglass, res.breakglass_max_seconds, res.breakglass_drill
 FROM shares s JOIN tenants o ON o.id = s.owner_tenant_id
 JOIN share_resources sr ON sr.share_id = s.id JOIN resources res ON res.id = sr.resource_id
-WHERE s.recipient_tenant_id = $1 AND s.state = 'active' AND s.term_end > now()
+WHERE s.recipient_tenant_id = $1 AND s.state = 'active' AND s.term_end > now() AND res.retired_at IS NULL
 ORDER BY o.display_name, res.name
 `
 

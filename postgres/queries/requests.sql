@@ -6,6 +6,8 @@ VALUES (@tenant_id, @name, @description, @owner_team, @classification, @store_ki
 RETURNING id;
 
 -- name: GetResource :one
+-- One of the tenant's resources, retired or not (requests and creating
+-- paths use LockLiveResource).
 SELECT * FROM resources WHERE id = @id AND tenant_id = @tenant_id;
 
 -- name: InsertRequest :one
@@ -95,7 +97,8 @@ WHERE g.request_id = @request_id AND coalesce(r.requester_tenant_id, r.tenant_id
 FOR UPDATE OF g;
 
 -- name: ListResources :many
-SELECT * FROM resources WHERE tenant_id = @tenant_id ORDER BY name;
+-- The tenant's catalog: its resources not retired.
+SELECT * FROM resources WHERE tenant_id = @tenant_id AND retired_at IS NULL ORDER BY name;
 
 -- name: ListRequestsOf :many
 SELECT r.id, r.state, r.level, r.duration_seconds, r.submitted_at, r.failure_reason, r.kind, r.drill,

@@ -47,7 +47,8 @@ WHERE (s.owner_tenant_id = @tenant_id OR s.recipient_tenant_id = @tenant_id) AND
 ORDER BY s.proposed_at;
 
 -- name: BreakGlassResources :many
-SELECT id, name, mount, path, breakglass_max_seconds FROM resources WHERE tenant_id = @tenant_id AND breakglass ORDER BY name;
+-- Retired resources are out of the catalog: nobody can break glass on them.
+SELECT id, name, mount, path, breakglass_max_seconds FROM resources WHERE tenant_id = @tenant_id AND breakglass AND retired_at IS NULL ORDER BY name;
 
 -- name: DeleteSessionsWithRole :execrows
 DELETE FROM sessions WHERE tenant_id = @tenant_id AND @role::text = ANY (roles);

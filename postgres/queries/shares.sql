@@ -64,7 +64,7 @@ SELECT s.id AS share_id, s.recipients, s.level, s.max_grant_seconds, s.mode, s.t
        res.breakglass, res.breakglass_max_seconds, res.breakglass_drill
 FROM shares s JOIN tenants o ON o.id = s.owner_tenant_id
 JOIN share_resources sr ON sr.share_id = s.id JOIN resources res ON res.id = sr.resource_id
-WHERE s.recipient_tenant_id = @tenant_id AND s.state = 'active' AND s.term_end > now()
+WHERE s.recipient_tenant_id = @tenant_id AND s.state = 'active' AND s.term_end > now() AND res.retired_at IS NULL
 ORDER BY o.display_name, res.name;
 
 -- name: ListShareRequests :many

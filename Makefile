@@ -29,6 +29,7 @@ bench: tools build
 	$(GO) test -run '^$$' -bench Thousand -benchtime 3x ./postgres
 	$(GO) test -run '^$$' -bench ConcurrentApprovalRace -benchtime 20x ./postgres
 	$(GO) test -run '^$$' -bench 'AuditAppend|AuditViewer' -benchtime 2s -timeout 30m ./postgres
+	$(GO) test -run '^$$' -bench RateLimitCheck -benchtime 2s ./postgres
 	$(GO) test -run '^$$' -bench ConsoleUnderLoad -benchtime 1x -timeout 60m ./load
 
 ## build: the gatehouse binary, into .bin/ (used by make dev and the e2e tests)

@@ -6,6 +6,7 @@ package app
 
 import (
 	"crypto/tls"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"net/netip"
@@ -52,6 +53,9 @@ type Options struct {
 	ChannelNetworks []netip.Prefix
 	// Limits are the rate limits; the zero value means the defaults.
 	Limits handlers.Limits
+	// RateLimitStore is where the limits' buckets are kept:
+	// RateLimitsInPostgres (the default, "" too) or RateLimitsInMemory.
+	RateLimitStore RateLimitStore
 	// TrustedProxies are the load balancers whose X-Forwarded-For is
 	// believed; none means each connection's peer is the client.
 	TrustedProxies []netip.Prefix
@@ -70,6 +74,36 @@ type Parts struct {
 	// Channels keeps and opens tenants' notification channels (the
 	// notify workers' jobs.Channels).
 	Channels *channels.Service
+	// RateLimits is the rate limits' table, swept by the workers
+	// (jobs.RateLimitSweeper) whichever store the limits use: with the
+	// memory store it holds only what an earlier configuration left.
+	RateLimits *postgres.RateLimitStore
+}
+
+// RateLimitStore names where the rate limits' buckets are kept.
+type RateLimitStore string
+
+// The rate limit stores.
+const (
+	// RateLimitsInPostgres keeps the buckets in PostgreSQL: every replica
+	// on the database spends from the same bucket. The default.
+	RateLimitsInPostgres RateLimitStore = "postgres"
+	// RateLimitsInMemory keeps them in each process's memory: with N
+	// replicas a client gets up to N times each limit. One replica only.
+	RateLimitsInMemory RateLimitStore = "memory"
+)
+
+// rateStore returns the handlers' RateStore for choice over limits: limits
+// itself for postgres (or ""), nil (each Server's memory) for memory. It
+// fails for any other name.
+func rateStore(choice RateLimitStore, limits *postgres.RateLimitStore) (handlers.RateStore, error) {
+	switch choice {
+	case RateLimitsInPostgres, "":
+		return limits, nil
+	case RateLimitsInMemory:
+		return nil, nil
+	}
+	return nil, fmt.Errorf("rate limit store %q is not %s or %s", choice, RateLimitsInPostgres, RateLimitsInMemory)
 }
 
 // Backends is Vault and the cloud stores, as one jobs.GrantVault that is
@@ -82,8 +116,14 @@ type Backends struct {
 var _ jobs.CloudStores = Backends{}
 
 // Wire builds every store and service over pool and vc. It fails when the
-// authorization policies or the job client cannot be set up.
+// authorization policies or the job client cannot be set up, or when
+// o.RateLimitStore names no store.
 func Wire(pool *pgxpool.Pool, vc *vault.Client, o Options) (Parts, error) {
+	limits := postgres.NewRateLimitStore(pool, o.Now)
+	rates, err := rateStore(o.RateLimitStore, limits)
+	if err != nil {
+		return Parts{}, err
+	}
 	enforcer, err := authz.New(postgres.NewCasbinAdapter(pool))
 	if err != nil {
 		return Parts{}, err
@@ -111,7 +151,7 @@ func Wire(pool *pgxpool.Pool, vc *vault.Client, o Options) (Parts, error) {
 	}
 	chans := &channels.Service{Store: requests, Secrets: vc, Audit: ids, Relay: relay, Chat: chat, TLS: o.RelayTLS, Local: o.LocalChannels,
 		Networks: o.ChannelNetworks}
-	return Parts{Requests: requests, Identity: ids, Backends: backends, Bindings: bindings, Channels: chans, Deps: handlers.Deps{
+	return Parts{Requests: requests, Identity: ids, Backends: backends, Bindings: bindings, Channels: chans, RateLimits: limits, Deps: handlers.Deps{
 		Log:             o.Log,
 		Tenants:         tenantStore,
 		Registry:        tenantStore,
@@ -139,6 +179,7 @@ func Wire(pool *pgxpool.Pool, vc *vault.Client, o Options) (Parts, error) {
 		SecureCookies:   o.SecureCookies,
 		RequestTimeout:  o.RequestTimeout,
 		Limits:          o.Limits,
+		RateStore:       rates,
 		TrustedProxies:  o.TrustedProxies,
 		Version:         o.Version,
 		Now:             o.Now,

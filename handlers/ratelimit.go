@@ -1,6 +1,7 @@
 package handlers
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -18,10 +19,16 @@ import (
 	"github.com/gatehouse/gatehouse/identity"
 )
 
-// Rate limits. Two classes, each a token bucket per key (echo's
-// RateLimiter over its memory store, golang.org/x/time/rate underneath),
-// kept in the Server — per process, so with N replicas behind a balancer a
-// client gets up to N times the limit:
+// Rate limits. Two classes, each a token bucket per key, kept in
+// Deps.RateStore — in production PostgreSQL (postgres.RateLimitStore), so
+// every replica on the database spends from the same bucket and N replicas
+// behind a balancer hold a client to one limit, not N. With no RateStore
+// (GATEHOUSE_RATE_LIMIT_STORE=memory: one replica, development) the buckets
+// are echo's memory store in the Server (golang.org/x/time/rate), per
+// process: each replica then limits on its own. Both decide alike: same
+// rate, same burst, a new key starts full. In PostgreSQL a bucket that has
+// filled up again is deleted by a job every minute
+// (jobs.SweepRateLimitsArgs): a full bucket and no bucket mean the same.
 //
 //   - sign-in: the unauthenticated steps of signing in (the email form, the
 //     start and callback at the IdP) and the step-up start, per client
@@ -34,6 +41,8 @@ import (
 //     before the roles are checked (a refusal by role writes an audit row);
 //     and every GET that writes an audit row, a probe for another tenant's
 //     object (crossTenant), from the same bucket, before the row is written.
+//     The key is the session's ID, the SHA-256 of its cookie: the store
+//     never sees the cookie.
 //
 // A refusal is 429 with Retry-After, rendered by handleError like every
 // other error, before the handler runs: nothing is written, nobody is
@@ -42,6 +51,18 @@ import (
 // gatehouse_rate_limited_total. It is not written to the audit trail: a
 // row per refusal would let a flood write rows at the rate it is refused,
 // the very load the limit is there to stop.
+//
+// A check the store cannot answer (PostgreSQL down, the request's deadline
+// passed) fails closed, for both classes: 503 (apperr.Unavailable), and the
+// handler does not run. The request could not have done its work anyway —
+// sessions, login attempts and tenants live in the same PostgreSQL — and
+// letting requests through unchecked while PostgreSQL struggles would lift
+// the limit at the moment it protects PostgreSQL and the IdPs most. The
+// failure is logged by handleError (class and cause, never the key).
+//
+// echo's RateLimiter middleware is not used: its store interface carries no
+// context, so a database check could not have the request's deadline, and
+// it hands a store's error to the deny handler as if it were a refusal.
 //
 // The defaults, and why:
 //
@@ -77,17 +98,27 @@ type Limits struct {
 	Change Limit // per session, on every signed-in POST, PUT and DELETE
 }
 
+// RateStore keeps the rate limits' buckets where every replica spends from
+// them (postgres.RateLimitStore).
+type RateStore interface {
+	// Take spends one request from the bucket key of class, which refills
+	// at rate requests a second up to burst (a key never seen has a full
+	// bucket). It returns whether the request is within the limit, or an
+	// error when the store cannot tell: the request is then neither allowed
+	// nor refused, and the caller fails closed.
+	Take(ctx context.Context, class, key string, rate float64, burst int) (bool, error)
+}
+
 // limiter is one class's limit, built once in New.
 type limiter struct {
-	mw echo.MiddlewareFunc // nil when the class is off
-	// take spends one of the request's tokens outside the middleware: nil
-	// while within the limit, the refusal (logged, counted) over it.
+	// take spends one of the request's tokens: nil while within the limit,
+	// the refusal (logged, counted) over it, Unavailable when the store
+	// failed. nil when the class is off.
 	take func(echo.Context) error
 }
 
 // spend takes one token for c from the class, for a request that writes
-// without passing through the class's middleware (nil when the class is
-// off).
+// without passing through wrap (nil when the class is off).
 func (l *limiter) spend(c echo.Context) error {
 	if l == nil || l.take == nil {
 		return nil
@@ -97,10 +128,15 @@ func (l *limiter) spend(c echo.Context) error {
 
 // wrap returns h behind the limit (h itself when the class is off).
 func (l *limiter) wrap(h echo.HandlerFunc) echo.HandlerFunc {
-	if l == nil || l.mw == nil {
+	if l == nil || l.take == nil {
 		return h
 	}
-	return l.mw(h)
+	return func(c echo.Context) error {
+		if err := l.take(c); err != nil {
+			return err
+		}
+		return h(c)
+	}
 }
 
 // retryAfter is how long a refused key waits for its next request: a
@@ -110,9 +146,21 @@ func retryAfter(r float64) time.Duration {
 	return time.Duration(min(max(1, math.Ceil(1/r)), 86400)) * time.Second
 }
 
-// newLimiter builds the class's limiter over its own store. who tells a
-// refused person whose limit it is ("from your address"); key names the
-// bucket of a request.
+// memoryTake is a class's buckets in this process's memory: echo's memory
+// store, golang.org/x/time/rate underneath. It never fails.
+func memoryTake(l Limit) func(context.Context, string) (bool, error) {
+	// A bucket forgotten sooner than it refills would hand an idle client
+	// a full burst early.
+	expires := max(3*time.Minute, time.Duration(min(float64(l.Burst)/l.Rate, 7*86400)*float64(time.Second)))
+	store := middleware.NewRateLimiterMemoryStoreWithConfig(middleware.RateLimiterMemoryStoreConfig{
+		Rate: rate.Limit(l.Rate), Burst: l.Burst, ExpiresIn: expires,
+	})
+	return func(_ context.Context, key string) (bool, error) { return store.Allow(key) }
+}
+
+// newLimiter builds the class's limiter over s.deps.RateStore, or over its
+// own memory store when there is none. who tells a refused person whose
+// limit it is ("from your address"); key names the bucket of a request.
 func (s *Server) newLimiter(class string, l Limit, def Limit, who string, key func(echo.Context) (string, error), refused *prometheus.CounterVec) *limiter {
 	if l.Off {
 		return &limiter{}
@@ -123,15 +171,14 @@ func (s *Server) newLimiter(class string, l Limit, def Limit, who string, key fu
 	if l.Burst <= 0 {
 		l.Burst = def.Burst
 	}
+	var allow func(ctx context.Context, key string) (bool, error)
+	if st := s.deps.RateStore; st != nil {
+		allow = func(ctx context.Context, k string) (bool, error) { return st.Take(ctx, class, k, l.Rate, l.Burst) }
+	} else {
+		allow = memoryTake(l)
+	}
 	wait := retryAfter(l.Rate)
-	// A bucket forgotten sooner than it refills would hand an idle client
-	// a full burst early.
-	expires := max(3*time.Minute, time.Duration(min(float64(l.Burst)/l.Rate, 7*86400)*float64(time.Second)))
-	store := middleware.NewRateLimiterMemoryStoreWithConfig(middleware.RateLimiterMemoryStoreConfig{
-		Rate: rate.Limit(l.Rate), Burst: l.Burst, ExpiresIn: expires,
-	})
 	msg := fmt.Sprintf("Too many %s; try again in %s.", who, seconds(wait))
-	failed := func(err error) error { return apperr.Wrap(apperr.Internal, "Something went wrong on our side.", err) }
 	deny := func(c echo.Context) error {
 		refused.WithLabelValues(class).Inc()
 		attrs := []slog.Attr{slog.String("class", class), slog.String("route", c.Path()),
@@ -143,26 +190,20 @@ func (s *Server) newLimiter(class string, l Limit, def Limit, who string, key fu
 		s.deps.Log.LogAttrs(c.Request().Context(), slog.LevelWarn, "rate limit refused a request", attrs...)
 		return apperr.Throttled(msg, wait)
 	}
-	return &limiter{
-		mw: middleware.RateLimiterWithConfig(middleware.RateLimiterConfig{
-			Store:               store,
-			IdentifierExtractor: key,
-			ErrorHandler:        func(_ echo.Context, err error) error { return failed(err) },
-			DenyHandler:         func(c echo.Context, _ string, _ error) error { return deny(c) },
-		}),
-		take: func(c echo.Context) error {
-			id, err := key(c)
-			if err != nil {
-				return failed(err)
-			}
-			if ok, err := store.Allow(id); err != nil {
-				return failed(err)
-			} else if !ok {
-				return deny(c)
-			}
-			return nil
-		},
-	}
+	return &limiter{take: func(c echo.Context) error {
+		id, err := key(c)
+		if err != nil {
+			return apperr.Wrap(apperr.Internal, "Something went wrong on our side.", err)
+		}
+		ok, err := allow(c.Request().Context(), id)
+		if err != nil {
+			return apperr.Wrap(apperr.Unavailable, "Gatehouse cannot serve this right now; try again in a moment.", err)
+		}
+		if !ok {
+			return deny(c)
+		}
+		return nil
+	}}
 }
 
 // seconds writes d in whole seconds, in words: "1 second", "5 seconds".

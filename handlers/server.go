@@ -153,6 +153,10 @@ type Deps struct {
 	SecureCookies   bool          // true unless serving plain HTTP on loopback for local development
 	RequestTimeout  time.Duration // deadline put on each request's context
 	Limits          Limits        // rate limits (ratelimit.go); the zero value means the defaults
+	// RateStore keeps the rate limits' buckets, shared by every replica
+	// (postgres.RateLimitStore); nil keeps them in this process's memory,
+	// so each replica limits on its own (one replica, development).
+	RateStore RateStore
 	// TrustedProxies are the load balancers whose X-Forwarded-For is
 	// believed (clientIP); none means the TCP peer is the client.
 	TrustedProxies []netip.Prefix

@@ -45,7 +45,10 @@ type Workers struct {
 	// DefaultNoticeRetention when NoticeRetention is zero).
 	NoticeSweeper   NoticeSweeper
 	NoticeRetention time.Duration
-	Vault           GrantVault
+	// RateLimits drives the deletion of full rate limit buckets every
+	// SweepRateLimitsEvery (skipped when nil).
+	RateLimits RateLimitSweeper
+	Vault      GrantVault
 	// RevokeConcurrency is how many grants a revocation ends at once
 	// (jobs.RevokeConcurrency when zero).
 	RevokeConcurrency int
@@ -115,6 +118,7 @@ func NewClient(pool *pgxpool.Pool, w Workers) (*river.Client[pgx.Tx], error) {
 	river.AddWorker(workers, &RemindReviewsWorker{Reminder: w.Campaigns})
 	river.AddWorker(workers, &SweepSessionsWorker{Sweeper: w.Sessions, Idle: w.SessionIdle})
 	river.AddWorker(workers, &SweepNoticesWorker{Sweeper: w.NoticeSweeper, Retention: w.NoticeRetention, Log: w.Log})
+	river.AddWorker(workers, &SweepRateLimitsWorker{Sweeper: w.RateLimits, Log: w.Log})
 	river.AddWorker(workers, &RemindWorker{Store: w.Grants, Channels: w.Channels})
 	river.AddWorker(workers, &NotifyWorker{Webhook: w.Webhook, Channels: w.Channels, Notices: w.Notices})
 	if w.Due == nil { // the grant store lists due grants itself (postgres.RequestStore does)
@@ -194,6 +198,11 @@ func periodic(w Workers) []*river.PeriodicJob {
 	if w.NoticeSweeper != nil {
 		jobs = append(jobs, river.NewPeriodicJob(river.PeriodicInterval(SweepNoticesEvery),
 			func() (river.JobArgs, *river.InsertOpts) { return SweepNoticesArgs{}, nil },
+			&river.PeriodicJobOpts{RunOnStart: true}))
+	}
+	if w.RateLimits != nil {
+		jobs = append(jobs, river.NewPeriodicJob(river.PeriodicInterval(SweepRateLimitsEvery),
+			func() (river.JobArgs, *river.InsertOpts) { return SweepRateLimitsArgs{}, nil },
 			&river.PeriodicJobOpts{RunOnStart: true}))
 	}
 	return jobs

@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/gatehouse/gatehouse/app"
 	"github.com/gatehouse/gatehouse/handlers"
 	"github.com/gatehouse/gatehouse/jobs"
 )
@@ -52,6 +53,10 @@ type config struct {
 	// Limits are the rate limits: sign-in steps per client address, changes
 	// per session (see handlers/ratelimit.go for the defaults' reasons).
 	Limits handlers.Limits
+	// RateLimitStore is where the limits' buckets are kept: postgres
+	// (shared by every replica; the default) or memory (each process its
+	// own: one replica only).
+	RateLimitStore app.RateLimitStore
 	// TrustedProxies are the load balancers in front of Gatehouse, whose
 	// X-Forwarded-For is believed for the client's address (rate limits,
 	// audit); none means each connection's peer is the client.
@@ -100,6 +105,8 @@ func parseConfig(cmd string, args []string) (config, error) {
 		"state-changing requests a second allowed per session (off: no limit)")
 	changeBurst := fs.String("change-burst", envDefault("GATEHOUSE_CHANGE_BURST", strconv.Itoa(handlers.DefaultChangeBurst)),
 		"state-changing requests allowed at once per session")
+	rateStore := fs.String("rate-limit-store", envDefault("GATEHOUSE_RATE_LIMIT_STORE", string(app.RateLimitsInPostgres)),
+		"where the rate limits' buckets are kept: postgres (shared by every replica) or memory (this process only: one replica)")
 	proxies := fs.String("trusted-proxies", envDefault("GATEHOUSE_TRUSTED_PROXIES", ""),
 		"comma-separated addresses or CIDR ranges of the load balancers in front of Gatehouse, whose X-Forwarded-For is believed")
 	channelNets := fs.String("channel-networks", envDefault("GATEHOUSE_CHANNEL_NETWORKS", ""),
@@ -142,6 +149,9 @@ func parseConfig(cmd string, args []string) (config, error) {
 	if c.Limits.Change, err = parseLimit("change", *changeRate, *changeBurst); err != nil {
 		return c, err
 	}
+	if c.RateLimitStore, err = parseRateLimitStore(*rateStore); err != nil {
+		return c, err
+	}
 	if c.TrustedProxies, err = parseProxies(*proxies); err != nil {
 		return c, err
 	}
@@ -182,6 +192,16 @@ func parseLimit(class, rateText, burstText string) (handlers.Limit, error) {
 		return handlers.Limit{}, fmt.Errorf("%s burst %q is not a whole number from 1 to %d", class, burstText, maxBurst)
 	}
 	return handlers.Limit{Rate: r, Burst: b}, nil
+}
+
+// parseRateLimitStore reads where the rate limits' buckets are kept:
+// postgres or memory. It returns an error naming the setting otherwise.
+func parseRateLimitStore(text string) (app.RateLimitStore, error) {
+	switch s := app.RateLimitStore(text); s {
+	case app.RateLimitsInPostgres, app.RateLimitsInMemory:
+		return s, nil
+	}
+	return "", fmt.Errorf("rate limit store %q (GATEHOUSE_RATE_LIMIT_STORE, --rate-limit-store) is not postgres (shared by every replica) or memory (this process only)", text)
 }
 
 // parsePrefixes reads a comma-separated list of addresses (one host each)

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gatehouse/gatehouse/app"
 	"github.com/gatehouse/gatehouse/handlers"
 )
 
@@ -163,6 +164,31 @@ func TestChannelNetworksMustNotHoldGatehousesOwnServices(t *testing.T) {
 		err = c.validateServe()
 		if tc.want == "" && err != nil || tc.want != "" && (err == nil || !strings.Contains(err.Error(), tc.want)) {
 			t.Errorf("channel networks %s: %v, want %q", tc.nets, err, tc.want)
+		}
+	}
+}
+
+// TestRateLimitStoreSetting: the rate limits' buckets are in PostgreSQL,
+// shared by every replica, unless GATEHOUSE_RATE_LIMIT_STORE (or the flag,
+// which wins) says memory; any other value is refused with the setting
+// named.
+func TestRateLimitStoreSetting(t *testing.T) {
+	t.Setenv("GATEHOUSE_RATE_LIMIT_STORE", "")
+	c, err := parseConfig("serve", nil)
+	if err != nil || c.RateLimitStore != app.RateLimitsInPostgres {
+		t.Fatalf("default rate limit store %q (%v), want postgres", c.RateLimitStore, err)
+	}
+	t.Setenv("GATEHOUSE_RATE_LIMIT_STORE", "memory")
+	if c, err = parseConfig("serve", nil); err != nil || c.RateLimitStore != app.RateLimitsInMemory {
+		t.Fatalf("GATEHOUSE_RATE_LIMIT_STORE=memory: %q (%v)", c.RateLimitStore, err)
+	}
+	if c, err = parseConfig("serve", []string{"--rate-limit-store", "postgres"}); err != nil || c.RateLimitStore != app.RateLimitsInPostgres {
+		t.Fatalf("--rate-limit-store postgres over the environment's memory: %q (%v)", c.RateLimitStore, err)
+	}
+	for _, bad := range []string{"redis", "Postgres", "memory ", "off"} {
+		_, err := parseConfig("serve", []string{"--rate-limit-store", bad})
+		if err == nil || !strings.Contains(err.Error(), "GATEHOUSE_RATE_LIMIT_STORE") || !strings.Contains(err.Error(), "rate limit store") {
+			t.Errorf("rate limit store %q: %v, want it refused naming the setting", bad, err)
 		}
 	}
 }

@@ -31,6 +31,7 @@ func serve(ctx context.Context, cfg config, log *slog.Logger) error {
 	parts, err := app.Wire(pool, vc, app.Options{Log: log, PublicURL: cfg.PublicURL, SessionIdle: cfg.SessionIdle,
 		SessionMax: cfg.SessionMax, SecureCookies: cfg.secureCookies(), RequestTimeout: cfg.RequestTimeout,
 		Version: version, Now: time.Now, Clouds: stores.Endpoints{AWS: cfg.AWSEndpoint}, LocalChannels: cfg.LocalChannels, Limits: cfg.Limits,
+		RateLimitStore: cfg.RateLimitStore,
 		TrustedProxies: cfg.TrustedProxies, ChannelNetworks: cfg.ChannelNetworks,
 		Relay: &notify.Mailer{Addr: cfg.SMTPAddr, From: cfg.SMTPFrom, Username: cfg.SMTPUsername, Password: cfg.SMTPPassword,
 			AllowPlaintext: cfg.SMTPPlaintext, PublicURL: cfg.PublicURL, Now: time.Now}})
@@ -47,6 +48,7 @@ func serve(ctx context.Context, cfg config, log *slog.Logger) error {
 		Sources:  func(mount, tenantID string) secretstores.Store { return vc.Store(mount, tenantID) },
 		Channels: parts.Channels, Webhook: parts.Channels.Chat, Notices: requests, Sessions: idStore, SessionIdle: cfg.SessionIdle,
 		RevokeConcurrency: cfg.RevokeConcurrency, NoticeSweeper: requests, NoticeRetention: cfg.NoticeRetention,
+		RateLimits: parts.RateLimits,
 	})
 	if err != nil {
 		return err
@@ -79,7 +81,8 @@ func serve(ctx context.Context, cfg config, log *slog.Logger) error {
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
 	log.Info("gatehouse serving", slog.String("addr", ln.Addr().String()),
-		slog.String("public_url", cfg.PublicURL), slog.String("version", version), slog.Any("trusted_proxies", cfg.TrustedProxies))
+		slog.String("public_url", cfg.PublicURL), slog.String("version", version), slog.Any("trusted_proxies", cfg.TrustedProxies),
+		slog.String("rate_limit_store", string(cfg.RateLimitStore)))
 
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()

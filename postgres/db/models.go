@@ -199,6 +199,12 @@ type Onboarding struct {
 	UpdatedAt            time.Time
 }
 
+type RateLimit struct {
+	Class string
+	Key   string
+	Tat   time.Time
+}
+
 type Request struct {
 	ID                uuid.UUID
 	TenantID          uuid.UUID

@@ -11,7 +11,6 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgtype"
 
-	"github.com/gatehouse/gatehouse/apperr"
 	"github.com/gatehouse/gatehouse/approvals"
 	"github.com/gatehouse/gatehouse/audit"
 	"github.com/gatehouse/gatehouse/postgres/db"
@@ -34,19 +33,7 @@ func (s *RequestStore) RetiredResources(ctx context.Context, tenantID string) ([
 	if err != nil {
 		return nil, errNoResource
 	}
-	rows, err := db.New(s.pool).ListRetiredResources(ctx, tid)
-	if err != nil {
-		return nil, apperr.Wrap(apperr.Unavailable, "The catalog cannot be read right now.", err)
-	}
-	out := make([]approvals.Resource, 0, len(rows))
-	for _, r := range rows {
-		res, err := resourceFrom(r)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, res)
-	}
-	return out, nil
+	return resourceList(db.New(s.pool).ListRetiredResources(ctx, tid))
 }
 
 // ResourceInUse counts what keeps the tenant's resource id in use (see

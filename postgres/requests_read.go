@@ -23,7 +23,12 @@ func (s *RequestStore) Catalog(ctx context.Context, tenantID string) ([]approval
 	if err != nil {
 		return nil, errNoResource
 	}
-	rows, err := db.New(s.pool).ListResources(ctx, tid)
+	return resourceList(db.New(s.pool).ListResources(ctx, tid))
+}
+
+// resourceList converts a query's resource rows (or its error, as
+// apperr.Unavailable) to the domain's resources, in the rows' order.
+func resourceList(rows []db.Resource, err error) ([]approvals.Resource, error) {
 	if err != nil {
 		return nil, apperr.Wrap(apperr.Unavailable, "The catalog cannot be read right now.", err)
 	}

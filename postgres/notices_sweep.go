@@ -39,18 +39,13 @@ func (s *RequestStore) SweepNotices(ctx context.Context, retention time.Duration
 func (s *RequestStore) sweepNotices(ctx context.Context, retention time.Duration, batch int32, maxBatches int) (int64, error) {
 	before := s.now().Add(-retention)
 	q := db.New(s.pool)
-	var total int64
-	for range maxBatches {
-		n, err := q.DeleteExpiredNotices(ctx, db.DeleteExpiredNoticesParams{Before: before, Batch: batch})
-		total += n
-		if err != nil {
-			return total, fmt.Errorf("deleting notices past their retention: %w", err)
-		}
-		if n < int64(batch) {
-			break
-		}
+	n, err := inBatches(batch, maxBatches, func(batch int32) (int64, error) {
+		return q.DeleteExpiredNotices(ctx, db.DeleteExpiredNoticesParams{Before: before, Batch: batch})
+	})
+	if err != nil {
+		return n, fmt.Errorf("deleting notices past their retention: %w", err)
 	}
-	return total, nil
+	return n, nil
 }
 
 // SettleLostNotices settles as failed, with reason, the notices still
@@ -63,16 +58,11 @@ func (s *RequestStore) sweepNotices(ctx context.Context, retention time.Duration
 func (s *RequestStore) SettleLostNotices(ctx context.Context, lostAfter time.Duration, reason string) (int64, error) {
 	before := s.now().Add(-lostAfter)
 	q := db.New(s.pool)
-	var total int64
-	for range NoticeSweepMaxBatches {
-		n, err := q.SettleLostNotices(ctx, db.SettleLostNoticesParams{Reason: reason, Before: before, Batch: NoticeSweepBatch})
-		total += n
-		if err != nil {
-			return total, fmt.Errorf("settling lost notices: %w", err)
-		}
-		if n < NoticeSweepBatch {
-			break
-		}
+	n, err := inBatches(NoticeSweepBatch, NoticeSweepMaxBatches, func(batch int32) (int64, error) {
+		return q.SettleLostNotices(ctx, db.SettleLostNoticesParams{Reason: reason, Before: before, Batch: batch})
+	})
+	if err != nil {
+		return n, fmt.Errorf("settling lost notices: %w", err)
 	}
-	return total, nil
+	return n, nil
 }

@@ -94,16 +94,11 @@ func (s *RateLimitStore) SweepRateLimits(ctx context.Context) (int64, error) {
 func (s *RateLimitStore) sweepRateLimits(ctx context.Context, batch int32, maxBatches int) (int64, error) {
 	now := s.now()
 	q := db.New(s.pool)
-	var total int64
-	for range maxBatches {
-		n, err := q.DeleteFullRateLimits(ctx, db.DeleteFullRateLimitsParams{Now: now, Batch: batch})
-		total += n
-		if err != nil {
-			return total, fmt.Errorf("deleting full rate limit buckets: %w", err)
-		}
-		if n < int64(batch) {
-			break
-		}
+	n, err := inBatches(batch, maxBatches, func(batch int32) (int64, error) {
+		return q.DeleteFullRateLimits(ctx, db.DeleteFullRateLimitsParams{Now: now, Batch: batch})
+	})
+	if err != nil {
+		return n, fmt.Errorf("deleting full rate limit buckets: %w", err)
 	}
-	return total, nil
+	return n, nil
 }

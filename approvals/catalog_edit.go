@@ -64,16 +64,18 @@ func EditDetails(r Resource, d ResourceDetails, classPolicy *Policy) (Resource, 
 	return next, changes, nil
 }
 
-// InUse counts what still gives, or may yet give, access to a resource:
-// the reasons it cannot be retired.
+// InUse counts what still gives, or may yet give, access to a resource,
+// and what Gatehouse still runs on it: the reasons it cannot be retired.
 type InUse struct {
-	Requests int // pending approval, approved, or being issued
-	Grants   int // active grants, break-glass ones included
-	Shares   int // shares of it proposed, awaiting acceptance or active
+	Requests int  // pending approval, approved, or being issued
+	Grants   int  // active grants, break-glass ones included
+	Shares   int  // shares of it proposed, awaiting acceptance or active
+	Rotation bool // a rotation schedule writes new values into it
+	Replicas int  // replicas of it in cloud stores, not purged, kept in sync with it
 }
 
 // Any reports whether anything is counted.
-func (u InUse) Any() bool { return u.Requests+u.Grants+u.Shares > 0 }
+func (u InUse) Any() bool { return u.Requests+u.Grants+u.Shares+u.Replicas > 0 || u.Rotation }
 
 // RequestStatesInUse are the request states, short of an active grant,
 // that keep a resource in use: a request in one of them may still become
@@ -121,12 +123,26 @@ func CheckRetire(r Resource, confirm, reason string, u InUse) error {
 		in = append(in, plural(u.Shares, "live share", "live shares"))
 		todo = append(todo, "end the shares of it under Shares")
 	}
+	if u.Rotation {
+		in = append(in, "a rotation schedule")
+		todo = append(todo, "stop its scheduled rotation on this page")
+	}
+	if u.Replicas > 0 {
+		in = append(in, plural(u.Replicas, "replica", "replicas"))
+		todo = append(todo, "purge its replicas under Replicas")
+	}
 	return apperr.New(apperr.Conflict, r.Name+" is still in use: "+strings.Join(in, ", ")+
-		". Retiring never leaves access behind, so first "+strings.Join(todo, "; ")+", then retire it.")
+		". Retiring never leaves access or anything running behind, so first "+strings.Join(todo, "; ")+", then retire it.")
 }
 
-// CheckRestore returns an apperr.Conflict unless r is retired.
-func CheckRestore(r Resource) error {
+// CheckRestore decides whether r may be restored with reason (5 to 500
+// characters): an apperr.Invalid with a message for "reason" when it is
+// missing or too long, checked first; an apperr.Conflict unless r is
+// retired.
+func CheckRestore(r Resource, reason string) error {
+	if n := len([]rune(strings.TrimSpace(reason))); n < 5 || n > 500 {
+		return apperr.InvalidFields("The restore is not confirmed.", map[string]string{"reason": "Say why it returns to the catalog (5 to 500 characters)."})
+	}
 	if !r.Retired() {
 		return apperr.New(apperr.Conflict, r.Name+" is in the catalog; there is nothing to restore.")
 	}

@@ -110,8 +110,12 @@ func TestCheckRetire(t *testing.T) {
 			[]string{"1 active grant", "Revocations", "resource:" + catalogEntry().ID}},
 		{"a live share", catalogEntry(), "Orders DB", "decommissioned", InUse{Shares: 1}, apperr.Conflict, "",
 			[]string{"1 live share", "end the shares"}},
-		{"everything in use", catalogEntry(), "Orders DB", "decommissioned", InUse{Requests: 1, Grants: 3, Shares: 2}, apperr.Conflict, "",
-			[]string{"1 open request", "3 active grants", "2 live shares"}},
+		{"a rotation schedule", catalogEntry(), "Orders DB", "decommissioned", InUse{Rotation: true}, apperr.Conflict, "",
+			[]string{"a rotation schedule", "stop its scheduled rotation"}},
+		{"a replica", catalogEntry(), "Orders DB", "decommissioned", InUse{Replicas: 1}, apperr.Conflict, "",
+			[]string{"1 replica", "purge its replicas"}},
+		{"everything in use", catalogEntry(), "Orders DB", "decommissioned", InUse{Requests: 1, Grants: 3, Shares: 2, Rotation: true, Replicas: 2}, apperr.Conflict, "",
+			[]string{"1 open request", "3 active grants", "2 live shares", "a rotation schedule", "2 replicas"}},
 		{"retired already", retired, "Orders DB", "decommissioned", InUse{}, apperr.Conflict, "", []string{"retired already"}},
 	}
 	for _, tc := range tests {
@@ -133,13 +137,31 @@ func TestCheckRetire(t *testing.T) {
 }
 
 func TestCheckRestore(t *testing.T) {
-	if err := CheckRestore(catalogEntry()); apperr.CodeOf(err) != apperr.Conflict {
-		t.Fatalf("restoring a resource in the catalog: %v", err)
+	retired := catalogEntry()
+	retired.RetiredAt = time.Now()
+	tests := []struct {
+		name   string
+		r      Resource
+		reason string
+		code   apperr.Code
+	}{
+		{"a retired resource, with a reason", retired, "the migration was rolled back", ""},
+		{"no reason", retired, "   ", apperr.Invalid},
+		{"a reason too short", retired, "oops", apperr.Invalid},
+		{"a reason too long", retired, strings.Repeat("r", 501), apperr.Invalid},
+		{"a resource in the catalog", catalogEntry(), "the migration was rolled back", apperr.Conflict},
+		{"a bad reason is reported first", catalogEntry(), "", apperr.Invalid},
 	}
-	r := catalogEntry()
-	r.RetiredAt = time.Now()
-	if err := CheckRestore(r); err != nil {
-		t.Fatalf("restoring a retired resource: %v", err)
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			err := CheckRestore(tc.r, tc.reason)
+			if apperr.CodeOf(err) != tc.code {
+				t.Fatalf("got %v, want code %q", err, tc.code)
+			}
+			if tc.code == apperr.Invalid && apperr.As(err).Fields["reason"] == "" {
+				t.Fatalf("no reason error in %v", err)
+			}
+		})
 	}
 }
 

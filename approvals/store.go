@@ -34,9 +34,10 @@ type Store interface {
 	// (resource.retired) in the same transaction, ordered against every
 	// path creating access to it.
 	RetireResource(ctx context.Context, tenantID, id, confirm, reason, actor string, meta audit.Meta) error
-	// RestoreResource puts a retired resource back in the catalog, audited
-	// (resource.restored); apperr.Conflict when it is not retired.
-	RestoreResource(ctx context.Context, tenantID, id, actor string, meta audit.Meta) error
+	// RestoreResource puts a retired resource back in the catalog with
+	// reason as CheckRestore allows (apperr.Invalid or apperr.Conflict
+	// otherwise), audited (resource.restored) in the same transaction.
+	RestoreResource(ctx context.Context, tenantID, id, reason, actor string, meta audit.Meta) error
 	// SetPolicy gives a resource its own policy (it no longer follows its
 	// classification's), audited.
 	SetPolicy(ctx context.Context, tenantID, resourceID string, p Policy, actor string, meta audit.Meta) error

@@ -145,6 +145,7 @@ func (s *Server) resourcePage(c echo.Context, r approvals.Resource) (web.PolicyP
 			return m, err
 		}
 		m.Rotation = rotationForm(sched)
+		m.Rotation.Retired = r.Retired()
 	}
 	return m, nil
 }
@@ -165,7 +166,7 @@ func (s *Server) policyPage(c echo.Context, r approvals.Resource) (web.PolicyPag
 		if err != nil {
 			return m, err
 		}
-		m.Retire.Requests, m.Retire.Grants, m.Retire.Shares = u.Requests, u.Grants, u.Shares
+		m.Retire.Requests, m.Retire.Grants, m.Retire.Shares, m.Retire.Rotation, m.Retire.Replicas = u.Requests, u.Grants, u.Shares, u.Rotation, u.Replicas
 	}
 	classes, err := s.deps.Requests.ClassPolicies(ctx, tenantID)
 	for _, cl := range classes {

@@ -60,15 +60,34 @@ func (s *Server) resourceDetailsSave(c echo.Context) error {
 // (400); a resource still in use re-renders it with what is in the way
 // (409); nothing changes either way.
 func (s *Server) resourceRetire(c echo.Context) error {
+	fields := map[string]string{"confirm": c.FormValue("confirm"), "reason": strings.TrimSpace(c.FormValue("reason"))}
+	return s.retireOrRestore(c, fields, func(tenantID, id, actor string) error {
+		return s.deps.Requests.RetireResource(c.Request().Context(), tenantID, id, fields["confirm"], fields["reason"], actor, meta(c))
+	})
+}
+
+// resourceRestore puts a retired resource back in the catalog once a
+// reason is given. A missing reason re-renders the page (400), as does a
+// resource not retired (409); nothing changes either way.
+func (s *Server) resourceRestore(c echo.Context) error {
+	fields := map[string]string{"reason": strings.TrimSpace(c.FormValue("reason"))}
+	return s.retireOrRestore(c, fields, func(tenantID, id, actor string) error {
+		return s.deps.Requests.RestoreResource(c.Request().Context(), tenantID, id, fields["reason"], actor, meta(c))
+	})
+}
+
+// retireOrRestore runs change on the resource named by :id and redirects
+// to its page. Refused input or state (apperr.Invalid or Conflict)
+// re-renders the page as it is now, with fields as typed and why.
+func (s *Server) retireOrRestore(c echo.Context, fields map[string]string, change func(tenantID, id, actor string) error) error {
 	sess := currentSession(c)
 	r, err := s.managedResource(c)
 	if err != nil {
 		return err
 	}
-	fields := map[string]string{"confirm": c.FormValue("confirm"), "reason": strings.TrimSpace(c.FormValue("reason"))}
-	err = s.deps.Requests.RetireResource(c.Request().Context(), sess.TenantID, r.ID, fields["confirm"], fields["reason"], sess.Actor(), meta(c))
+	err = change(sess.TenantID, r.ID, sess.Actor())
 	if e := apperr.As(err); e != nil && (e.Code == apperr.Invalid || e.Code == apperr.Conflict) {
-		if r, err = s.managedResource(c); err != nil { // as it is now: retired meanwhile, say
+		if r, err = s.managedResource(c); err != nil { // as it is now: retired or restored meanwhile, say
 			return err
 		}
 		m, merr := s.resourcePage(c, r)
@@ -76,32 +95,6 @@ func (s *Server) resourceRetire(c echo.Context) error {
 			return merr
 		}
 		m.Retire.Fields, m.Retire.FieldErrors, m.Retire.FormError = fields, e.Fields, e.Message
-		return render(c, statusOf(e.Code), web.PolicyEditor(m))
-	}
-	if err != nil {
-		return s.scoped(c, "resource", r.ID, err)
-	}
-	return c.Redirect(http.StatusSeeOther, "/admin/catalog/"+r.ID)
-}
-
-// resourceRestore puts a retired resource back in the catalog; one that is
-// not retired re-renders the page with a 409.
-func (s *Server) resourceRestore(c echo.Context) error {
-	sess := currentSession(c)
-	r, err := s.managedResource(c)
-	if err != nil {
-		return err
-	}
-	err = s.deps.Requests.RestoreResource(c.Request().Context(), sess.TenantID, r.ID, sess.Actor(), meta(c))
-	if e := apperr.As(err); e != nil && e.Code == apperr.Conflict {
-		if r, err = s.managedResource(c); err != nil {
-			return err
-		}
-		m, merr := s.resourcePage(c, r)
-		if merr != nil {
-			return merr
-		}
-		m.Retire.FormError = e.Message
 		return render(c, statusOf(e.Code), web.PolicyEditor(m))
 	}
 	if err != nil {

@@ -199,10 +199,15 @@ func TestRetiringAResourceTakesItOutOfTheCatalog(t *testing.T) {
 		"reason": {"probing another organization"}}); g.Status != http.StatusNotFound || auditCount(t, f, "access.cross_tenant", "denied") != 1 {
 		t.Fatalf("retiring another tenant's resource: %d", g.Status)
 	}
-	if r := admin.PostForm(page+"/restore", url.Values{"_csrf": {csrf}}); r.Status != http.StatusOK || r.Doc(t).Find(`[data-testid="retired"]`).Length() != 0 {
+	if r := admin.PostForm(page+"/restore", url.Values{"_csrf": {csrf}, "reason": {" "}}); r.Status != http.StatusBadRequest ||
+		fieldError(t, r, "reason") == "" || r.Doc(t).Find(`[data-testid="retired"]`).Length() != 1 || auditCount(t, f, "resource.restored", "success") != 0 {
+		t.Fatalf("restore without a reason: %d", r.Status)
+	}
+	restore := url.Values{"_csrf": {csrf}, "reason": {"the payments migration was rolled back"}}
+	if r := admin.PostForm(page+"/restore", restore); r.Status != http.StatusOK || r.Doc(t).Find(`[data-testid="retired"]`).Length() != 0 {
 		t.Fatalf("restore: %d", r.Status)
 	}
-	if r := admin.PostForm(page+"/restore", url.Values{"_csrf": {csrf}}); r.Status != http.StatusConflict {
+	if r := admin.PostForm(page+"/restore", restore); r.Status != http.StatusConflict {
 		t.Fatalf("restoring a resource in the catalog: %d", r.Status)
 	}
 	if !inCatalog() || auditCount(t, f, "resource.restored", "success") != 1 {

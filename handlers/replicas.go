@@ -1,6 +1,7 @@
 package handlers
 
 import (
+	"context"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -110,7 +111,7 @@ func rotationForm(r *tenants.RotationSchedule) *web.RotationForm {
 	if r == nil {
 		return f
 	}
-	f.Every, f.Length, f.Alphabet, f.VerifyURL = r.Every.String(), strconv.Itoa(r.Length), r.Alphabet, r.VerifyURL
+	f.Every, f.Length, f.Alphabet, f.VerifyURL, f.Scheduled = r.Every.String(), strconv.Itoa(r.Length), r.Alphabet, r.VerifyURL, true
 	f.Status = "Next rotation: " + r.NextAt.UTC().Format(time.DateTime) + " UTC."
 	if !r.LastAt.IsZero() {
 		f.Status += " Last run " + r.LastAt.UTC().Format(time.DateTime) + " UTC: "
@@ -123,34 +124,67 @@ func rotationForm(r *tenants.RotationSchedule) *web.RotationForm {
 	return f
 }
 
-// rotationSave saves a cloud resource's rotation schedule.
+// rotationSave saves a cloud resource's rotation schedule. Bad input
+// re-renders the form with field errors (400), a retired resource with
+// why (409); nothing changes either way.
 func (s *Server) rotationSave(c echo.Context) error {
 	sess := currentSession(c)
-	ctx := c.Request().Context()
-	res, err := s.deps.Requests.Resource(ctx, sess.TenantID, c.Param("id"))
-	if err != nil {
-		return err
-	}
 	every, derr := time.ParseDuration(c.FormValue("every"))
 	n, _ := strconv.Atoi(c.FormValue("length"))
-	sched := tenants.RotationSchedule{ResourceID: res.ID, Every: every, Length: n, Alphabet: c.FormValue("alphabet"), VerifyURL: strings.TrimSpace(c.FormValue("verify_url"))}
+	sched := tenants.RotationSchedule{ResourceID: c.Param("id"), Every: every, Length: n, Alphabet: c.FormValue("alphabet"), VerifyURL: strings.TrimSpace(c.FormValue("verify_url"))}
 	if derr != nil {
 		sched.Every = 0
 	}
-	err = s.deps.Stores.Replicas.SetRotationSchedule(ctx, sess.TenantID, sched, sess.Actor(), meta(c))
-	m := web.PolicyPage{Page: s.page(c, "Access policy"), Resource: catalogItem(res), Roles: requestRoles(), Policy: policyForm(res.Policy)}
-	if e := apperr.As(err); e != nil && e.Code == apperr.Invalid {
-		m.Rotation = &web.RotationForm{Every: c.FormValue("every"), Length: c.FormValue("length"), Alphabet: sched.Alphabet, VerifyURL: sched.VerifyURL, FieldErrors: e.Fields}
-		return render(c, http.StatusBadRequest, web.PolicyEditor(m))
-	}
+	return s.rotationChange(c, "The rotation schedule is saved.", func(ctx context.Context) error {
+		return s.deps.Stores.Replicas.SetRotationSchedule(ctx, sess.TenantID, sched, sess.Actor(), meta(c))
+	}, func(f *web.RotationForm, e *apperr.Error) {
+		f.Every, f.Length, f.Alphabet, f.VerifyURL = c.FormValue("every"), c.FormValue("length"), sched.Alphabet, sched.VerifyURL
+		f.FieldErrors = e.Fields
+	})
+}
+
+// rotationStop stops a cloud resource's scheduled rotation, retired or
+// not; one with no schedule re-renders the page with why (409).
+func (s *Server) rotationStop(c echo.Context) error {
+	sess := currentSession(c)
+	return s.rotationChange(c, "Scheduled rotation is stopped.", func(ctx context.Context) error {
+		return s.deps.Stores.Replicas.StopRotation(ctx, sess.TenantID, c.Param("id"), sess.Actor(), meta(c))
+	}, nil)
+}
+
+// rotationChange runs change on the session tenant's resource named by
+// :id and renders its page with the schedule as it is now and flash. A
+// refusal (apperr.Invalid or Conflict) renders it with the message and
+// its status instead, after refused (when not nil) has put the input back
+// into the form.
+func (s *Server) rotationChange(c echo.Context, flash string, change func(context.Context) error, refused func(*web.RotationForm, *apperr.Error)) error {
+	ctx := c.Request().Context()
+	res, err := s.managedResource(c)
 	if err != nil {
 		return err
 	}
-	saved, err := s.deps.Stores.Replicas.RotationSchedule(ctx, sess.TenantID, res.ID)
+	err = change(ctx)
+	e := apperr.As(err)
+	if err != nil && (e == nil || e.Code != apperr.Invalid && e.Code != apperr.Conflict) {
+		return s.scoped(c, "resource", res.ID, err)
+	}
+	if res, err = s.managedResource(c); err != nil {
+		return err
+	}
+	m, err := s.resourcePage(c, res)
 	if err != nil {
 		return err
 	}
-	m.Rotation = rotationForm(saved)
-	m.Rotation.Flash = "The rotation schedule is saved."
-	return render(c, http.StatusOK, web.PolicyEditor(m))
+	if m.Rotation == nil { // a Vault secret: the change was refused
+		return e
+	}
+	if e == nil {
+		m.Rotation.Flash = flash
+		return render(c, http.StatusOK, web.PolicyEditor(m))
+	}
+	m.Rotation.Error = e.Message
+	if refused != nil {
+		refused(m.Rotation, e)
+	}
+	return render(c, statusOf(e.Code), web.PolicyEditor(m))
 }

@@ -124,6 +124,7 @@ func (s *Server) routes() []Route {
 		{http.MethodPost, "/admin/replicas", "admin.replicas.add", needs(authz.ManageStores), "", s.replicaAdd},
 		{http.MethodPost, "/admin/replicas/:id/:action", "admin.replicas.action", needs(authz.ManageStores), "", s.replicaAction},
 		{http.MethodPost, "/admin/catalog/:id/rotation", "admin.catalog.rotation", needs(authz.ManageStores), "", s.rotationSave},
+		{http.MethodPost, "/admin/catalog/:id/rotation/stop", "admin.catalog.rotation.stop", needs(authz.ManageStores), "", s.rotationStop},
 		{http.MethodPost, "/admin/stores/:id/rotate", "admin.stores.rotate", needs(authz.ManageStores), "", s.storeRotate},
 		{http.MethodGet, "/admin/notifications", "admin.notifications", needs(authz.ManageSettings), "Notifications", s.channels},
 		{http.MethodPost, "/admin/notifications", "admin.notifications.save", needs(authz.ManageSettings), "", s.channelsSave},

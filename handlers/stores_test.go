@@ -160,6 +160,9 @@ func TestReplicasAndRotationSchedulesFromTheConsole(t *testing.T) {
 	if p := globex.PostForm(console+"/admin/replicas/"+id+"/purge", url.Values{"_csrf": {testenv.CSRF(t, gpage)}}); p.Status != http.StatusNotFound {
 		t.Fatalf("globex purging acme's replica: %d", p.Status)
 	}
+	if r := admin.Get(console + "/admin/catalog/" + source); !strings.Contains(r.Doc(t).Find(`[data-testid="still-running"]`).Text(), "1 replica(s)") {
+		t.Fatalf("the replicated resource's page does not say a replica is kept in sync with it: %q", r.Doc(t).Find(`[data-testid="retire"]`).Text())
+	}
 	purged := admin.PostForm(console+"/admin/replicas/"+id+"/purge", url.Values{"_csrf": {csrf}})
 	if purged.Status != http.StatusOK || strings.TrimSpace(purged.Doc(t).Find(`[data-testid="replica-state"]`).Text()) != "purged" {
 		t.Fatalf("purge: %d", purged.Status)
@@ -180,5 +183,49 @@ func TestReplicasAndRotationSchedulesFromTheConsole(t *testing.T) {
 	p = admin.PostForm(console+"/admin/catalog/"+aws+"/rotation", url.Values{"_csrf": {csrf}, "every": {"720h"}, "length": {"40"}, "alphabet": {"alnum"}})
 	if p.Status != http.StatusOK || !strings.Contains(p.Doc(t).Find(`[data-testid="rotation-status"]`).Text(), "Next rotation") {
 		t.Fatalf("save a schedule: %d", p.Status)
+	}
+	if name, _ := p.Doc(t).Find(`#details-name`).Attr("value"); name != "Payments API key (AWS)" {
+		t.Fatalf("the page after saving a schedule shows the details form with name %q", name)
+	}
+	stillRunning := p.Doc(t).Find(`[data-testid="still-running"]`).Text()
+	if !strings.Contains(stillRunning, "rotation schedule") || p.Doc(t).Find(`[data-testid="rotation-stop"]`).Length() != 1 {
+		t.Fatalf("a scheduled resource's page: still running %q, stop forms %d", stillRunning, p.Doc(t).Find(`[data-testid="rotation-stop"]`).Length())
+	}
+
+	// Retiring waits for the rotation to stop; stopping it is audited.
+	retire := url.Values{"_csrf": {csrf}, "confirm": {"Payments API key (AWS)"}, "reason": {"moved to the new payments account"}}
+	if r := admin.PostForm(console+"/admin/catalog/"+aws+"/retire", retire); r.Status != http.StatusConflict ||
+		!strings.Contains(r.Doc(t).Find(`[data-testid="retire-error"]`).Text(), "a rotation schedule") {
+		t.Fatalf("retiring a resource under rotation: %d %q", r.Status, r.Doc(t).Find(`[data-testid="retire-error"]`).Text())
+	}
+	globex, _ = signedIn(t, console, "globex", "admin@globex.test")
+	if r := globex.PostForm(console+"/admin/catalog/"+aws+"/rotation/stop", url.Values{"_csrf": {testenv.CSRF(t, globex.Get(console+"/admin/replicas"))}}); r.Status != http.StatusNotFound {
+		t.Fatalf("globex stopping acme's rotation: %d", r.Status)
+	}
+	stop := admin.PostForm(console+"/admin/catalog/"+aws+"/rotation/stop", url.Values{"_csrf": {csrf}})
+	if stop.Status != http.StatusOK || !strings.Contains(stop.Doc(t).Find(`[data-testid="rotation-flash"]`).Text(), "stopped") ||
+		stop.Doc(t).Find(`[data-testid="rotation-status"], [data-testid="rotation-stop"], [data-testid="still-running"]`).Length() != 0 {
+		t.Fatalf("stop the rotation: %d %q", stop.Status, stop.Doc(t).Find(`[data-testid="rotation"]`).Text())
+	}
+	if n := auditCount(t, f, "rotation.stopped", "success"); n != 1 {
+		t.Fatalf("%d rotation.stopped events, want 1", n)
+	}
+	if again := admin.PostForm(console+"/admin/catalog/"+aws+"/rotation/stop", url.Values{"_csrf": {csrf}}); again.Status != http.StatusConflict ||
+		!strings.Contains(again.Doc(t).Find(`[data-testid="rotation-error"]`).Text(), "no rotation schedule") {
+		t.Fatalf("stopping twice: %d", again.Status)
+	}
+
+	// Retired, it takes no schedule until it is restored with a reason.
+	if r := admin.PostForm(console+"/admin/catalog/"+aws+"/retire", retire); r.Status != http.StatusOK || r.Doc(t).Find(`[data-testid="retired"]`).Length() != 1 {
+		t.Fatalf("retire once the rotation is stopped: %d", r.Status)
+	}
+	p = admin.PostForm(console+"/admin/catalog/"+aws+"/rotation", url.Values{"_csrf": {csrf}, "every": {"720h"}, "length": {"40"}, "alphabet": {"alnum"}})
+	if p.Status != http.StatusConflict || !strings.Contains(p.Doc(t).Find(`[data-testid="rotation-error"]`).Text(), "retired") ||
+		p.Doc(t).Find(`[data-testid="rotation-retired"]`).Length() != 1 || p.Doc(t).Find(`#every`).Length() != 0 {
+		t.Fatalf("a schedule for a retired resource: %d %q", p.Status, p.Doc(t).Find(`[data-testid="rotation"]`).Text())
+	}
+	var schedules int
+	if err := f.pool.QueryRow(ctx, "SELECT count(*) FROM rotation_schedules").Scan(&schedules); err != nil || schedules != 0 {
+		t.Fatalf("%d schedules saved (%v); want none", schedules, err)
 	}
 }

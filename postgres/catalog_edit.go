@@ -58,7 +58,7 @@ func inUse(ctx context.Context, q *db.Queries, tid, rid uuid.UUID) (approvals.In
 	if err != nil {
 		return approvals.InUse{}, err
 	}
-	return approvals.InUse{Requests: int(n.Requests), Grants: int(n.Grants), Shares: int(n.Shares)}, nil
+	return approvals.InUse{Requests: int(n.Requests), Grants: int(n.Grants), Shares: int(n.Shares), Rotation: n.Rotation, Replicas: int(n.Replicas)}, nil
 }
 
 // lockResource locks the tenant's resource rid FOR UPDATE and returns it,
@@ -171,28 +171,30 @@ func (s *RequestStore) RetireResource(ctx context.Context, tenantID, id, confirm
 }
 
 // RestoreResource puts the tenant's retired resource back in the catalog,
-// with its details and policy as they are, audited (resource.restored).
+// with its details and policy as they are, audited (resource.restored,
+// with reason). apperr.Invalid for a missing or overlong reason;
 // apperr.Conflict when it is not retired; apperr.NotFound for no such
 // resource in the tenant.
-func (s *RequestStore) RestoreResource(ctx context.Context, tenantID, id, actor string, meta audit.Meta) error {
+func (s *RequestStore) RestoreResource(ctx context.Context, tenantID, id, reason, actor string, meta audit.Meta) error {
 	tid, rid, err := parseIDs(tenantID, id, errNoResource)
 	if err != nil {
 		return err
 	}
+	reason = strings.TrimSpace(reason)
 	return InTx(ctx, s.pool, func(tx pgx.Tx) error {
 		q := db.New(tx)
 		r, err := lockResource(ctx, q, tid, rid)
 		if err != nil {
 			return err
 		}
-		if err := approvals.CheckRestore(r); err != nil {
+		if err := approvals.CheckRestore(r, reason); err != nil {
 			return err
 		}
 		if err := q.SetResourceRetired(ctx, db.SetResourceRetiredParams{ID: rid, TenantID: tid, At: pgtype.Timestamptz{}}); err != nil {
 			return err
 		}
 		return appendAudit(ctx, q, s.now(), meta.Stamp(audit.Event{TenantID: tenantID, Actor: actor, Action: "resource.restored", Target: id,
-			Outcome: audit.Success, Detail: map[string]string{"name": r.Name, "secret": r.Mount + "/" + r.Path, "retired_at": r.RetiredAt.UTC().Format(time.RFC3339)}}))
+			Outcome: audit.Success, Detail: map[string]string{"name": r.Name, "secret": r.Mount + "/" + r.Path, "retired_at": r.RetiredAt.UTC().Format(time.RFC3339), "reason": reason}}))
 	})
 }
 

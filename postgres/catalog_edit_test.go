@@ -209,7 +209,10 @@ func TestAFollowerTakesItsNewClassificationsPolicy(t *testing.T) {
 	}
 }
 
-const retireReason = "decommissioned with the old payments stack"
+const (
+	retireReason  = "decommissioned with the old payments stack"
+	restoreReason = "the payments migration was rolled back"
+)
 
 func retire(store *postgres.RequestStore, tenant, id string) error {
 	return store.RetireResource(context.Background(), tenant, id, "Orders DB", retireReason, "admin@acme.test", audit.Meta{})
@@ -419,15 +422,24 @@ func TestARetiredResourceOffersNoNewAccess(t *testing.T) {
 		t.Fatalf("adding the retired secret again: %v; want a conflict pointing to restoring it", err)
 	}
 
-	// Restored, it can be requested again.
-	if err := store.RestoreResource(ctx, tenantID(t, pool, "globex"), resID, "admin@globex.test", audit.Meta{}); apperr.CodeOf(err) != apperr.NotFound {
+	// Restored with a reason, it can be requested again.
+	if err := store.RestoreResource(ctx, tenantID(t, pool, "globex"), resID, restoreReason, "admin@globex.test", audit.Meta{}); apperr.CodeOf(err) != apperr.NotFound {
 		t.Fatalf("restore through another tenant: %v", err)
 	}
-	if err := store.RestoreResource(ctx, acme, resID, "admin@acme.test", audit.Meta{}); err != nil {
+	if err := store.RestoreResource(ctx, acme, resID, " ", "admin@acme.test", audit.Meta{}); apperr.CodeOf(err) != apperr.Invalid {
+		t.Fatalf("restore without a reason: %v", err)
+	}
+	if r, err := store.Resource(ctx, acme, resID); err != nil || !r.Retired() || len(auditEvents(t, pool, "resource.restored")) != 0 {
+		t.Fatalf("a restore without a reason changed something (retired %v, %v)", r.Retired(), err)
+	}
+	if err := store.RestoreResource(ctx, acme, resID, restoreReason, "admin@acme.test", audit.Meta{}); err != nil {
 		t.Fatal(err)
 	}
 	sameTransaction(t, pool, resID, "resource.restored")
-	if err := store.RestoreResource(ctx, acme, resID, "admin@acme.test", audit.Meta{}); apperr.CodeOf(err) != apperr.Conflict {
+	if ev := auditEvents(t, pool, "resource.restored"); len(ev) != 1 || ev[0]["reason"] != restoreReason {
+		t.Fatalf("the restore's audit events: %v; want one with its reason", ev)
+	}
+	if err := store.RestoreResource(ctx, acme, resID, restoreReason, "admin@acme.test", audit.Meta{}); apperr.CodeOf(err) != apperr.Conflict {
 		t.Fatalf("restoring a resource in the catalog: %v", err)
 	}
 	if _, err := store.Submit(ctx, acme, resID, someone, sub, audit.Meta{}); err != nil {
@@ -456,15 +468,51 @@ func waitForLockWaiters(t *testing.T, pool *pgxpool.Pool, n int) {
 	}
 }
 
+// raceRetire forces one interleaving of create (something made on the
+// resource resID, named name, of tenant acme) and a retire of it on real
+// PostgreSQL. An
+// outside transaction holds the organization's audit head, the last lock
+// both take, so the first one to start stops just before committing; the
+// second then starts. It returns the retire's and create's errors.
+func raceRetire(t *testing.T, pool *pgxpool.Pool, store *postgres.RequestStore, acme, resID, name string, retireFirst bool, create func() error) (retireErr, createErr error) {
+	t.Helper()
+	ctx := context.Background()
+	hold, err := pool.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer hold.Rollback(ctx) //nolint:errcheck // released below, or when the test fails
+	if _, err := hold.Exec(ctx, "SELECT 1 FROM audit_heads WHERE chain = $1 FOR UPDATE", audit.ChainOf(acme)); err != nil {
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	doRetire := func() {
+		wg.Go(func() {
+			retireErr = store.RetireResource(ctx, acme, resID, name, retireReason, "admin@acme.test", audit.Meta{})
+		})
+	}
+	doCreate := func() { wg.Go(func() { createErr = create() }) }
+	first, second := doCreate, doRetire
+	if retireFirst {
+		first, second = doRetire, doCreate
+	}
+	first()
+	waitForLockWaiters(t, pool, 1) // at the audit head, its row lock on the resource held
+	second()
+	waitForLockWaiters(t, pool, 2) // on the resource's row (without the lock: at the audit head)
+	if err := hold.Rollback(ctx); err != nil {
+		t.Fatal(err)
+	}
+	wg.Wait()
+	return retireErr, createErr
+}
+
 // TestARequestAndARetireInFlightAreOrdered forces both interleavings of a
-// request and a retire on real PostgreSQL. An outside transaction holds
-// the organization's audit head, the last lock both take, so the first
-// one to start stops just before committing; the second then starts. A
-// request that started first must be counted by the retire (refused); a
-// request that started second must find the resource retired. Without the
-// retire's row lock (FOR UPDATE; a plain update's is too weak) both
-// orders, and without the request's (FOR KEY SHARE) the second, end with a
-// pending request on a retired resource.
+// request and a retire (raceRetire). A request that started first must be
+// counted by the retire (refused); a request that started second must
+// find the resource retired. Without the retire's row lock (FOR UPDATE; a
+// plain update's is too weak) both orders, and without the request's (FOR
+// KEY SHARE) the second, end with a pending request on a retired resource.
 func TestARequestAndARetireInFlightAreOrdered(t *testing.T) {
 	for _, retireFirst := range []bool{true, false} {
 		t.Run(fmt.Sprintf("retire first %v", retireFirst), func(t *testing.T) {
@@ -474,36 +522,11 @@ func TestARequestAndARetireInFlightAreOrdered(t *testing.T) {
 			if err := store.Cancel(ctx, acme, req, requester, audit.Meta{}); err != nil {
 				t.Fatal(err)
 			}
-			hold, err := pool.Begin(ctx)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer hold.Rollback(ctx) //nolint:errcheck // released below, or when the test fails
-			if _, err := hold.Exec(ctx, "SELECT 1 FROM audit_heads WHERE chain = $1 FOR UPDATE", audit.ChainOf(acme)); err != nil {
-				t.Fatal(err)
-			}
-			var retireErr, submitErr error
-			var wg sync.WaitGroup
-			doRetire := func() { wg.Go(func() { retireErr = retire(store, acme, resID) }) }
-			doSubmit := func() {
-				wg.Go(func() {
-					_, submitErr = store.Submit(ctx, acme, resID, approvals.Person{Subject: "r2", Email: "r2@acme.test", Roles: []tenants.Role{tenants.RoleRequester}},
-						approvals.Submission{Level: approvals.Read, Justification: "investigating a failed payout"}, audit.Meta{})
-				})
-			}
-			first, second := doSubmit, doRetire
-			if retireFirst {
-				first, second = doRetire, doSubmit
-			}
-			first()
-			waitForLockWaiters(t, pool, 1) // at the audit head, its row lock on the resource held
-			second()
-			waitForLockWaiters(t, pool, 2) // on the resource's row (without the lock: at the audit head)
-			if err := hold.Rollback(ctx); err != nil {
-				t.Fatal(err)
-			}
-			wg.Wait()
-
+			retireErr, submitErr := raceRetire(t, pool, store, acme, resID, "Orders DB", retireFirst, func() error {
+				_, err := store.Submit(ctx, acme, resID, approvals.Person{Subject: "r2", Email: "r2@acme.test", Roles: []tenants.Role{tenants.RoleRequester}},
+					approvals.Submission{Level: approvals.Read, Justification: "investigating a failed payout"}, audit.Meta{})
+				return err
+			})
 			var retired bool
 			var open int
 			if err := pool.QueryRow(ctx, `SELECT retired_at IS NOT NULL, (SELECT count(*) FROM requests WHERE resource_id = $1::uuid AND state = 'pending')

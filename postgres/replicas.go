@@ -26,11 +26,48 @@ var (
 
 // SetRotationSchedule creates or replaces the rotation schedule of one of
 // the tenant's cloud resources (first run one period from now), audited.
+// The resource is locked as a retire locks it, so a schedule and a retire
+// in flight are ordered: a retired resource's schedule is refused
+// (apperr.Conflict), and a schedule saved first keeps the retire refused.
+// apperr.NotFound for no such resource in the tenant; apperr.Invalid for
+// a bad schedule or a resource not in a cloud store.
 func (s *BindingStore) SetRotationSchedule(ctx context.Context, tenantID string, r tenants.RotationSchedule, actor string, meta audit.Meta) error {
 	if err := tenants.CheckRotationSchedule(r); err != nil {
 		return err
 	}
 	tid, rid, err := parseIDs(tenantID, r.ResourceID, errNoResource)
+	if err != nil {
+		return err
+	}
+	return InTx(ctx, s.pool, func(tx pgx.Tx) error {
+		q := db.New(tx)
+		res, err := lockResource(ctx, q, tid, rid)
+		if err != nil {
+			return err
+		}
+		if !res.Cloud() {
+			return errNotCloud
+		}
+		if res.Retired() {
+			return apperr.New(apperr.Conflict, res.Name+" is retired: restore it to the catalog before scheduling its rotation.")
+		}
+		now := s.now()
+		if err := q.UpsertRotationSchedule(ctx, db.UpsertRotationScheduleParams{ResourceID: rid, TenantID: tid, EverySeconds: int64(r.Every / time.Second),
+			ValueLength: int32(r.Length), Alphabet: r.Alphabet, VerifyUrl: r.VerifyURL, NextAt: now.Add(r.Every), Actor: actor}); err != nil {
+			return err
+		}
+		return appendAudit(ctx, q, now, meta.Stamp(audit.Event{TenantID: tenantID, Actor: actor, Action: "rotation.scheduled",
+			Target: res.Name, Outcome: audit.Success, Detail: map[string]string{"every": r.Every.String()}}))
+	})
+}
+
+// StopRotation deletes the rotation schedule of one of the tenant's
+// resources, retired or not, audited (rotation.stopped). A rotation the
+// scheduler claimed already may still finish; none starts after. It
+// returns apperr.NotFound for no such resource in the tenant, and
+// apperr.Conflict when the resource has no schedule.
+func (s *BindingStore) StopRotation(ctx context.Context, tenantID, resourceID, actor string, meta audit.Meta) error {
+	tid, rid, err := parseIDs(tenantID, resourceID, errNoResource)
 	if err != nil {
 		return err
 	}
@@ -43,16 +80,15 @@ func (s *BindingStore) SetRotationSchedule(ctx context.Context, tenantID string,
 		if err != nil {
 			return err
 		}
-		if !res.BindingID.Valid {
-			return errNotCloud
+		stopped, err := q.DeleteRotationSchedule(ctx, db.DeleteRotationScheduleParams{ResourceID: rid, TenantID: tid})
+		if errors.Is(err, pgx.ErrNoRows) {
+			return apperr.New(apperr.Conflict, res.Name+" has no rotation schedule to stop.")
 		}
-		now := s.now()
-		if err := q.UpsertRotationSchedule(ctx, db.UpsertRotationScheduleParams{ResourceID: rid, TenantID: tid, EverySeconds: int64(r.Every / time.Second),
-			ValueLength: int32(r.Length), Alphabet: r.Alphabet, VerifyUrl: r.VerifyURL, NextAt: now.Add(r.Every), Actor: actor}); err != nil {
+		if err != nil {
 			return err
 		}
-		return appendAudit(ctx, q, now, meta.Stamp(audit.Event{TenantID: tenantID, Actor: actor, Action: "rotation.scheduled",
-			Target: res.Name, Outcome: audit.Success, Detail: map[string]string{"every": r.Every.String()}}))
+		return appendAudit(ctx, q, s.now(), meta.Stamp(audit.Event{TenantID: tenantID, Actor: actor, Action: "rotation.stopped", Target: res.Name,
+			Outcome: audit.Success, Detail: map[string]string{"every": (time.Duration(stopped.EverySeconds) * time.Second).String(), "last_version": stopped.LastVersion}}))
 	})
 }
 
@@ -99,7 +135,8 @@ func (s *BindingStore) RecordRotationRun(ctx context.Context, resourceID, versio
 // AddSyncTarget records a replica of one of the tenant's Vault secrets in
 // one of its cloud bindings, audited, and returns its ID. Anything not the
 // tenant's, or a retired source, is apperr.Invalid naming the field; a
-// taken target is a conflict.
+// taken target is a conflict. The source is locked as a retire locks it,
+// so a replica added first keeps the retire refused.
 func (s *BindingStore) AddSyncTarget(ctx context.Context, t tenants.SyncTarget, actor string, meta audit.Meta) (string, error) {
 	tid, err := uuid.Parse(t.TenantID)
 	if err != nil {
@@ -115,8 +152,8 @@ func (s *BindingStore) AddSyncTarget(ctx context.Context, t tenants.SyncTarget, 
 		if err != nil {
 			return field("source", "Pick one Vault secret of the catalog.")
 		}
-		src, err := q.GetResource(ctx, db.GetResourceParams{ID: sid, TenantID: tid})
-		if errors.Is(err, pgx.ErrNoRows) || err == nil && (src.BindingID.Valid || src.RetiredAt.Valid) {
+		src, err := lockResource(ctx, q, tid, sid) // as a retire does: the two are ordered
+		if apperr.CodeOf(err) == apperr.NotFound || err == nil && (src.Cloud() || src.Retired()) {
 			return field("source", "Pick one Vault secret of the catalog.")
 		}
 		if err != nil {

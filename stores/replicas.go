@@ -18,6 +18,7 @@ type Replicas interface {
 	SyncTarget(ctx context.Context, tenantID, id string) (tenants.SyncTarget, error)
 	RecordSync(ctx context.Context, t tenants.SyncTarget, wrote bool) error
 	SetRotationSchedule(ctx context.Context, tenantID string, r tenants.RotationSchedule, actor string, meta audit.Meta) error
+	StopRotation(ctx context.Context, tenantID, resourceID, actor string, meta audit.Meta) error
 	RotationSchedule(ctx context.Context, tenantID, resourceID string) (*tenants.RotationSchedule, error)
 }
 

@@ -209,27 +209,32 @@ type RetireForm struct {
 	RetiredAt string // once retired: when, by whom and why
 	RetiredBy string
 	Reason    string
-	// Requests, Grants and Shares are what is in use: retiring is refused
-	// until each is 0.
+	// Requests, Grants, Shares, Rotation and Replicas are what is in use:
+	// retiring is refused until each is 0 (false).
 	Requests  int
 	Grants    int
 	Shares    int
+	Rotation  bool
+	Replicas  int
 	RevokeURL string            // the revocation center's preview of the resource's scope
-	Fields    map[string]string // confirm and reason as typed
+	Fields    map[string]string // confirm and reason (retire), or reason (restore), as typed
 	// FieldErrors and FormError are the retire form's, or the restore's.
 	FieldErrors map[string]string
 	FormError   string
 }
 
 // InUse reports whether anything keeps the resource from being retired.
-func (f RetireForm) InUse() bool { return f.Requests+f.Grants+f.Shares > 0 }
+func (f RetireForm) InUse() bool { return f.Requests+f.Grants+f.Shares+f.Replicas > 0 || f.Rotation }
 
 // RotationForm is a cloud secret's rotation schedule as its form shows it.
 type RotationForm struct {
 	Every, Length, Alphabet, VerifyURL string
 	Status                             string // when it last ran and how, and when it runs next
+	Scheduled                          bool   // a schedule is saved: it can be stopped
+	Retired                            bool   // the resource is retired: no schedule can be saved
 	FieldErrors                        map[string]string
 	Flash                              string
+	Error                              string // why the last change was refused
 }
 
 // PolicyForm is an access policy as its form shows it.

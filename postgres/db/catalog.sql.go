@@ -18,7 +18,9 @@ SELECT
         AND r.state = ANY ($3::text[]))::int AS requests,
     (SELECT count(*) FROM requests r WHERE r.tenant_id = $1 AND r.resource_id = $2 AND r.state = 'active')::int AS grants,
     (SELECT count(*) FROM share_resources sr JOIN shares s ON s.id = sr.share_id
-     WHERE sr.resource_id = $2 AND s.owner_tenant_id = $1 AND s.state = ANY ($4::text[]))::int AS shares
+     WHERE sr.resource_id = $2 AND s.owner_tenant_id = $1 AND s.state = ANY ($4::text[]))::int AS shares,
+    EXISTS (SELECT 1 FROM rotation_schedules rs WHERE rs.resource_id = $2 AND rs.tenant_id = $1) AS rotation,
+    (SELECT count(*) FROM sync_targets st WHERE st.source_id = $2 AND st.tenant_id = $1 AND st.state <> 'purged')::int AS replicas
 `
 
 type CountResourceInUseParams struct {
@@ -32,11 +34,14 @@ type CountResourceInUseRow struct {
 	Requests int32
 	Grants   int32
 	Shares   int32
+	Rotation bool
+	Replicas int32
 }
 
 // What keeps the resource in use (approvals.InUse): its requests in
 // request_states (under a share too: they live in the owner's tenant),
-// its active grants, and the shares of it in share_states.
+// its active grants, the shares of it in share_states, whether it has a
+// rotation schedule, and its replicas not purged.
 func (q *Queries) CountResourceInUse(ctx context.Context, arg CountResourceInUseParams) (CountResourceInUseRow, error) {
 	row := q.db.QueryRow(ctx, countResourceInUse,
 		arg.TenantID,
@@ -45,7 +50,13 @@ func (q *Queries) CountResourceInUse(ctx context.Context, arg CountResourceInUse
 		arg.ShareStates,
 	)
 	var i CountResourceInUseRow
-	err := row.Scan(&i.Requests, &i.Grants, &i.Shares)
+	err := row.Scan(
+		&i.Requests,
+		&i.Grants,
+		&i.Shares,
+		&i.Rotation,
+		&i.Replicas,
+	)
 	return i, err
 }
 

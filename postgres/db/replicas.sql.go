@@ -45,6 +45,37 @@ func (q *Queries) ClaimDueRotations(ctx context.Context, now time.Time) ([]Claim
 	return items, nil
 }
 
+const deleteRotationSchedule = `-- name: DeleteRotationSchedule :one
+DELETE FROM rotation_schedules WHERE resource_id = $1 AND tenant_id = $2 RETURNING resource_id, tenant_id, every_seconds, value_length, alphabet, verify_url, next_at, last_at, last_version, last_error, updated_by, updated_at
+`
+
+type DeleteRotationScheduleParams struct {
+	ResourceID uuid.UUID
+	TenantID   uuid.UUID
+}
+
+// Stops the tenant's resource's rotation and returns the schedule stopped
+// (no row: there was none).
+func (q *Queries) DeleteRotationSchedule(ctx context.Context, arg DeleteRotationScheduleParams) (RotationSchedule, error) {
+	row := q.db.QueryRow(ctx, deleteRotationSchedule, arg.ResourceID, arg.TenantID)
+	var i RotationSchedule
+	err := row.Scan(
+		&i.ResourceID,
+		&i.TenantID,
+		&i.EverySeconds,
+		&i.ValueLength,
+		&i.Alphabet,
+		&i.VerifyUrl,
+		&i.NextAt,
+		&i.LastAt,
+		&i.LastVersion,
+		&i.LastError,
+		&i.UpdatedBy,
+		&i.UpdatedAt,
+	)
+	return i, err
+}
+
 const getRotationSchedule = `-- name: GetRotationSchedule :one
 SELECT resource_id, tenant_id, every_seconds, value_length, alphabet, verify_url, next_at, last_at, last_version, last_error, updated_by, updated_at FROM rotation_schedules WHERE resource_id = $1 AND tenant_id = $2
 `

@@ -21,13 +21,16 @@ SELECT * FROM resources WHERE tenant_id = @tenant_id AND retired_at IS NOT NULL 
 -- name: CountResourceInUse :one
 -- What keeps the resource in use (approvals.InUse): its requests in
 -- request_states (under a share too: they live in the owner's tenant),
--- its active grants, and the shares of it in share_states.
+-- its active grants, the shares of it in share_states, whether it has a
+-- rotation schedule, and its replicas not purged.
 SELECT
     (SELECT count(*) FROM requests r WHERE r.tenant_id = @tenant_id AND r.resource_id = @id
         AND r.state = ANY (@request_states::text[]))::int AS requests,
     (SELECT count(*) FROM requests r WHERE r.tenant_id = @tenant_id AND r.resource_id = @id AND r.state = 'active')::int AS grants,
     (SELECT count(*) FROM share_resources sr JOIN shares s ON s.id = sr.share_id
-     WHERE sr.resource_id = @id AND s.owner_tenant_id = @tenant_id AND s.state = ANY (@share_states::text[]))::int AS shares;
+     WHERE sr.resource_id = @id AND s.owner_tenant_id = @tenant_id AND s.state = ANY (@share_states::text[]))::int AS shares,
+    EXISTS (SELECT 1 FROM rotation_schedules rs WHERE rs.resource_id = @id AND rs.tenant_id = @tenant_id) AS rotation,
+    (SELECT count(*) FROM sync_targets st WHERE st.source_id = @id AND st.tenant_id = @tenant_id AND st.state <> 'purged')::int AS replicas;
 
 -- name: UpdateResourceDetails :exec
 UPDATE resources SET name = @name, description = @description, owner_team = @owner_team, classification = @classification, policy = @policy

@@ -8,6 +8,11 @@ ON CONFLICT (resource_id) DO UPDATE SET every_seconds = EXCLUDED.every_seconds, 
 -- name: GetRotationSchedule :one
 SELECT * FROM rotation_schedules WHERE resource_id = @resource_id AND tenant_id = @tenant_id;
 
+-- name: DeleteRotationSchedule :one
+-- Stops the tenant's resource's rotation and returns the schedule stopped
+-- (no row: there was none).
+DELETE FROM rotation_schedules WHERE resource_id = @resource_id AND tenant_id = @tenant_id RETURNING *;
+
 -- name: ClaimDueRotations :many
 UPDATE rotation_schedules SET next_at = sqlc.arg(now)::timestamptz + make_interval(0, 0, 0, 0, 0, 0, every_seconds)
 WHERE resource_id IN (SELECT s.resource_id FROM rotation_schedules s WHERE s.next_at <= sqlc.arg(now)::timestamptz

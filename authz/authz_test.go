@@ -69,7 +69,7 @@ func bigPolicy(n int) string {
 	var b strings.Builder
 	b.WriteString(defaultPolicy)
 	for i := range n {
-		for _, r := range tenants.Roles {
+		for _, r := range tenants.Roles() {
 			for _, obj := range []string{"requests", "grants", "audit", "catalog"} {
 				fmt.Fprintf(&b, "p, %s, tenant-%04d, %s, view\n", r, i, obj)
 			}

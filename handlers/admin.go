@@ -57,7 +57,7 @@ func (s *Server) mappingsModel(c echo.Context) (web.MappingsPage, error) {
 	for _, x := range ms {
 		m.Mappings = append(m.Mappings, web.MappingRow{Group: x.Group, Role: string(x.Role)})
 	}
-	for _, r := range tenants.Roles {
+	for _, r := range tenants.Roles() {
 		if r != tenants.RolePlatformOperator || sess.TenantSlug == tenants.PlatformSlug {
 			m.Roles = append(m.Roles, string(r))
 		}

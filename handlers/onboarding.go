@@ -130,7 +130,7 @@ func (s *Server) wizardError(c echo.Context, o *tenants.Onboarding, step int, er
 		return err
 	}
 	ev := audit.Event{Actor: currentSession(c).Actor(), Action: "onboarding.refused", Outcome: audit.Failure,
-		Target: tenants.StepNames[step-1], Detail: map[string]string{"reason": e.Message}}
+		Target: tenants.StepNames()[step-1], Detail: map[string]string{"reason": e.Message}}
 	if o != nil {
 		ev.TenantID, ev.Target = o.TenantID, o.Tenant.Slug+": "+ev.Target
 	}
@@ -151,7 +151,7 @@ func (s *Server) wizardError(c echo.Context, o *tenants.Onboarding, step int, er
 
 func (s *Server) wizardModel(c echo.Context, o *tenants.Onboarding, step int) web.OnboardingPage {
 	m := web.OnboardingPage{Page: s.page(c, "Onboard an organization"), Current: step, Fields: map[string]string{}}
-	for i, name := range tenants.StepNames {
+	for i, name := range tenants.StepNames() {
 		m.Steps = append(m.Steps, web.WizardStep{Number: i + 1, Name: name})
 	}
 	if o == nil {

@@ -17,7 +17,7 @@ import (
 // request or approve inside a tenant).
 func requestRoles() []string {
 	var out []string
-	for _, r := range tenants.Roles {
+	for _, r := range tenants.Roles() {
 		if r != tenants.RolePlatformOperator {
 			out = append(out, string(r))
 		}

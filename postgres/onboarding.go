@@ -132,7 +132,7 @@ func (s *TenantStore) SaveStep(ctx context.Context, slug string, step tenants.St
 			return err
 		}
 		return appendAudit(ctx, q, now, meta.Stamp(audit.Event{
-			TenantID: cur.TenantID, Actor: actor, Action: "onboarding.step", Target: slug + ": " + tenants.StepNames[step-1],
+			TenantID: cur.TenantID, Actor: actor, Action: "onboarding.step", Target: slug + ": " + tenants.StepNames()[step-1],
 			Outcome: audit.Success, Detail: detail,
 		}))
 	})

@@ -23,8 +23,11 @@ const (
 	StepActivate                     // the tenant accepts sign-ins
 )
 
-// StepNames are the steps' titles, indexed by Step-1.
-var StepNames = []string{"Organization", "Identity provider", "Client credentials", "Role mappings", "Vault", "Test sign-in", "Activate"}
+// StepNames returns the steps' titles, indexed by Step-1, a fresh slice
+// each call.
+func StepNames() []string {
+	return []string{"Organization", "Identity provider", "Client credentials", "Role mappings", "Vault", "Test sign-in", "Activate"}
+}
 
 // Endpoints are what an issuer's discovery document announced.
 type Endpoints struct {
@@ -139,7 +142,7 @@ func (o Onboarding) CheckReachable(s Step) error {
 	}
 	for p := StepOrganization; p < s; p++ {
 		if !o.Done(p) {
-			return apperr.New(apperr.Conflict, "Finish the step “"+StepNames[p-1]+"” first.")
+			return apperr.New(apperr.Conflict, "Finish the step “"+StepNames()[p-1]+"” first.")
 		}
 	}
 	return nil

@@ -12,7 +12,7 @@ import (
 // such a person may not sign in.
 func RolesFor(groups []string, mappings []RoleMapping) []Role {
 	var out []Role
-	for _, r := range Roles {
+	for _, r := range Roles() {
 		for _, m := range mappings {
 			if m.Role == r && slices.Contains(groups, m.Group) {
 				out = append(out, r)

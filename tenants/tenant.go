@@ -37,11 +37,13 @@ const (
 	RoleResponder        Role = "responder"
 )
 
-// Roles lists every role in display order.
-var Roles = []Role{RolePlatformOperator, RoleTenantAdmin, RoleApprover, RoleRequester, RoleAuditor, RoleResponder}
+// Roles returns every role in display order, a fresh slice each call.
+func Roles() []Role {
+	return []Role{RolePlatformOperator, RoleTenantAdmin, RoleApprover, RoleRequester, RoleAuditor, RoleResponder}
+}
 
 // Valid reports whether r is one of Roles.
-func (r Role) Valid() bool { return slices.Contains(Roles, r) }
+func (r Role) Valid() bool { return slices.Contains(Roles(), r) }
 
 // Tenant is one organization.
 type Tenant struct {

@@ -53,7 +53,7 @@ func TestNewTenant(t *testing.T) {
 }
 
 func TestRoleValid(t *testing.T) {
-	for _, r := range Roles {
+	for _, r := range Roles() {
 		if !r.Valid() {
 			t.Errorf("%s not valid", r)
 		}

@@ -58,7 +58,8 @@ import (
 // sessions, login attempts and tenants live in the same PostgreSQL — and
 // letting requests through unchecked while PostgreSQL struggles would lift
 // the limit at the moment it protects PostgreSQL and the IdPs most. The
-// failure is logged by handleError (class and cause, never the key).
+// failure is logged by handleError (class and cause, never the key) and
+// counted in gatehouse_rate_limit_check_failures_total, to alert on.
 //
 // echo's RateLimiter middleware is not used: its store interface carries no
 // context, so a database check could not have the request's deadline, and
@@ -161,7 +162,7 @@ func memoryTake(l Limit) func(context.Context, string) (bool, error) {
 // newLimiter builds the class's limiter over s.deps.RateStore, or over its
 // own memory store when there is none. who tells a refused person whose
 // limit it is ("from your address"); key names the bucket of a request.
-func (s *Server) newLimiter(class string, l Limit, def Limit, who string, key func(echo.Context) (string, error), refused *prometheus.CounterVec) *limiter {
+func (s *Server) newLimiter(class string, l Limit, def Limit, who string, key func(echo.Context) (string, error), m limitMetrics) *limiter {
 	if l.Off {
 		return &limiter{}
 	}
@@ -180,7 +181,7 @@ func (s *Server) newLimiter(class string, l Limit, def Limit, who string, key fu
 	wait := retryAfter(l.Rate)
 	msg := fmt.Sprintf("Too many %s; try again in %s.", who, seconds(wait))
 	deny := func(c echo.Context) error {
-		refused.WithLabelValues(class).Inc()
+		m.refused.WithLabelValues(class).Inc()
 		attrs := []slog.Attr{slog.String("class", class), slog.String("route", c.Path()),
 			slog.String("method", c.Request().Method), slog.String("remote_ip", c.RealIP()),
 			slog.String("request_id", requestID(c))}
@@ -197,6 +198,7 @@ func (s *Server) newLimiter(class string, l Limit, def Limit, who string, key fu
 		}
 		ok, err := allow(c.Request().Context(), id)
 		if err != nil {
+			m.failed.WithLabelValues(class).Inc()
 			return apperr.Wrap(apperr.Unavailable, "Gatehouse cannot serve this right now; try again in a moment.", err)
 		}
 		if !ok {
@@ -247,16 +249,26 @@ type rateLimits struct {
 	signIn, change *limiter
 }
 
-// newRateLimits builds both classes' limiters and registers their counter.
+// limitMetrics are the limiters' counters, by class.
+type limitMetrics struct {
+	refused *prometheus.CounterVec // 429s
+	failed  *prometheus.CounterVec // checks the store could not answer (503s)
+}
+
+// newRateLimits builds both classes' limiters and registers their counters.
 func (s *Server) newRateLimits(l Limits) rateLimits {
-	refused := prometheus.NewCounterVec(prometheus.CounterOpts{Subsystem: "gatehouse", Name: "rate_limited_total",
-		Help: "Requests refused with 429 by a rate limit, by class (sign-in per address, change per session)."}, []string{"class"})
-	s.reg.MustRegister(refused)
+	m := limitMetrics{
+		refused: prometheus.NewCounterVec(prometheus.CounterOpts{Subsystem: "gatehouse", Name: "rate_limited_total",
+			Help: "Requests refused with 429 by a rate limit, by class (sign-in per address, change per session)."}, []string{"class"}),
+		failed: prometheus.NewCounterVec(prometheus.CounterOpts{Subsystem: "gatehouse", Name: "rate_limit_check_failures_total",
+			Help: "Rate limit checks the store could not answer, each refused with 503 (fail closed), by class."}, []string{"class"}),
+	}
+	s.reg.MustRegister(m.refused, m.failed)
 	return rateLimits{
 		signIn: s.newLimiter("sign-in", l.SignIn, Limit{Rate: DefaultSignInRate, Burst: DefaultSignInBurst},
-			"attempts from your address", clientKey, refused),
+			"attempts from your address", clientKey, m),
 		change: s.newLimiter("change", l.Change, Limit{Rate: DefaultChangeRate, Burst: DefaultChangeBurst},
-			"changes from this session", s.sessionKey, refused),
+			"changes from this session", s.sessionKey, m),
 	}
 }
 

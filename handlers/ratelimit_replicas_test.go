@@ -168,8 +168,9 @@ func TestTwoReplicasShareOneRateLimit(t *testing.T) {
 // TestARateLimitCheckThatFailsRefusesWith503AndDoesNothing: when
 // PostgreSQL fails the check itself (here its table is gone; the rest of
 // the database works), both classes fail closed: 503 with a plain message,
-// the handler does not run, nothing is written or audited, and the log
-// names the cause without the session's cookie or its hash.
+// the handler does not run, nothing is written or audited, the failures
+// are counted by class, and the log names the cause without the session's
+// cookie or its hash.
 func TestARateLimitCheckThatFailsRefusesWith503AndDoesNothing(t *testing.T) {
 	f := newFixture(t, nil) // the default limits, in PostgreSQL
 	console := f.serve(t)
@@ -212,6 +213,12 @@ func TestARateLimitCheckThatFailsRefusesWith503AndDoesNothing(t *testing.T) {
 	}
 	if n := count(t, f, "SELECT count(*) FROM audit_events"); n != audits {
 		t.Errorf("the failed checks wrote audit events: %d → %d", audits, n)
+	}
+	metrics := f.get("/metrics").Body.String()
+	for _, want := range []string{`gatehouse_rate_limit_check_failures_total{class="sign-in"} 1`, `gatehouse_rate_limit_check_failures_total{class="change"} 2`} {
+		if !strings.Contains(metrics, want) {
+			t.Errorf("the metrics do not count the failed checks: no %s", want)
+		}
 	}
 	logs := f.logs.String()
 	if !strings.Contains(logs, "checking the sign-in rate limit") || !strings.Contains(logs, "checking the change rate limit") {

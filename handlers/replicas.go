@@ -175,8 +175,11 @@ func (s *Server) rotationChange(c echo.Context, flash string, change func(contex
 	if err != nil {
 		return err
 	}
-	if m.Rotation == nil { // a Vault secret: the change was refused
+	if m.Rotation == nil && e != nil { // a Vault secret has no rotation form to show why
 		return e
+	}
+	if m.Rotation == nil {
+		return c.Redirect(http.StatusSeeOther, "/admin/catalog/"+res.ID)
 	}
 	if e == nil {
 		m.Rotation.Flash = flash

@@ -135,7 +135,8 @@ type Revocation struct {
 	LiftedAt      time.Time
 	LiftedBy      string
 	// Told are the organizations told of it (when it completed): the
-	// scope's and those on the other side of the shares it blocked.
+	// scope's and those on the other side of the shares it blocked —
+	// every notice it sent, never capped (its report lists them all).
 	Told []Told
 }
 

@@ -221,11 +221,11 @@ func (s *Server) breakGlassDetailModel(c echo.Context) (web.BreakGlassDetailPage
 			m.CanReview = true
 		}
 	}
-	deliveries, err := s.deps.BreakGlass.Deliveries(ctx, sess.TenantID, id)
+	told, err := s.deps.BreakGlass.Deliveries(ctx, sess.TenantID, d.ID)
 	if err != nil {
 		return m, err
 	}
-	m.Deliveries = deliveryRows(deliveries)
+	m.Deliveries = s.objectNotices(c, d.ID, told)
 	return m, nil
 }
 

@@ -32,7 +32,8 @@ func noticeStateLabel(state string) string {
 // channels shows the tenant's notification settings (never the webhook URL
 // or a password), a confirmation after a save, and one page of the notices
 // sent: the newest, or those after the cursor in ?before, narrowed to the
-// delivery state in ?state. A bad cursor or state is apperr.Invalid (400).
+// object in ?ref (its ID) and the delivery state in ?state. A bad cursor,
+// ref or state is apperr.Invalid (400), and nothing is read.
 func (s *Server) channels(c echo.Context) error {
 	q, err := noticeQuery(c)
 	if err != nil {
@@ -48,15 +49,21 @@ func (s *Server) channels(c echo.Context) error {
 	return render(c, http.StatusOK, web.Channels(m))
 }
 
-// noticeQuery parses the page's ?state (a delivery state; absent or empty
-// for every state) and ?before (a cursor from an "Older notices" link). It
-// returns an apperr.Invalid error with a plain message for anything else.
+// noticeQuery parses the page's ?ref (an object's ID, from its page's
+// link; absent or empty for every object), ?state (a delivery state;
+// absent or empty for every state) and ?before (a cursor from an "Older
+// notices" link). It returns an apperr.Invalid error with a plain message
+// for anything else.
 func noticeQuery(c echo.Context) (jobs.NoticeQuery, error) {
+	ref, err := jobs.ParseNoticeRef(c.QueryParam("ref"))
+	if err != nil {
+		return jobs.NoticeQuery{}, err
+	}
 	before, err := jobs.ParseNoticeCursor(c.QueryParam("before"))
 	if err != nil {
 		return jobs.NoticeQuery{}, err
 	}
-	q := jobs.NoticeQuery{State: c.QueryParam("state"), Before: before, Limit: noticePageSize}
+	q := jobs.NoticeQuery{Ref: ref, State: c.QueryParam("state"), Before: before, Limit: noticePageSize}
 	return q, q.Check()
 }
 
@@ -86,29 +93,33 @@ func (s *Server) channelsModel(c echo.Context, sess *identity.Session, q jobs.No
 }
 
 // noticeList is page p of the notices, read for q, as the page shows it:
-// with links to every state filter and, keeping q's state, to the newest
-// and the next older page.
+// with links to every state filter (keeping q's object) and, keeping q's
+// object and state, to the newest and the next older page, and to every
+// object's notices.
 func noticeList(q jobs.NoticeQuery, p jobs.NoticePage) web.NoticeList {
-	l := web.NoticeList{Rows: deliveryRows(p.Notices), State: noticeStateLabel(q.State), Older: !q.Before.IsZero(),
-		NewestURL: noticesURL(q.State, jobs.NoticeCursor{})}
+	l := web.NoticeList{Rows: deliveryRows(p.Notices), Ref: q.Ref, EveryURL: noticesURL("", q.State, jobs.NoticeCursor{}),
+		State: noticeStateLabel(q.State), Older: !q.Before.IsZero(), NewestURL: noticesURL(q.Ref, q.State, jobs.NoticeCursor{})}
 	if !p.Older.IsZero() {
-		l.OlderURL = noticesURL(q.State, p.Older)
+		l.OlderURL = noticesURL(q.Ref, q.State, p.Older)
 	}
 	for _, st := range append([]string{""}, jobs.NoticeStates()...) {
 		label := "all"
 		if st != "" {
 			label = noticeStateLabel(st)
 		}
-		l.Filters = append(l.Filters, web.NoticeFilter{Label: label, State: st, URL: noticesURL(st, jobs.NoticeCursor{}), Current: st == q.State})
+		l.Filters = append(l.Filters, web.NoticeFilter{Label: label, State: st, URL: noticesURL(q.Ref, st, jobs.NoticeCursor{}), Current: st == q.State})
 	}
 	return l
 }
 
-// noticesURL is the notifications page listing the notices in state ("":
-// every state) after the cursor before (zero: the newest), scrolled to
-// the list.
-func noticesURL(state string, before jobs.NoticeCursor) string {
+// noticesURL is the notifications page listing the notices about the
+// object ref ("": every object) in state ("": every state) after the
+// cursor before (zero: the newest), scrolled to the list.
+func noticesURL(ref, state string, before jobs.NoticeCursor) string {
 	v := url.Values{}
+	if ref != "" {
+		v.Set("ref", ref)
+	}
 	if state != "" {
 		v.Set("state", state)
 	}
@@ -202,6 +213,18 @@ func (s *Server) channelsInvalid(c echo.Context, sess *identity.Session, e *appe
 func emailForm(ch tenants.EmailChannel, gatehouseRelay bool) web.EmailForm {
 	return web.EmailForm{Enabled: ch.Enabled, Own: ch.Relay.Own(), Addr: ch.Relay.Addr, From: ch.Relay.From,
 		Username: ch.Relay.Username, PasswordKept: ch.Relay.PasswordRef != "", GatehouseRelay: gatehouseRelay}
+}
+
+// objectNotices are the notices about the object ref (its ID) as its page
+// lists them: the latest, and, when older ones are not listed, how many
+// there are in all with — for a viewer who may open it — a link to the
+// notification log narrowed to the object.
+func (s *Server) objectNotices(c echo.Context, ref string, n jobs.ObjectNotices) web.ObjectDeliveries {
+	d := web.ObjectDeliveries{Rows: deliveryRows(n.Latest), Total: max(n.Total, len(n.Latest))}
+	if id, err := jobs.ParseNoticeRef(ref); err == nil && id != "" && n.Older() > 0 && s.mayOpen(c, "admin.notifications") {
+		d.LogURL = noticesURL(id, "", jobs.NoticeCursor{})
+	}
+	return d
 }
 
 // deliveryRows are notices as the pages show them.

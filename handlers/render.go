@@ -39,3 +39,20 @@ func (s *Server) page(c echo.Context, title string) web.Page {
 	}
 	return p
 }
+
+// mayOpen reports whether the signed-in person may open the route named
+// name (routes.go): a page links to another only for those its route lets
+// in. An unknown name, or no session for a route that needs one, is false.
+func (s *Server) mayOpen(c echo.Context, name string) bool {
+	perm, ok := s.perms[name]
+	sess := currentSession(c)
+	switch {
+	case !ok:
+		return false
+	case perm == Public:
+		return true
+	case sess == nil:
+		return false
+	}
+	return s.deps.Authz.Allowed(sess.Roles, sess.TenantSlug, authz.Permission(perm))
+}

@@ -141,6 +141,13 @@ func progressOf(r approvals.Revocation) web.RevocationProgress {
 	return p
 }
 
+// revocationToldShown is the most notices a revocation's page lists; the
+// page says how many more there are, and its JSON report lists them all.
+const revocationToldShown = 500
+
+// revocation shows one revocation the viewer may see: its progress, its
+// grants and the notices it sent (the first revocationToldShown). Another
+// tenant's is a 404, audited as a cross-tenant probe.
 func (s *Server) revocation(c echo.Context) error {
 	r, err := s.deps.Revocations.Revocation(c.Request().Context(), c.Param("id"), viewer(c))
 	if err != nil {
@@ -151,7 +158,8 @@ func (s *Server) revocation(c echo.Context) error {
 	for _, it := range r.Items {
 		m.Items = append(m.Items, web.RevocationItemRow{Resource: it.Resource, Holder: it.Holder, State: it.State, Attempts: it.Attempts, Error: it.LastError})
 	}
-	for _, t := range r.Told {
+	m.ToldTotal = len(r.Told)
+	for _, t := range r.Told[:min(len(r.Told), revocationToldShown)] { // the report lists every one
 		to := strings.Join(t.To, ", ") // none shown for another organization's people
 		if t.Channel == "chat" {
 			to = "the organization's chat webhook"
@@ -175,7 +183,8 @@ func (s *Server) revocationProgress(c echo.Context) error {
 	return render(c, http.StatusOK, web.RevocationProgressPart(progressOf(r)))
 }
 
-// revocationReport is the revocation's report as a JSON download.
+// revocationReport is the revocation's report as a JSON download, with
+// every notice it sent (never capped).
 func (s *Server) revocationReport(c echo.Context) error {
 	r, err := s.deps.Revocations.Revocation(c.Request().Context(), c.Param("id"), viewer(c))
 	if err != nil {

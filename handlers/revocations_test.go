@@ -3,11 +3,14 @@ package handlers_test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"net/url"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/google/uuid"
 
 	"github.com/gatehouse/gatehouse/approvals"
 	"github.com/gatehouse/gatehouse/devstack"
@@ -164,5 +167,72 @@ func TestTheRevocationProgressShowsTheBlockAsItIs(t *testing.T) {
 	}
 	if rep := report(); rep.Block.InForce || rep.Block.LiftedAt == nil || !rep.Block.LiftedAt.Equal(lifted) || rep.Block.LiftedBy != by {
 		t.Fatalf("once lifted, the report's block is %+v", rep.Block)
+	}
+}
+
+// TestARevocationReportListsEveryNotice: the revocation's JSON report is
+// final, so it lists every notice the revocation sent however many there
+// are; its page lists the first 500 and says how many more the report
+// holds. Another organization's recipients and reasons stay hidden from a
+// tenant admin in both.
+func TestARevocationReportListsEveryNotice(t *testing.T) {
+	f := newFixture(t, nil)
+	console := f.serve(t)
+	ctx := context.Background()
+	signedIn(t, console, "acme", "requester@acme.test") // a known member
+	admin, _ := signedIn(t, console, "acme", "admin@acme.test")
+	preview := admin.Get(console + "/revocations/preview?scope=user:requester@acme.test")
+	done := admin.PostForm(console+"/revocations", url.Values{"_csrf": {testenv.CSRF(t, preview)}, "scope": {"user:requester@acme.test"},
+		"confirm": {"user:requester@acme.test"}, "reason": {"leaked laptop"}})
+	id := strings.TrimPrefix(done.URL.Path, "/revocations/")
+	if _, err := uuid.Parse(id); err != nil {
+		t.Fatalf("the revocation ended at %s (%d)", done.URL, done.Status)
+	}
+	acme, globex := tenantID(t, f, "acme"), tenantID(t, f, "globex")
+	at := time.Now().Add(time.Minute)
+	tellEvents(t, f, acme, id, "Emergency revocation", at, 306)
+	tellEvents(t, f, globex, id, "Emergency revocation at a partner", at.Add(time.Second), 3)
+	if _, err := f.pool.Exec(ctx, "UPDATE notices SET state = 'failed', reason = 'The relay refused the message.' WHERE ref = $1", id); err != nil {
+		t.Fatal(err)
+	}
+	var total int
+	if err := f.pool.QueryRow(ctx, "SELECT count(*) FROM notices WHERE ref = $1", id).Scan(&total); err != nil || total < 618 {
+		t.Fatalf("%d notices of the revocation (%v)", total, err)
+	}
+
+	resp, err := admin.Client.Get(console + "/revocations/" + id + "/report.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var rep approvals.Report
+	if err := json.NewDecoder(resp.Body).Decode(&rep); err != nil {
+		t.Fatal(err)
+	}
+	partners := 0
+	for _, n := range rep.Told {
+		switch n.Org {
+		case "globex":
+			partners++
+			if len(n.To) != 0 || n.Reason != "" {
+				t.Fatalf("the acme admin's report shows globex's notice to %q, why %q", n.To, n.Reason)
+			}
+		case "acme":
+			if n.Reason == "" || (n.Channel == "email" && len(n.To) == 0) {
+				t.Fatalf("the report hides acme's own notice: %+v", n)
+			}
+		}
+	}
+	if len(rep.Told) != total || partners != 6 {
+		t.Fatalf("the report lists %d notices (%d of globex), want every one of %d (6 of globex)", len(rep.Told), partners, total)
+	}
+
+	page := admin.Get(console + "/revocations/" + id)
+	more := page.Doc(t).Find(`[data-testid="told-more"]`)
+	report, _ := more.Find(`[data-testid="told-report"]`).Attr("href")
+	if rows := page.Doc(t).Find(`[data-testid="told"] tbody tr`).Length(); rows != 500 ||
+		strings.Join(strings.Fields(more.Text()), " ") != fmt.Sprintf("Showing the first 500 of %d notices. The report (JSON) lists every one.", total) ||
+		report != "/revocations/"+id+"/report.json" {
+		t.Fatalf("the revocation page lists %d notices and says %q (link %q)", rows, strings.Join(strings.Fields(more.Text()), " "), report)
 	}
 }

@@ -72,8 +72,9 @@ type BreakGlassStore interface {
 	SetBreakGlassLimits(ctx context.Context, tenantID string, l approvals.Limits, actor string, meta audit.Meta) error
 	SetBreakGlass(ctx context.Context, tenantID, resourceID string, b approvals.BreakGlass, actor string, meta audit.Meta) error
 	ResponderFlags(ctx context.Context, tenantID string) ([]approvals.Flag, error)
-	// Deliveries returns who was told of the tenant's object ref, and how delivery went.
-	Deliveries(ctx context.Context, tenantID, ref string) ([]jobs.Delivery, error)
+	// Deliveries returns who was told of the tenant's object ref, and how
+	// delivery went: the latest notices and how many there are in all.
+	Deliveries(ctx context.Context, tenantID, ref string) (jobs.ObjectNotices, error)
 }
 
 // ShareStore keeps cross-organization shares.
@@ -89,8 +90,9 @@ type ShareStore interface {
 	SharePolicy(ctx context.Context, tenantID string) (approvals.SharePolicy, error)
 	SetSharePolicy(ctx context.Context, tenantID string, p approvals.SharePolicy, actor string, meta audit.Meta) error
 	// Deliveries are the notices about a share (or any object) sent in
-	// the tenant: who was told, and how delivery went.
-	Deliveries(ctx context.Context, tenantID, ref string) ([]jobs.Delivery, error)
+	// the tenant: who was told, and how delivery went (the latest, and how
+	// many there are in all).
+	Deliveries(ctx context.Context, tenantID, ref string) (jobs.ObjectNotices, error)
 }
 
 // RevocationStore runs emergency revocations.
@@ -169,7 +171,8 @@ type Server struct {
 	deps    Deps
 	reg     *prometheus.Registry
 	metrics echo.HandlerFunc
-	nav     []Route // GET routes with a NavLabel, in list order
+	nav     []Route               // GET routes with a NavLabel, in list order
+	perms   map[string]Permission // every route's permission, by route name (mayOpen)
 	banners bannerCache
 	limits  rateLimits
 }
@@ -177,7 +180,7 @@ type Server struct {
 // New returns the echo instance with middleware, every route of routes()
 // and the error handler installed.
 func New(deps Deps) *echo.Echo {
-	s := &Server{deps: deps, reg: prometheus.NewRegistry()}
+	s := &Server{deps: deps, reg: prometheus.NewRegistry(), perms: map[string]Permission{}}
 	s.reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	s.metrics = echoprometheus.NewHandlerWithConfig(echoprometheus.HandlerConfig{Gatherer: s.reg})
 	s.limits = s.newRateLimits(deps.Limits)
@@ -203,6 +206,7 @@ func New(deps Deps) *echo.Echo {
 		if r.Method == http.MethodGet && r.NavLabel != "" && r.Perm != Public {
 			s.nav = append(s.nav, r)
 		}
+		s.perms[r.Name] = r.Perm
 		h := r.Handler
 		if r.Perm != Public {
 			var limit *limiter

@@ -465,10 +465,11 @@ func waitDeliveries(t *testing.T, w world, ref string, ok func([]jobs.Delivery) 
 	t.Helper()
 	deadline := time.Now().Add(20 * time.Second)
 	for {
-		ds, err := w.store.Deliveries(context.Background(), w.tenant, ref)
+		told, err := w.store.Deliveries(context.Background(), w.tenant, ref)
 		if err != nil {
 			t.Fatal(err)
 		}
+		ds := told.Latest
 		if ok(ds) {
 			return ds
 		}
@@ -558,8 +559,9 @@ func TestWhoWasToldOutlivesRiversJobs(t *testing.T) {
 	startWorkers(t, w, w.vault, time.Now)
 	waitDeliveries(t, w, em.RequestID, func(ds []jobs.Delivery) bool { return len(ds) == 2 && inStates(ds, jobs.NoticeDelivered) == 2 })
 	forgetJobs(t, w)
-	ds, err := w.store.Deliveries(ctx, w.tenant, em.RequestID)
-	if err != nil || len(ds) != 2 {
+	told, err := w.store.Deliveries(ctx, w.tenant, em.RequestID)
+	ds := told.Latest
+	if err != nil || len(ds) != 2 || told.Total != 2 {
 		t.Fatalf("after River forgot the jobs: %+v %v", ds, err)
 	}
 	email, chat := ds[0], ds[1]

@@ -22,14 +22,24 @@ func NoticeStates() []string {
 // NoticeQuery asks for one page of a tenant's notices, newest first: by
 // when they were enqueued, then by ID (descending), a strict total order.
 type NoticeQuery struct {
+	// Ref narrows the page to the notices about one object (a break-glass,
+	// a share, a request, a revocation: its ID, as ParseNoticeRef gives
+	// it); "" for every notice.
+	Ref    string
 	State  string       // one of NoticeStates; "" for every state
 	Before NoticeCursor // the page starts after this notice; zero: at the newest
 	Limit  int          // 1..MaxNoticePage
 }
 
-// Check returns an apperr.Invalid error with a plain message when the state
-// is not one a notice can be in or the limit is out of range; nil otherwise.
+// Check returns an apperr.Invalid error with a plain message when the ref
+// is not an object's ID as ParseNoticeRef gives it, the state is not one a
+// notice can be in or the limit is out of range; nil otherwise.
 func (q NoticeQuery) Check() error {
+	if q.Ref != "" {
+		if ref, err := ParseNoticeRef(q.Ref); err != nil || ref != q.Ref {
+			return errBadRef()
+		}
+	}
 	if q.State != "" && !knownNoticeState(q.State) {
 		return apperr.New(apperr.Invalid, "There is no such delivery state. Pick all, failed, retrying, not sent, delivered or pending.")
 	}
@@ -111,4 +121,24 @@ func ParseNoticeCursor(s string) (NoticeCursor, error) {
 		return NoticeCursor{}, bad
 	}
 	return NoticeCursor{At: at, ID: id}, nil
+}
+
+// errBadRef is the error of a ref that names no object.
+func errBadRef() error {
+	return apperr.New(apperr.Invalid,
+		"That link does not name a break-glass, share, request or revocation. Open its notifications from the object's page, or list them all.")
+}
+
+// ParseNoticeRef returns the object ID s names, as notices record it (a
+// lowercase UUID): "" for "" (every object). Anything else that is not a
+// UUID is an apperr.Invalid error with a plain message.
+func ParseNoticeRef(s string) (string, error) {
+	if s == "" {
+		return "", nil
+	}
+	id, err := uuid.Parse(s)
+	if err != nil || id == uuid.Nil || len(s) != len(id.String()) {
+		return "", errBadRef()
+	}
+	return id.String(), nil
 }

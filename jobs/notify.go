@@ -143,6 +143,22 @@ type Delivery struct {
 	AttemptedAt time.Time // the last attempt (zero before the first)
 }
 
+// MaxObjectNotices is the most notices about one object its page lists:
+// the latest ones. The page says how many more there are; the
+// notifications page lists them all (NoticeQuery.Ref).
+const MaxObjectNotices = 500
+
+// ObjectNotices are the notices about one object as its page lists them:
+// the latest MaxObjectNotices at most, and how many there are in all.
+type ObjectNotices struct {
+	Latest []Delivery // the newest notices, listed oldest first (email before chat within one event)
+	Total  int        // every notice about the object, those in Latest among them
+}
+
+// Older returns how many notices about the object are older than those in
+// Latest, and so not listed with them (0 when Latest holds them all).
+func (n ObjectNotices) Older() int { return max(n.Total-len(n.Latest), 0) }
+
 // Delivered reports whether the notification was sent.
 func (d Delivery) Delivered() bool { return d.State == NoticeDelivered }
 

@@ -111,9 +111,10 @@ func (s *RequestStore) SetEmailChannel(ctx context.Context, tenantID string, ch 
 }
 
 // Notices returns one page of the tenant's notices as q asks — what was
-// sent, to whom, and how delivery went — newest first, and where the next
-// older page starts (zero when none). Only the tenant's own notices are
-// read, wherever q's cursor points. An invalid q is apperr.Invalid (nothing
+// sent, to whom, and how delivery went — newest first, narrowed to one
+// object's when q has a Ref, and where the next older page starts (zero
+// when none). Only the tenant's own notices are read, wherever q's cursor
+// points and whatever object q names. An invalid q is apperr.Invalid (nothing
 // is read), a malformed tenant ID apperr.NotFound, a database failure
 // apperr.Unavailable.
 func (s *RequestStore) Notices(ctx context.Context, tenantID string, q jobs.NoticeQuery) (jobs.NoticePage, error) {
@@ -128,6 +129,13 @@ func (s *RequestStore) Notices(ctx context.Context, tenantID string, q jobs.Noti
 	if !q.Before.IsZero() {
 		p.BeforeAt, p.BeforeID = timestamptz(q.Before.At), pgtype.UUID{Bytes: q.Before.ID, Valid: true}
 	}
+	read := func(dq *db.Queries) ([]db.Notice, error) { return dq.ListNoticesPage(ctx, p) }
+	if q.Ref != "" { // one object's notices, read from notices_ref_page (migration 0036)
+		read = func(dq *db.Queries) ([]db.Notice, error) {
+			return dq.ListRefNoticesPage(ctx, db.ListRefNoticesPageParams{TenantID: tid, Ref: q.Ref, BeforeAt: p.BeforeAt, BeforeID: p.BeforeID,
+				State: p.State, Max: p.Max})
+		}
+	}
 	var rows []db.Notice
 	err = pgx.BeginTxFunc(ctx, s.pool, pgx.TxOptions{AccessMode: pgx.ReadOnly}, func(tx pgx.Tx) error {
 		// Left to itself the planner may walk notices_enqueued (every
@@ -139,7 +147,7 @@ func (s *RequestStore) Notices(ctx context.Context, tenantID string, q jobs.Noti
 		if _, err := tx.Exec(ctx, "SET LOCAL enable_incremental_sort = off"); err != nil {
 			return err
 		}
-		rows, err = db.New(tx).ListNoticesPage(ctx, p)
+		rows, err = read(db.New(tx))
 		return err
 	})
 	if err != nil {

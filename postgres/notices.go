@@ -74,19 +74,37 @@ func (s *RequestStore) recordNotices(ctx context.Context, tx pgx.Tx, params []ri
 	return nil
 }
 
-// Deliveries returns the notices about the tenant's object ref — who was
-// told, on which channel, and how delivery went — oldest first, however
-// long ago they were sent.
-func (s *RequestStore) Deliveries(ctx context.Context, tenantID, ref string) ([]jobs.Delivery, error) {
+// Deliveries returns the latest notices about the tenant's object ref —
+// who was told, on which channel, and how delivery went — however long ago
+// they were sent: the newest jobs.MaxObjectNotices, oldest first, and how
+// many there are in all (read in one snapshot, so the two agree). A
+// malformed tenant ID reads nothing; a database failure is
+// apperr.Unavailable.
+func (s *RequestStore) Deliveries(ctx context.Context, tenantID, ref string) (jobs.ObjectNotices, error) {
 	tid, err := uuid.Parse(tenantID)
 	if err != nil {
-		return nil, nil
+		return jobs.ObjectNotices{}, nil
 	}
-	rows, err := db.New(s.pool).ListNotices(ctx, db.ListNoticesParams{TenantID: tid, Ref: ref})
+	var rows []db.Notice
+	var total int64
+	err = pgx.BeginTxFunc(ctx, s.pool, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly}, func(tx pgx.Tx) error {
+		q := db.New(tx)
+		latest, lerr := q.ListLatestNotices(ctx, db.ListLatestNoticesParams{TenantID: tid, Ref: ref, Max: jobs.MaxObjectNotices})
+		if lerr != nil {
+			return lerr
+		}
+		rows, total = latest, int64(len(latest))
+		if len(latest) < jobs.MaxObjectNotices {
+			return nil
+		}
+		var cerr error
+		total, cerr = q.CountNotices(ctx, db.CountNoticesParams{TenantID: tid, Ref: ref}) // there may be more
+		return cerr
+	})
 	if err != nil {
-		return nil, apperr.Wrap(apperr.Unavailable, "Who was told cannot be read right now.", err)
+		return jobs.ObjectNotices{}, apperr.Wrap(apperr.Unavailable, "Who was told cannot be read right now.", err)
 	}
-	return deliveries(rows), nil
+	return jobs.ObjectNotices{Latest: deliveries(rows), Total: int(total)}, nil
 }
 
 // deliveries are notices' records as the pages show them.

@@ -99,8 +99,8 @@ func TestTheNoticeSweepDeletesSettledNoticesPastTheirRetention(t *testing.T) {
 			t.Errorf("notice %s, within its retention, was deleted", id)
 		}
 	}
-	if ds, err := store.Deliveries(context.Background(), acme, req); err != nil || len(ds) != len(kept) {
-		t.Fatalf("who was told after the sweep: %d notices (%v), want %d", len(ds), err, len(kept))
+	if ds, err := store.Deliveries(context.Background(), acme, req); err != nil || len(ds.Latest) != len(kept) || ds.Total != len(kept) {
+		t.Fatalf("who was told after the sweep: %d notices of %d (%v), want %d", len(ds.Latest), ds.Total, err, len(kept))
 	}
 	sweep(t, store, 0)
 }
@@ -164,8 +164,8 @@ func TestTheNoticeSweepKeepsTheNoticesOfABreakGlassUnderReview(t *testing.T) {
 	if !left[openHere] || !left[openOwner] || !left[openFailed] || left[reviewedHere] {
 		t.Fatalf("after the sweep: %v; want the open review's three kept, the reviewed one's deleted", left)
 	}
-	if ds, err := store.Deliveries(ctx, acme, open); err != nil || len(ds) != 2 {
-		t.Fatalf("who was told of the break-glass under review: %d notices (%v), want 2", len(ds), err)
+	if ds, err := store.Deliveries(ctx, acme, open); err != nil || len(ds.Latest) != 2 {
+		t.Fatalf("who was told of the break-glass under review: %d notices (%v), want 2", len(ds.Latest), err)
 	}
 	if _, err := pool.Exec(ctx, "UPDATE breakglass_reviews SET verdict = 'justified', reviewed_at = $2 WHERE request_id::text = $1", open, w.now); err != nil {
 		t.Fatal(err)

@@ -57,11 +57,11 @@ func TestNoticesRiverStillHoldsAreRecordedOnUpgrade(t *testing.T) {
 		t.Fatal(err)
 	}
 	store := postgres.NewRequestStore(pool, inserter, time.Now)
-	ds, err := store.Deliveries(ctx, acme, req)
-	if err != nil || len(ds) != 2 {
-		t.Fatalf("after the upgrade: %+v %v", ds, err)
+	told, err := store.Deliveries(ctx, acme, req)
+	if err != nil || len(told.Latest) != 2 {
+		t.Fatalf("after the upgrade: %+v %v", told, err)
 	}
-	email, chat := ds[0], ds[1]
+	email, chat := told.Latest[0], told.Latest[1]
 	if email.Channel != "email" || email.State != jobs.NoticeDelivered || !slices.Equal(email.To, []string{"approver1@acme.test", "admin@acme.test"}) ||
 		email.Subject != msg.Subject || !email.Urgent || email.Attempts != 1 {
 		t.Fatalf("the delivered email: %+v", email)
@@ -81,7 +81,7 @@ func TestNoticesRiverStillHoldsAreRecordedOnUpgrade(t *testing.T) {
 	if err := store.RecordDelivery(ctx, a.NoticeID, jobs.DeliveryOutcome{State: jobs.NoticeDelivered, Attempt: 1}, nil); err != nil {
 		t.Fatal(err)
 	}
-	if ds, err := store.Deliveries(ctx, acme, req); err != nil || ds[1].State != jobs.NoticeDelivered {
+	if ds, err := store.Deliveries(ctx, acme, req); err != nil || ds.Latest[1].State != jobs.NoticeDelivered {
 		t.Fatalf("after the chat notice was delivered: %+v %v", ds, err)
 	}
 	var all int
@@ -101,7 +101,7 @@ func TestADeliveredNoticeStaysDeliveredAndIsTheTenantsOnly(t *testing.T) {
 		t.Fatal(err)
 	}
 	ds, err := store.Deliveries(ctx, acme, req)
-	if err != nil || len(ds) != 1 {
+	if err != nil || len(ds.Latest) != 1 || ds.Total != 1 {
 		t.Fatalf("deliveries: %+v %v", ds, err)
 	}
 	var id string
@@ -114,10 +114,10 @@ func TestADeliveredNoticeStaysDeliveredAndIsTheTenantsOnly(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if ds, err := store.Deliveries(ctx, acme, req); err != nil || ds[0].State != jobs.NoticeDelivered || ds[0].Reason != "" {
+	if ds, err := store.Deliveries(ctx, acme, req); err != nil || ds.Latest[0].State != jobs.NoticeDelivered || ds.Latest[0].Reason != "" {
 		t.Fatalf("a late failure undid a delivery: %+v %v", ds, err)
 	}
-	if ds, err := store.Deliveries(ctx, tenantID(t, pool, "globex"), req); err != nil || len(ds) != 0 {
+	if ds, err := store.Deliveries(ctx, tenantID(t, pool, "globex"), req); err != nil || len(ds.Latest) != 0 || ds.Total != 0 {
 		t.Fatalf("another tenant reads the record: %+v %v", ds, err)
 	}
 }

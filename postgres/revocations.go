@@ -571,8 +571,10 @@ func visible(v approvals.Viewer, r db.Revocation) bool {
 	return v.Operator || (r.TenantID.Valid && uuidString(r.TenantID.Bytes) == v.TenantID)
 }
 
-// Revocation returns one revocation with its progress and items, or
-// NotFound when the viewer may not see it.
+// Revocation returns one revocation with its progress, items and every
+// notice it sent (another organization's recipients and reasons left out
+// for a viewer outside it who is not an operator), or NotFound when the
+// viewer may not see it.
 func (s *RequestStore) Revocation(ctx context.Context, id string, v approvals.Viewer) (approvals.Revocation, error) {
 	rid, err := uuid.Parse(id)
 	if err != nil {

@@ -67,8 +67,8 @@ type BreakGlassDetailPage struct {
 	Notes         string
 	VerdictNote   string // what a "not justified" verdict did: flagged the responder, or not (a drill)
 	Escalations   int
-	Rotation      string // e.g. "rotated to version 4 at …", or ""
-	Deliveries    []DeliveryRow
+	Rotation      string           // e.g. "rotated to version 4 at …", or ""
+	Deliveries    ObjectDeliveries // who was told of it in the viewer's organization
 	CanReview     bool
 	ReviewNote    string // why the viewer cannot review, when relevant
 	IsHolder      bool   // the viewer holds the active grant
@@ -86,6 +86,15 @@ type DeliveryRow struct {
 	Attempts int
 	Reason   string // why it failed or was not sent, in plain words
 	Failing  bool
+}
+
+// ObjectDeliveries are the notices about one object as its page lists
+// them: the latest ones, and how many there are in all, with where to read
+// those not listed.
+type ObjectDeliveries struct {
+	Rows   []DeliveryRow // the latest notices, oldest first
+	Total  int           // every notice about the object: more than len(Rows) when older ones are not listed
+	LogURL string        // the notifications page narrowed to the object; "" when the viewer may not open it
 }
 
 // BreakGlassSettingsPage is the tenant admins' break-glass settings.

@@ -46,7 +46,10 @@ type RevocationPage struct {
 	Lifted   string
 	CanLift  bool
 	Items    []RevocationItemRow
-	Told     []ToldRow // the organizations told, once it completed
+	Told     []ToldRow // the organizations told, once it completed (the first ones, when there are very many)
+	// ToldTotal is how many notices it sent: more than len(Told) when the
+	// page does not list them all (the JSON report does).
+	ToldTotal int
 }
 
 // ToldRow is one organization told of a revocation on one channel.

@@ -59,8 +59,8 @@ type ShareDetailPage struct {
 	Approvals   string // per-access counts, in words
 	Resources   []string
 	Timeline    []TimelineEntry
-	Requests    []RequestRow  // access under the share the viewer may see
-	Deliveries  []DeliveryRow // the notices about it sent in the viewer's organization
+	Requests    []RequestRow     // access under the share the viewer may see
+	Deliveries  ObjectDeliveries // the notices about it sent in the viewer's organization
 	CanDecide   bool
 	CanAccept   bool
 	CanEnd      bool

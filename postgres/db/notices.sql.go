@@ -13,6 +13,24 @@ import (
 	"github.com/jackc/pgx/v5/pgtype"
 )
 
+const countNotices = `-- name: CountNotices :one
+SELECT count(*) FROM notices WHERE tenant_id = $1 AND ref = $2
+`
+
+type CountNoticesParams struct {
+	TenantID uuid.UUID
+	Ref      string
+}
+
+// How many notices about the tenant's object ref there are (an index-only
+// scan of notices_ref_page).
+func (q *Queries) CountNotices(ctx context.Context, arg CountNoticesParams) (int64, error) {
+	row := q.db.QueryRow(ctx, countNotices, arg.TenantID, arg.Ref)
+	var count int64
+	err := row.Scan(&count)
+	return count, err
+}
+
 const deleteExpiredNotices = `-- name: DeleteExpiredNotices :execrows
 DELETE FROM notices WHERE id IN (
     SELECT n.id FROM notices n
@@ -77,20 +95,26 @@ func (q *Queries) InsertNotices(ctx context.Context, arg InsertNoticesParams) er
 	return err
 }
 
-const listNotices = `-- name: ListNotices :many
-SELECT id, tenant_id, ref, channel, recipients, subject, urgent, enqueued_at, state, attempts, reason, attempted_at FROM notices WHERE tenant_id = $1 AND ref = $2
-ORDER BY enqueued_at, channel DESC, id LIMIT 500
+const listLatestNotices = `-- name: ListLatestNotices :many
+SELECT latest.id, latest.tenant_id, latest.ref, latest.channel, latest.recipients, latest.subject, latest.urgent, latest.enqueued_at, latest.state, latest.attempts, latest.reason, latest.attempted_at FROM (
+    SELECT id, tenant_id, ref, channel, recipients, subject, urgent, enqueued_at, state, attempts, reason, attempted_at FROM notices WHERE tenant_id = $1 AND ref = $2
+    ORDER BY enqueued_at DESC, id DESC LIMIT $3
+) latest
+ORDER BY latest.enqueued_at, latest.channel DESC, latest.id
 `
 
-type ListNoticesParams struct {
+type ListLatestNoticesParams struct {
 	TenantID uuid.UUID
 	Ref      string
+	Max      int32
 }
 
-// The notices about the tenant's object ref, in the order they were sent
-// (email before chat within one event).
-func (q *Queries) ListNotices(ctx context.Context, arg ListNoticesParams) ([]Notice, error) {
-	rows, err := q.db.Query(ctx, listNotices, arg.TenantID, arg.Ref)
+// The latest @max notices about the tenant's object ref (the newest in the
+// notices' strict order, enqueued_at DESC, id DESC, read from the index
+// notices_ref_page), listed in the order they were sent (email before chat
+// within one event).
+func (q *Queries) ListLatestNotices(ctx context.Context, arg ListLatestNoticesParams) ([]Notice, error) {
+	rows, err := q.db.Query(ctx, listLatestNotices, arg.TenantID, arg.Ref, arg.Max)
 	if err != nil {
 		return nil, err
 	}
@@ -149,6 +173,70 @@ type ListNoticesPageParams struct {
 func (q *Queries) ListNoticesPage(ctx context.Context, arg ListNoticesPageParams) ([]Notice, error) {
 	rows, err := q.db.Query(ctx, listNoticesPage,
 		arg.TenantID,
+		arg.BeforeAt,
+		arg.BeforeID,
+		arg.State,
+		arg.Max,
+	)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var items []Notice
+	for rows.Next() {
+		var i Notice
+		if err := rows.Scan(
+			&i.ID,
+			&i.TenantID,
+			&i.Ref,
+			&i.Channel,
+			&i.Recipients,
+			&i.Subject,
+			&i.Urgent,
+			&i.EnqueuedAt,
+			&i.State,
+			&i.Attempts,
+			&i.Reason,
+			&i.AttemptedAt,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
+const listRefNoticesPage = `-- name: ListRefNoticesPage :many
+SELECT id, tenant_id, ref, channel, recipients, subject, urgent, enqueued_at, state, attempts, reason, attempted_at FROM notices
+WHERE tenant_id = $1 AND ref = $2
+  AND (enqueued_at, id) < (coalesce($3::timestamptz, 'infinity'::timestamptz),
+                           coalesce($4::uuid, 'ffffffff-ffff-ffff-ffff-ffffffffffff'::uuid))
+  AND ($5::text = '' OR state = $5::text)
+ORDER BY enqueued_at DESC, id DESC
+LIMIT $6
+`
+
+type ListRefNoticesPageParams struct {
+	TenantID uuid.UUID
+	Ref      string
+	BeforeAt pgtype.Timestamptz
+	BeforeID pgtype.UUID
+	State    string
+	Max      int32
+}
+
+// ListNoticesPage narrowed to the notices about the tenant's object @ref:
+// the same order and keyset, served by the index notices_ref_page
+// (tenant_id, ref, enqueued_at DESC, id DESC). A query of its own, not an
+// optional condition of ListNoticesPage, so that a cached generic plan
+// always has ref to look up in the index.
+func (q *Queries) ListRefNoticesPage(ctx context.Context, arg ListRefNoticesPageParams) ([]Notice, error) {
+	rows, err := q.db.Query(ctx, listRefNoticesPage,
+		arg.TenantID,
+		arg.Ref,
 		arg.BeforeAt,
 		arg.BeforeID,
 		arg.State,

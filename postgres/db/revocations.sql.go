@@ -581,7 +581,7 @@ const revocationNotices = `-- name: RevocationNotices :many
 SELECT n.tenant_id, t.slug, n.channel, n.recipients, n.state, n.reason, n.attempts, n.enqueued_at
 FROM notices n JOIN tenants t ON t.id = n.tenant_id
 WHERE n.ref = $1
-ORDER BY n.enqueued_at, t.slug, n.channel DESC, n.id LIMIT 500
+ORDER BY n.enqueued_at, t.slug, n.channel DESC, n.id
 `
 
 type RevocationNoticesRow struct {
@@ -595,8 +595,10 @@ type RevocationNoticesRow struct {
 	EnqueuedAt time.Time
 }
 
-// The notices of revocation ref (one per organization told and channel),
-// with the organization's slug, in the order they were sent.
+// Every notice of revocation ref (one per organization told and channel),
+// with the organization's slug, in the order they were sent. Never capped:
+// the revocation's report must list them all, and there are at most two
+// per organization (the planner probes notices_ref_page per tenant).
 func (q *Queries) RevocationNotices(ctx context.Context, ref string) ([]RevocationNoticesRow, error) {
 	rows, err := q.db.Query(ctx, revocationNotices, ref)
 	if err != nil {

@@ -7,11 +7,21 @@ FROM (SELECT unnest(@ids::uuid[]) AS id, unnest(@tenant_ids::uuid[]) AS tenant_i
              unnest(@channels::text[]) AS channel, unnest(@recipients::jsonb[]) AS recipients,
              unnest(@subjects::text[]) AS subject, unnest(@urgents::boolean[]) AS urgent) n;
 
--- name: ListNotices :many
--- The notices about the tenant's object ref, in the order they were sent
--- (email before chat within one event).
-SELECT * FROM notices WHERE tenant_id = @tenant_id AND ref = @ref
-ORDER BY enqueued_at, channel DESC, id LIMIT 500;
+-- name: ListLatestNotices :many
+-- The latest @max notices about the tenant's object ref (the newest in the
+-- notices' strict order, enqueued_at DESC, id DESC, read from the index
+-- notices_ref_page), listed in the order they were sent (email before chat
+-- within one event).
+SELECT latest.* FROM (
+    SELECT * FROM notices WHERE tenant_id = @tenant_id AND ref = @ref
+    ORDER BY enqueued_at DESC, id DESC LIMIT @max
+) latest
+ORDER BY latest.enqueued_at, latest.channel DESC, latest.id;
+
+-- name: CountNotices :one
+-- How many notices about the tenant's object ref there are (an index-only
+-- scan of notices_ref_page).
+SELECT count(*) FROM notices WHERE tenant_id = @tenant_id AND ref = @ref;
 
 -- name: RecordNoticeAttempt :execrows
 -- One attempt's outcome. A delivered notice stays delivered (a job rescued
@@ -28,6 +38,20 @@ WHERE id = @id AND state <> 'delivered';
 -- index notices_page (tenant_id, enqueued_at DESC, id DESC) serves both.
 SELECT * FROM notices
 WHERE tenant_id = @tenant_id
+  AND (enqueued_at, id) < (coalesce(sqlc.narg('before_at')::timestamptz, 'infinity'::timestamptz),
+                           coalesce(sqlc.narg('before_id')::uuid, 'ffffffff-ffff-ffff-ffff-ffffffffffff'::uuid))
+  AND (@state::text = '' OR state = @state::text)
+ORDER BY enqueued_at DESC, id DESC
+LIMIT @max;
+
+-- name: ListRefNoticesPage :many
+-- ListNoticesPage narrowed to the notices about the tenant's object @ref:
+-- the same order and keyset, served by the index notices_ref_page
+-- (tenant_id, ref, enqueued_at DESC, id DESC). A query of its own, not an
+-- optional condition of ListNoticesPage, so that a cached generic plan
+-- always has ref to look up in the index.
+SELECT * FROM notices
+WHERE tenant_id = @tenant_id AND ref = @ref
   AND (enqueued_at, id) < (coalesce(sqlc.narg('before_at')::timestamptz, 'infinity'::timestamptz),
                            coalesce(sqlc.narg('before_id')::uuid, 'ffffffff-ffff-ffff-ffff-ffffffffffff'::uuid))
   AND (@state::text = '' OR state = @state::text)

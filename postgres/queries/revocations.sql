@@ -158,9 +158,11 @@ SELECT tenant_id FROM members WHERE lower(email) = @email::text;
 SELECT res.mount, res.path, res.store_kind, res.binding_id, res.tenant_id, t.slug FROM resources res JOIN tenants t ON t.id = res.tenant_id WHERE res.id = @id;
 
 -- name: RevocationNotices :many
--- The notices of revocation ref (one per organization told and channel),
--- with the organization's slug, in the order they were sent.
+-- Every notice of revocation ref (one per organization told and channel),
+-- with the organization's slug, in the order they were sent. Never capped:
+-- the revocation's report must list them all, and there are at most two
+-- per organization (the planner probes notices_ref_page per tenant).
 SELECT n.tenant_id, t.slug, n.channel, n.recipients, n.state, n.reason, n.attempts, n.enqueued_at
 FROM notices n JOIN tenants t ON t.id = n.tenant_id
 WHERE n.ref = @ref
-ORDER BY n.enqueued_at, t.slug, n.channel DESC, n.id LIMIT 500;
+ORDER BY n.enqueued_at, t.slug, n.channel DESC, n.id;

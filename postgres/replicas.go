@@ -73,10 +73,7 @@ func (s *BindingStore) StopRotation(ctx context.Context, tenantID, resourceID, a
 	}
 	return InTx(ctx, s.pool, func(tx pgx.Tx) error {
 		q := db.New(tx)
-		res, err := q.GetResource(ctx, db.GetResourceParams{ID: rid, TenantID: tid})
-		if errors.Is(err, pgx.ErrNoRows) {
-			return errNoResource
-		}
+		res, err := lockResource(ctx, q, tid, rid)
 		if err != nil {
 			return err
 		}

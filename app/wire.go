@@ -160,6 +160,7 @@ func Wire(pool *pgxpool.Pool, vc *vault.Client, o Options) (Parts, error) {
 		Requests:        requests,
 		SecretKeys:      vc,
 		Channels:        chans,
+		Notices:         requests,
 		BreakGlass:      requests,
 		Shares:          requests,
 		Revocations:     requests,

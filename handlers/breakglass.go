@@ -221,11 +221,9 @@ func (s *Server) breakGlassDetailModel(c echo.Context) (web.BreakGlassDetailPage
 			m.CanReview = true
 		}
 	}
-	told, err := s.deps.BreakGlass.Deliveries(ctx, sess.TenantID, d.ID)
-	if err != nil {
+	if m.Deliveries, err = s.objectNotices(c, d.ID); err != nil {
 		return m, err
 	}
-	m.Deliveries = s.objectNotices(c, d.ID, told)
 	return m, nil
 }
 

@@ -100,8 +100,8 @@ func TestBreakGlassJourneyWithFreshSignInBannerAndReview(t *testing.T) {
 	if done.Doc(t).Find(`[data-testid="use-grant"]`).Length() != 1 || done.Doc(t).Find(`[data-testid="review-form"]`).Length() != 0 {
 		t.Fatal("the responder must be pointed to the grant and never offered to review their own")
 	}
-	if d := done.Doc(t).Find(`[data-testid="deliveries"] tbody tr`).Length(); d != 2 {
-		t.Fatalf("%d notification deliveries shown, want email and chat", d)
+	if d := done.Doc(t).Find(`[data-testid="deliveries"] tbody tr`).Length(); d != 4 {
+		t.Fatalf("%d notification deliveries shown, want the break-glass's and the responder's access, each by email and chat", d)
 	}
 
 	// Everyone in acme sees the banner; nobody in globex does, and the page is not there for them.

@@ -215,16 +215,21 @@ func emailForm(ch tenants.EmailChannel, gatehouseRelay bool) web.EmailForm {
 		Username: ch.Relay.Username, PasswordKept: ch.Relay.PasswordRef != "", GatehouseRelay: gatehouseRelay}
 }
 
-// objectNotices are the notices about the object ref (its ID) as its page
-// lists them: the latest, and, when older ones are not listed, how many
-// there are in all with — for a viewer who may open it — a link to the
-// notification log narrowed to the object.
-func (s *Server) objectNotices(c echo.Context, ref string, n jobs.ObjectNotices) web.ObjectDeliveries {
+// objectNotices are the notices sent in the session's organization about
+// the object ref (its ID), as its page lists them: the latest, and, when
+// older ones are not listed, how many there are in all with — for a viewer
+// who may open it — a link to the notification log narrowed to the object.
+// It returns the store's error when they cannot be read.
+func (s *Server) objectNotices(c echo.Context, ref string) (web.ObjectDeliveries, error) {
+	n, err := s.deps.Notices.Deliveries(c.Request().Context(), currentSession(c).TenantID, ref)
+	if err != nil {
+		return web.ObjectDeliveries{}, err
+	}
 	d := web.ObjectDeliveries{Rows: deliveryRows(n.Latest), Total: max(n.Total, len(n.Latest))}
 	if id, err := jobs.ParseNoticeRef(ref); err == nil && id != "" && n.Older() > 0 && s.mayOpen(c, "admin.notifications") {
 		d.LogURL = noticesURL(id, "", jobs.NoticeCursor{})
 	}
-	return d
+	return d, nil
 }
 
 // deliveryRows are notices as the pages show them.

@@ -249,7 +249,8 @@ func (s *Server) requestDetailModel(c echo.Context) (web.RequestDetailPage, erro
 		}
 		m.Approvers = names(d.Request.EligibleApprovers(people))
 	}
-	return m, nil
+	m.Deliveries, err = s.objectNotices(c, d.ID)
+	return m, err
 }
 
 func steps(p approvals.Policy) []string {

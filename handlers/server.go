@@ -72,9 +72,6 @@ type BreakGlassStore interface {
 	SetBreakGlassLimits(ctx context.Context, tenantID string, l approvals.Limits, actor string, meta audit.Meta) error
 	SetBreakGlass(ctx context.Context, tenantID, resourceID string, b approvals.BreakGlass, actor string, meta audit.Meta) error
 	ResponderFlags(ctx context.Context, tenantID string) ([]approvals.Flag, error)
-	// Deliveries returns who was told of the tenant's object ref, and how
-	// delivery went: the latest notices and how many there are in all.
-	Deliveries(ctx context.Context, tenantID, ref string) (jobs.ObjectNotices, error)
 }
 
 // ShareStore keeps cross-organization shares.
@@ -89,9 +86,13 @@ type ShareStore interface {
 	SharedCatalog(ctx context.Context, tenantID string) ([]approvals.SharedItem, error)
 	SharePolicy(ctx context.Context, tenantID string) (approvals.SharePolicy, error)
 	SetSharePolicy(ctx context.Context, tenantID string, p approvals.SharePolicy, actor string, meta audit.Meta) error
-	// Deliveries are the notices about a share (or any object) sent in
-	// the tenant: who was told, and how delivery went (the latest, and how
-	// many there are in all).
+}
+
+// NoticeReader reads who was told of one object (postgres.RequestStore).
+type NoticeReader interface {
+	// Deliveries returns the notices about the tenant's object ref — who
+	// was told, on which channel, how delivery went — the latest and how
+	// many there are in all; apperr.Unavailable when they cannot be read.
 	Deliveries(ctx context.Context, tenantID, ref string) (jobs.ObjectNotices, error)
 }
 
@@ -145,6 +146,7 @@ type Deps struct {
 	ReviewService   *reviews.Service
 	SecretKeys      KeyLister
 	Channels        ChannelStore
+	Notices         NoticeReader
 	Federation      *identity.Federation
 	Sessions        *identity.Sessions
 	Authz           *authz.Enforcer

@@ -217,11 +217,9 @@ func (s *Server) shareDetailModel(c echo.Context) (web.ShareDetailPage, error) {
 			m.Requests = append(m.Requests, summaryRow(r))
 		}
 	}
-	told, err := s.deps.Shares.Deliveries(c.Request().Context(), sess.TenantID, d.ID)
-	if err != nil {
+	if m.Deliveries, err = s.objectNotices(c, d.ID); err != nil {
 		return m, err
 	}
-	m.Deliveries = s.objectNotices(c, d.ID, told)
 	allowed := func(p authz.Permission) bool { return s.deps.Authz.Allowed(sess.Roles, sess.TenantSlug, p) }
 	m.CanDecide = outgoing && allowed(authz.DecideShares) && d.CheckOwnerVoter(me) == nil
 	m.CanAccept = !outgoing && d.State == approvals.ShareAccepting && allowed(authz.ManageShares) && d.CheckAcceptor(me) == nil

@@ -524,16 +524,17 @@ func TestChannelsDownDoNotDelayAccessAndTheFailureIsVisible(t *testing.T) {
 			}
 		}
 	}
-	ds := waitDeliveries(t, w, em.RequestID, func(ds []jobs.Delivery) bool { return len(ds) == 2 && inStates(ds, jobs.NoticeRetrying) == 2 })
+	// The break-glass's notice and the responder's "access granted", by email and chat each.
+	ds := waitDeliveries(t, w, em.RequestID, func(ds []jobs.Delivery) bool { return len(ds) == 4 && inStates(ds, jobs.NoticeRetrying) == 4 })
 	plain(ds)
 	// The last attempt fails too: failed for good, and it stays visible
 	// once River has forgotten the jobs.
 	if _, err := w.pool.Exec(ctx, "UPDATE river_job SET max_attempts = 2 WHERE kind = 'notify'"); err != nil {
 		t.Fatal(err)
 	}
-	waitDeliveries(t, w, em.RequestID, func(ds []jobs.Delivery) bool { return inStates(ds, jobs.NoticeFailed) == 2 })
+	waitDeliveries(t, w, em.RequestID, func(ds []jobs.Delivery) bool { return inStates(ds, jobs.NoticeFailed) == 4 })
 	forgetJobs(t, w)
-	ds = waitDeliveries(t, w, em.RequestID, func(ds []jobs.Delivery) bool { return len(ds) == 2 })
+	ds = waitDeliveries(t, w, em.RequestID, func(ds []jobs.Delivery) bool { return len(ds) == 4 })
 	plain(ds)
 	for _, d := range ds {
 		if d.State != jobs.NoticeFailed || !d.Failing() || d.Attempts != 2 {
@@ -557,11 +558,12 @@ func TestWhoWasToldOutlivesRiversJobs(t *testing.T) {
 		t.Fatal(err)
 	}
 	startWorkers(t, w, w.vault, time.Now)
-	waitDeliveries(t, w, em.RequestID, func(ds []jobs.Delivery) bool { return len(ds) == 2 && inStates(ds, jobs.NoticeDelivered) == 2 })
+	// The break-glass's notice and the responder's "access granted", by email and chat each.
+	waitDeliveries(t, w, em.RequestID, func(ds []jobs.Delivery) bool { return len(ds) == 4 && inStates(ds, jobs.NoticeDelivered) == 4 })
 	forgetJobs(t, w)
 	told, err := w.store.Deliveries(ctx, w.tenant, em.RequestID)
 	ds := told.Latest
-	if err != nil || len(ds) != 2 || told.Total != 2 {
+	if err != nil || len(ds) != 4 || told.Total != 4 {
 		t.Fatalf("after River forgot the jobs: %+v %v", ds, err)
 	}
 	email, chat := ds[0], ds[1]
@@ -582,13 +584,13 @@ func TestWhoWasToldOutlivesRiversJobs(t *testing.T) {
 		t.Fatal(err)
 	}
 	ds = waitDeliveries(t, w, em.RequestID, func(ds []jobs.Delivery) bool {
-		return len(ds) == 4 && inStates(ds, jobs.NoticeDelivered) == 3 && inStates(ds, jobs.NoticeNotSent) == 1
+		return len(ds) == 6 && inStates(ds, jobs.NoticeDelivered) == 5 && inStates(ds, jobs.NoticeNotSent) == 1
 	})
-	if ns := ds[3]; ns.Channel != "chat" || ns.Reason != "The organization has no chat webhook set." {
+	if ns := ds[5]; ns.Channel != "chat" || ns.Reason != "The organization has no chat webhook set." {
 		t.Fatalf("the chat notice without a webhook: %+v", ns)
 	}
-	if !slices.Equal(ds[2].To, []string{"admin@acme.test"}) {
-		t.Fatalf("the not-justified notice went to %v", ds[2].To)
+	if !slices.Equal(ds[4].To, []string{"admin@acme.test"}) {
+		t.Fatalf("the not-justified notice went to %v", ds[4].To)
 	}
 }
 

@@ -158,7 +158,7 @@ func (s *RequestStore) FinishIssuing(ctx context.Context, requestID string, expi
 				return err
 			}
 			remindAt := expiresAt.Add(-jobs.RemindBefore(time.Duration(row.DurationSeconds) * time.Second))
-			if err := s.notice(ctx, tx, row.TenantID.String(), []string{row.RequesterEmail}, notify.Message{
+			if err := s.noticeAbout(ctx, tx, row.TenantID.String(), requestID, []string{row.RequesterEmail}, notify.Message{
 				Subject: "Access granted: " + row.ResourceName, Text: "Your access is ready until " + expiresAt.UTC().Format(time.RFC1123) + ".",
 				Link: "/grants"},
 				river.InsertManyParams{Args: jobs.ExpireGrantArgs{TenantID: row.TenantID.String(), RequestID: requestID},
@@ -179,7 +179,7 @@ func (s *RequestStore) FinishIssuing(ctx context.Context, requestID string, expi
 func (s *RequestStore) FailIssuing(ctx context.Context, requestID, reason string) error {
 	_, err := s.grantStep(ctx, requestID, []approvals.State{approvals.Issuing}, false,
 		func(q *db.Queries, tx pgx.Tx, row db.LockGrantTargetsRow, _ jobs.GrantTarget) error {
-			if err := s.notice(ctx, tx, row.TenantID.String(), []string{row.RequesterEmail}, notify.Message{
+			if err := s.noticeAbout(ctx, tx, row.TenantID.String(), requestID, []string{row.RequesterEmail}, notify.Message{
 				Subject: "Access could not be issued: " + row.ResourceName, Text: reason, Link: "/requests/" + requestID}); err != nil {
 				return err
 			}
@@ -258,7 +258,7 @@ func (s *RequestStore) FinishEnding(ctx context.Context, requestID string, revok
 			if revoked {
 				next, action = approvals.Revoked, "grant.revoked"
 			}
-			if err := s.notice(ctx, tx, row.TenantID.String(), []string{row.RequesterEmail}, notify.Message{
+			if err := s.noticeAbout(ctx, tx, row.TenantID.String(), requestID, []string{row.RequesterEmail}, notify.Message{
 				Subject: "Access ended: " + row.ResourceName, Text: "Your access has ended (" + string(next) + ").", Link: "/requests/" + requestID}); err != nil {
 				return err
 			}
@@ -377,7 +377,7 @@ func (s *RequestStore) TimeOutPending(ctx context.Context) (int, error) {
 			}
 			evs = append(evs, audit.Event{TenantID: row.TenantID.String(), Actor: "system",
 				Action: "request.timed_out", Target: row.ID.String(), Outcome: audit.Success})
-			if err := s.notice(ctx, tx, row.TenantID.String(), []string{row.RequesterEmail}, notify.Message{
+			if err := s.noticeAbout(ctx, tx, row.TenantID.String(), row.ID.String(), []string{row.RequesterEmail}, notify.Message{
 				Subject: "Request timed out", Text: "Nobody decided your request in time; it is closed. You can ask again.",
 				Link: "/requests/" + row.ID.String()}); err != nil {
 				return err

@@ -82,6 +82,12 @@ func TestTheMonitorRaisesEachRuleOnceFromTheTrail(t *testing.T) {
 	if fmt.Sprint(got) != fmt.Sprint(want) || n != len(want) {
 		t.Fatalf("alerts %v (raised %d), want %v", got, n, want)
 	}
+	// Each alert's notice is on record, as every notice is, with how its delivery goes.
+	var told int
+	if err := pool.QueryRow(ctx, `SELECT count(*) FROM notices WHERE tenant_id = $1 AND ref = '' AND channel = 'chat'
+		AND subject LIKE 'Security alert (%' AND state = 'pending'`, acme).Scan(&told); err != nil || told != len(want) {
+		t.Fatalf("%d alert notices recorded (%v), want %d", told, err, len(want))
+	}
 	// Each event is evaluated once.
 	if n, err := store.ScanAudit(ctx, 1000); err != nil || n != 0 {
 		t.Fatalf("second scan raised %d (%v)", n, err)

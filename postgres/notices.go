@@ -15,17 +15,14 @@ import (
 	"github.com/gatehouse/gatehouse/postgres/db"
 )
 
-// notice enqueues msg by email to the recipients and to the tenant's chat
-// webhook, inside tx: it is sent if and only if the event commits.
-func (s *RequestStore) notice(ctx context.Context, tx pgx.Tx, tenantID string, to []string, msg notify.Message,
-	with ...river.InsertManyParams) error {
-	return s.noticeAbout(ctx, tx, tenantID, "", to, msg, with...)
-}
-
-// noticeAbout is notice with ref naming the object it is about (a request
-// ID): who is told, on which channel, is recorded in the same transaction
-// (recordNotices), and that object's page shows it. The transaction's
-// other jobs (with) are inserted beside the notice's, in one statement.
+// noticeAbout enqueues msg by email to the recipients (none: chat only)
+// and to the tenant's chat webhook, inside tx: it is sent if and only if
+// the event commits. Who is told, on which channel, is recorded in the same
+// transaction (recordNotices), with ref naming the object it is about (a
+// request, break-glass, share, revocation or review campaign ID, whose
+// page shows it; "" for none), so every notice is on the Notifications
+// page with how its delivery went. The transaction's other jobs (with)
+// are inserted beside the notice's, in one statement.
 func (s *RequestStore) noticeAbout(ctx context.Context, tx pgx.Tx, tenantID, ref string, to []string, msg notify.Message,
 	with ...river.InsertManyParams) error {
 	params := with
@@ -42,15 +39,15 @@ func (s *RequestStore) noticeAbout(ctx context.Context, tx pgx.Tx, tenantID, ref
 	return nil
 }
 
-// recordNotices records, in tx, each notice among params that is about an
-// object (a NotifyArgs with a Ref): its channel, recipients and subject,
-// pending. It gives each its record's ID (NoticeID) for the job to record
-// the outcome in, so params must be inserted after, in the same tx.
+// recordNotices records, in tx, each notice among params (a NotifyArgs):
+// its object (Ref), channel, recipients and subject, pending. It gives each
+// its record's ID (NoticeID) for the job to record the outcome in, so
+// params must be inserted after, in the same tx.
 func (s *RequestStore) recordNotices(ctx context.Context, tx pgx.Tx, params []river.InsertManyParams) error {
 	var p db.InsertNoticesParams
 	for i := range params {
 		a, ok := params[i].Args.(jobs.NotifyArgs)
-		if !ok || a.Ref == "" {
+		if !ok {
 			continue
 		}
 		tid, err := uuid.Parse(a.TenantID)

@@ -107,6 +107,7 @@ func deliverySubjects(ds []jobs.Delivery) []string {
 // the same ref, never count or show.
 func TestAnObjectShowsItsLatestNoticesAndTheLogPagesThemAll(t *testing.T) {
 	pool, store, acme, req := requestFixture(t)
+	forgetFixtureNotices(t, pool)
 	globex := tenantID(t, pool, "globex")
 	ctx := context.Background()
 	t0 := time.Date(2031, 3, 1, 12, 0, 0, 0, time.UTC)

@@ -27,9 +27,19 @@ const retention = jobs.DefaultNoticeRetention
 func newSweepWorld(t *testing.T) sweepWorld {
 	t.Helper()
 	pool, _, acme, req := requestFixture(t)
+	forgetFixtureNotices(t, pool)
 	now := time.Date(2031, 3, 1, 12, 0, 0, 0, time.UTC)
 	return sweepWorld{pool: pool, store: postgres.NewRequestStore(pool, nil, func() time.Time { return now }), acme: acme, req: req,
 		now: now, old: now.Add(-retention - time.Second), recent: now.Add(-retention + time.Second)}
+}
+
+// forgetFixtureNotices deletes the notices requestFixture's request sent
+// (recorded, and their jobs), for tests that count every notice.
+func forgetFixtureNotices(t *testing.T, pool *pgxpool.Pool) {
+	t.Helper()
+	if _, err := pool.Exec(context.Background(), "DELETE FROM notices; DELETE FROM river_job WHERE kind = 'notify'"); err != nil {
+		t.Fatal(err)
+	}
 }
 
 // insertNotice records a notice of tenant about ref, sent at, in state,

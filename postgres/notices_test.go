@@ -28,6 +28,7 @@ import (
 // ones their record, so their outcome lands there.
 func TestNoticesRiverStillHoldsAreRecordedOnUpgrade(t *testing.T) {
 	pool, _, acme, req := requestFixture(t)
+	forgetFixtureNotices(t, pool)
 	ctx := context.Background()
 	p, err := goose.NewProvider(goose.DialectPostgres, stdlib.OpenDBFromPool(pool), migrations.FS)
 	if err != nil {
@@ -95,6 +96,7 @@ func TestNoticesRiverStillHoldsAreRecordedOnUpgrade(t *testing.T) {
 // delivery, and another tenant reads nothing of the record.
 func TestADeliveredNoticeStaysDeliveredAndIsTheTenantsOnly(t *testing.T) {
 	pool, store, acme, req := requestFixture(t)
+	forgetFixtureNotices(t, pool)
 	ctx := context.Background()
 	if _, err := pool.Exec(ctx, `INSERT INTO notices (id, tenant_id, ref, channel, recipients, subject, enqueued_at)
 		VALUES (gen_random_uuid(), $1, $2, 'email', '{requester@acme.test}', 'Request approved', now())`, acme, req); err != nil {
@@ -129,6 +131,7 @@ func TestADeliveredNoticeStaysDeliveredAndIsTheTenantsOnly(t *testing.T) {
 // nothing.
 func TestNoticesPagesInAStrictOrderWithinTheTenant(t *testing.T) {
 	pool, store, acme, _ := requestFixture(t)
+	forgetFixtureNotices(t, pool)
 	globex := tenantID(t, pool, "globex")
 	ctx := context.Background()
 	t0 := time.Date(2031, 3, 1, 12, 0, 0, 123456000, time.UTC)

@@ -158,7 +158,7 @@ func (s *RequestStore) Submit(ctx context.Context, tenantID, resourceID string, 
 		for _, p := range r.EligibleApprovers(peopleFrom(people, tenantID)) {
 			to = append(to, p.Email)
 		}
-		if err := s.notice(ctx, tx, tenantID, to, notify.Message{Subject: "Access request: " + res.Name,
+		if err := s.noticeAbout(ctx, tx, tenantID, id.String(), to, notify.Message{Subject: "Access request: " + res.Name,
 			Text: who.Email + " asks for " + string(r.Level) + " access for " + r.Duration.String() + ": " + sub.Justification,
 			Link: "/requests/" + id.String()}); err != nil {
 			return err
@@ -223,13 +223,13 @@ func (s *RequestStore) Decide(ctx context.Context, tenantID, requestID string, a
 		switch r.State {
 		case approvals.Denied:
 			action = "request.denied"
-			if err := s.notice(ctx, tx, tenantID, []string{r.Requester.Email}, notify.Message{Subject: "Request denied",
+			if err := s.noticeAbout(ctx, tx, tenantID, requestID, []string{r.Requester.Email}, notify.Message{Subject: "Request denied",
 				Text: approver.Email + " denied your request: " + v.Comment, Link: "/requests/" + requestID}); err != nil {
 				return err
 			}
 		case approvals.Approved:
 			action = "request.approved"
-			if err := s.notice(ctx, tx, tenantID, []string{r.Requester.Email}, notify.Message{Subject: "Request approved",
+			if err := s.noticeAbout(ctx, tx, tenantID, requestID, []string{r.Requester.Email}, notify.Message{Subject: "Request approved",
 				Text: "Your request is approved; the access is being prepared.", Link: "/requests/" + requestID},
 				river.InsertManyParams{Args: jobs.IssueGrantArgs{TenantID: tenantID, RequestID: requestID}}); err != nil {
 				return err
@@ -265,7 +265,7 @@ func (s *RequestStore) noticeNextStep(ctx context.Context, q *db.Queries, tx pgx
 	for _, p := range r.EligibleApprovers(peopleFrom(members, tenant)) {
 		to = append(to, p.Email)
 	}
-	return s.notice(ctx, tx, tenant, to, notify.Message{Subject: "Access request waits for you (" + step.Name + ")",
+	return s.noticeAbout(ctx, tx, tenant, row.ID.String(), to, notify.Message{Subject: "Access request waits for you (" + step.Name + ")",
 		Text: r.Requester.Email + " asks for " + string(r.Level) + " access for " + r.Duration.String() + ".", Link: "/requests/" + row.ID.String()})
 }
 

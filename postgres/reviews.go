@@ -219,7 +219,7 @@ func (s *RequestStore) RemindCampaigns(ctx context.Context) (int, error) {
 			if err != nil {
 				return err
 			}
-			if err := s.notice(ctx, tx, c.TenantID.String(), to, notify.Message{Subject: "Access review due: " + c.Name,
+			if err := s.noticeAbout(ctx, tx, c.TenantID.String(), c.ID.String(), to, notify.Message{Subject: "Access review due: " + c.Name,
 				Text: strconv.FormatInt(c.OpenItems, 10) + " item(s) still to review, due " + c.DueAt.UTC().Format(time.RFC1123) + ".",
 				Link: "/reviews/" + c.ID.String()}); err != nil {
 				return err

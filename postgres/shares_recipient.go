@@ -138,7 +138,7 @@ func (s *RequestStore) RequestShared(ctx context.Context, tenantID, shareID, res
 					return err
 				}
 			}
-			if err := s.notice(ctx, tx, tenantID, without(approvers, who.Email), notify.Message{Subject: "Access request under a share: " + res.Name,
+			if err := s.noticeAbout(ctx, tx, tenantID, id.String(), without(approvers, who.Email), notify.Message{Subject: "Access request under a share: " + res.Name,
 				Text: who.Email + " asks for access to a shared resource: " + sub.Justification, Link: "/requests/" + id.String()}); err != nil {
 				return err
 			}

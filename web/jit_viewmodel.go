@@ -67,8 +67,11 @@ type RequestDetailPage struct {
 	CanCancel     bool
 	CanRetry      bool // issuing failed; the viewer may try again
 	IsActiveGrant bool
-	FieldErrors   map[string]string
-	FormError     string
+	// Deliveries are the notices about the request sent in the viewer's
+	// organization: who was told, and how delivery went.
+	Deliveries  ObjectDeliveries
+	FieldErrors map[string]string
+	FormError   string
 }
 
 // TimelineEntry is one event of a request.

@@ -27,6 +27,7 @@ import (
 	"github.com/gatehouse/gatehouse/identity"
 	"github.com/gatehouse/gatehouse/jobs"
 	"github.com/gatehouse/gatehouse/monitor"
+	"github.com/gatehouse/gatehouse/paging"
 	"github.com/gatehouse/gatehouse/reviews"
 	"github.com/gatehouse/gatehouse/stores"
 	"github.com/gatehouse/gatehouse/tenants"
@@ -116,7 +117,9 @@ type AuditLog interface {
 type MonitorStore interface {
 	MonitorSettings(ctx context.Context, tenantID string) (monitor.Settings, error)
 	SetMonitorSettings(ctx context.Context, tenantID string, st monitor.Settings, actor string, meta audit.Meta) error
-	Alerts(ctx context.Context, tenantID string) ([]monitor.Raised, error)
+	// Alerts returns one page of the tenant's alerts as q asks, open ones
+	// first, then newest first; a bad cursor is apperr.Invalid.
+	Alerts(ctx context.Context, tenantID string, q paging.Query) (paging.Page[monitor.Raised], error)
 	AckAlert(ctx context.Context, tenantID string, id int64, actor string, meta audit.Meta) error
 }
 

@@ -1,9 +1,11 @@
 package handlers_test
 
 import (
+	"bytes"
 	"context"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -17,6 +19,7 @@ import (
 	"github.com/gatehouse/gatehouse/devstack"
 	"github.com/gatehouse/gatehouse/handlers"
 	"github.com/gatehouse/gatehouse/jobs"
+	"github.com/gatehouse/gatehouse/paging"
 	"github.com/gatehouse/gatehouse/postgres"
 	"github.com/gatehouse/gatehouse/tenants"
 	"github.com/gatehouse/gatehouse/testenv"
@@ -377,3 +380,69 @@ func TestTheReviewPageShowsWhoWasToldAfterRiverForgetsTheJobs(t *testing.T) {
 		}
 	}
 }
+
+// seedBreakGlasses records break-glasses of the tenant owner (on one of its
+// resources, each with its review), opened by a member of requesterTenant
+// when not "" (under a share), at each row's time.
+func seedBreakGlasses(t *testing.T, f *fixture, owner, requesterTenant string, rows []timed) {
+	t.Helper()
+	ids, ats := idsAndTimes(rows)
+	var requester any
+	if requesterTenant != "" {
+		requester = requesterTenant
+	}
+	if _, err := f.pool.Exec(context.Background(), `
+		WITH bg AS (
+			INSERT INTO requests (id, tenant_id, resource_id, requester_subject, requester_email, requester, level, duration_seconds,
+			                      justification, state, policy, submitted_at, updated_at, kind, incident, requester_tenant_id)
+			SELECT b.id, $1, (SELECT id FROM resources WHERE tenant_id = $1 ORDER BY name LIMIT 1), 'seeded', 'seeded@example.test',
+			       '{"email": "seeded@example.test"}', 'read', 900, 'seeded', 'expired', '{}', b.at, b.at, 'break-glass', 'INC-' || b.id, $4::uuid
+			FROM unnest($2::uuid[], $3::timestamptz[]) AS b (id, at)
+			RETURNING id, tenant_id, submitted_at)
+		INSERT INTO breakglass_reviews (request_id, tenant_id, due_at) SELECT id, tenant_id, submitted_at + interval '1 day' FROM bg`,
+		owner, ids, ats, requester); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// The break-glass page lists every break-glass of the organization, its
+// own and those its responders opened under a share, 200 a page, newest
+// first: each exactly once and in order, even where break-glasses share an
+// instant across a page's end. Another organization's never show, whatever
+// the cursor says; a bad cursor is a 400 with a plain message.
+func TestTheBreakGlassListPagesThroughEveryBreakGlass(t *testing.T) {
+	f := newFixture(t, nil)
+	console := f.serve(t)
+	acme, globex := tenantID(t, f, "acme"), tenantID(t, f, "globex")
+	top := time.Now().Add(-time.Hour).Truncate(time.Second)
+	own, shared, theirs := timedRows(380, 7, top), timedRows(40, 3, top.Add(-30*time.Second)), timedRows(30, 5, top.Add(-10*time.Second))
+	seedBreakGlasses(t, f, acme, "", own)
+	seedBreakGlasses(t, f, globex, acme, shared) // acme's responders, on globex's resource
+	seedBreakGlasses(t, f, globex, "", theirs)
+	want := newestFirstIDs(t, append(slices.Clone(own), shared...), breakGlassPage)
+
+	admin, _ := signedIn(t, console, "acme", "admin@acme.test")
+	got, sizes := walkList(t, admin, console, "/breakglass", `[data-testid="breakglass-list"] tbody tr`, "breakglass", dataID)
+	if !slices.Equal(got, want) || !slices.Equal(sizes, []int{200, 200, 20}) {
+		t.Fatalf("walked %d break-glasses in pages %v, want the %d in order", len(got), sizes, len(want))
+	}
+
+	// A cursor at globex's break-glass reads on in acme's own, from there.
+	pos := theirs[12]
+	p := admin.Get(console + "/breakglass?before=" + paging.At(pos.at, pos.id).String())
+	var listed []string
+	p.Doc(t).Find(`[data-testid="breakglass-list"] tbody tr`).Each(func(_ int, r *goquery.Selection) { listed = append(listed, dataID(r)) })
+	var after []string
+	for _, r := range append(slices.Clone(own), shared...) {
+		if r.at.Before(pos.at) || r.at.Equal(pos.at) && bytes.Compare(r.id[:], pos.id[:]) < 0 {
+			after = append(after, r.id.String())
+		}
+	}
+	if p.Status != http.StatusOK || len(listed) != breakGlassPage || !slices.Equal(listed, want[len(want)-len(after):][:breakGlassPage]) {
+		t.Fatalf("a cursor at globex's break-glass: %d, %d listed", p.Status, len(listed))
+	}
+	rejectsBadCursors(t, admin, console, "/breakglass", paging.At(pos.at, pos.id).String(), "break-glasses")
+}
+
+// breakGlassPage is how many break-glasses a page lists.
+const breakGlassPage = 200

@@ -1,11 +1,15 @@
 package handlers_test
 
 import (
+	"bytes"
 	"net/http"
+	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/PuerkitoBio/goquery"
+	"github.com/google/uuid"
 
 	"github.com/gatehouse/gatehouse/testenv"
 )
@@ -52,3 +56,56 @@ func rejectsBadCursors(t *testing.T, b *testenv.Browser, console, path, valid, w
 		}
 	}
 }
+
+// timed is a row of a list ordered by time, as a test seeds it: its ID and
+// its sort time.
+type timed struct {
+	id uuid.UUID
+	at time.Time
+}
+
+// timedRows makes n rows, newest at top, in groups of group sharing one
+// instant a minute apart, so that a page's end falls inside a group.
+func timedRows(n, group int, top time.Time) []timed {
+	out := make([]timed, 0, n)
+	for i := range n {
+		out = append(out, timed{id: uuid.New(), at: top.Add(-time.Duration(i/group) * time.Minute)})
+	}
+	return out
+}
+
+// newestFirstIDs lists rows' IDs as a list ordered by time lists them: by
+// time, then ID (PostgreSQL compares UUIDs bytewise), both descending. It
+// fails t unless a page of size rows ends inside a group sharing an
+// instant (or the tie-breaker goes untested).
+func newestFirstIDs(t *testing.T, rows []timed, size int) []string {
+	t.Helper()
+	s := slices.Clone(rows)
+	slices.SortFunc(s, func(a, b timed) int {
+		if c := b.at.Compare(a.at); c != 0 {
+			return c
+		}
+		return bytes.Compare(b.id[:], a.id[:])
+	})
+	if len(s) <= size || !s[size-1].at.Equal(s[size].at) {
+		t.Fatalf("the seed does not split an instant at a page's end (%d rows)", len(s))
+	}
+	out := make([]string, 0, len(s))
+	for _, r := range s {
+		out = append(out, r.id.String())
+	}
+	return out
+}
+
+// idsAndTimes are rows' IDs and times as arrays for an INSERT … SELECT
+// unnest($1::uuid[]), unnest($2::timestamptz[]).
+func idsAndTimes(rows []timed) ([]string, []time.Time) {
+	ids, ats := make([]string, 0, len(rows)), make([]time.Time, 0, len(rows))
+	for _, r := range rows {
+		ids, ats = append(ids, r.id.String()), append(ats, r.at)
+	}
+	return ids, ats
+}
+
+// dataID reads a row's data-id.
+func dataID(r *goquery.Selection) string { id, _ := r.Attr("data-id"); return id }

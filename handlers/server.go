@@ -66,7 +66,9 @@ type ChannelStore interface {
 
 // BreakGlassStore keeps break-glass settings, reviews and their records.
 type BreakGlassStore interface {
-	BreakGlassList(ctx context.Context, tenantID string) ([]approvals.BreakGlassRow, error)
+	// BreakGlassList returns one page of the tenant's break-glasses as q
+	// asks, newest first; an invalid q is apperr.Invalid.
+	BreakGlassList(ctx context.Context, tenantID string, q paging.Query) (paging.Page[approvals.BreakGlassRow], error)
 	ActiveBreakGlass(ctx context.Context, tenantID string) ([]approvals.Summary, error)
 	ReviewBreakGlass(ctx context.Context, tenantID, requestID string, reviewer approvals.Person, v approvals.Verdict, notes string, meta audit.Meta) error
 	BreakGlassLimits(ctx context.Context, tenantID string) (approvals.Limits, error)

@@ -27,9 +27,8 @@ func walkList(t *testing.T, b *testenv.Browser, console, path, rows, testid stri
 			t.Fatalf("GET %s: %d", path, p.Status)
 		}
 		d := p.Doc(t)
-		n := 0
-		d.Find(rows).Each(func(_ int, r *goquery.Selection) { keys, n = append(keys, key(r)), n+1 })
-		sizes = append(sizes, n)
+		page := rowKeys(t, p, rows, key)
+		keys, sizes = append(keys, page...), append(sizes, len(page))
 		newest, ok := d.Find(`[data-testid="` + testid + `-newest"]`).Attr("href")
 		if ok != (path != first) || (ok && strings.SplitN(newest, "#", 2)[0] != strings.SplitN(first, "#", 2)[0]) {
 			t.Fatalf("%s: the link to the first page: %q (%v)", path, newest, ok)
@@ -42,6 +41,14 @@ func walkList(t *testing.T, b *testenv.Browser, console, path, rows, testid stri
 	}
 	t.Fatalf("more than 50 pages at %s", first)
 	return nil, nil
+}
+
+// rowKeys reads the key of each row of page p matched by rows.
+func rowKeys(t *testing.T, p testenv.Page, rows string, key func(*goquery.Selection) string) []string {
+	t.Helper()
+	var keys []string
+	p.Doc(t).Find(rows).Each(func(_ int, r *goquery.Selection) { keys = append(keys, key(r)) })
+	return keys
 }
 
 // rejectsBadCursors checks that each malformed cursor in ?before of the
@@ -74,12 +81,9 @@ func timedRows(n, group int, top time.Time) []timed {
 	return out
 }
 
-// newestFirstIDs lists rows' IDs as a list ordered by time lists them: by
-// time, then ID (PostgreSQL compares UUIDs bytewise), both descending. It
-// fails t unless a page of size rows ends inside a group sharing an
-// instant (or the tie-breaker goes untested).
-func newestFirstIDs(t *testing.T, rows []timed, size int) []string {
-	t.Helper()
+// byNewest sorts rows as a list ordered by time lists them: by time,
+// then ID (PostgreSQL compares UUIDs bytewise), both descending.
+func byNewest(rows []timed) []timed {
 	s := slices.Clone(rows)
 	slices.SortFunc(s, func(a, b timed) int {
 		if c := b.at.Compare(a.at); c != 0 {
@@ -87,12 +91,28 @@ func newestFirstIDs(t *testing.T, rows []timed, size int) []string {
 		}
 		return bytes.Compare(b.id[:], a.id[:])
 	})
-	if len(s) <= size || !s[size-1].at.Equal(s[size].at) {
+	return s
+}
+
+// newestFirstIDs lists rows' IDs newest first (byNewest). Unless size is
+// 0, it fails t unless a page of size rows ends inside a group sharing an
+// instant (or the tie-breaker goes untested).
+func newestFirstIDs(t *testing.T, rows []timed, size int) []string {
+	t.Helper()
+	s := byNewest(rows)
+	if size > 0 && (len(s) <= size || !s[size-1].at.Equal(s[size].at)) {
 		t.Fatalf("the seed does not split an instant at a page's end (%d rows)", len(s))
 	}
-	out := make([]string, 0, len(s))
-	for _, r := range s {
-		out = append(out, r.id.String())
+	return idsAfter(s, timed{at: s[0].at.Add(time.Second)})
+}
+
+// idsAfter lists the IDs of the rows that come after pos newest first.
+func idsAfter(rows []timed, pos timed) []string {
+	var out []string
+	for _, r := range byNewest(rows) {
+		if r.at.Before(pos.at) || r.at.Equal(pos.at) && bytes.Compare(r.id[:], pos.id[:]) < 0 {
+			out = append(out, r.id.String())
+		}
 	}
 	return out
 }

@@ -127,8 +127,7 @@ func TestTheSecurityDashboardPagesThroughEveryAlertOpenOnesFirst(t *testing.T) {
 		t.Fatal(err)
 	}
 	p := admin.Get(console + "/security?before=" + paging.Ranked(1, theirs).String())
-	var ids []string
-	p.Doc(t).Find(`[data-testid="alerts"] tbody tr`).Each(func(_ int, r *goquery.Selection) { ids = append(ids, rowID(r)) })
+	ids := rowKeys(t, p, `[data-testid="alerts"] tbody tr`, rowID)
 	after := alertOrder(t, f, acme, func(open bool, id int64) bool { return !open || id < theirs })
 	if p.Status != http.StatusOK || !slices.Equal(ids, after[:200]) {
 		t.Fatalf("a cursor at globex's alert %d: %d, listed %q", theirs, p.Status, ids)

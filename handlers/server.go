@@ -104,7 +104,9 @@ type RevocationStore interface {
 	RevocationImpact(ctx context.Context, sc approvals.Scope, v approvals.Viewer, w tenants.SessionWindow) (approvals.Impact, error)
 	StartRevocation(ctx context.Context, sc approvals.Scope, v approvals.Viewer, reason, actor string, rotate bool, meta audit.Meta) (string, error)
 	Revocation(ctx context.Context, id string, v approvals.Viewer) (approvals.Revocation, error)
-	Revocations(ctx context.Context, v approvals.Viewer) ([]approvals.Revocation, error)
+	// Revocations returns one page of the revocations v may see as q
+	// asks, newest first; an invalid q is apperr.Invalid.
+	Revocations(ctx context.Context, v approvals.Viewer, q paging.Query) (paging.Page[approvals.Revocation], error)
 	LiftRevocation(ctx context.Context, id string, v approvals.Viewer, actor string, meta audit.Meta) error
 }
 

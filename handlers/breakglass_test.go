@@ -380,30 +380,6 @@ func TestTheReviewPageShowsWhoWasToldAfterRiverForgetsTheJobs(t *testing.T) {
 	}
 }
 
-// seedBreakGlasses records break-glasses of the tenant owner (on one of its
-// resources, each with its review), opened by a member of requesterTenant
-// when not "" (under a share), at each row's time.
-func seedBreakGlasses(t *testing.T, f *fixture, owner, requesterTenant string, rows []timed) {
-	t.Helper()
-	ids, ats := idsAndTimes(rows)
-	var requester any
-	if requesterTenant != "" {
-		requester = requesterTenant
-	}
-	if _, err := f.pool.Exec(context.Background(), `
-		WITH bg AS (
-			INSERT INTO requests (id, tenant_id, resource_id, requester_subject, requester_email, requester, level, duration_seconds,
-			                      justification, state, policy, submitted_at, updated_at, kind, incident, requester_tenant_id)
-			SELECT b.id, $1, (SELECT id FROM resources WHERE tenant_id = $1 ORDER BY name LIMIT 1), 'seeded', 'seeded@example.test',
-			       '{"email": "seeded@example.test"}', 'read', 900, 'seeded', 'expired', '{}', b.at, b.at, 'break-glass', 'INC-' || b.id, $4::uuid
-			FROM unnest($2::uuid[], $3::timestamptz[]) AS b (id, at)
-			RETURNING id, tenant_id, submitted_at)
-		INSERT INTO breakglass_reviews (request_id, tenant_id, due_at) SELECT id, tenant_id, submitted_at + interval '1 day' FROM bg`,
-		owner, ids, ats, requester); err != nil {
-		t.Fatal(err)
-	}
-}
-
 // The break-glass page lists every break-glass of the organization, its
 // own and those its responders opened under a share, 200 a page, newest
 // first: each exactly once and in order, even where break-glasses share an
@@ -415,9 +391,9 @@ func TestTheBreakGlassListPagesThroughEveryBreakGlass(t *testing.T) {
 	acme, globex := tenantID(t, f, "acme"), tenantID(t, f, "globex")
 	top := time.Now().Add(-time.Hour).Truncate(time.Second)
 	own, shared, theirs := timedRows(380, 7, top), timedRows(40, 3, top.Add(-30*time.Second)), timedRows(30, 5, top.Add(-10*time.Second))
-	seedBreakGlasses(t, f, acme, "", own)
-	seedBreakGlasses(t, f, globex, acme, shared) // acme's responders, on globex's resource
-	seedBreakGlasses(t, f, globex, "", theirs)
+	seedRequests(t, f, seeded{owner: acme, kind: "break-glass"}, own)
+	seedRequests(t, f, seeded{owner: globex, requesterTenant: acme, kind: "break-glass"}, shared) // acme's responders, on globex's resource
+	seedRequests(t, f, seeded{owner: globex, kind: "break-glass"}, theirs)
 	want := newestFirstIDs(t, append(slices.Clone(own), shared...), breakGlassPage)
 
 	admin, _ := signedIn(t, console, "acme", "admin@acme.test")

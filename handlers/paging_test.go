@@ -2,6 +2,7 @@ package handlers_test
 
 import (
 	"bytes"
+	"context"
 	"net/http"
 	"slices"
 	"strings"
@@ -129,3 +130,43 @@ func idsAndTimes(rows []timed) ([]string, []time.Time) {
 
 // dataID reads a row's data-id.
 func dataID(r *goquery.Selection) string { id, _ := r.Attr("data-id"); return id }
+
+// seeded says whose requests seedRequests records.
+type seeded struct {
+	owner           string // the tenant whose resource (the first by name) is requested
+	requesterTenant string // the requester's tenant under a share; "" for the owner's own people
+	subject         string // the requester; "" for "seeded"
+	kind            string // "jit" or "break-glass" (each with its review); "" for jit
+	share           string // the share the request is made under; "" for none
+}
+
+// seedRequests records expired requests as s says, one at each row's time.
+func seedRequests(t *testing.T, f *fixture, s seeded, rows []timed) {
+	t.Helper()
+	ids, ats := idsAndTimes(rows)
+	nullable := func(v string) any {
+		if v == "" {
+			return nil
+		}
+		return v
+	}
+	if s.subject == "" {
+		s.subject = "seeded"
+	}
+	if s.kind == "" {
+		s.kind = "jit"
+	}
+	if _, err := f.pool.Exec(context.Background(), `
+		WITH r AS (
+			INSERT INTO requests (id, tenant_id, resource_id, requester_subject, requester_email, requester, level, duration_seconds,
+			                      justification, state, policy, submitted_at, updated_at, kind, incident, requester_tenant_id, share_id)
+			SELECT b.id, $1, (SELECT id FROM resources WHERE tenant_id = $1 ORDER BY name LIMIT 1), $4, 'seeded@example.test',
+			       '{"email": "seeded@example.test"}', 'read', 900, 'seeded', 'expired', '{}', b.at, b.at, $5, 'INC-' || b.id, $6::uuid, $7::uuid
+			FROM unnest($2::uuid[], $3::timestamptz[]) AS b (id, at)
+			RETURNING id, tenant_id, submitted_at, kind)
+		INSERT INTO breakglass_reviews (request_id, tenant_id, due_at)
+		SELECT id, tenant_id, submitted_at + interval '1 day' FROM r WHERE kind = 'break-glass'`,
+		s.owner, ids, ats, s.subject, s.kind, nullable(s.requesterTenant), nullable(s.share)); err != nil {
+		t.Fatal(err)
+	}
+}

@@ -35,7 +35,8 @@ type RequestFormPage struct {
 // RequestsPage lists a person's own requests.
 type RequestsPage struct {
 	Page
-	Rows []RequestRow
+	Rows  []RequestRow // one page, newest first
+	Pager Pager        // to the newest page and the next older one
 }
 
 // RequestRow is one request in a list.

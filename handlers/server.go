@@ -81,8 +81,15 @@ type BreakGlassStore interface {
 type ShareStore interface {
 	ShareTargets(ctx context.Context, tenantID string) ([]approvals.Org, error)
 	ProposeShare(ctx context.Context, ownerTenantID string, who approvals.Person, recipientSlug string, resourceIDs []string, t approvals.ShareTerms, meta audit.Meta) (string, error)
-	Shares(ctx context.Context, tenantID string) ([]approvals.ShareSummary, error)
+	// Shares returns one page of the tenant's shares as q asks, outgoing
+	// and incoming, newest first; an invalid q is apperr.Invalid.
+	Shares(ctx context.Context, tenantID string, q paging.Query) (paging.Page[approvals.ShareSummary], error)
 	ShareDetail(ctx context.Context, tenantID, id string) (approvals.ShareDetail, error)
+	// ShareRequests returns one page of the requests under a share the
+	// tenant may see as q asks (the owner's every one, the recipient's its
+	// own people's), newest first; a share it may not see is
+	// apperr.NotFound, an invalid q apperr.Invalid.
+	ShareRequests(ctx context.Context, tenantID, id string, q paging.Query) (paging.Page[approvals.Summary], error)
 	DecideShare(ctx context.Context, tenantID, id string, who approvals.Person, approve bool, comment string, meta audit.Meta) (approvals.ShareState, error)
 	AcceptShare(ctx context.Context, tenantID, id string, who approvals.Person, accept bool, comment string, meta audit.Meta) error
 	EndShare(ctx context.Context, tenantID, id string, who approvals.Person, reason string, meta audit.Meta) error

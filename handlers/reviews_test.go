@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -13,6 +14,7 @@ import (
 	"github.com/gatehouse/gatehouse/approvals"
 	"github.com/gatehouse/gatehouse/audit"
 	"github.com/gatehouse/gatehouse/jobs"
+	"github.com/gatehouse/gatehouse/paging"
 	"github.com/gatehouse/gatehouse/postgres"
 	"github.com/gatehouse/gatehouse/tenants"
 	"github.com/gatehouse/gatehouse/testenv"
@@ -122,4 +124,43 @@ func TestAnAccessReviewCampaignKeepsOrRevokesEachItem(t *testing.T) {
 	if n, _ := soon.RemindCampaigns(ctx); n != 0 {
 		t.Fatalf("reminded twice in a day: %d", n)
 	}
+}
+
+// seedCampaigns records campaigns of the tenant, started at each row's time.
+func seedCampaigns(t *testing.T, f *fixture, tenant string, rows []timed) {
+	t.Helper()
+	ids, ats := idsAndTimes(rows)
+	if _, err := f.pool.Exec(context.Background(), `INSERT INTO review_campaigns (id, tenant_id, name, due_at, created_by, created_at)
+		SELECT c.id, $1, 'seeded ' || c.id, c.at + interval '14 days', 'admin@acme.test', c.at
+		FROM unnest($2::uuid[], $3::timestamptz[]) AS c (id, at)`, tenant, ids, ats); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// The reviews page lists every campaign of the organization, 100 a page,
+// newest first: each exactly once and in order, even where campaigns were
+// started at one instant across a page's end. Another organization's never
+// show, whatever the cursor says; a bad cursor is a 400 with a plain
+// message.
+func TestTheReviewsPagePagesThroughEveryCampaign(t *testing.T) {
+	f := newFixture(t, nil)
+	console := f.serve(t)
+	acme, globex := tenantID(t, f, "acme"), tenantID(t, f, "globex")
+	top := time.Now().Add(-time.Hour).Truncate(time.Second)
+	mine, theirs := timedRows(230, 7, top), timedRows(30, 3, top.Add(-30*time.Second))
+	seedCampaigns(t, f, acme, mine)
+	seedCampaigns(t, f, globex, theirs)
+
+	admin, _ := signedIn(t, console, "acme", "admin@acme.test")
+	rows := `[data-testid="campaigns"] tbody tr`
+	got, sizes := walkList(t, admin, console, "/reviews", rows, "campaigns", dataID)
+	if want := newestFirstIDs(t, mine, 100); !slices.Equal(got, want) || !slices.Equal(sizes, []int{100, 100, 30}) {
+		t.Fatalf("walked %d campaigns in pages %v, want the %d in order", len(got), sizes, len(want))
+	}
+	pos := theirs[11]
+	p := admin.Get(console + "/reviews?before=" + paging.At(pos.at, pos.id).String())
+	if listed := rowKeys(t, p, rows, dataID); p.Status != http.StatusOK || !slices.Equal(listed, idsAfter(mine, pos)[:100]) {
+		t.Fatalf("a cursor at globex's campaign: %d, %d listed", p.Status, len(listed))
+	}
+	rejectsBadCursors(t, admin, console, "/reviews", paging.At(pos.at, pos.id).String(), "review campaigns")
 }

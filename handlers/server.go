@@ -137,7 +137,9 @@ type MonitorStore interface {
 // ReviewStore keeps access review campaigns.
 type ReviewStore interface {
 	StartCampaign(ctx context.Context, tenantID, name string, due time.Time, actor string, meta audit.Meta) (string, error)
-	Campaigns(ctx context.Context, tenantID string) ([]approvals.Campaign, error)
+	// Campaigns returns one page of the tenant's campaigns as q asks,
+	// newest first; an invalid q is apperr.Invalid.
+	Campaigns(ctx context.Context, tenantID string, q paging.Query) (paging.Page[approvals.Campaign], error)
 	Campaign(ctx context.Context, tenantID, id string) (approvals.Campaign, error)
 }
 

@@ -2,12 +2,9 @@ package handlers_test
 
 import (
 	"context"
-	"net/http"
 	"slices"
 	"testing"
 	"time"
-
-	"github.com/gatehouse/gatehouse/paging"
 )
 
 // "My requests" lists every request the person made, in their catalog and
@@ -42,10 +39,5 @@ func TestMyRequestsPagesThroughEveryRequestOfMine(t *testing.T) {
 	}
 
 	// A cursor at the namesake's request reads on in the person's own.
-	pos := namesake[14]
-	p := b.Get(console + "/requests?before=" + paging.At(pos.at, pos.id).String())
-	if listed := rowKeys(t, p, rows, dataID); p.Status != http.StatusOK || !slices.Equal(listed, idsAfter(mine, pos)[:200]) {
-		t.Fatalf("a cursor at the namesake's request: %d, %d listed", p.Status, len(listed))
-	}
-	rejectsBadCursors(t, b, console, "/requests", paging.At(pos.at, pos.id).String(), "your requests")
+	readsOnFromForeignCursor(t, b, console, "/requests", rows, mine, namesake[14], 200, "your requests")
 }

@@ -49,14 +49,7 @@ func seedNotices(t *testing.T, f *fixture, tenant, prefix string, n, group int, 
 // newestFirst sorts notices as the page must list them: by enqueued_at,
 // then ID (PostgreSQL compares UUIDs bytewise), both descending.
 func newestFirst(ns []seededNotice) []seededNotice {
-	out := slices.Clone(ns)
-	slices.SortFunc(out, func(a, b seededNotice) int {
-		if c := b.at.Compare(a.at); c != 0 {
-			return c
-		}
-		return bytes.Compare(b.id[:], a.id[:])
-	})
-	return out
+	return byNewest(ns, func(n seededNotice) (time.Time, uuid.UUID) { return n.at, n.id })
 }
 
 func subjects(ns []seededNotice) []string {

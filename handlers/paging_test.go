@@ -12,6 +12,7 @@ import (
 	"github.com/PuerkitoBio/goquery"
 	"github.com/google/uuid"
 
+	"github.com/gatehouse/gatehouse/paging"
 	"github.com/gatehouse/gatehouse/testenv"
 )
 
@@ -82,25 +83,31 @@ func timedRows(n, group int, top time.Time) []timed {
 	return out
 }
 
-// byNewest sorts rows as a list ordered by time lists them: by time,
-// then ID (PostgreSQL compares UUIDs bytewise), both descending.
-func byNewest(rows []timed) []timed {
+// byNewest sorts rows as a list ordered by time lists them: by time (at
+// gives a row's, and its ID), then ID (PostgreSQL compares UUIDs
+// bytewise), both descending.
+func byNewest[T any](rows []T, at func(T) (time.Time, uuid.UUID)) []T {
 	s := slices.Clone(rows)
-	slices.SortFunc(s, func(a, b timed) int {
-		if c := b.at.Compare(a.at); c != 0 {
+	slices.SortFunc(s, func(a, b T) int {
+		ta, ia := at(a)
+		tb, ib := at(b)
+		if c := tb.Compare(ta); c != 0 {
 			return c
 		}
-		return bytes.Compare(b.id[:], a.id[:])
+		return bytes.Compare(ib[:], ia[:])
 	})
 	return s
 }
+
+// timeOf is a timed row's time and ID, for byNewest.
+func timeOf(r timed) (time.Time, uuid.UUID) { return r.at, r.id }
 
 // newestFirstIDs lists rows' IDs newest first (byNewest). Unless size is
 // 0, it fails t unless a page of size rows ends inside a group sharing an
 // instant (or the tie-breaker goes untested).
 func newestFirstIDs(t *testing.T, rows []timed, size int) []string {
 	t.Helper()
-	s := byNewest(rows)
+	s := byNewest(rows, timeOf)
 	if size > 0 && (len(s) <= size || !s[size-1].at.Equal(s[size].at)) {
 		t.Fatalf("the seed does not split an instant at a page's end (%d rows)", len(s))
 	}
@@ -110,7 +117,7 @@ func newestFirstIDs(t *testing.T, rows []timed, size int) []string {
 // idsAfter lists the IDs of the rows that come after pos newest first.
 func idsAfter(rows []timed, pos timed) []string {
 	var out []string
-	for _, r := range byNewest(rows) {
+	for _, r := range byNewest(rows, timeOf) {
 		if r.at.Before(pos.at) || r.at.Equal(pos.at) && bytes.Compare(r.id[:], pos.id[:]) < 0 {
 			out = append(out, r.id.String())
 		}
@@ -118,14 +125,32 @@ func idsAfter(rows []timed, pos timed) []string {
 	return out
 }
 
-// idsAndTimes are rows' IDs and times as arrays for an INSERT … SELECT
-// unnest($1::uuid[]), unnest($2::timestamptz[]).
-func idsAndTimes(rows []timed) ([]string, []time.Time) {
+// insertTimed runs the statement query, which records one row for each
+// of rows (its ID in $1::uuid[], its time in $2::timestamptz[], read with
+// unnest), args in $3 on.
+func insertTimed(t *testing.T, f *fixture, query string, rows []timed, args ...any) {
+	t.Helper()
 	ids, ats := make([]string, 0, len(rows)), make([]time.Time, 0, len(rows))
 	for _, r := range rows {
 		ids, ats = append(ids, r.id.String()), append(ats, r.at)
 	}
-	return ids, ats
+	if _, err := f.pool.Exec(context.Background(), query, append([]any{ids, ats}, args...)...); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// readsOnFromForeignCursor checks that the page at path (rows matched by
+// rows, keyed by data-id) with a cursor at pos, a row the viewer may not
+// see, lists the next size of the viewer's own rows mine after it, and
+// that malformed cursors get a 400 saying they do not point into the list
+// of what.
+func readsOnFromForeignCursor(t *testing.T, b *testenv.Browser, console, path, rows string, mine []timed, pos timed, size int, what string) {
+	t.Helper()
+	p := b.Get(console + path + "?before=" + paging.At(pos.at, pos.id).String())
+	if listed := rowKeys(t, p, rows, dataID); p.Status != http.StatusOK || !slices.Equal(listed, idsAfter(mine, pos)[:size]) {
+		t.Fatalf("%s with a cursor at another's row: %d, %d listed", path, p.Status, len(listed))
+	}
+	rejectsBadCursors(t, b, console, path, paging.At(pos.at, pos.id).String(), what)
 }
 
 // dataID reads a row's data-id.
@@ -143,7 +168,6 @@ type seeded struct {
 // seedRequests records expired requests as s says, one at each row's time.
 func seedRequests(t *testing.T, f *fixture, s seeded, rows []timed) {
 	t.Helper()
-	ids, ats := idsAndTimes(rows)
 	nullable := func(v string) any {
 		if v == "" {
 			return nil
@@ -156,17 +180,15 @@ func seedRequests(t *testing.T, f *fixture, s seeded, rows []timed) {
 	if s.kind == "" {
 		s.kind = "jit"
 	}
-	if _, err := f.pool.Exec(context.Background(), `
+	insertTimed(t, f, `
 		WITH r AS (
 			INSERT INTO requests (id, tenant_id, resource_id, requester_subject, requester_email, requester, level, duration_seconds,
 			                      justification, state, policy, submitted_at, updated_at, kind, incident, requester_tenant_id, share_id)
-			SELECT b.id, $1, (SELECT id FROM resources WHERE tenant_id = $1 ORDER BY name LIMIT 1), $4, 'seeded@example.test',
+			SELECT b.id, $3, (SELECT id FROM resources WHERE tenant_id = $3 ORDER BY name LIMIT 1), $4, 'seeded@example.test',
 			       '{"email": "seeded@example.test"}', 'read', 900, 'seeded', 'expired', '{}', b.at, b.at, $5, 'INC-' || b.id, $6::uuid, $7::uuid
-			FROM unnest($2::uuid[], $3::timestamptz[]) AS b (id, at)
+			FROM unnest($1::uuid[], $2::timestamptz[]) AS b (id, at)
 			RETURNING id, tenant_id, submitted_at, kind)
 		INSERT INTO breakglass_reviews (request_id, tenant_id, due_at)
 		SELECT id, tenant_id, submitted_at + interval '1 day' FROM r WHERE kind = 'break-glass'`,
-		s.owner, ids, ats, s.subject, s.kind, nullable(s.requesterTenant), nullable(s.share)); err != nil {
-		t.Fatal(err)
-	}
+		rows, s.owner, s.subject, s.kind, nullable(s.requesterTenant), nullable(s.share))
 }

@@ -16,7 +16,6 @@ import (
 	"github.com/gatehouse/gatehouse/approvals"
 	"github.com/gatehouse/gatehouse/devstack"
 	"github.com/gatehouse/gatehouse/jobs"
-	"github.com/gatehouse/gatehouse/paging"
 	"github.com/gatehouse/gatehouse/postgres"
 	"github.com/gatehouse/gatehouse/secretstores/vault"
 	"github.com/gatehouse/gatehouse/testenv"
@@ -243,12 +242,9 @@ func TestARevocationReportListsEveryNotice(t *testing.T) {
 // (nil: across tenants, as an operator's of a user is), at each row's time.
 func seedRevocations(t *testing.T, f *fixture, tenant any, rows []timed) {
 	t.Helper()
-	ids, ats := idsAndTimes(rows)
-	if _, err := f.pool.Exec(context.Background(), `INSERT INTO revocations (id, scope_kind, scope_value, tenant_id, reason, actor, state, created_at)
-		SELECT r.id, 'user', 'gone-' || r.id || '@acme.test', $1::uuid, 'seeded', 'admin@acme.test', 'completed', r.at
-		FROM unnest($2::uuid[], $3::timestamptz[]) AS r (id, at)`, tenant, ids, ats); err != nil {
-		t.Fatal(err)
-	}
+	insertTimed(t, f, `INSERT INTO revocations (id, scope_kind, scope_value, tenant_id, reason, actor, state, created_at)
+		SELECT r.id, 'user', 'gone-' || r.id || '@acme.test', $3::uuid, 'seeded', 'admin@acme.test', 'completed', r.at
+		FROM unnest($1::uuid[], $2::timestamptz[]) AS r (id, at)`, rows, tenant)
 }
 
 // The revocation center lists every revocation a tenant admin may see (their
@@ -281,10 +277,5 @@ func TestTheRevocationCenterPagesThroughEveryRevocation(t *testing.T) {
 	}
 
 	// A cursor at globex's revocation reads on in acme's own, from there.
-	pos := theirs[17]
-	p := admin.Get(console + "/revocations?before=" + paging.At(pos.at, pos.id).String())
-	if listed := rowKeys(t, p, rows, dataID); p.Status != http.StatusOK || !slices.Equal(listed, idsAfter(mine, pos)[:100]) {
-		t.Fatalf("a cursor at globex's revocation: %d, %d listed", p.Status, len(listed))
-	}
-	rejectsBadCursors(t, admin, console, "/revocations", paging.At(pos.at, pos.id).String(), "revocations")
+	readsOnFromForeignCursor(t, admin, console, "/revocations", rows, mine, theirs[17], 100, "revocations")
 }

@@ -1,7 +1,6 @@
 package handlers_test
 
 import (
-	"context"
 	"net/http"
 	"slices"
 	"testing"
@@ -15,14 +14,11 @@ import (
 // time.
 func seedShares(t *testing.T, f *fixture, owner, recipient string, offered bool, rows []timed) {
 	t.Helper()
-	ids, ats := idsAndTimes(rows)
-	if _, err := f.pool.Exec(context.Background(), `INSERT INTO shares (id, owner_tenant_id, recipient_tenant_id, recipients, level, term_end,
+	insertTimed(t, f, `INSERT INTO shares (id, owner_tenant_id, recipient_tenant_id, recipients, level, term_end,
 			purpose, mode, max_grant_seconds, policy, proposer, state, proposed_at, updated_at, offered_at)
-		SELECT s.id, $1, $2, '{"roles": ["requester"]}', 'read', now() + interval '30 days', 'seeded ' || s.id, 'pre-approved', 3600, '{}',
+		SELECT s.id, $3, $4, '{"roles": ["requester"]}', 'read', now() + interval '30 days', 'seeded ' || s.id, 'pre-approved', 3600, '{}',
 		       '{"email": "admin@example.test"}', CASE WHEN $5 THEN 'active' ELSE 'proposed' END, s.at, s.at, CASE WHEN $5 THEN s.at END
-		FROM unnest($3::uuid[], $4::timestamptz[]) AS s (id, at)`, owner, recipient, ids, ats, offered); err != nil {
-		t.Fatal(err)
-	}
+		FROM unnest($1::uuid[], $2::timestamptz[]) AS s (id, at)`, rows, owner, recipient, offered)
 }
 
 // The shares page lists every share of the organization, outgoing and
@@ -102,12 +98,8 @@ func TestASharesPagePagesThroughEveryRequestUnderIt(t *testing.T) {
 	}
 
 	admin, _ := signedIn(t, console, "acme", "admin@acme.test")
-	pos := elsewhere[4]
-	p := admin.Get(console + path + "?before=" + paging.At(pos.at, pos.id).String())
-	if listed := rowKeys(t, p, rows, dataID); p.Status != http.StatusOK || !slices.Equal(listed, idsAfter(under, pos)[:200]) {
-		t.Fatalf("a cursor at another share's request: %d, %d listed", p.Status, len(listed))
-	}
-	rejectsBadCursors(t, admin, console, path, paging.At(pos.at, pos.id).String(), "access under this share")
+	pos := elsewhere[4] // a request under the other share
+	readsOnFromForeignCursor(t, admin, console, path, rows, under, pos, 200, "access under this share")
 	if p := admin.Get(console + "/shares/" + other[0].id.String() + "?before=" + paging.At(pos.at, pos.id).String()); p.Status != http.StatusOK {
 		t.Fatalf("the other share: %d", p.Status)
 	}

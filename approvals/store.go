@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/gatehouse/gatehouse/audit"
+	"github.com/gatehouse/gatehouse/paging"
 )
 
 // Store keeps the catalog, requests and decisions (implemented by the
@@ -54,7 +55,10 @@ type Store interface {
 	SetClassPolicy(ctx context.Context, tenantID string, c Classification, p Policy, actor string, meta audit.Meta) (int, error)
 	VaultMount(ctx context.Context, tenantID string) (string, error)
 	Submit(ctx context.Context, tenantID, resourceID string, who Person, sub Submission, meta audit.Meta) (string, error)
-	RequestsOf(ctx context.Context, tenantID, subject string) ([]Summary, error)
+	// RequestsOf returns one page of the requests the subject of the
+	// tenant made as q asks, newest first, and where the next page
+	// starts; an invalid q is apperr.Invalid.
+	RequestsOf(ctx context.Context, tenantID, subject string, q paging.Query) (paging.Page[Summary], error)
 	// Inbox lists, oldest first, up to limit pending requests p may decide
 	// now (Request.Eligible), and how many there are in all (limit 0: the
 	// count only).

@@ -119,7 +119,6 @@ type ShareDetail struct {
 	EndedAt         time.Time
 	EndedBy         string
 	EndReason       string
-	Requests        []Summary // access requested under it
 }
 
 // SharedItem is a resource shared with the viewer's organization.

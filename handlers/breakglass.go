@@ -62,11 +62,20 @@ func (s *Server) breakGlassRow(r approvals.BreakGlassRow) web.BreakGlassRow {
 	return row
 }
 
-// breakGlassList lists the tenant's break-glasses.
+// breakGlassPageSize is how many break-glasses a page of the list shows.
+const breakGlassPageSize = 200
+
+// breakGlassList lists one page of the tenant's break-glasses, newest
+// first: the first, or the one after the cursor in ?before. A bad cursor
+// is apperr.Invalid (400), and nothing is read.
 func (s *Server) breakGlassList(c echo.Context) error {
 	sess := currentSession(c)
 	ctx := c.Request().Context()
-	rows, err := s.deps.BreakGlass.BreakGlassList(ctx, sess.TenantID)
+	q, err := pageQuery(c, breakGlassPageSize, "break-glasses")
+	if err != nil {
+		return err
+	}
+	rows, err := s.deps.BreakGlass.BreakGlassList(ctx, sess.TenantID, q)
 	if err != nil {
 		return err
 	}
@@ -74,8 +83,9 @@ func (s *Server) breakGlassList(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	m := web.BreakGlassPage{Page: s.page(c, "Break glass"), CanBreak: s.deps.Authz.Allowed(sess.Roles, sess.TenantSlug, authz.UseBreakGlass)}
-	for _, r := range rows {
+	m := web.BreakGlassPage{Page: s.page(c, "Break glass"), CanBreak: s.deps.Authz.Allowed(sess.Roles, sess.TenantSlug, authz.UseBreakGlass),
+		Pager: pager("/breakglass", nil, q, rows.Older, "breakglass-list")}
+	for _, r := range rows.Rows {
 		m.Rows = append(m.Rows, s.breakGlassRow(r))
 	}
 	for _, f := range flags {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -377,3 +378,33 @@ func TestTheReviewPageShowsWhoWasToldAfterRiverForgetsTheJobs(t *testing.T) {
 		}
 	}
 }
+
+// The break-glass page lists every break-glass of the organization, its
+// own and those its responders opened under a share, 200 a page, newest
+// first: each exactly once and in order, even where break-glasses share an
+// instant across a page's end. Another organization's never show, whatever
+// the cursor says; a bad cursor is a 400 with a plain message.
+func TestTheBreakGlassListPagesThroughEveryBreakGlass(t *testing.T) {
+	f := newFixture(t, nil)
+	console := f.serve(t)
+	acme, globex := tenantID(t, f, "acme"), tenantID(t, f, "globex")
+	top := time.Now().Add(-time.Hour).Truncate(time.Second)
+	own, shared, theirs := timedRows(380, 7, top), timedRows(40, 3, top.Add(-30*time.Second)), timedRows(30, 5, top.Add(-10*time.Second))
+	seedRequests(t, f, seeded{owner: acme, kind: "break-glass"}, own)
+	seedRequests(t, f, seeded{owner: globex, requesterTenant: acme, kind: "break-glass"}, shared) // acme's responders, on globex's resource
+	seedRequests(t, f, seeded{owner: globex, kind: "break-glass"}, theirs)
+	want := newestFirstIDs(t, append(slices.Clone(own), shared...), breakGlassPage)
+
+	admin, _ := signedIn(t, console, "acme", "admin@acme.test")
+	got, sizes := walkList(t, admin, console, "/breakglass", `[data-testid="breakglass-list"] tbody tr`, "breakglass", dataID)
+	if !slices.Equal(got, want) || !slices.Equal(sizes, []int{200, 200, 20}) {
+		t.Fatalf("walked %d break-glasses in pages %v, want the %d in order", len(got), sizes, len(want))
+	}
+
+	// A cursor at globex's break-glass reads on in acme's own, from there.
+	readsOnFromForeignCursor(t, admin, console, "/breakglass", `[data-testid="breakglass-list"] tbody tr`, append(slices.Clone(own), shared...),
+		theirs[12], breakGlassPage, "break-glasses")
+}
+
+// breakGlassPage is how many break-glasses a page lists.
+const breakGlassPage = 200

@@ -10,6 +10,7 @@ import (
 	"github.com/gatehouse/gatehouse/apperr"
 	"github.com/gatehouse/gatehouse/identity"
 	"github.com/gatehouse/gatehouse/jobs"
+	"github.com/gatehouse/gatehouse/paging"
 	"github.com/gatehouse/gatehouse/tenants"
 	"github.com/gatehouse/gatehouse/web"
 )
@@ -59,7 +60,7 @@ func noticeQuery(c echo.Context) (jobs.NoticeQuery, error) {
 	if err != nil {
 		return jobs.NoticeQuery{}, err
 	}
-	before, err := jobs.ParseNoticeCursor(c.QueryParam("before"))
+	before, err := paging.Parse(c.QueryParam("before"), jobs.NoticesList)
 	if err != nil {
 		return jobs.NoticeQuery{}, err
 	}
@@ -97,17 +98,14 @@ func (s *Server) channelsModel(c echo.Context, sess *identity.Session, q jobs.No
 // object and state, to the newest and the next older page, and to every
 // object's notices.
 func noticeList(q jobs.NoticeQuery, p jobs.NoticePage) web.NoticeList {
-	l := web.NoticeList{Rows: deliveryRows(p.Notices), Ref: q.Ref, EveryURL: noticesURL("", q.State, jobs.NoticeCursor{}),
-		State: noticeStateLabel(q.State), Older: !q.Before.IsZero(), NewestURL: noticesURL(q.Ref, q.State, jobs.NoticeCursor{})}
-	if !p.Older.IsZero() {
-		l.OlderURL = noticesURL(q.Ref, q.State, p.Older)
-	}
+	l := web.NoticeList{Rows: deliveryRows(p.Notices), Ref: q.Ref, EveryURL: noticesURL("", q.State, paging.Cursor{}), State: noticeStateLabel(q.State),
+		Pager: pager("/admin/notifications", noticeFilter(q.Ref, q.State), paging.Query{Before: q.Before}, p.Older, "notices")}
 	for _, st := range append([]string{""}, jobs.NoticeStates()...) {
 		label := "all"
 		if st != "" {
 			label = noticeStateLabel(st)
 		}
-		l.Filters = append(l.Filters, web.NoticeFilter{Label: label, State: st, URL: noticesURL(q.Ref, st, jobs.NoticeCursor{}), Current: st == q.State})
+		l.Filters = append(l.Filters, web.NoticeFilter{Label: label, State: st, URL: noticesURL(q.Ref, st, paging.Cursor{}), Current: st == q.State})
 	}
 	return l
 }
@@ -115,7 +113,13 @@ func noticeList(q jobs.NoticeQuery, p jobs.NoticePage) web.NoticeList {
 // noticesURL is the notifications page listing the notices about the
 // object ref ("": every object) in state ("": every state) after the
 // cursor before (zero: the newest), scrolled to the list.
-func noticesURL(ref, state string, before jobs.NoticeCursor) string {
+func noticesURL(ref, state string, before paging.Cursor) string {
+	return listURL("/admin/notifications", noticeFilter(ref, state), before, "notices")
+}
+
+// noticeFilter is the query narrowing the notices to the object ref and
+// the state (each left out when "").
+func noticeFilter(ref, state string) url.Values {
 	v := url.Values{}
 	if ref != "" {
 		v.Set("ref", ref)
@@ -123,14 +127,7 @@ func noticesURL(ref, state string, before jobs.NoticeCursor) string {
 	if state != "" {
 		v.Set("state", state)
 	}
-	if !before.IsZero() {
-		v.Set("before", before.String())
-	}
-	u := "/admin/notifications"
-	if len(v) > 0 {
-		u += "?" + v.Encode()
-	}
-	return u + "#notices"
+	return v
 }
 
 // channelsSave sets or removes the webhook; a bad URL re-renders with the error.
@@ -227,7 +224,7 @@ func (s *Server) objectNotices(c echo.Context, ref string) (web.ObjectDeliveries
 	}
 	d := web.ObjectDeliveries{Rows: deliveryRows(n.Latest), Total: max(n.Total, len(n.Latest))}
 	if id, err := jobs.ParseNoticeRef(ref); err == nil && id != "" && n.Older() > 0 && s.mayOpen(c, "admin.notifications") {
-		d.LogURL = noticesURL(id, "", jobs.NoticeCursor{})
+		d.LogURL = noticesURL(id, "", paging.Cursor{})
 	}
 	return d, nil
 }

@@ -15,6 +15,7 @@ import (
 	"github.com/gatehouse/gatehouse/approvals"
 	"github.com/gatehouse/gatehouse/authz"
 	"github.com/gatehouse/gatehouse/identity"
+	"github.com/gatehouse/gatehouse/paging"
 	"github.com/gatehouse/gatehouse/tenants"
 	"github.com/gatehouse/gatehouse/web"
 )
@@ -197,15 +198,24 @@ func summaryRow(r approvals.Summary) web.RequestRow {
 		Duration: r.Duration.String(), Submitted: when(r.SubmittedAt), Expires: when(r.ExpiresAt), Failure: r.FailureReason}
 }
 
-// myRequests lists the person's requests.
+// requestPageSize is how many requests a page of "My requests" lists.
+const requestPageSize = 200
+
+// myRequests lists one page of the person's requests, newest first: the
+// first, or the one after the cursor in ?before. A bad cursor is
+// apperr.Invalid (400), and nothing is read.
 func (s *Server) myRequests(c echo.Context) error {
 	sess := currentSession(c)
-	rs, err := s.deps.Requests.RequestsOf(c.Request().Context(), sess.TenantID, sess.Subject)
+	q, err := pageQuery(c, requestPageSize, "your requests")
 	if err != nil {
 		return err
 	}
-	m := web.RequestsPage{Page: s.page(c, "My requests")}
-	for _, r := range rs {
+	rs, err := s.deps.Requests.RequestsOf(c.Request().Context(), sess.TenantID, sess.Subject, q)
+	if err != nil {
+		return err
+	}
+	m := web.RequestsPage{Page: s.page(c, "My requests"), Pager: pager("/requests", nil, q, rs.Older, "")}
+	for _, r := range rs.Rows {
 		m.Rows = append(m.Rows, summaryRow(r))
 	}
 	return render(c, http.StatusOK, web.Requests(m))
@@ -423,15 +433,16 @@ func (s *Server) inboxCount(c echo.Context) error {
 	return render(c, http.StatusOK, web.InboxCount(total))
 }
 
-// grants lists the person's active grants.
+// grants lists the person's active grants (among their newest requests:
+// the first page of "My requests").
 func (s *Server) grants(c echo.Context) error {
 	sess := currentSession(c)
-	rs, err := s.deps.Requests.RequestsOf(c.Request().Context(), sess.TenantID, sess.Subject)
+	rs, err := s.deps.Requests.RequestsOf(c.Request().Context(), sess.TenantID, sess.Subject, paging.First(requestPageSize))
 	if err != nil {
 		return err
 	}
 	m := web.GrantsPage{Page: s.page(c, "My grants")}
-	for _, r := range rs {
+	for _, r := range rs.Rows {
 		if r.State == approvals.Active {
 			row := summaryRow(r)
 			row.Store = r.StoreKind

@@ -15,6 +15,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/gatehouse/gatehouse/jobs"
+	"github.com/gatehouse/gatehouse/paging"
 	"github.com/gatehouse/gatehouse/testenv"
 )
 
@@ -48,14 +49,7 @@ func seedNotices(t *testing.T, f *fixture, tenant, prefix string, n, group int, 
 // newestFirst sorts notices as the page must list them: by enqueued_at,
 // then ID (PostgreSQL compares UUIDs bytewise), both descending.
 func newestFirst(ns []seededNotice) []seededNotice {
-	out := slices.Clone(ns)
-	slices.SortFunc(out, func(a, b seededNotice) int {
-		if c := b.at.Compare(a.at); c != 0 {
-			return c
-		}
-		return bytes.Compare(b.id[:], a.id[:])
-	})
-	return out
+	return byNewest(ns, func(n seededNotice) (time.Time, uuid.UUID) { return n.at, n.id })
 }
 
 func subjects(ns []seededNotice) []string {
@@ -169,7 +163,7 @@ func TestTenantAdminsPageThroughEveryNoticeAndFindFailedOnes(t *testing.T) {
 	// A cursor pointing at another organization's notice reads on in the
 	// admin's own notices, from that instant.
 	pos := theirs[5] // enqueued with acme's notices 7..13
-	p := admin.Get(console + "/admin/notifications?before=" + jobs.NoticeCursor{At: pos.at, ID: pos.id}.String())
+	p := admin.Get(console + "/admin/notifications?before=" + paging.At(pos.at, pos.id).String())
 	got, _ = noticeRows(t, p)
 	var want []string
 	for _, n := range all {
@@ -187,7 +181,7 @@ func TestTenantAdminsPageThroughEveryNoticeAndFindFailedOnes(t *testing.T) {
 	}
 
 	// Bad input: 400 with a plain message, on the error page.
-	valid := jobs.NoticeCursor{At: all[29].at, ID: all[29].id}.String()
+	valid := paging.At(all[29].at, all[29].id).String()
 	for _, c := range []struct{ query, message string }{
 		{"before=not-a-cursor", "does not point into the list of notifications"},
 		{"before=" + valid[:len(valid)-2], "does not point into the list of notifications"},

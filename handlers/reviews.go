@@ -11,6 +11,7 @@ import (
 
 	"github.com/gatehouse/gatehouse/apperr"
 	"github.com/gatehouse/gatehouse/approvals"
+	"github.com/gatehouse/gatehouse/paging"
 	"github.com/gatehouse/gatehouse/web"
 )
 
@@ -24,23 +25,35 @@ func campaignState(c approvals.Campaign, now time.Time) string {
 	return "open"
 }
 
-func (s *Server) reviewsModel(c echo.Context, fields map[string]string) (web.ReviewsPage, error) {
+// campaignPageSize is how many campaigns a page of the reviews page lists.
+const campaignPageSize = 100
+
+// reviewsModel is the reviews page with the page of campaigns q asks for
+// and the form holding fields; it returns the store's errors.
+func (s *Server) reviewsModel(c echo.Context, q paging.Query, fields map[string]string) (web.ReviewsPage, error) {
 	sess := currentSession(c)
-	all, err := s.deps.Reviews.Campaigns(c.Request().Context(), sess.TenantID)
+	all, err := s.deps.Reviews.Campaigns(c.Request().Context(), sess.TenantID, q)
 	if err != nil {
 		return web.ReviewsPage{}, err
 	}
-	m := web.ReviewsPage{Page: s.page(c, "Access reviews"), Fields: fields, FieldErrors: map[string]string{}}
-	for _, cp := range all {
+	m := web.ReviewsPage{Page: s.page(c, "Access reviews"), Fields: fields, FieldErrors: map[string]string{},
+		Pager: pager("/reviews", nil, q, all.Older, "campaigns")}
+	for _, cp := range all.Rows {
 		m.Rows = append(m.Rows, web.CampaignRow{ID: cp.ID, Name: cp.Name, Due: when(cp.DueAt),
 			Progress: strconv.Itoa(cp.Decided) + " of " + strconv.Itoa(cp.Total), State: campaignState(cp, s.deps.Now())})
 	}
 	return m, nil
 }
 
-// reviews lists the campaigns.
+// reviews lists one page of the campaigns, newest first: the first, or
+// the one after the cursor in ?before. A bad cursor is apperr.Invalid
+// (400), and nothing is read.
 func (s *Server) reviews(c echo.Context) error {
-	m, err := s.reviewsModel(c, map[string]string{"due": s.deps.Now().AddDate(0, 0, 14).Format("2006-01-02")})
+	q, err := pageQuery(c, campaignPageSize, "review campaigns")
+	if err != nil {
+		return err
+	}
+	m, err := s.reviewsModel(c, q, map[string]string{"due": s.deps.Now().AddDate(0, 0, 14).Format("2006-01-02")})
 	if err != nil {
 		return err
 	}
@@ -64,7 +77,7 @@ func (s *Server) reviewStart(c echo.Context) error {
 		if ae.Code != apperr.Invalid {
 			return err
 		}
-		m, merr := s.reviewsModel(c, fields)
+		m, merr := s.reviewsModel(c, paging.First(campaignPageSize), fields)
 		if merr != nil {
 			return merr
 		}

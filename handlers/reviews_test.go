@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -122,4 +123,35 @@ func TestAnAccessReviewCampaignKeepsOrRevokesEachItem(t *testing.T) {
 	if n, _ := soon.RemindCampaigns(ctx); n != 0 {
 		t.Fatalf("reminded twice in a day: %d", n)
 	}
+}
+
+// seedCampaigns records campaigns of the tenant, started at each row's time.
+func seedCampaigns(t *testing.T, f *fixture, tenant string, rows []timed) {
+	t.Helper()
+	insertTimed(t, f, `INSERT INTO review_campaigns (id, tenant_id, name, due_at, created_by, created_at)
+		SELECT c.id, $3, 'seeded ' || c.id, c.at + interval '14 days', 'admin@acme.test', c.at
+		FROM unnest($1::uuid[], $2::timestamptz[]) AS c (id, at)`, rows, tenant)
+}
+
+// The reviews page lists every campaign of the organization, 100 a page,
+// newest first: each exactly once and in order, even where campaigns were
+// started at one instant across a page's end. Another organization's never
+// show, whatever the cursor says; a bad cursor is a 400 with a plain
+// message.
+func TestTheReviewsPagePagesThroughEveryCampaign(t *testing.T) {
+	f := newFixture(t, nil)
+	console := f.serve(t)
+	acme, globex := tenantID(t, f, "acme"), tenantID(t, f, "globex")
+	top := time.Now().Add(-time.Hour).Truncate(time.Second)
+	mine, theirs := timedRows(230, 7, top), timedRows(30, 3, top.Add(-30*time.Second))
+	seedCampaigns(t, f, acme, mine)
+	seedCampaigns(t, f, globex, theirs)
+
+	admin, _ := signedIn(t, console, "acme", "admin@acme.test")
+	rows := `[data-testid="campaigns"] tbody tr`
+	got, sizes := walkList(t, admin, console, "/reviews", rows, "campaigns", dataID)
+	if want := newestFirstIDs(t, mine, 100); !slices.Equal(got, want) || !slices.Equal(sizes, []int{100, 100, 30}) {
+		t.Fatalf("walked %d campaigns in pages %v, want the %d in order", len(got), sizes, len(want))
+	}
+	readsOnFromForeignCursor(t, admin, console, "/reviews", rows, mine, theirs[11], 100, "review campaigns")
 }

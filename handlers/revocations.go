@@ -9,6 +9,7 @@ import (
 	"github.com/gatehouse/gatehouse/apperr"
 	"github.com/gatehouse/gatehouse/approvals"
 	"github.com/gatehouse/gatehouse/jobs"
+	"github.com/gatehouse/gatehouse/paging"
 	"github.com/gatehouse/gatehouse/tenants"
 	"github.com/gatehouse/gatehouse/web"
 )
@@ -27,23 +28,36 @@ func kinds() []string {
 	return out
 }
 
-// revocations is the revocation center: pick a scope, see past revocations.
+// revocationPageSize is how many revocations a page of the center lists.
+const revocationPageSize = 100
+
+// revocations is the revocation center: pick a scope, see past
+// revocations a page at a time, newest first (the first page, or the one
+// after the cursor in ?before). A bad cursor is apperr.Invalid (400), and
+// nothing is read.
 func (s *Server) revocations(c echo.Context) error {
-	m, err := s.revocationsModel(c)
+	q, err := pageQuery(c, revocationPageSize, "revocations")
+	if err != nil {
+		return err
+	}
+	m, err := s.revocationsModel(c, q)
 	if err != nil {
 		return err
 	}
 	return render(c, http.StatusOK, web.Revocations(m))
 }
 
-func (s *Server) revocationsModel(c echo.Context) (web.RevocationsPage, error) {
+// revocationsModel is the center with the page of revocations q asks for;
+// it returns the store's errors.
+func (s *Server) revocationsModel(c echo.Context, q paging.Query) (web.RevocationsPage, error) {
 	v := viewer(c)
-	all, err := s.deps.Revocations.Revocations(c.Request().Context(), v)
+	all, err := s.deps.Revocations.Revocations(c.Request().Context(), v, q)
 	if err != nil {
 		return web.RevocationsPage{}, err
 	}
-	m := web.RevocationsPage{Page: s.page(c, "Revocations"), Operator: v.Operator, Kinds: kinds(), FieldErrors: map[string]string{}}
-	for _, r := range all {
+	m := web.RevocationsPage{Page: s.page(c, "Revocations"), Operator: v.Operator, Kinds: kinds(), FieldErrors: map[string]string{},
+		Pager: pager("/revocations", nil, q, all.Older, "revocations")}
+	for _, r := range all.Rows {
 		state := "running"
 		if r.Completed {
 			state = "completed"
@@ -60,7 +74,7 @@ func (s *Server) revocationPreview(c echo.Context) error {
 	raw := c.QueryParam("scope")
 	sc, err := approvals.ParseScope(raw)
 	if err != nil {
-		m, merr := s.revocationsModel(c)
+		m, merr := s.revocationsModel(c, paging.First(revocationPageSize))
 		if merr != nil {
 			return merr
 		}

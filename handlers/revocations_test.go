@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -235,4 +236,46 @@ func TestARevocationReportListsEveryNotice(t *testing.T) {
 		report != "/revocations/"+id+"/report.json" {
 		t.Fatalf("the revocation page lists %d notices and says %q (link %q)", rows, strings.Join(strings.Fields(more.Text()), " "), report)
 	}
+}
+
+// seedRevocations records completed revocations of users in the tenant
+// (nil: across tenants, as an operator's of a user is), at each row's time.
+func seedRevocations(t *testing.T, f *fixture, tenant any, rows []timed) {
+	t.Helper()
+	insertTimed(t, f, `INSERT INTO revocations (id, scope_kind, scope_value, tenant_id, reason, actor, state, created_at)
+		SELECT r.id, 'user', 'gone-' || r.id || '@acme.test', $3::uuid, 'seeded', 'admin@acme.test', 'completed', r.at
+		FROM unnest($1::uuid[], $2::timestamptz[]) AS r (id, at)`, rows, tenant)
+}
+
+// The revocation center lists every revocation a tenant admin may see (their
+// organization's), 100 a page, newest first: each exactly once and in order,
+// even where revocations share an instant across a page's end; a platform
+// operator pages through every organization's the same way. Another
+// organization's never show to a tenant admin, whatever the cursor says; a
+// bad cursor is a 400 with a plain message.
+func TestTheRevocationCenterPagesThroughEveryRevocation(t *testing.T) {
+	f := newFixture(t, nil)
+	console := f.serve(t)
+	acme, globex := tenantID(t, f, "acme"), tenantID(t, f, "globex")
+	top := time.Now().Add(-time.Hour).Truncate(time.Second)
+	mine, theirs, anyone := timedRows(230, 6, top), timedRows(40, 4, top.Add(-20*time.Second)), timedRows(10, 2, top.Add(-40*time.Second))
+	seedRevocations(t, f, acme, mine)
+	seedRevocations(t, f, globex, theirs)
+	seedRevocations(t, f, nil, anyone)
+
+	admin, _ := signedIn(t, console, "acme", "admin@acme.test")
+	rows := `[data-testid="revocations"] tbody tr`
+	got, sizes := walkList(t, admin, console, "/revocations", rows, "revocations", dataID)
+	if want := newestFirstIDs(t, mine, 100); !slices.Equal(got, want) || !slices.Equal(sizes, []int{100, 100, 30}) {
+		t.Fatalf("walked %d revocations in pages %v, want the %d in order", len(got), sizes, len(want))
+	}
+	op, _ := signedIn(t, console, "gatehouse", "operator@gatehouse.test")
+	got, sizes = walkList(t, op, console, "/revocations", rows, "revocations", dataID)
+	if want := newestFirstIDs(t, append(append(slices.Clone(mine), theirs...), anyone...), 0); !slices.Equal(got, want) ||
+		!slices.Equal(sizes, []int{100, 100, 80}) {
+		t.Fatalf("the operator walked %d revocations in pages %v, want the %d in order", len(got), sizes, len(want))
+	}
+
+	// A cursor at globex's revocation reads on in acme's own, from there.
+	readsOnFromForeignCursor(t, admin, console, "/revocations", rows, mine, theirs[17], 100, "revocations")
 }

@@ -12,13 +12,23 @@ import (
 	"github.com/gatehouse/gatehouse/apperr"
 	"github.com/gatehouse/gatehouse/authz"
 	"github.com/gatehouse/gatehouse/monitor"
+	"github.com/gatehouse/gatehouse/paging"
 	"github.com/gatehouse/gatehouse/web"
 )
 
-// security is the security dashboard: alerts, and the monitor's settings
-// for tenant admins.
+// alertPageSize is how many alerts a page of the security dashboard lists.
+const alertPageSize = 200
+
+// security is the security dashboard: one page of alerts (open ones first,
+// then newest first: the first page, or the one after the cursor in
+// ?before), and the monitor's settings for tenant admins. A bad cursor is
+// apperr.Invalid (400), and nothing is read.
 func (s *Server) security(c echo.Context) error {
-	m, err := s.securityModel(c, nil)
+	before, err := monitor.ParseAlertCursor(c.QueryParam("before"))
+	if err != nil {
+		return err
+	}
+	m, err := s.securityModel(c, paging.Query{Before: before, Limit: alertPageSize}, nil)
 	if err != nil {
 		return err
 	}
@@ -36,10 +46,13 @@ func settingsFields(st monitor.Settings) map[string]string {
 	return f
 }
 
-func (s *Server) securityModel(c echo.Context, fields map[string]string) (web.SecurityPage, error) {
+// securityModel is the dashboard with the page of alerts q asks for and
+// the settings form holding fields (nil: the settings kept); it returns
+// the stores' errors.
+func (s *Server) securityModel(c echo.Context, q paging.Query, fields map[string]string) (web.SecurityPage, error) {
 	sess := currentSession(c)
 	ctx := c.Request().Context()
-	alerts, err := s.deps.Monitor.Alerts(ctx, sess.TenantID)
+	alerts, err := s.deps.Monitor.Alerts(ctx, sess.TenantID, q)
 	if err != nil {
 		return web.SecurityPage{}, err
 	}
@@ -51,11 +64,12 @@ func (s *Server) securityModel(c echo.Context, fields map[string]string) (web.Se
 		fields = settingsFields(st)
 	}
 	m := web.SecurityPage{Page: s.page(c, "Security"), CanManage: s.deps.Authz.Allowed(sess.Roles, sess.TenantSlug, authz.ManageSecurity),
-		Settings: fields, FieldErrors: map[string]string{}}
+		Settings: fields, FieldErrors: map[string]string{}, AlertsFrom: q.Before.String(),
+		AlertPager: pager("/security", nil, q, alerts.Older, "alerts")}
 	for _, r := range monitor.Rules() {
 		m.Rules = append(m.Rules, web.RuleToggle{Name: string(r), Enabled: !slices.Contains(st.Disabled, r)})
 	}
-	for _, a := range alerts {
+	for _, a := range alerts.Rows {
 		row := web.AlertRow{ID: strconv.FormatInt(a.ID, 10), Rule: a.Rule, Score: a.Score, Summary: a.Summary, At: when(a.OccurredAt),
 			EventURL: "/audit?" + url.Values{"actor": {a.Actor}, "before": {strconv.FormatInt(a.EventID+1, 10)}}.Encode()}
 		if !a.AckedAt.IsZero() {
@@ -66,17 +80,23 @@ func (s *Server) securityModel(c echo.Context, fields map[string]string) (web.Se
 	return m, nil
 }
 
-// alertAck acknowledges an alert of the tenant.
+// alertAck acknowledges an alert of the tenant, then shows the page of
+// alerts it was acknowledged from (the form's before: a cursor, "" for the
+// first page). A bad cursor is apperr.Invalid, and nothing changes.
 func (s *Server) alertAck(c echo.Context) error {
 	sess := currentSession(c)
 	id, err := strconv.ParseInt(c.Param("id"), 10, 64)
 	if err != nil {
 		return apperr.New(apperr.NotFound, "There is no such open alert in your organization.")
 	}
+	before, err := monitor.ParseAlertCursor(c.FormValue("before"))
+	if err != nil {
+		return err
+	}
 	if err := s.deps.Monitor.AckAlert(c.Request().Context(), sess.TenantID, id, sess.Actor(), meta(c)); err != nil {
 		return err
 	}
-	return c.Redirect(http.StatusSeeOther, "/security")
+	return c.Redirect(http.StatusSeeOther, listURL("/security", nil, before, "alerts"))
 }
 
 // securitySettings saves the monitor's settings.
@@ -106,7 +126,7 @@ func (s *Server) securitySettings(c echo.Context) error {
 	if ae.Code != apperr.Invalid {
 		return err
 	}
-	m, merr := s.securityModel(c, fields)
+	m, merr := s.securityModel(c, paging.First(alertPageSize), fields)
 	if merr != nil {
 		return merr
 	}

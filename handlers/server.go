@@ -27,6 +27,7 @@ import (
 	"github.com/gatehouse/gatehouse/identity"
 	"github.com/gatehouse/gatehouse/jobs"
 	"github.com/gatehouse/gatehouse/monitor"
+	"github.com/gatehouse/gatehouse/paging"
 	"github.com/gatehouse/gatehouse/reviews"
 	"github.com/gatehouse/gatehouse/stores"
 	"github.com/gatehouse/gatehouse/tenants"
@@ -65,7 +66,9 @@ type ChannelStore interface {
 
 // BreakGlassStore keeps break-glass settings, reviews and their records.
 type BreakGlassStore interface {
-	BreakGlassList(ctx context.Context, tenantID string) ([]approvals.BreakGlassRow, error)
+	// BreakGlassList returns one page of the tenant's break-glasses as q
+	// asks, newest first; an invalid q is apperr.Invalid.
+	BreakGlassList(ctx context.Context, tenantID string, q paging.Query) (paging.Page[approvals.BreakGlassRow], error)
 	ActiveBreakGlass(ctx context.Context, tenantID string) ([]approvals.Summary, error)
 	ReviewBreakGlass(ctx context.Context, tenantID, requestID string, reviewer approvals.Person, v approvals.Verdict, notes string, meta audit.Meta) error
 	BreakGlassLimits(ctx context.Context, tenantID string) (approvals.Limits, error)
@@ -78,8 +81,15 @@ type BreakGlassStore interface {
 type ShareStore interface {
 	ShareTargets(ctx context.Context, tenantID string) ([]approvals.Org, error)
 	ProposeShare(ctx context.Context, ownerTenantID string, who approvals.Person, recipientSlug string, resourceIDs []string, t approvals.ShareTerms, meta audit.Meta) (string, error)
-	Shares(ctx context.Context, tenantID string) ([]approvals.ShareSummary, error)
+	// Shares returns one page of the tenant's shares as q asks, outgoing
+	// and incoming, newest first; an invalid q is apperr.Invalid.
+	Shares(ctx context.Context, tenantID string, q paging.Query) (paging.Page[approvals.ShareSummary], error)
 	ShareDetail(ctx context.Context, tenantID, id string) (approvals.ShareDetail, error)
+	// ShareRequests returns one page of the requests under a share the
+	// tenant may see as q asks (the owner's every one, the recipient's its
+	// own people's), newest first; a share it may not see is
+	// apperr.NotFound, an invalid q apperr.Invalid.
+	ShareRequests(ctx context.Context, tenantID, id string, q paging.Query) (paging.Page[approvals.Summary], error)
 	DecideShare(ctx context.Context, tenantID, id string, who approvals.Person, approve bool, comment string, meta audit.Meta) (approvals.ShareState, error)
 	AcceptShare(ctx context.Context, tenantID, id string, who approvals.Person, accept bool, comment string, meta audit.Meta) error
 	EndShare(ctx context.Context, tenantID, id string, who approvals.Person, reason string, meta audit.Meta) error
@@ -101,7 +111,9 @@ type RevocationStore interface {
 	RevocationImpact(ctx context.Context, sc approvals.Scope, v approvals.Viewer, w tenants.SessionWindow) (approvals.Impact, error)
 	StartRevocation(ctx context.Context, sc approvals.Scope, v approvals.Viewer, reason, actor string, rotate bool, meta audit.Meta) (string, error)
 	Revocation(ctx context.Context, id string, v approvals.Viewer) (approvals.Revocation, error)
-	Revocations(ctx context.Context, v approvals.Viewer) ([]approvals.Revocation, error)
+	// Revocations returns one page of the revocations v may see as q
+	// asks, newest first; an invalid q is apperr.Invalid.
+	Revocations(ctx context.Context, v approvals.Viewer, q paging.Query) (paging.Page[approvals.Revocation], error)
 	LiftRevocation(ctx context.Context, id string, v approvals.Viewer, actor string, meta audit.Meta) error
 }
 
@@ -116,14 +128,18 @@ type AuditLog interface {
 type MonitorStore interface {
 	MonitorSettings(ctx context.Context, tenantID string) (monitor.Settings, error)
 	SetMonitorSettings(ctx context.Context, tenantID string, st monitor.Settings, actor string, meta audit.Meta) error
-	Alerts(ctx context.Context, tenantID string) ([]monitor.Raised, error)
+	// Alerts returns one page of the tenant's alerts as q asks, open ones
+	// first, then newest first; a bad cursor is apperr.Invalid.
+	Alerts(ctx context.Context, tenantID string, q paging.Query) (paging.Page[monitor.Raised], error)
 	AckAlert(ctx context.Context, tenantID string, id int64, actor string, meta audit.Meta) error
 }
 
 // ReviewStore keeps access review campaigns.
 type ReviewStore interface {
 	StartCampaign(ctx context.Context, tenantID, name string, due time.Time, actor string, meta audit.Meta) (string, error)
-	Campaigns(ctx context.Context, tenantID string) ([]approvals.Campaign, error)
+	// Campaigns returns one page of the tenant's campaigns as q asks,
+	// newest first; an invalid q is apperr.Invalid.
+	Campaigns(ctx context.Context, tenantID string, q paging.Query) (paging.Page[approvals.Campaign], error)
 	Campaign(ctx context.Context, tenantID, id string) (approvals.Campaign, error)
 }
 

@@ -11,23 +11,36 @@ import (
 	"github.com/gatehouse/gatehouse/apperr"
 	"github.com/gatehouse/gatehouse/approvals"
 	"github.com/gatehouse/gatehouse/authz"
+	"github.com/gatehouse/gatehouse/paging"
 	"github.com/gatehouse/gatehouse/tenants"
 	"github.com/gatehouse/gatehouse/web"
 )
 
-// shares lists the organization's outgoing and incoming shares.
+// sharePageSize is how many shares a page of the list shows (outgoing
+// and incoming together), and how many requests a page of a share's.
+const sharePageSize = 200
+
+// shares lists one page of the organization's outgoing and incoming
+// shares, newest first: the first, or the one after the cursor in
+// ?before. A bad cursor is apperr.Invalid (400), and nothing is read.
 func (s *Server) shares(c echo.Context) error {
-	m, err := s.sharesModel(c)
+	q, err := pageQuery(c, sharePageSize, "shares")
+	if err != nil {
+		return err
+	}
+	m, err := s.sharesModel(c, q)
 	if err != nil {
 		return err
 	}
 	return render(c, http.StatusOK, web.Shares(m))
 }
 
-func (s *Server) sharesModel(c echo.Context) (web.SharesPage, error) {
+// sharesModel is the shares page with the page of shares q asks for; it
+// returns the stores' errors.
+func (s *Server) sharesModel(c echo.Context, q paging.Query) (web.SharesPage, error) {
 	sess := currentSession(c)
 	ctx := c.Request().Context()
-	all, err := s.deps.Shares.Shares(ctx, sess.TenantID)
+	all, err := s.deps.Shares.Shares(ctx, sess.TenantID, q)
 	if err != nil {
 		return web.SharesPage{}, err
 	}
@@ -36,8 +49,9 @@ func (s *Server) sharesModel(c echo.Context) (web.SharesPage, error) {
 		return web.SharesPage{}, err
 	}
 	m := web.SharesPage{Page: s.page(c, "Shares"), CanPropose: s.deps.Authz.Allowed(sess.Roles, sess.TenantSlug, authz.ManageShares),
-		Required: strconv.Itoa(pol.Required), MaxTermDays: strconv.Itoa(int(pol.MaxTerm / (24 * time.Hour))), FieldErrors: map[string]string{}}
-	for _, sh := range all {
+		Required: strconv.Itoa(pol.Required), MaxTermDays: strconv.Itoa(int(pol.MaxTerm / (24 * time.Hour))), FieldErrors: map[string]string{},
+		Pager: pager("/shares", nil, q, all.Older, "")}
+	for _, sh := range all.Rows {
 		row := web.ShareRow{ID: sh.ID, State: string(sh.State), Mode: string(sh.Mode), Level: string(sh.Level), TermEnd: when(sh.TermEnd),
 			Purpose: sh.Purpose, Resources: sh.Resources}
 		if sh.Outgoing {
@@ -65,7 +79,7 @@ func (s *Server) sharePolicySave(c echo.Context) error {
 	if ae.Code != apperr.Invalid {
 		return err
 	}
-	m, merr := s.sharesModel(c)
+	m, merr := s.sharesModel(c, paging.First(sharePageSize))
 	if merr != nil {
 		return merr
 	}
@@ -179,14 +193,20 @@ func (s *Server) shareSubmit(c echo.Context) error {
 // shareDetail shows one share from the viewer's side; a third
 // organization gets 404 (and the probe is audited).
 func (s *Server) shareDetail(c echo.Context) error {
-	m, err := s.shareDetailModel(c)
+	q, err := pageQuery(c, sharePageSize, "access under this share")
+	if err != nil {
+		return err
+	}
+	m, err := s.shareDetailModel(c, q)
 	if err != nil {
 		return err
 	}
 	return render(c, http.StatusOK, web.ShareDetail(m))
 }
 
-func (s *Server) shareDetailModel(c echo.Context) (web.ShareDetailPage, error) {
+// shareDetailModel is a share's page with the page of requests under it q
+// asks for; a share the viewer may not see is a 404 (audited as a probe).
+func (s *Server) shareDetailModel(c echo.Context, q paging.Query) (web.ShareDetailPage, error) {
 	sess := currentSession(c)
 	id := c.Param("id")
 	d, err := s.deps.Shares.ShareDetail(c.Request().Context(), sess.TenantID, id)
@@ -211,12 +231,15 @@ func (s *Server) shareDetailModel(c echo.Context) (web.ShareDetailPage, error) {
 		m.Resources = append(m.Resources, label)
 	}
 	m.Timeline = shareTimeline(d, outgoing)
-	for _, r := range d.Requests {
-		// Each side sees its own members' access; the owner sees every access to its secrets.
-		if outgoing || r.Requester.Tenant == sess.TenantID {
-			m.Requests = append(m.Requests, summaryRow(r))
-		}
+	// Each side sees its own members' access; the owner sees every access to its secrets.
+	reqs, err := s.deps.Shares.ShareRequests(c.Request().Context(), sess.TenantID, d.ID, q)
+	if err != nil {
+		return m, err
 	}
+	for _, r := range reqs.Rows {
+		m.Requests = append(m.Requests, summaryRow(r))
+	}
+	m.RequestsPager = pager("/shares/"+d.ID, nil, q, reqs.Older, "share-requests")
 	if m.Deliveries, err = s.objectNotices(c, d.ID); err != nil {
 		return m, err
 	}
@@ -293,7 +316,7 @@ func (s *Server) shareRefused(c echo.Context, err error) error {
 	if ae.Code != apperr.Invalid && ae.Code != apperr.Forbidden && ae.Code != apperr.Conflict {
 		return err
 	}
-	m, merr := s.shareDetailModel(c)
+	m, merr := s.shareDetailModel(c, paging.First(sharePageSize))
 	if merr != nil {
 		return merr
 	}

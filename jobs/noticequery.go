@@ -1,13 +1,10 @@
 package jobs
 
 import (
-	"encoding/base64"
-	"encoding/binary"
-	"time"
-
 	"github.com/google/uuid"
 
 	"github.com/gatehouse/gatehouse/apperr"
+	"github.com/gatehouse/gatehouse/paging"
 )
 
 // MaxNoticePage is the most notices one page may ask for.
@@ -26,9 +23,9 @@ type NoticeQuery struct {
 	// a share, a request, a revocation: its ID, as ParseNoticeRef gives
 	// it); "" for every notice.
 	Ref    string
-	State  string       // one of NoticeStates; "" for every state
-	Before NoticeCursor // the page starts after this notice; zero: at the newest
-	Limit  int          // 1..MaxNoticePage
+	State  string        // one of NoticeStates; "" for every state
+	Before paging.Cursor // after this notice (paging.At its enqueued_at and ID); zero: from the newest
+	Limit  int           // 1..MaxNoticePage
 }
 
 // Check returns an apperr.Invalid error with a plain message when the ref
@@ -63,65 +60,11 @@ type NoticePage struct {
 	Notices []Delivery
 	// Older is where the next, older page starts (the last notice here);
 	// zero when no older notice matches.
-	Older NoticeCursor
+	Older paging.Cursor
 }
 
-// NoticeCursor names a position in a tenant's notices, newest first: the
-// notice enqueued at At with ID. It is no capability: a page is always
-// read within the viewer's own tenant, wherever the cursor points.
-type NoticeCursor struct {
-	At time.Time // enqueued_at, to the microsecond (PostgreSQL's precision)
-	ID uuid.UUID
-}
-
-// IsZero reports whether c names no position (the newest notices).
-func (c NoticeCursor) IsZero() bool { return c.At.IsZero() && c.ID == uuid.Nil }
-
-// cursorLen is an encoded cursor's length in bytes before base64: the
-// microseconds since 1970 (8, big-endian) and the ID (16).
-const cursorLen = 8 + 16
-
-// String encodes c opaquely for a URL (unpadded base64url); "" for the zero
-// cursor. ParseNoticeCursor reverses it.
-func (c NoticeCursor) String() string {
-	if c.IsZero() {
-		return ""
-	}
-	b := make([]byte, 0, cursorLen)
-	b = binary.BigEndian.AppendUint64(b, uint64(c.At.UnixMicro()))
-	b = append(b, c.ID[:]...)
-	return base64.RawURLEncoding.EncodeToString(b)
-}
-
-// Cursors name times within these years (PostgreSQL's timestamptz holds
-// them all); a notice is never enqueued outside them.
-const minCursorYear, maxCursorYear = 1970, 9999
-
-// ParseNoticeCursor decodes a cursor made by NoticeCursor.String: "" is
-// the zero cursor. Anything else that is not such a cursor is an
-// apperr.Invalid error with a plain message.
-func ParseNoticeCursor(s string) (NoticeCursor, error) {
-	if s == "" {
-		return NoticeCursor{}, nil
-	}
-	bad := apperr.New(apperr.Invalid, "That link does not point into the list of notifications. Start again from the newest.")
-	if len(s) != base64.RawURLEncoding.EncodedLen(cursorLen) {
-		return NoticeCursor{}, bad
-	}
-	b, err := base64.RawURLEncoding.Strict().DecodeString(s)
-	if err != nil || len(b) != cursorLen {
-		return NoticeCursor{}, bad
-	}
-	at := time.UnixMicro(int64(binary.BigEndian.Uint64(b[:8]))).UTC()
-	if at.Year() < minCursorYear || at.Year() > maxCursorYear {
-		return NoticeCursor{}, bad
-	}
-	id := uuid.UUID(b[8:])
-	if id == uuid.Nil { // no notice has it
-		return NoticeCursor{}, bad
-	}
-	return NoticeCursor{At: at, ID: id}, nil
-}
+// NoticesList names the notifications in a bad cursor's error (paging.Parse).
+const NoticesList = "notifications"
 
 // errBadRef is the error of a ref that names no object.
 func errBadRef() error {

@@ -22,6 +22,7 @@ import (
 	"github.com/gatehouse/gatehouse/audit"
 	"github.com/gatehouse/gatehouse/identity"
 	"github.com/gatehouse/gatehouse/jobs"
+	"github.com/gatehouse/gatehouse/paging"
 	"github.com/gatehouse/gatehouse/postgres"
 	"github.com/gatehouse/gatehouse/secretstores/vault"
 	"github.com/gatehouse/gatehouse/tenants"
@@ -281,7 +282,7 @@ func TestATenantAdminRevokesAPersonInTheirOwnOrganizationOnly(t *testing.T) {
 	if err := sw.store.LiftRevocation(ctx, id, globexAdmin, "admin@globex.test", audit.Meta{}); apperr.CodeOf(err) != apperr.NotFound {
 		t.Fatalf("globex's admin lifting acme's revocation: %v", err)
 	}
-	if list, err := sw.store.Revocations(ctx, acmeAdmin); err != nil || len(list) != 1 || list[0].ID != id {
+	if list, err := sw.store.Revocations(ctx, acmeAdmin, paging.First(100)); err != nil || len(list.Rows) != 1 || list.Rows[0].ID != id {
 		t.Fatalf("acme's list: %v %v", list, err)
 	}
 

@@ -19,6 +19,7 @@ import (
 	"github.com/gatehouse/gatehouse/audit"
 	"github.com/gatehouse/gatehouse/jobs"
 	"github.com/gatehouse/gatehouse/notify"
+	"github.com/gatehouse/gatehouse/paging"
 	"github.com/gatehouse/gatehouse/postgres/db"
 	"github.com/gatehouse/gatehouse/tenants"
 )
@@ -427,18 +428,29 @@ func (s *RequestStore) RecordRotation(ctx context.Context, requestID string, ver
 	})
 }
 
-// BreakGlassList returns the tenant's break-glasses, newest first.
-func (s *RequestStore) BreakGlassList(ctx context.Context, tenantID string) ([]approvals.BreakGlassRow, error) {
+// BreakGlassList returns one page of the tenant's break-glasses as q asks
+// (its own, and those its members opened under a share), newest first, and
+// where the next page starts (zero when none follows). Only the tenant's
+// break-glasses are read, wherever q's cursor points. An invalid q is
+// apperr.Invalid, a malformed tenant ID apperr.NotFound, a database
+// failure apperr.Unavailable.
+func (s *RequestStore) BreakGlassList(ctx context.Context, tenantID string, q paging.Query) (paging.Page[approvals.BreakGlassRow], error) {
+	if err := q.Check(); err != nil {
+		return paging.Page[approvals.BreakGlassRow]{}, err
+	}
 	tid, err := uuid.Parse(tenantID)
 	if err != nil {
-		return nil, errNoRequest
+		return paging.Page[approvals.BreakGlassRow]{}, errNoRequest
 	}
-	rows, err := db.New(s.pool).ListBreakGlass(ctx, tid)
+	p := db.ListBreakGlassPageParams{TenantID: tid, Max: q.Fetch()}
+	p.BeforeAt, p.BeforeID = keyset(q.Before)
+	rows, err := db.New(s.pool).ListBreakGlassPage(ctx, p)
 	if err != nil {
-		return nil, apperr.Wrap(apperr.Unavailable, "Break-glass events cannot be read right now.", err)
+		return paging.Page[approvals.BreakGlassRow]{}, apperr.Wrap(apperr.Unavailable, "Break-glass events cannot be read right now.", err)
 	}
-	out := make([]approvals.BreakGlassRow, 0, len(rows))
-	for _, r := range rows {
+	page := paging.Cut(q, rows, func(r db.ListBreakGlassPageRow) paging.Cursor { return paging.At(r.SubmittedAt, r.ID) })
+	out := paging.Page[approvals.BreakGlassRow]{Rows: make([]approvals.BreakGlassRow, 0, len(page.Rows)), Older: page.Older}
+	for _, r := range page.Rows {
 		row := approvals.BreakGlassRow{Summary: approvals.Summary{ID: r.ID.String(), Resource: r.ResourceName, State: approvals.State(r.State),
 			Duration: time.Duration(r.DurationSeconds) * time.Second, SubmittedAt: r.SubmittedAt, ExpiresAt: r.ExpiresAt.Time,
 			FailureReason: r.FailureReason, Kind: approvals.BreakGlassKind, Drill: r.Drill},
@@ -447,9 +459,9 @@ func (s *RequestStore) BreakGlassList(ctx context.Context, tenantID string) ([]a
 			row.Review.Verdict = approvals.Verdict(r.Verdict.String)
 		}
 		if err := json.Unmarshal(r.Requester, &row.Requester); err != nil {
-			return nil, fmt.Errorf("break-glass responder: %w", err)
+			return paging.Page[approvals.BreakGlassRow]{}, fmt.Errorf("break-glass responder: %w", err)
 		}
-		out = append(out, row)
+		out.Rows = append(out.Rows, row)
 	}
 	return out, nil
 }

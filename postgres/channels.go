@@ -9,11 +9,11 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgtype"
 
 	"github.com/gatehouse/gatehouse/apperr"
 	"github.com/gatehouse/gatehouse/audit"
 	"github.com/gatehouse/gatehouse/jobs"
+	"github.com/gatehouse/gatehouse/paging"
 	"github.com/gatehouse/gatehouse/postgres/db"
 	"github.com/gatehouse/gatehouse/tenants"
 )
@@ -125,10 +125,8 @@ func (s *RequestStore) Notices(ctx context.Context, tenantID string, q jobs.Noti
 	if err != nil {
 		return jobs.NoticePage{}, errNoTenant
 	}
-	p := db.ListNoticesPageParams{TenantID: tid, State: q.State, Max: int32(q.Limit + 1)} // one more: is there an older page?
-	if !q.Before.IsZero() {
-		p.BeforeAt, p.BeforeID = timestamptz(q.Before.At), pgtype.UUID{Bytes: q.Before.ID, Valid: true}
-	}
+	p := db.ListNoticesPageParams{TenantID: tid, State: q.State, Max: paging.Query{Limit: q.Limit}.Fetch()}
+	p.BeforeAt, p.BeforeID = keyset(q.Before)
 	read := func(dq *db.Queries) ([]db.Notice, error) { return dq.ListNoticesPage(ctx, p) }
 	if q.Ref != "" { // one object's notices, read from notices_ref_page (migration 0036)
 		read = func(dq *db.Queries) ([]db.Notice, error) {
@@ -153,11 +151,6 @@ func (s *RequestStore) Notices(ctx context.Context, tenantID string, q jobs.Noti
 	if err != nil {
 		return jobs.NoticePage{}, apperr.Wrap(apperr.Unavailable, "The notifications cannot be read right now.", err)
 	}
-	var older jobs.NoticeCursor
-	if len(rows) > q.Limit {
-		rows = rows[:q.Limit]
-		last := rows[len(rows)-1]
-		older = jobs.NoticeCursor{At: last.EnqueuedAt, ID: last.ID}
-	}
-	return jobs.NoticePage{Notices: deliveries(rows), Older: older}, nil
+	page := paging.Cut(paging.Query{Limit: q.Limit}, rows, func(n db.Notice) paging.Cursor { return paging.At(n.EnqueuedAt, n.ID) })
+	return jobs.NoticePage{Notices: deliveries(page.Rows), Older: page.Older}, nil
 }

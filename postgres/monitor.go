@@ -16,6 +16,7 @@ import (
 	"github.com/gatehouse/gatehouse/audit"
 	"github.com/gatehouse/gatehouse/monitor"
 	"github.com/gatehouse/gatehouse/notify"
+	"github.com/gatehouse/gatehouse/paging"
 	"github.com/gatehouse/gatehouse/postgres/db"
 )
 
@@ -174,22 +175,38 @@ func facts(ctx context.Context, q *db.Queries, tid uuid.UUID, ev monitor.Event, 
 	return f, nil
 }
 
-// Alerts lists the tenant's alerts, unacknowledged first.
-func (s *RequestStore) Alerts(ctx context.Context, tenantID string) ([]monitor.Raised, error) {
+// Alerts returns one page of the tenant's alerts as q asks, open ones
+// first and then newest first, and where the next page starts (zero when
+// no alert follows). Only the tenant's own alerts are read, wherever q's
+// cursor points. An invalid q or a cursor not made by monitor.Raised.Cursor
+// is apperr.Invalid (nothing is read), a malformed tenant ID
+// apperr.NotFound, a database failure apperr.Unavailable.
+func (s *RequestStore) Alerts(ctx context.Context, tenantID string, q paging.Query) (paging.Page[monitor.Raised], error) {
+	open, id, from, err := monitor.AlertPosition(q.Before)
+	if err == nil {
+		err = q.Check()
+	}
+	if err != nil {
+		return paging.Page[monitor.Raised]{}, err
+	}
 	tid, err := uuid.Parse(tenantID)
 	if err != nil {
-		return nil, errNoRequest
+		return paging.Page[monitor.Raised]{}, errNoRequest
 	}
-	rows, err := db.New(s.pool).ListAlerts(ctx, tid)
+	p := db.ListAlertsPageParams{TenantID: tid, Max: q.Fetch()}
+	if from {
+		p.BeforeOpen, p.BeforeID = pgtype.Bool{Bool: open, Valid: true}, pgtype.Int8{Int64: id, Valid: true}
+	}
+	rows, err := db.New(s.pool).ListAlertsPage(ctx, p)
 	if err != nil {
-		return nil, err
+		return paging.Page[monitor.Raised]{}, apperr.Wrap(apperr.Unavailable, "The alerts cannot be read right now.", err)
 	}
 	out := make([]monitor.Raised, 0, len(rows))
 	for _, r := range rows {
 		out = append(out, monitor.Raised{ID: r.ID, Rule: r.Rule, Score: int(r.Score), Summary: r.Summary, EventID: r.EventID, Actor: r.Actor,
 			OccurredAt: r.OccurredAt, AckedAt: r.AckedAt.Time, AckedBy: r.AckedBy})
 	}
-	return out, nil
+	return paging.Cut(q, out, monitor.Raised.Cursor), nil
 }
 
 // AckAlert acknowledges one of the tenant's alerts, audited.

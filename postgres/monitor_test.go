@@ -12,6 +12,7 @@ import (
 	"github.com/gatehouse/gatehouse/audit"
 	"github.com/gatehouse/gatehouse/jobs"
 	"github.com/gatehouse/gatehouse/monitor"
+	"github.com/gatehouse/gatehouse/paging"
 	"github.com/gatehouse/gatehouse/postgres"
 	"github.com/gatehouse/gatehouse/tenants"
 )
@@ -68,12 +69,12 @@ func TestTheMonitorRaisesEachRuleOnceFromTheTrail(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	alerts, err := store.Alerts(ctx, acme)
+	alerts, err := store.Alerts(ctx, acme, paging.First(200))
 	if err != nil {
 		t.Fatal(err)
 	}
 	var got []string
-	for _, a := range alerts {
+	for _, a := range alerts.Rows {
 		got = append(got, a.Rule+"/"+a.Actor)
 	}
 	sort.Strings(got)
@@ -102,10 +103,10 @@ func TestTheMonitorRaisesEachRuleOnceFromTheTrail(t *testing.T) {
 	if n, _ := store.ScanAudit(ctx, 1000); n != 0 {
 		t.Fatalf("a disabled rule raised %d alerts", n)
 	}
-	if err := store.AckAlert(ctx, acme, alerts[0].ID, "admin", audit.Meta{}); err != nil {
+	if err := store.AckAlert(ctx, acme, alerts.Rows[0].ID, "admin", audit.Meta{}); err != nil {
 		t.Fatal(err)
 	}
-	if err := store.AckAlert(ctx, "00000000-0000-4000-8000-000000000000", alerts[1].ID, "x", audit.Meta{}); apperr.CodeOf(err) != apperr.NotFound {
+	if err := store.AckAlert(ctx, "00000000-0000-4000-8000-000000000000", alerts.Rows[1].ID, "x", audit.Meta{}); apperr.CodeOf(err) != apperr.NotFound {
 		t.Fatalf("acknowledging another tenant's alert: %v", err)
 	}
 }

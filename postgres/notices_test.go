@@ -19,6 +19,7 @@ import (
 	"github.com/gatehouse/gatehouse/jobs"
 	"github.com/gatehouse/gatehouse/migrations"
 	"github.com/gatehouse/gatehouse/notify"
+	"github.com/gatehouse/gatehouse/paging"
 	"github.com/gatehouse/gatehouse/postgres"
 )
 
@@ -208,7 +209,7 @@ func TestNoticesPagesInAStrictOrderWithinTheTenant(t *testing.T) {
 			after = append(after, r.subject)
 		}
 	}
-	if got := walk(jobs.NoticeQuery{Before: jobs.NoticeCursor{At: pos.at, ID: pos.id}, Limit: 3}); !slices.Equal(got, after) {
+	if got := walk(jobs.NoticeQuery{Before: paging.At(pos.at, pos.id), Limit: 3}); !slices.Equal(got, after) {
 		t.Fatalf("from globex's notice: %q, want %q", got, after)
 	}
 	for _, bad := range []struct {

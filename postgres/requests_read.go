@@ -13,6 +13,7 @@ import (
 	"github.com/gatehouse/gatehouse/apperr"
 	"github.com/gatehouse/gatehouse/approvals"
 	"github.com/gatehouse/gatehouse/audit"
+	"github.com/gatehouse/gatehouse/paging"
 	"github.com/gatehouse/gatehouse/postgres/db"
 	"github.com/gatehouse/gatehouse/tenants"
 )
@@ -77,19 +78,30 @@ func resourceFrom(r db.Resource) (approvals.Resource, error) {
 	return res, nil
 }
 
-// RequestsOf returns the subject's requests in the tenant, newest first.
-func (s *RequestStore) RequestsOf(ctx context.Context, tenantID, subject string) ([]approvals.Summary, error) {
+// RequestsOf returns one page of the requests the subject of the tenant
+// made as q asks (in its catalog, or in another's under a share), newest
+// first, and where the next page starts (zero when none follows). Only
+// theirs are read, wherever q's cursor points. An invalid q is
+// apperr.Invalid, a malformed tenant ID apperr.NotFound, a database
+// failure apperr.Unavailable.
+func (s *RequestStore) RequestsOf(ctx context.Context, tenantID, subject string, q paging.Query) (paging.Page[approvals.Summary], error) {
+	if err := q.Check(); err != nil {
+		return paging.Page[approvals.Summary]{}, err
+	}
 	tid, err := uuid.Parse(tenantID)
 	if err != nil {
-		return nil, errNoRequest
+		return paging.Page[approvals.Summary]{}, errNoRequest
 	}
-	rows, err := db.New(s.pool).ListRequestsOf(ctx, db.ListRequestsOfParams{TenantID: tid, Subject: subject})
+	p := db.ListRequestsOfPageParams{TenantID: tid, Subject: subject, Max: q.Fetch()}
+	p.BeforeAt, p.BeforeID = keyset(q.Before)
+	rows, err := db.New(s.pool).ListRequestsOfPage(ctx, p)
 	if err != nil {
-		return nil, apperr.Wrap(apperr.Unavailable, "Your requests cannot be read right now.", err)
+		return paging.Page[approvals.Summary]{}, apperr.Wrap(apperr.Unavailable, "Your requests cannot be read right now.", err)
 	}
-	out := make([]approvals.Summary, 0, len(rows))
-	for _, r := range rows {
-		out = append(out, approvals.Summary{ID: r.ID.String(), Resource: r.ResourceName, State: approvals.State(r.State), StoreKind: r.StoreKind,
+	page := paging.Cut(q, rows, func(r db.ListRequestsOfPageRow) paging.Cursor { return paging.At(r.SubmittedAt, r.ID) })
+	out := paging.Page[approvals.Summary]{Rows: make([]approvals.Summary, 0, len(page.Rows)), Older: page.Older}
+	for _, r := range page.Rows {
+		out.Rows = append(out.Rows, approvals.Summary{ID: r.ID.String(), Resource: r.ResourceName, State: approvals.State(r.State), StoreKind: r.StoreKind,
 			Level: approvals.Level(r.Level), Duration: time.Duration(r.DurationSeconds) * time.Second,
 			SubmittedAt: r.SubmittedAt, ExpiresAt: r.ExpiresAt.Time, FailureReason: r.FailureReason,
 			Kind: approvals.Kind(r.Kind), Drill: r.Drill})

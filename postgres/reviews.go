@@ -15,6 +15,7 @@ import (
 	"github.com/gatehouse/gatehouse/approvals"
 	"github.com/gatehouse/gatehouse/audit"
 	"github.com/gatehouse/gatehouse/notify"
+	"github.com/gatehouse/gatehouse/paging"
 	"github.com/gatehouse/gatehouse/postgres/db"
 	"github.com/gatehouse/gatehouse/tenants"
 )
@@ -77,19 +78,29 @@ func (s *RequestStore) StartCampaign(ctx context.Context, tenantID, name string,
 	return id.String(), err
 }
 
-// Campaigns lists the tenant's campaigns with their progress.
-func (s *RequestStore) Campaigns(ctx context.Context, tenantID string) ([]approvals.Campaign, error) {
+// Campaigns returns one page of the tenant's campaigns with their progress
+// as q asks, newest first, and where the next page starts (zero when none
+// follows). Only the tenant's are read, wherever q's cursor points. An
+// invalid q is apperr.Invalid, a malformed tenant ID apperr.NotFound, a
+// database failure apperr.Unavailable.
+func (s *RequestStore) Campaigns(ctx context.Context, tenantID string, q paging.Query) (paging.Page[approvals.Campaign], error) {
+	if err := q.Check(); err != nil {
+		return paging.Page[approvals.Campaign]{}, err
+	}
 	tid, err := uuid.Parse(tenantID)
 	if err != nil {
-		return nil, errNoCampaign
+		return paging.Page[approvals.Campaign]{}, errNoCampaign
 	}
-	rows, err := db.New(s.pool).ListCampaigns(ctx, tid)
+	p := db.ListCampaignsPageParams{TenantID: tid, Max: q.Fetch()}
+	p.BeforeAt, p.BeforeID = keyset(q.Before)
+	rows, err := db.New(s.pool).ListCampaignsPage(ctx, p)
 	if err != nil {
-		return nil, err
+		return paging.Page[approvals.Campaign]{}, apperr.Wrap(apperr.Unavailable, "The review campaigns cannot be read right now.", err)
 	}
-	out := make([]approvals.Campaign, 0, len(rows))
-	for _, r := range rows {
-		out = append(out, approvals.Campaign{ID: r.ID.String(), Name: r.Name, DueAt: r.DueAt, CreatedBy: r.CreatedBy, CreatedAt: r.CreatedAt,
+	page := paging.Cut(q, rows, func(r db.ListCampaignsPageRow) paging.Cursor { return paging.At(r.CreatedAt, r.ID) })
+	out := paging.Page[approvals.Campaign]{Rows: make([]approvals.Campaign, 0, len(page.Rows)), Older: page.Older}
+	for _, r := range page.Rows {
+		out.Rows = append(out.Rows, approvals.Campaign{ID: r.ID.String(), Name: r.Name, DueAt: r.DueAt, CreatedBy: r.CreatedBy, CreatedAt: r.CreatedAt,
 			CompletedAt: r.CompletedAt.Time, Total: int(r.Items), Decided: int(r.Decided)})
 	}
 	return out, nil

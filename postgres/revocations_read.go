@@ -8,7 +8,9 @@ import (
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 
+	"github.com/gatehouse/gatehouse/apperr"
 	"github.com/gatehouse/gatehouse/approvals"
+	"github.com/gatehouse/gatehouse/paging"
 	"github.com/gatehouse/gatehouse/postgres/db"
 )
 
@@ -79,16 +81,31 @@ func (s *RequestStore) Revocation(ctx context.Context, id string, v approvals.Vi
 	return out, nil
 }
 
-// Revocations lists the revocations the viewer may see, newest first.
-func (s *RequestStore) Revocations(ctx context.Context, v approvals.Viewer) ([]approvals.Revocation, error) {
-	tid, _ := uuid.Parse(v.TenantID)
-	rows, err := db.New(s.pool).ListRevocations(ctx, db.ListRevocationsParams{EveryTenant: v.Operator, TenantID: tid})
-	if err != nil {
-		return nil, err
+// Revocations returns one page of the revocations the viewer may see as q
+// asks (a platform operator's: every tenant's; anyone else's: their
+// tenant's), newest first, and where the next page starts (zero when none
+// follows). Only those are read, wherever q's cursor points. An invalid q
+// is apperr.Invalid, a database failure apperr.Unavailable.
+func (s *RequestStore) Revocations(ctx context.Context, v approvals.Viewer, q paging.Query) (paging.Page[approvals.Revocation], error) {
+	if err := q.Check(); err != nil {
+		return paging.Page[approvals.Revocation]{}, err
 	}
-	out := make([]approvals.Revocation, 0, len(rows))
-	for _, r := range rows {
-		out = append(out, revocationFrom(r))
+	at, id := keyset(q.Before)
+	var rows []db.Revocation
+	var err error
+	if v.Operator {
+		rows, err = db.New(s.pool).ListEveryRevocationPage(ctx, db.ListEveryRevocationPageParams{BeforeAt: at, BeforeID: id, Max: q.Fetch()})
+	} else {
+		tid, _ := uuid.Parse(v.TenantID) // a malformed one (never a session's) lists none
+		rows, err = db.New(s.pool).ListRevocationsPage(ctx, db.ListRevocationsPageParams{TenantID: pgUUID(tid), BeforeAt: at, BeforeID: id, Max: q.Fetch()})
+	}
+	if err != nil {
+		return paging.Page[approvals.Revocation]{}, apperr.Wrap(apperr.Unavailable, "The revocations cannot be read right now.", err)
+	}
+	page := paging.Cut(q, rows, func(r db.Revocation) paging.Cursor { return paging.At(r.CreatedAt, r.ID) })
+	out := paging.Page[approvals.Revocation]{Rows: make([]approvals.Revocation, 0, len(page.Rows)), Older: page.Older}
+	for _, r := range page.Rows {
+		out.Rows = append(out.Rows, revocationFrom(r))
 	}
 	return out, nil
 }

@@ -17,6 +17,7 @@ import (
 	"github.com/gatehouse/gatehouse/audit"
 	"github.com/gatehouse/gatehouse/jobs"
 	"github.com/gatehouse/gatehouse/notify"
+	"github.com/gatehouse/gatehouse/paging"
 	"github.com/gatehouse/gatehouse/postgres/db"
 	"github.com/gatehouse/gatehouse/tenants"
 )
@@ -242,19 +243,29 @@ func without(emails []string, me string) []string {
 	return out
 }
 
-// Shares lists the tenant's outgoing shares and the incoming ones offered to it.
-func (s *RequestStore) Shares(ctx context.Context, tenantID string) ([]approvals.ShareSummary, error) {
+// Shares returns one page of the tenant's shares as q asks, outgoing and
+// incoming (those offered to it), newest first, and where the next page
+// starts (zero when none follows). Only the tenant's are read, wherever q's
+// cursor points. An invalid q is apperr.Invalid, a malformed tenant ID
+// apperr.NotFound, a database failure apperr.Unavailable.
+func (s *RequestStore) Shares(ctx context.Context, tenantID string, q paging.Query) (paging.Page[approvals.ShareSummary], error) {
+	if err := q.Check(); err != nil {
+		return paging.Page[approvals.ShareSummary]{}, err
+	}
 	tid, err := uuid.Parse(tenantID)
 	if err != nil {
-		return nil, errNoShare
+		return paging.Page[approvals.ShareSummary]{}, errNoShare
 	}
-	rows, err := db.New(s.pool).ListSharesOf(ctx, tid)
+	p := db.ListSharesPageParams{TenantID: tid, Max: q.Fetch()}
+	p.BeforeAt, p.BeforeID = keyset(q.Before)
+	rows, err := db.New(s.pool).ListSharesPage(ctx, p)
 	if err != nil {
-		return nil, apperr.Wrap(apperr.Unavailable, "Shares cannot be read right now.", err)
+		return paging.Page[approvals.ShareSummary]{}, apperr.Wrap(apperr.Unavailable, "Shares cannot be read right now.", err)
 	}
-	out := make([]approvals.ShareSummary, 0, len(rows))
-	for _, r := range rows {
-		out = append(out, approvals.ShareSummary{ID: r.ID.String(), State: approvals.ShareState(r.State), Mode: approvals.ShareMode(r.Mode),
+	page := paging.Cut(q, rows, func(r db.ListSharesPageRow) paging.Cursor { return paging.At(r.ProposedAt, r.ID) })
+	out := paging.Page[approvals.ShareSummary]{Rows: make([]approvals.ShareSummary, 0, len(page.Rows)), Older: page.Older}
+	for _, r := range page.Rows {
+		out.Rows = append(out.Rows, approvals.ShareSummary{ID: r.ID.String(), State: approvals.ShareState(r.State), Mode: approvals.ShareMode(r.Mode),
 			Level: approvals.Level(r.Level), TermEnd: r.TermEnd, Purpose: r.Purpose, ProposedAt: r.ProposedAt, Owner: r.OwnerName,
 			Recipient: r.RecipientName, Outgoing: r.OwnerTenantID == tid, Resources: int(r.Resources)})
 	}
@@ -262,7 +273,7 @@ func (s *RequestStore) Shares(ctx context.Context, tenantID string) ([]approvals
 }
 
 // ShareDetail returns one share the tenant may see (owner, or recipient
-// once offered), with the access requested under it; otherwise NotFound.
+// once offered); otherwise NotFound.
 func (s *RequestStore) ShareDetail(ctx context.Context, tenantID, id string) (approvals.ShareDetail, error) {
 	tid, sid, err := parseIDs(tenantID, id, errNoShare)
 	if err != nil {
@@ -286,19 +297,51 @@ func (s *RequestStore) ShareDetail(ctx context.Context, tenantID, id string) (ap
 	d := approvals.ShareDetail{Share: sh, OwnerName: r.OwnerName, RecipientName: r.RecipientName, ProposedAt: r.ProposedAt,
 		OfferedAt: r.OfferedAt.Time, DecidedAt: r.DecidedAt.Time, DecidedBy: r.DecidedBy, DecisionComment: r.DecisionComment,
 		EndedAt: r.EndedAt.Time, EndedBy: r.EndedBy, EndReason: r.EndReason}
-	reqs, err := q.ListShareRequests(ctx, pgUUID(sid))
-	if err != nil {
-		return d, err
+	return d, nil
+}
+
+// ShareRequests returns one page of the requests made under a share the
+// tenant may see (owner, or recipient once offered) as q asks — the
+// owner's every one, the recipient's those of its own people — newest
+// first, and where the next page starts (zero when none follows). A share
+// the tenant may not see is apperr.NotFound, whatever q's cursor points at;
+// an invalid q is apperr.Invalid, a database failure apperr.Unavailable.
+func (s *RequestStore) ShareRequests(ctx context.Context, tenantID, id string, q paging.Query) (paging.Page[approvals.Summary], error) {
+	if err := q.Check(); err != nil {
+		return paging.Page[approvals.Summary]{}, err
 	}
-	for _, x := range reqs {
+	tid, sid, err := parseIDs(tenantID, id, errNoShare)
+	if err != nil {
+		return paging.Page[approvals.Summary]{}, err
+	}
+	dq := db.New(s.pool)
+	sh, err := dq.GetShareVisible(ctx, db.GetShareVisibleParams{ID: sid, TenantID: tid})
+	if errors.Is(err, pgx.ErrNoRows) {
+		return paging.Page[approvals.Summary]{}, errNoShare
+	}
+	unavailable := func(err error) error {
+		return apperr.Wrap(apperr.Unavailable, "The access under this share cannot be read right now.", err)
+	}
+	if err != nil {
+		return paging.Page[approvals.Summary]{}, unavailable(err)
+	}
+	p := db.ListShareRequestsPageParams{ShareID: pgUUID(sid), EverySide: sh.OwnerTenantID == tid, RequesterTenantID: tid, Max: q.Fetch()}
+	p.BeforeAt, p.BeforeID = keyset(q.Before)
+	rows, err := dq.ListShareRequestsPage(ctx, p)
+	if err != nil {
+		return paging.Page[approvals.Summary]{}, unavailable(err)
+	}
+	page := paging.Cut(q, rows, func(r db.ListShareRequestsPageRow) paging.Cursor { return paging.At(r.SubmittedAt, r.ID) })
+	out := paging.Page[approvals.Summary]{Rows: make([]approvals.Summary, 0, len(page.Rows)), Older: page.Older}
+	for _, x := range page.Rows {
 		sum := approvals.Summary{ID: x.ID.String(), Resource: x.ResourceName, State: approvals.State(x.State),
 			Duration: time.Duration(x.DurationSeconds) * time.Second, SubmittedAt: x.SubmittedAt, ExpiresAt: x.ExpiresAt.Time}
 		if err := json.Unmarshal(x.Requester, &sum.Requester); err != nil {
-			return d, fmt.Errorf("share request requester: %w", err)
+			return paging.Page[approvals.Summary]{}, fmt.Errorf("share request requester: %w", err)
 		}
-		d.Requests = append(d.Requests, sum)
+		out.Rows = append(out.Rows, sum)
 	}
-	return d, nil
+	return out, nil
 }
 
 // lockShare locks a share the tenant is a side of and rebuilds it.

@@ -3,9 +3,10 @@ package web
 // BreakGlassPage lists the organization's break-glass events.
 type BreakGlassPage struct {
 	Page
-	CanBreak bool // the viewer is an eligible responder
-	Rows     []BreakGlassRow
-	Flags    []FlagRow // responders flagged by a "not justified" review
+	CanBreak bool            // the viewer is an eligible responder
+	Rows     []BreakGlassRow // one page, newest first
+	Pager    Pager           // to the newest page and the next older one
+	Flags    []FlagRow       // responders flagged by a "not justified" review
 }
 
 // BreakGlassRow is one break-glass in a list.

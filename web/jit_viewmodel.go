@@ -35,7 +35,8 @@ type RequestFormPage struct {
 // RequestsPage lists a person's own requests.
 type RequestsPage struct {
 	Page
-	Rows []RequestRow
+	Rows  []RequestRow // one page, newest first
+	Pager Pager        // to the newest page and the next older one
 }
 
 // RequestRow is one request in a list.
@@ -271,14 +272,12 @@ type ChannelsPage struct {
 // all of them or one object's, with links narrowing them to a delivery
 // state and paging through them.
 type NoticeList struct {
-	Rows      []DeliveryRow
-	Ref       string         // the object the list is narrowed to (its ID); "" for every object
-	EveryURL  string         // the newest page of every object's notices, same state
-	State     string         // the delivery state shown, as a label ("" for every state)
-	Filters   []NoticeFilter // every state, then each one (same object)
-	Older     bool           // this page is not the newest
-	NewestURL string         // the newest page, same object and state
-	OlderURL  string         // the next older page, same object and state; "" when there is none
+	Rows     []DeliveryRow
+	Ref      string         // the object the list is narrowed to (its ID); "" for every object
+	EveryURL string         // the newest page of every object's notices, same state
+	State    string         // the delivery state shown, as a label ("" for every state)
+	Filters  []NoticeFilter // every state, then each one (same object)
+	Pager                   // to the newest and the next older page, same object and state
 }
 
 // NoticeFilter is a link narrowing the notices to one delivery state.

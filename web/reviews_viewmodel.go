@@ -3,7 +3,8 @@ package web
 // ReviewsPage lists access review campaigns and starts one.
 type ReviewsPage struct {
 	Page
-	Rows        []CampaignRow
+	Rows        []CampaignRow // one page, newest first
+	Pager       Pager         // to the newest page and the next older one
 	Fields      map[string]string
 	FieldErrors map[string]string
 	FormError   string

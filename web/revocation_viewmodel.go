@@ -8,7 +8,8 @@ type RevocationsPage struct {
 	Scope       string
 	FieldErrors map[string]string
 	FormError   string
-	Rows        []RevocationRow
+	Rows        []RevocationRow // one page, newest first
+	Pager       Pager           // to the newest page and the next older one
 }
 
 // RevocationRow is one revocation in a list.

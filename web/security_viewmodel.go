@@ -4,7 +4,9 @@ package web
 type SecurityPage struct {
 	Page
 	CanManage   bool
-	Alerts      []AlertRow
+	Alerts      []AlertRow // one page: open ones first, then newest first
+	AlertPager  Pager      // to the first page of alerts and the next
+	AlertsFrom  string     // the cursor this page of alerts starts after ("" for the first), kept by the acknowledge forms
 	Settings    map[string]string
 	Rules       []RuleToggle
 	FieldErrors map[string]string

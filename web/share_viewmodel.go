@@ -8,8 +8,9 @@ type SharesPage struct {
 	MaxTermDays string
 	FieldErrors map[string]string
 	FormError   string
-	Outgoing    []ShareRow
-	Incoming    []ShareRow
+	Outgoing    []ShareRow // this page's, newest first
+	Incoming    []ShareRow // this page's, newest first
+	Pager       Pager      // to the newest page of shares and the next older one
 }
 
 // ShareRow is one share in a list.
@@ -45,27 +46,28 @@ type Option struct {
 // ShareDetailPage is one share, from the viewer's side.
 type ShareDetailPage struct {
 	Page
-	ID          string
-	Outgoing    bool
-	Owner       string
-	Recipient   string
-	State       string
-	Mode        string
-	Level       string
-	TermEnd     string
-	Purpose     string
-	Recipients  string
-	MaxGrant    string
-	Approvals   string // per-access counts, in words
-	Resources   []string
-	Timeline    []TimelineEntry
-	Requests    []RequestRow     // access under the share the viewer may see
-	Deliveries  ObjectDeliveries // the notices about it sent in the viewer's organization
-	CanDecide   bool
-	CanAccept   bool
-	CanEnd      bool
-	FieldErrors map[string]string
-	FormError   string
+	ID            string
+	Outgoing      bool
+	Owner         string
+	Recipient     string
+	State         string
+	Mode          string
+	Level         string
+	TermEnd       string
+	Purpose       string
+	Recipients    string
+	MaxGrant      string
+	Approvals     string // per-access counts, in words
+	Resources     []string
+	Timeline      []TimelineEntry
+	Requests      []RequestRow     // one page of the access under the share the viewer may see, newest first
+	RequestsPager Pager            // to the newest page of that access and the next older one
+	Deliveries    ObjectDeliveries // the notices about it sent in the viewer's organization
+	CanDecide     bool
+	CanAccept     bool
+	CanEnd        bool
+	FieldErrors   map[string]string
+	FormError     string
 }
 
 // SharedItemRow is a resource shared with the viewer's organization, in the catalog.

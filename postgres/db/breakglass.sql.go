@@ -235,18 +235,39 @@ func (q *Queries) InsertResponderFlag(ctx context.Context, arg InsertResponderFl
 	return err
 }
 
-const listBreakGlass = `-- name: ListBreakGlass :many
+const listBreakGlassPage = `-- name: ListBreakGlassPage :many
+WITH page AS (
+    (SELECT q.id, q.submitted_at FROM requests q
+     WHERE q.tenant_id = $2 AND q.kind = 'break-glass'
+       AND (q.submitted_at, q.id) < (coalesce($3::timestamptz, 'infinity'::timestamptz),
+                                     coalesce($4::uuid, 'ffffffff-ffff-ffff-ffff-ffffffffffff'::uuid))
+     ORDER BY q.submitted_at DESC, q.id DESC LIMIT $1)
+    UNION
+    (SELECT q.id, q.submitted_at FROM requests q
+     WHERE q.requester_tenant_id = $2 AND q.kind = 'break-glass'
+       AND (q.submitted_at, q.id) < (coalesce($3::timestamptz, 'infinity'::timestamptz),
+                                     coalesce($4::uuid, 'ffffffff-ffff-ffff-ffff-ffffffffffff'::uuid))
+     ORDER BY q.submitted_at DESC, q.id DESC LIMIT $1)
+    ORDER BY submitted_at DESC, id DESC LIMIT $1
+)
 SELECT r.id, r.state, r.requester, r.duration_seconds, r.incident, r.drill, r.submitted_at, r.failure_reason,
        res.name AS resource_name, g.expires_at, rv.due_at, rv.verdict, rv.reviewed_at
-FROM requests r
+FROM page p
+JOIN requests r ON r.id = p.id
 JOIN resources res ON res.id = r.resource_id
 JOIN breakglass_reviews rv ON rv.request_id = r.id
 LEFT JOIN grants g ON g.request_id = r.id
-WHERE (r.tenant_id = $1 OR r.requester_tenant_id = $1) AND r.kind = 'break-glass'
-ORDER BY r.submitted_at DESC LIMIT 200
+ORDER BY r.submitted_at DESC, r.id DESC
 `
 
-type ListBreakGlassRow struct {
+type ListBreakGlassPageParams struct {
+	Max      int32
+	TenantID uuid.UUID
+	BeforeAt pgtype.Timestamptz
+	BeforeID pgtype.UUID
+}
+
+type ListBreakGlassPageRow struct {
 	ID              uuid.UUID
 	State           string
 	Requester       []byte
@@ -262,15 +283,27 @@ type ListBreakGlassRow struct {
 	ReviewedAt      pgtype.Timestamptz
 }
 
-func (q *Queries) ListBreakGlass(ctx context.Context, tenantID uuid.UUID) ([]ListBreakGlassRow, error) {
-	rows, err := q.db.Query(ctx, listBreakGlass, tenantID)
+// Up to @max of the break-glasses of the tenant (its own, and those its
+// members opened under a share), newest first in the strict order
+// (submitted_at DESC, id DESC), after the keyset (@before_at, @before_id)
+// — from the newest when both are null. Each side is read in that order
+// from its own index, the keyset comparison its index condition
+// (requests_breakglass_page, requests_breakglass_requester: migration
+// 0038), and only the page's rows are joined.
+func (q *Queries) ListBreakGlassPage(ctx context.Context, arg ListBreakGlassPageParams) ([]ListBreakGlassPageRow, error) {
+	rows, err := q.db.Query(ctx, listBreakGlassPage,
+		arg.Max,
+		arg.TenantID,
+		arg.BeforeAt,
+		arg.BeforeID,
+	)
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
-	var items []ListBreakGlassRow
+	var items []ListBreakGlassPageRow
 	for rows.Next() {
-		var i ListBreakGlassRow
+		var i ListBreakGlassPageRow
 		if err := rows.Scan(
 			&i.ID,
 			&i.State,

@@ -224,12 +224,36 @@ func (q *Queries) InsertAlert(ctx context.Context, arg InsertAlertParams) (int64
 	return id, err
 }
 
-const listAlerts = `-- name: ListAlerts :many
-SELECT id, tenant_id, rule, score, summary, event_id, actor, occurred_at, created_at, acked_at, acked_by FROM alerts WHERE tenant_id = $1 ORDER BY (acked_at IS NULL) DESC, id DESC LIMIT 200
+const listAlertsPage = `-- name: ListAlertsPage :many
+SELECT id, tenant_id, rule, score, summary, event_id, actor, occurred_at, created_at, acked_at, acked_by FROM alerts
+WHERE tenant_id = $1
+  AND ((acked_at IS NULL), id) < (coalesce($2::boolean, true),
+                                  coalesce($3::bigint, 9223372036854775807))
+ORDER BY (acked_at IS NULL) DESC, id DESC
+LIMIT $4
 `
 
-func (q *Queries) ListAlerts(ctx context.Context, tenantID uuid.UUID) ([]Alert, error) {
-	rows, err := q.db.Query(ctx, listAlerts, tenantID)
+type ListAlertsPageParams struct {
+	TenantID   uuid.UUID
+	BeforeOpen pgtype.Bool
+	BeforeID   pgtype.Int8
+	Max        int32
+}
+
+// Up to @max of the tenant's alerts, open (unacknowledged) first, then
+// newest first: the strict order ((acked_at IS NULL) DESC, id DESC), after
+// the keyset (@before_open, @before_id) — from the first when both are
+// null. The keyset comparison runs in the order's direction, so paging
+// neither skips nor repeats an alert, and it is the index condition on
+// alerts_page (tenant_id, (acked_at IS NULL) DESC, id DESC), which is read
+// in order from wherever the page starts (migration 0037).
+func (q *Queries) ListAlertsPage(ctx context.Context, arg ListAlertsPageParams) ([]Alert, error) {
+	rows, err := q.db.Query(ctx, listAlertsPage,
+		arg.TenantID,
+		arg.BeforeOpen,
+		arg.BeforeID,
+		arg.Max,
+	)
 	if err != nil {
 		return nil, err
 	}

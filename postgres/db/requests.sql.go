@@ -662,20 +662,26 @@ func (q *Queries) ListRequestDetails(ctx context.Context, arg ListRequestDetails
 	return items, nil
 }
 
-const listRequestsOf = `-- name: ListRequestsOf :many
+const listRequestsOfPage = `-- name: ListRequestsOfPage :many
 SELECT r.id, r.state, r.level, r.duration_seconds, r.submitted_at, r.failure_reason, r.kind, r.drill,
        res.name AS resource_name, res.store_kind, g.expires_at
 FROM requests r JOIN resources res ON res.id = r.resource_id LEFT JOIN grants g ON g.request_id = r.id
 WHERE coalesce(r.requester_tenant_id, r.tenant_id) = $1::uuid AND r.requester_subject = $2
-ORDER BY r.submitted_at DESC LIMIT 200
+  AND (r.submitted_at, r.id) < (coalesce($3::timestamptz, 'infinity'::timestamptz),
+                                coalesce($4::uuid, 'ffffffff-ffff-ffff-ffff-ffffffffffff'::uuid))
+ORDER BY r.submitted_at DESC, r.id DESC
+LIMIT $5
 `
 
-type ListRequestsOfParams struct {
+type ListRequestsOfPageParams struct {
 	TenantID uuid.UUID
 	Subject  string
+	BeforeAt pgtype.Timestamptz
+	BeforeID pgtype.UUID
+	Max      int32
 }
 
-type ListRequestsOfRow struct {
+type ListRequestsOfPageRow struct {
 	ID              uuid.UUID
 	State           string
 	Level           string
@@ -689,15 +695,27 @@ type ListRequestsOfRow struct {
 	ExpiresAt       pgtype.Timestamptz
 }
 
-func (q *Queries) ListRequestsOf(ctx context.Context, arg ListRequestsOfParams) ([]ListRequestsOfRow, error) {
-	rows, err := q.db.Query(ctx, listRequestsOf, arg.TenantID, arg.Subject)
+// Up to @max of the requests the person @subject of the tenant made (in
+// its catalog, or in another's under a share), newest first in the strict
+// order (submitted_at DESC, id DESC), after the keyset (@before_at,
+// @before_id) — from the newest when both are null — read in that order
+// from requests_mine (migration 0040), the keyset comparison its index
+// condition.
+func (q *Queries) ListRequestsOfPage(ctx context.Context, arg ListRequestsOfPageParams) ([]ListRequestsOfPageRow, error) {
+	rows, err := q.db.Query(ctx, listRequestsOfPage,
+		arg.TenantID,
+		arg.Subject,
+		arg.BeforeAt,
+		arg.BeforeID,
+		arg.Max,
+	)
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
-	var items []ListRequestsOfRow
+	var items []ListRequestsOfPageRow
 	for rows.Next() {
-		var i ListRequestsOfRow
+		var i ListRequestsOfPageRow
 		if err := rows.Scan(
 			&i.ID,
 			&i.State,

@@ -230,13 +230,25 @@ func (q *Queries) InsertReviewItem(ctx context.Context, arg InsertReviewItemPara
 	return err
 }
 
-const listCampaigns = `-- name: ListCampaigns :many
+const listCampaignsPage = `-- name: ListCampaignsPage :many
 SELECT c.id, c.tenant_id, c.name, c.due_at, c.created_by, c.created_at, c.completed_at, c.reminded_at, (SELECT count(*) FROM review_items i WHERE i.campaign_id = c.id) AS items,
        (SELECT count(*) FROM review_items i WHERE i.campaign_id = c.id AND i.decision IS NOT NULL) AS decided
-FROM review_campaigns c WHERE c.tenant_id = $1 ORDER BY c.created_at DESC LIMIT 100
+FROM review_campaigns c
+WHERE c.tenant_id = $1
+  AND (c.created_at, c.id) < (coalesce($2::timestamptz, 'infinity'::timestamptz),
+                              coalesce($3::uuid, 'ffffffff-ffff-ffff-ffff-ffffffffffff'::uuid))
+ORDER BY c.created_at DESC, c.id DESC
+LIMIT $4
 `
 
-type ListCampaignsRow struct {
+type ListCampaignsPageParams struct {
+	TenantID uuid.UUID
+	BeforeAt pgtype.Timestamptz
+	BeforeID pgtype.UUID
+	Max      int32
+}
+
+type ListCampaignsPageRow struct {
 	ID          uuid.UUID
 	TenantID    uuid.UUID
 	Name        string
@@ -249,15 +261,26 @@ type ListCampaignsRow struct {
 	Decided     int64
 }
 
-func (q *Queries) ListCampaigns(ctx context.Context, tenantID uuid.UUID) ([]ListCampaignsRow, error) {
-	rows, err := q.db.Query(ctx, listCampaigns, tenantID)
+// Up to @max of the tenant's campaigns with their progress, newest first in
+// the strict order (created_at DESC, id DESC), after the keyset
+// (@before_at, @before_id) — from the newest when both are null — read from
+// review_campaigns_tenant (tenant_id, created_at DESC; a tenant's campaigns
+// are few, so those started at one instant are sorted by ID as they are
+// read).
+func (q *Queries) ListCampaignsPage(ctx context.Context, arg ListCampaignsPageParams) ([]ListCampaignsPageRow, error) {
+	rows, err := q.db.Query(ctx, listCampaignsPage,
+		arg.TenantID,
+		arg.BeforeAt,
+		arg.BeforeID,
+		arg.Max,
+	)
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
-	var items []ListCampaignsRow
+	var items []ListCampaignsPageRow
 	for rows.Next() {
-		var i ListCampaignsRow
+		var i ListCampaignsPageRow
 		if err := rows.Scan(
 			&i.ID,
 			&i.TenantID,

@@ -382,19 +382,86 @@ func (q *Queries) LiftRevocation(ctx context.Context, arg LiftRevocationParams) 
 	return result.RowsAffected(), nil
 }
 
-const listRevocations = `-- name: ListRevocations :many
+const listEveryRevocationPage = `-- name: ListEveryRevocationPage :many
 SELECT id, scope_kind, scope_value, tenant_id, reason, actor, rotate, state, sessions_ended, rotated, created_at, completed_at, lifted_at, lifted_by FROM revocations
-WHERE $1::boolean OR tenant_id = $2::uuid
-ORDER BY created_at DESC LIMIT 100
+WHERE (created_at, id) < (coalesce($1::timestamptz, 'infinity'::timestamptz),
+                          coalesce($2::uuid, 'ffffffff-ffff-ffff-ffff-ffffffffffff'::uuid))
+ORDER BY created_at DESC, id DESC
+LIMIT $3
 `
 
-type ListRevocationsParams struct {
-	EveryTenant bool
-	TenantID    uuid.UUID
+type ListEveryRevocationPageParams struct {
+	BeforeAt pgtype.Timestamptz
+	BeforeID pgtype.UUID
+	Max      int32
 }
 
-func (q *Queries) ListRevocations(ctx context.Context, arg ListRevocationsParams) ([]Revocation, error) {
-	rows, err := q.db.Query(ctx, listRevocations, arg.EveryTenant, arg.TenantID)
+// ListRevocationsPage over every tenant's revocations (for a platform
+// operator), read from revocations_page (created_at DESC, id DESC:
+// migration 0039), the keyset comparison its index condition.
+func (q *Queries) ListEveryRevocationPage(ctx context.Context, arg ListEveryRevocationPageParams) ([]Revocation, error) {
+	rows, err := q.db.Query(ctx, listEveryRevocationPage, arg.BeforeAt, arg.BeforeID, arg.Max)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var items []Revocation
+	for rows.Next() {
+		var i Revocation
+		if err := rows.Scan(
+			&i.ID,
+			&i.ScopeKind,
+			&i.ScopeValue,
+			&i.TenantID,
+			&i.Reason,
+			&i.Actor,
+			&i.Rotate,
+			&i.State,
+			&i.SessionsEnded,
+			&i.Rotated,
+			&i.CreatedAt,
+			&i.CompletedAt,
+			&i.LiftedAt,
+			&i.LiftedBy,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
+const listRevocationsPage = `-- name: ListRevocationsPage :many
+SELECT id, scope_kind, scope_value, tenant_id, reason, actor, rotate, state, sessions_ended, rotated, created_at, completed_at, lifted_at, lifted_by FROM revocations
+WHERE tenant_id = $1
+  AND (created_at, id) < (coalesce($2::timestamptz, 'infinity'::timestamptz),
+                          coalesce($3::uuid, 'ffffffff-ffff-ffff-ffff-ffffffffffff'::uuid))
+ORDER BY created_at DESC, id DESC
+LIMIT $4
+`
+
+type ListRevocationsPageParams struct {
+	TenantID pgtype.UUID
+	BeforeAt pgtype.Timestamptz
+	BeforeID pgtype.UUID
+	Max      int32
+}
+
+// Up to @max of the tenant's revocations, newest first in the strict order
+// (created_at DESC, id DESC), after the keyset (@before_at, @before_id) —
+// from the newest when both are null — read from revocations_tenant
+// (tenant_id, created_at DESC; a tenant's revocations are few, so those
+// sharing an instant are sorted by ID as they are read).
+func (q *Queries) ListRevocationsPage(ctx context.Context, arg ListRevocationsPageParams) ([]Revocation, error) {
+	rows, err := q.db.Query(ctx, listRevocationsPage,
+		arg.TenantID,
+		arg.BeforeAt,
+		arg.BeforeID,
+		arg.Max,
+	)
 	if err != nil {
 		return nil, err
 	}

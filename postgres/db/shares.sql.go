@@ -381,13 +381,27 @@ func (q *Queries) ListShareGrantsToEnd(ctx context.Context, shareID pgtype.UUID)
 	return items, nil
 }
 
-const listShareRequests = `-- name: ListShareRequests :many
+const listShareRequestsPage = `-- name: ListShareRequestsPage :many
 SELECT r.id, r.state, r.requester, r.requester_tenant_id, r.duration_seconds, r.submitted_at, res.name AS resource_name, g.expires_at
 FROM requests r JOIN resources res ON res.id = r.resource_id LEFT JOIN grants g ON g.request_id = r.id
-WHERE r.share_id = $1 ORDER BY r.submitted_at DESC LIMIT 200
+WHERE r.share_id = $1
+  AND ($2::boolean OR r.requester_tenant_id = $3::uuid)
+  AND (r.submitted_at, r.id) < (coalesce($4::timestamptz, 'infinity'::timestamptz),
+                                coalesce($5::uuid, 'ffffffff-ffff-ffff-ffff-ffffffffffff'::uuid))
+ORDER BY r.submitted_at DESC, r.id DESC
+LIMIT $6
 `
 
-type ListShareRequestsRow struct {
+type ListShareRequestsPageParams struct {
+	ShareID           pgtype.UUID
+	EverySide         bool
+	RequesterTenantID uuid.UUID
+	BeforeAt          pgtype.Timestamptz
+	BeforeID          pgtype.UUID
+	Max               int32
+}
+
+type ListShareRequestsPageRow struct {
 	ID                uuid.UUID
 	State             string
 	Requester         []byte
@@ -398,15 +412,29 @@ type ListShareRequestsRow struct {
 	ExpiresAt         pgtype.Timestamptz
 }
 
-func (q *Queries) ListShareRequests(ctx context.Context, shareID pgtype.UUID) ([]ListShareRequestsRow, error) {
-	rows, err := q.db.Query(ctx, listShareRequests, shareID)
+// Up to @max of the requests made under the share (the caller has read the
+// share in its tenant), every one (@every_side: the owner's view) or only
+// those of people of @requester_tenant_id (the recipient's), newest first
+// in the strict order (submitted_at DESC, id DESC), after the keyset
+// (@before_at, @before_id) — from the newest when both are null — read in
+// that order from requests_share_page (migration 0041), the keyset
+// comparison its index condition.
+func (q *Queries) ListShareRequestsPage(ctx context.Context, arg ListShareRequestsPageParams) ([]ListShareRequestsPageRow, error) {
+	rows, err := q.db.Query(ctx, listShareRequestsPage,
+		arg.ShareID,
+		arg.EverySide,
+		arg.RequesterTenantID,
+		arg.BeforeAt,
+		arg.BeforeID,
+		arg.Max,
+	)
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
-	var items []ListShareRequestsRow
+	var items []ListShareRequestsPageRow
 	for rows.Next() {
-		var i ListShareRequestsRow
+		var i ListShareRequestsPageRow
 		if err := rows.Scan(
 			&i.ID,
 			&i.State,
@@ -604,16 +632,36 @@ func (q *Queries) ListSharedCatalog(ctx context.Context, tenantID uuid.UUID) ([]
 	return items, nil
 }
 
-const listSharesOf = `-- name: ListSharesOf :many
+const listSharesPage = `-- name: ListSharesPage :many
+WITH page AS (
+    (SELECT q.id, q.proposed_at FROM shares q
+     WHERE q.owner_tenant_id = $2
+       AND (q.proposed_at, q.id) < (coalesce($3::timestamptz, 'infinity'::timestamptz),
+                                    coalesce($4::uuid, 'ffffffff-ffff-ffff-ffff-ffffffffffff'::uuid))
+     ORDER BY q.proposed_at DESC, q.id DESC LIMIT $1)
+    UNION
+    (SELECT q.id, q.proposed_at FROM shares q
+     WHERE q.recipient_tenant_id = $2 AND q.offered_at IS NOT NULL
+       AND (q.proposed_at, q.id) < (coalesce($3::timestamptz, 'infinity'::timestamptz),
+                                    coalesce($4::uuid, 'ffffffff-ffff-ffff-ffff-ffffffffffff'::uuid))
+     ORDER BY q.proposed_at DESC, q.id DESC LIMIT $1)
+    ORDER BY proposed_at DESC, id DESC LIMIT $1
+)
 SELECT s.id, s.state, s.mode, s.level, s.term_end, s.purpose, s.proposed_at, s.owner_tenant_id, s.recipient_tenant_id,
        o.display_name AS owner_name, r.display_name AS recipient_name,
        (SELECT count(*) FROM share_resources sr WHERE sr.share_id = s.id) AS resources
-FROM shares s JOIN tenants o ON o.id = s.owner_tenant_id JOIN tenants r ON r.id = s.recipient_tenant_id
-WHERE s.owner_tenant_id = $1 OR (s.recipient_tenant_id = $1 AND s.offered_at IS NOT NULL)
-ORDER BY s.proposed_at DESC LIMIT 200
+FROM page p JOIN shares s ON s.id = p.id JOIN tenants o ON o.id = s.owner_tenant_id JOIN tenants r ON r.id = s.recipient_tenant_id
+ORDER BY s.proposed_at DESC, s.id DESC
 `
 
-type ListSharesOfRow struct {
+type ListSharesPageParams struct {
+	Max      int32
+	TenantID uuid.UUID
+	BeforeAt pgtype.Timestamptz
+	BeforeID pgtype.UUID
+}
+
+type ListSharesPageRow struct {
 	ID                uuid.UUID
 	State             string
 	Mode              string
@@ -628,15 +676,27 @@ type ListSharesOfRow struct {
 	Resources         int64
 }
 
-func (q *Queries) ListSharesOf(ctx context.Context, tenantID uuid.UUID) ([]ListSharesOfRow, error) {
-	rows, err := q.db.Query(ctx, listSharesOf, tenantID)
+// Up to @max of the tenant's shares, outgoing (it owns them) and incoming
+// (offered to it), newest first in the strict order (proposed_at DESC, id
+// DESC), after the keyset (@before_at, @before_id) — from the newest when
+// both are null. Each side is read in that order from its own index
+// (shares_owner, shares_recipient: a tenant's shares are few, so those
+// proposed at one instant are sorted by ID as they are read), and only the
+// page's rows are joined.
+func (q *Queries) ListSharesPage(ctx context.Context, arg ListSharesPageParams) ([]ListSharesPageRow, error) {
+	rows, err := q.db.Query(ctx, listSharesPage,
+		arg.Max,
+		arg.TenantID,
+		arg.BeforeAt,
+		arg.BeforeID,
+	)
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
-	var items []ListSharesOfRow
+	var items []ListSharesPageRow
 	for rows.Next() {
-		var i ListSharesOfRow
+		var i ListSharesPageRow
 		if err := rows.Scan(
 			&i.ID,
 			&i.State,

@@ -36,15 +36,36 @@ RETURNING id;
 -- name: InsertBreakGlassReview :exec
 INSERT INTO breakglass_reviews (request_id, tenant_id, due_at) VALUES (@request_id, @tenant_id, @due_at);
 
--- name: ListBreakGlass :many
+-- name: ListBreakGlassPage :many
+-- Up to @max of the break-glasses of the tenant (its own, and those its
+-- members opened under a share), newest first in the strict order
+-- (submitted_at DESC, id DESC), after the keyset (@before_at, @before_id)
+-- — from the newest when both are null. Each side is read in that order
+-- from its own index, the keyset comparison its index condition
+-- (requests_breakglass_page, requests_breakglass_requester: migration
+-- 0038), and only the page's rows are joined.
+WITH page AS (
+    (SELECT q.id, q.submitted_at FROM requests q
+     WHERE q.tenant_id = @tenant_id AND q.kind = 'break-glass'
+       AND (q.submitted_at, q.id) < (coalesce(sqlc.narg('before_at')::timestamptz, 'infinity'::timestamptz),
+                                     coalesce(sqlc.narg('before_id')::uuid, 'ffffffff-ffff-ffff-ffff-ffffffffffff'::uuid))
+     ORDER BY q.submitted_at DESC, q.id DESC LIMIT @max)
+    UNION
+    (SELECT q.id, q.submitted_at FROM requests q
+     WHERE q.requester_tenant_id = @tenant_id AND q.kind = 'break-glass'
+       AND (q.submitted_at, q.id) < (coalesce(sqlc.narg('before_at')::timestamptz, 'infinity'::timestamptz),
+                                     coalesce(sqlc.narg('before_id')::uuid, 'ffffffff-ffff-ffff-ffff-ffffffffffff'::uuid))
+     ORDER BY q.submitted_at DESC, q.id DESC LIMIT @max)
+    ORDER BY submitted_at DESC, id DESC LIMIT @max
+)
 SELECT r.id, r.state, r.requester, r.duration_seconds, r.incident, r.drill, r.submitted_at, r.failure_reason,
        res.name AS resource_name, g.expires_at, rv.due_at, rv.verdict, rv.reviewed_at
-FROM requests r
+FROM page p
+JOIN requests r ON r.id = p.id
 JOIN resources res ON res.id = r.resource_id
 JOIN breakglass_reviews rv ON rv.request_id = r.id
 LEFT JOIN grants g ON g.request_id = r.id
-WHERE (r.tenant_id = @tenant_id OR r.requester_tenant_id = @tenant_id) AND r.kind = 'break-glass'
-ORDER BY r.submitted_at DESC LIMIT 200;
+ORDER BY r.submitted_at DESC, r.id DESC;
 
 -- name: GetBreakGlassReview :one
 -- (The caller has read the request in its tenant: the owner's or, under a

@@ -44,8 +44,20 @@ INSERT INTO alerts (tenant_id, rule, score, summary, event_id, actor, occurred_a
 VALUES (@tenant_id, @rule, @score, @summary, @event_id, @actor, @occurred_at, @created_at)
 RETURNING id;
 
--- name: ListAlerts :many
-SELECT * FROM alerts WHERE tenant_id = @tenant_id ORDER BY (acked_at IS NULL) DESC, id DESC LIMIT 200;
+-- name: ListAlertsPage :many
+-- Up to @max of the tenant's alerts, open (unacknowledged) first, then
+-- newest first: the strict order ((acked_at IS NULL) DESC, id DESC), after
+-- the keyset (@before_open, @before_id) — from the first when both are
+-- null. The keyset comparison runs in the order's direction, so paging
+-- neither skips nor repeats an alert, and it is the index condition on
+-- alerts_page (tenant_id, (acked_at IS NULL) DESC, id DESC), which is read
+-- in order from wherever the page starts (migration 0037).
+SELECT * FROM alerts
+WHERE tenant_id = @tenant_id
+  AND ((acked_at IS NULL), id) < (coalesce(sqlc.narg('before_open')::boolean, true),
+                                  coalesce(sqlc.narg('before_id')::bigint, 9223372036854775807))
+ORDER BY (acked_at IS NULL) DESC, id DESC
+LIMIT @max;
 
 -- name: AckAlert :execrows
 UPDATE alerts SET acked_at = @now, acked_by = @actor WHERE id = @id AND tenant_id = @tenant_id AND acked_at IS NULL;

@@ -100,12 +100,21 @@ FOR UPDATE OF g;
 -- The tenant's catalog: its resources not retired.
 SELECT * FROM resources WHERE tenant_id = @tenant_id AND retired_at IS NULL ORDER BY name;
 
--- name: ListRequestsOf :many
+-- name: ListRequestsOfPage :many
+-- Up to @max of the requests the person @subject of the tenant made (in
+-- its catalog, or in another's under a share), newest first in the strict
+-- order (submitted_at DESC, id DESC), after the keyset (@before_at,
+-- @before_id) — from the newest when both are null — read in that order
+-- from requests_mine (migration 0040), the keyset comparison its index
+-- condition.
 SELECT r.id, r.state, r.level, r.duration_seconds, r.submitted_at, r.failure_reason, r.kind, r.drill,
        res.name AS resource_name, res.store_kind, g.expires_at
 FROM requests r JOIN resources res ON res.id = r.resource_id LEFT JOIN grants g ON g.request_id = r.id
 WHERE coalesce(r.requester_tenant_id, r.tenant_id) = @tenant_id::uuid AND r.requester_subject = @subject
-ORDER BY r.submitted_at DESC LIMIT 200;
+  AND (r.submitted_at, r.id) < (coalesce(sqlc.narg('before_at')::timestamptz, 'infinity'::timestamptz),
+                                coalesce(sqlc.narg('before_id')::uuid, 'ffffffff-ffff-ffff-ffff-ffffffffffff'::uuid))
+ORDER BY r.submitted_at DESC, r.id DESC
+LIMIT @max;
 
 -- name: ListMembersOf :many
 SELECT subject, email, display_name, groups, roles FROM members WHERE tenant_id = @tenant_id ORDER BY email;

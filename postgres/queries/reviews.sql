@@ -5,10 +5,21 @@ VALUES (@tenant_id, @name, @due_at, @created_by, @created_at) RETURNING id;
 -- name: InsertReviewItem :exec
 INSERT INTO review_items (campaign_id, kind, ref, label) VALUES (@campaign_id, @kind, @ref, @label);
 
--- name: ListCampaigns :many
+-- name: ListCampaignsPage :many
+-- Up to @max of the tenant's campaigns with their progress, newest first in
+-- the strict order (created_at DESC, id DESC), after the keyset
+-- (@before_at, @before_id) — from the newest when both are null — read from
+-- review_campaigns_tenant (tenant_id, created_at DESC; a tenant's campaigns
+-- are few, so those started at one instant are sorted by ID as they are
+-- read).
 SELECT c.*, (SELECT count(*) FROM review_items i WHERE i.campaign_id = c.id) AS items,
        (SELECT count(*) FROM review_items i WHERE i.campaign_id = c.id AND i.decision IS NOT NULL) AS decided
-FROM review_campaigns c WHERE c.tenant_id = @tenant_id ORDER BY c.created_at DESC LIMIT 100;
+FROM review_campaigns c
+WHERE c.tenant_id = @tenant_id
+  AND (c.created_at, c.id) < (coalesce(sqlc.narg('before_at')::timestamptz, 'infinity'::timestamptz),
+                              coalesce(sqlc.narg('before_id')::uuid, 'ffffffff-ffff-ffff-ffff-ffffffffffff'::uuid))
+ORDER BY c.created_at DESC, c.id DESC
+LIMIT @max;
 
 -- name: GetCampaign :one
 SELECT * FROM review_campaigns WHERE id = @id AND tenant_id = @tenant_id;

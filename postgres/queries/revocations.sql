@@ -20,10 +20,28 @@ RETURNING id;
 -- name: GetRevocation :one
 SELECT * FROM revocations WHERE id = @id;
 
--- name: ListRevocations :many
+-- name: ListRevocationsPage :many
+-- Up to @max of the tenant's revocations, newest first in the strict order
+-- (created_at DESC, id DESC), after the keyset (@before_at, @before_id) —
+-- from the newest when both are null — read from revocations_tenant
+-- (tenant_id, created_at DESC; a tenant's revocations are few, so those
+-- sharing an instant are sorted by ID as they are read).
 SELECT * FROM revocations
-WHERE @every_tenant::boolean OR tenant_id = @tenant_id::uuid
-ORDER BY created_at DESC LIMIT 100;
+WHERE tenant_id = @tenant_id
+  AND (created_at, id) < (coalesce(sqlc.narg('before_at')::timestamptz, 'infinity'::timestamptz),
+                          coalesce(sqlc.narg('before_id')::uuid, 'ffffffff-ffff-ffff-ffff-ffffffffffff'::uuid))
+ORDER BY created_at DESC, id DESC
+LIMIT @max;
+
+-- name: ListEveryRevocationPage :many
+-- ListRevocationsPage over every tenant's revocations (for a platform
+-- operator), read from revocations_page (created_at DESC, id DESC:
+-- migration 0039), the keyset comparison its index condition.
+SELECT * FROM revocations
+WHERE (created_at, id) < (coalesce(sqlc.narg('before_at')::timestamptz, 'infinity'::timestamptz),
+                          coalesce(sqlc.narg('before_id')::uuid, 'ffffffff-ffff-ffff-ffff-ffffffffffff'::uuid))
+ORDER BY created_at DESC, id DESC
+LIMIT @max;
 
 -- name: ListRunningRevocations :many
 SELECT id FROM revocations WHERE state = 'running';

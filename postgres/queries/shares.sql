@@ -50,13 +50,33 @@ WHERE id = @id;
 UPDATE shares SET state = 'ended', updated_at = @now, ended_at = @now, ended_by = @ended_by, end_reason = @reason
 WHERE id = @id;
 
--- name: ListSharesOf :many
+-- name: ListSharesPage :many
+-- Up to @max of the tenant's shares, outgoing (it owns them) and incoming
+-- (offered to it), newest first in the strict order (proposed_at DESC, id
+-- DESC), after the keyset (@before_at, @before_id) — from the newest when
+-- both are null. Each side is read in that order from its own index
+-- (shares_owner, shares_recipient: a tenant's shares are few, so those
+-- proposed at one instant are sorted by ID as they are read), and only the
+-- page's rows are joined.
+WITH page AS (
+    (SELECT q.id, q.proposed_at FROM shares q
+     WHERE q.owner_tenant_id = @tenant_id
+       AND (q.proposed_at, q.id) < (coalesce(sqlc.narg('before_at')::timestamptz, 'infinity'::timestamptz),
+                                    coalesce(sqlc.narg('before_id')::uuid, 'ffffffff-ffff-ffff-ffff-ffffffffffff'::uuid))
+     ORDER BY q.proposed_at DESC, q.id DESC LIMIT @max)
+    UNION
+    (SELECT q.id, q.proposed_at FROM shares q
+     WHERE q.recipient_tenant_id = @tenant_id AND q.offered_at IS NOT NULL
+       AND (q.proposed_at, q.id) < (coalesce(sqlc.narg('before_at')::timestamptz, 'infinity'::timestamptz),
+                                    coalesce(sqlc.narg('before_id')::uuid, 'ffffffff-ffff-ffff-ffff-ffffffffffff'::uuid))
+     ORDER BY q.proposed_at DESC, q.id DESC LIMIT @max)
+    ORDER BY proposed_at DESC, id DESC LIMIT @max
+)
 SELECT s.id, s.state, s.mode, s.level, s.term_end, s.purpose, s.proposed_at, s.owner_tenant_id, s.recipient_tenant_id,
        o.display_name AS owner_name, r.display_name AS recipient_name,
        (SELECT count(*) FROM share_resources sr WHERE sr.share_id = s.id) AS resources
-FROM shares s JOIN tenants o ON o.id = s.owner_tenant_id JOIN tenants r ON r.id = s.recipient_tenant_id
-WHERE s.owner_tenant_id = @tenant_id OR (s.recipient_tenant_id = @tenant_id AND s.offered_at IS NOT NULL)
-ORDER BY s.proposed_at DESC LIMIT 200;
+FROM page p JOIN shares s ON s.id = p.id JOIN tenants o ON o.id = s.owner_tenant_id JOIN tenants r ON r.id = s.recipient_tenant_id
+ORDER BY s.proposed_at DESC, s.id DESC;
 
 -- name: ListSharedCatalog :many
 SELECT s.id AS share_id, s.recipients, s.level, s.max_grant_seconds, s.mode, s.term_end, o.display_name AS owner_name,
@@ -67,10 +87,22 @@ JOIN share_resources sr ON sr.share_id = s.id JOIN resources res ON res.id = sr.
 WHERE s.recipient_tenant_id = @tenant_id AND s.state = 'active' AND s.term_end > now() AND res.retired_at IS NULL
 ORDER BY o.display_name, res.name;
 
--- name: ListShareRequests :many
+-- name: ListShareRequestsPage :many
+-- Up to @max of the requests made under the share (the caller has read the
+-- share in its tenant), every one (@every_side: the owner's view) or only
+-- those of people of @requester_tenant_id (the recipient's), newest first
+-- in the strict order (submitted_at DESC, id DESC), after the keyset
+-- (@before_at, @before_id) — from the newest when both are null — read in
+-- that order from requests_share_page (migration 0041), the keyset
+-- comparison its index condition.
 SELECT r.id, r.state, r.requester, r.requester_tenant_id, r.duration_seconds, r.submitted_at, res.name AS resource_name, g.expires_at
 FROM requests r JOIN resources res ON res.id = r.resource_id LEFT JOIN grants g ON g.request_id = r.id
-WHERE r.share_id = @share_id ORDER BY r.submitted_at DESC LIMIT 200;
+WHERE r.share_id = @share_id
+  AND (@every_side::boolean OR r.requester_tenant_id = @requester_tenant_id::uuid)
+  AND (r.submitted_at, r.id) < (coalesce(sqlc.narg('before_at')::timestamptz, 'infinity'::timestamptz),
+                                coalesce(sqlc.narg('before_id')::uuid, 'ffffffff-ffff-ffff-ffff-ffffffffffff'::uuid))
+ORDER BY r.submitted_at DESC, r.id DESC
+LIMIT @max;
 
 -- name: ListShareGrantsToEnd :many
 SELECT id FROM requests WHERE share_id = @share_id AND state = 'active';

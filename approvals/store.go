@@ -59,6 +59,9 @@ type Store interface {
 	// tenant made as q asks, newest first, and where the next page
 	// starts; an invalid q is apperr.Invalid.
 	RequestsOf(ctx context.Context, tenantID, subject string, q paging.Query) (paging.Page[Summary], error)
+	// ActiveGrantsOf returns every active grant of the subject of the
+	// tenant, newest first; apperr.Unavailable when they cannot be read.
+	ActiveGrantsOf(ctx context.Context, tenantID, subject string) ([]Summary, error)
 	// Inbox lists, oldest first, up to limit pending requests p may decide
 	// now (Request.Eligible), and how many there are in all (limit 0: the
 	// count only).

@@ -15,7 +15,6 @@ import (
 	"github.com/gatehouse/gatehouse/approvals"
 	"github.com/gatehouse/gatehouse/authz"
 	"github.com/gatehouse/gatehouse/identity"
-	"github.com/gatehouse/gatehouse/paging"
 	"github.com/gatehouse/gatehouse/tenants"
 	"github.com/gatehouse/gatehouse/web"
 )
@@ -437,21 +436,19 @@ func (s *Server) inboxCount(c echo.Context) error {
 // the first page of "My requests").
 func (s *Server) grants(c echo.Context) error {
 	sess := currentSession(c)
-	rs, err := s.deps.Requests.RequestsOf(c.Request().Context(), sess.TenantID, sess.Subject, paging.First(requestPageSize))
+	active, err := s.deps.Requests.ActiveGrantsOf(c.Request().Context(), sess.TenantID, sess.Subject)
 	if err != nil {
 		return err
 	}
 	m := web.GrantsPage{Page: s.page(c, "My grants")}
-	for _, r := range rs.Rows {
-		if r.State == approvals.Active {
-			row := summaryRow(r)
-			row.Store = r.StoreKind
-			row.Remaining = time.Until(r.ExpiresAt).Truncate(time.Minute).String()
-			if left := time.Until(r.ExpiresAt); left < time.Minute {
-				row.Remaining = "under a minute"
-			}
-			m.Rows = append(m.Rows, row)
+	for _, r := range active {
+		row := summaryRow(r)
+		row.Store = r.StoreKind
+		row.Remaining = time.Until(r.ExpiresAt).Truncate(time.Minute).String()
+		if left := time.Until(r.ExpiresAt); left < time.Minute {
+			row.Remaining = "under a minute"
 		}
+		m.Rows = append(m.Rows, row)
 	}
 	return render(c, http.StatusOK, web.Grants(m))
 }

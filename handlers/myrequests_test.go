@@ -2,9 +2,14 @@ package handlers_test
 
 import (
 	"context"
+	"net/http"
+	"net/url"
 	"slices"
+	"strings"
 	"testing"
 	"time"
+
+	"github.com/gatehouse/gatehouse/testenv"
 )
 
 // "My requests" lists every request the person made, in their catalog and
@@ -40,4 +45,28 @@ func TestMyRequestsPagesThroughEveryRequestOfMine(t *testing.T) {
 
 	// A cursor at the namesake's request reads on in the person's own.
 	readsOnFromForeignCursor(t, b, console, "/requests", rows, mine, namesake[14], 200, "your requests")
+}
+
+// "My grants" lists every active grant of the person, however many
+// requests they made since: a grant older than a page of requests still
+// shows, with its actions.
+func TestMyGrantsListsAnActiveGrantOlderThanAPageOfRequests(t *testing.T) {
+	f := newFixture(t, nil)
+	console := f.serve(t)
+	approver, _ := signedIn(t, console, "acme", "approver1@acme.test")
+	requester, p := submitCI(t, f, console)
+	id := strings.TrimPrefix(p.URL.Path, "/requests/")
+	if d := approver.PostForm(console+p.URL.Path+"/decide", url.Values{"_csrf": {testenv.CSRF(t, approver.Get(console+"/approvals"))}, "decision": {"approve"}}); d.Status != http.StatusOK {
+		t.Fatalf("approve: %d", d.Status)
+	}
+	var me string
+	if err := f.pool.QueryRow(context.Background(), "SELECT requester_subject FROM requests WHERE id = $1", id).Scan(&me); err != nil {
+		t.Fatal(err)
+	}
+	seedRequests(t, f, seeded{owner: tenantID(t, f, "acme"), subject: me}, timedRows(250, 1, time.Now().Add(time.Hour)))
+
+	rows := requester.Get(console + "/grants").Doc(t).Find(`[data-testid="grants"] tbody tr`)
+	if rows.Length() != 1 || !strings.Contains(rows.Text(), "CI deploy token") {
+		t.Fatalf("My grants after 250 newer requests: %d rows %q; want the active CI grant", rows.Length(), rows.Text())
+	}
 }

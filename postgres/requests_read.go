@@ -101,12 +101,37 @@ func (s *RequestStore) RequestsOf(ctx context.Context, tenantID, subject string,
 	page := paging.Cut(q, rows, func(r db.ListRequestsOfPageRow) paging.Cursor { return paging.At(r.SubmittedAt, r.ID) })
 	out := paging.Page[approvals.Summary]{Rows: make([]approvals.Summary, 0, len(page.Rows)), Older: page.Older}
 	for _, r := range page.Rows {
-		out.Rows = append(out.Rows, approvals.Summary{ID: r.ID.String(), Resource: r.ResourceName, State: approvals.State(r.State), StoreKind: r.StoreKind,
-			Level: approvals.Level(r.Level), Duration: time.Duration(r.DurationSeconds) * time.Second,
-			SubmittedAt: r.SubmittedAt, ExpiresAt: r.ExpiresAt.Time, FailureReason: r.FailureReason,
-			Kind: approvals.Kind(r.Kind), Drill: r.Drill})
+		out.Rows = append(out.Rows, mineSummary(r))
 	}
 	return out, nil
+}
+
+// ActiveGrantsOf returns every active grant of the subject of the tenant
+// (in its catalog, or in another's under a share), newest first, however
+// many requests they made since. A malformed tenant ID is
+// apperr.NotFound, a database failure apperr.Unavailable.
+func (s *RequestStore) ActiveGrantsOf(ctx context.Context, tenantID, subject string) ([]approvals.Summary, error) {
+	tid, err := uuid.Parse(tenantID)
+	if err != nil {
+		return nil, errNoRequest
+	}
+	rows, err := db.New(s.pool).ListActiveGrantsOf(ctx, db.ListActiveGrantsOfParams{TenantID: tid, Subject: subject})
+	if err != nil {
+		return nil, apperr.Wrap(apperr.Unavailable, "Your grants cannot be read right now.", err)
+	}
+	out := make([]approvals.Summary, 0, len(rows))
+	for _, r := range rows {
+		out = append(out, mineSummary(db.ListRequestsOfPageRow(r)))
+	}
+	return out, nil
+}
+
+// mineSummary is one of a person's own requests as their lists show it.
+func mineSummary(r db.ListRequestsOfPageRow) approvals.Summary {
+	return approvals.Summary{ID: r.ID.String(), Resource: r.ResourceName, State: approvals.State(r.State), StoreKind: r.StoreKind,
+		Level: approvals.Level(r.Level), Duration: time.Duration(r.DurationSeconds) * time.Second,
+		SubmittedAt: r.SubmittedAt, ExpiresAt: r.ExpiresAt.Time, FailureReason: r.FailureReason,
+		Kind: approvals.Kind(r.Kind), Drill: r.Drill}
 }
 
 // Inbox returns, oldest first, up to limit pending requests of the tenant

@@ -432,6 +432,69 @@ func (q *Queries) InsertVote(ctx context.Context, arg InsertVoteParams) error {
 	return err
 }
 
+const listActiveGrantsOf = `-- name: ListActiveGrantsOf :many
+SELECT r.id, r.state, r.level, r.duration_seconds, r.submitted_at, r.failure_reason, r.kind, r.drill,
+       res.name AS resource_name, res.store_kind, g.expires_at
+FROM requests r JOIN resources res ON res.id = r.resource_id LEFT JOIN grants g ON g.request_id = r.id
+WHERE coalesce(r.requester_tenant_id, r.tenant_id) = $1::uuid AND r.requester_subject = $2 AND r.state = 'active'
+ORDER BY r.submitted_at DESC, r.id DESC
+`
+
+type ListActiveGrantsOfParams struct {
+	TenantID uuid.UUID
+	Subject  string
+}
+
+type ListActiveGrantsOfRow struct {
+	ID              uuid.UUID
+	State           string
+	Level           string
+	DurationSeconds int64
+	SubmittedAt     time.Time
+	FailureReason   string
+	Kind            string
+	Drill           bool
+	ResourceName    string
+	StoreKind       string
+	ExpiresAt       pgtype.Timestamptz
+}
+
+// Every active grant of the person @subject of the tenant (in its
+// catalog, or in another's under a share), newest first: the columns of
+// ListRequestsOfPage, so a row converts to its type. Not capped: a person
+// holds few at once, and My grants must list every one.
+func (q *Queries) ListActiveGrantsOf(ctx context.Context, arg ListActiveGrantsOfParams) ([]ListActiveGrantsOfRow, error) {
+	rows, err := q.db.Query(ctx, listActiveGrantsOf, arg.TenantID, arg.Subject)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var items []ListActiveGrantsOfRow
+	for rows.Next() {
+		var i ListActiveGrantsOfRow
+		if err := rows.Scan(
+			&i.ID,
+			&i.State,
+			&i.Level,
+			&i.DurationSeconds,
+			&i.SubmittedAt,
+			&i.FailureReason,
+			&i.Kind,
+			&i.Drill,
+			&i.ResourceName,
+			&i.StoreKind,
+			&i.ExpiresAt,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
 const listClassPolicies = `-- name: ListClassPolicies :many
 SELECT cp.classification, cp.policy,
        (SELECT count(*) FROM resources res WHERE res.tenant_id = cp.tenant_id AND res.classification = cp.classification AND res.policy_from_class)::int AS followers

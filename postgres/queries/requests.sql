@@ -116,6 +116,17 @@ WHERE coalesce(r.requester_tenant_id, r.tenant_id) = @tenant_id::uuid AND r.requ
 ORDER BY r.submitted_at DESC, r.id DESC
 LIMIT @max;
 
+-- name: ListActiveGrantsOf :many
+-- Every active grant of the person @subject of the tenant (in its
+-- catalog, or in another's under a share), newest first: the columns of
+-- ListRequestsOfPage, so a row converts to its type. Not capped: a person
+-- holds few at once, and My grants must list every one.
+SELECT r.id, r.state, r.level, r.duration_seconds, r.submitted_at, r.failure_reason, r.kind, r.drill,
+       res.name AS resource_name, res.store_kind, g.expires_at
+FROM requests r JOIN resources res ON res.id = r.resource_id LEFT JOIN grants g ON g.request_id = r.id
+WHERE coalesce(r.requester_tenant_id, r.tenant_id) = @tenant_id::uuid AND r.requester_subject = @subject AND r.state = 'active'
+ORDER BY r.submitted_at DESC, r.id DESC;
+
 -- name: ListMembersOf :many
 SELECT subject, email, display_name, groups, roles FROM members WHERE tenant_id = @tenant_id ORDER BY email;
 

@@ -63,7 +63,7 @@ func TestMyGrantsListsAnActiveGrantOlderThanAPageOfRequests(t *testing.T) {
 	if err := f.pool.QueryRow(context.Background(), "SELECT requester_subject FROM requests WHERE id = $1", id).Scan(&me); err != nil {
 		t.Fatal(err)
 	}
-	seedRequests(t, f, seeded{owner: tenantID(t, f, "acme"), subject: me}, timedRows(250, 1, time.Now().Add(time.Hour)))
+	seedRequests(t, f, seeded{owner: tenantID(t, f, "acme"), subject: me}, timedRows(250, 1, time.Now().Add(5*time.Hour)))
 
 	rows := requester.Get(console + "/grants").Doc(t).Find(`[data-testid="grants"] tbody tr`)
 	if rows.Length() != 1 || !strings.Contains(rows.Text(), "CI deploy token") {

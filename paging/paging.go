@@ -50,6 +50,15 @@ func Cut[T any](q Query, rows []T, at func(T) Cursor) Page[T] {
 	return Page[T]{Rows: rows, Older: at(rows[len(rows)-1])}
 }
 
+// Map is p with each row turned into a U by f, in order, the cursor kept.
+func Map[T, U any](p Page[T], f func(T) U) Page[U] {
+	out := Page[U]{Rows: make([]U, 0, len(p.Rows)), Older: p.Older}
+	for _, r := range p.Rows {
+		out.Rows = append(out.Rows, f(r))
+	}
+	return out
+}
+
 // Fetch is how many rows to read for q: one more than a page, so that Cut
 // knows whether another page follows.
 func (q Query) Fetch() int32 { return int32(q.Limit + 1) }

@@ -2,6 +2,7 @@ package paging_test
 
 import (
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -70,5 +71,16 @@ func TestCutKeepsAPageAndSaysWhetherMoreFollow(t *testing.T) {
 		if err := (paging.Query{Limit: c.limit}).Check(); (err == nil) != c.ok {
 			t.Errorf("limit %d: %v", c.limit, err)
 		}
+	}
+}
+
+func TestMapTurnsEachRowAndKeepsTheCursor(t *testing.T) {
+	at := func(n int) paging.Cursor { return paging.Ranked(0, int64(n)) }
+	p := paging.Map(paging.Cut(paging.Query{Limit: 2}, []int{9, 8, 7}, at), strconv.Itoa)
+	if !slices.Equal(p.Rows, []string{"9", "8"}) || p.Older != at(8) {
+		t.Fatalf("mapped page: %+v", p)
+	}
+	if e := paging.Map(paging.Page[int]{}, strconv.Itoa); len(e.Rows) != 0 || !e.Older.IsZero() {
+		t.Fatalf("an empty page: %+v", e)
 	}
 }

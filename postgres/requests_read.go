@@ -99,11 +99,7 @@ func (s *RequestStore) RequestsOf(ctx context.Context, tenantID, subject string,
 		return paging.Page[approvals.Summary]{}, apperr.Wrap(apperr.Unavailable, "Your requests cannot be read right now.", err)
 	}
 	page := paging.Cut(q, rows, func(r db.ListRequestsOfPageRow) paging.Cursor { return paging.At(r.SubmittedAt, r.ID) })
-	out := paging.Page[approvals.Summary]{Rows: make([]approvals.Summary, 0, len(page.Rows)), Older: page.Older}
-	for _, r := range page.Rows {
-		out.Rows = append(out.Rows, mineSummary(r))
-	}
-	return out, nil
+	return paging.Map(page, mineSummary), nil
 }
 
 // ActiveGrantsOf returns every active grant of the subject of the tenant

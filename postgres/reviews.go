@@ -98,12 +98,10 @@ func (s *RequestStore) Campaigns(ctx context.Context, tenantID string, q paging.
 		return paging.Page[approvals.Campaign]{}, apperr.Wrap(apperr.Unavailable, "The review campaigns cannot be read right now.", err)
 	}
 	page := paging.Cut(q, rows, func(r db.ListCampaignsPageRow) paging.Cursor { return paging.At(r.CreatedAt, r.ID) })
-	out := paging.Page[approvals.Campaign]{Rows: make([]approvals.Campaign, 0, len(page.Rows)), Older: page.Older}
-	for _, r := range page.Rows {
-		out.Rows = append(out.Rows, approvals.Campaign{ID: r.ID.String(), Name: r.Name, DueAt: r.DueAt, CreatedBy: r.CreatedBy, CreatedAt: r.CreatedAt,
-			CompletedAt: r.CompletedAt.Time, Total: int(r.Items), Decided: int(r.Decided)})
-	}
-	return out, nil
+	return paging.Map(page, func(r db.ListCampaignsPageRow) approvals.Campaign {
+		return approvals.Campaign{ID: r.ID.String(), Name: r.Name, DueAt: r.DueAt, CreatedBy: r.CreatedBy, CreatedAt: r.CreatedAt,
+			CompletedAt: r.CompletedAt.Time, Total: int(r.Items), Decided: int(r.Decided)}
+	}), nil
 }
 
 // Campaign returns one of the tenant's campaigns with its items.

@@ -103,9 +103,5 @@ func (s *RequestStore) Revocations(ctx context.Context, v approvals.Viewer, q pa
 		return paging.Page[approvals.Revocation]{}, apperr.Wrap(apperr.Unavailable, "The revocations cannot be read right now.", err)
 	}
 	page := paging.Cut(q, rows, func(r db.Revocation) paging.Cursor { return paging.At(r.CreatedAt, r.ID) })
-	out := paging.Page[approvals.Revocation]{Rows: make([]approvals.Revocation, 0, len(page.Rows)), Older: page.Older}
-	for _, r := range page.Rows {
-		out.Rows = append(out.Rows, revocationFrom(r))
-	}
-	return out, nil
+	return paging.Map(page, revocationFrom), nil
 }

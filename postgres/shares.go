@@ -263,13 +263,11 @@ func (s *RequestStore) Shares(ctx context.Context, tenantID string, q paging.Que
 		return paging.Page[approvals.ShareSummary]{}, apperr.Wrap(apperr.Unavailable, "Shares cannot be read right now.", err)
 	}
 	page := paging.Cut(q, rows, func(r db.ListSharesPageRow) paging.Cursor { return paging.At(r.ProposedAt, r.ID) })
-	out := paging.Page[approvals.ShareSummary]{Rows: make([]approvals.ShareSummary, 0, len(page.Rows)), Older: page.Older}
-	for _, r := range page.Rows {
-		out.Rows = append(out.Rows, approvals.ShareSummary{ID: r.ID.String(), State: approvals.ShareState(r.State), Mode: approvals.ShareMode(r.Mode),
+	return paging.Map(page, func(r db.ListSharesPageRow) approvals.ShareSummary {
+		return approvals.ShareSummary{ID: r.ID.String(), State: approvals.ShareState(r.State), Mode: approvals.ShareMode(r.Mode),
 			Level: approvals.Level(r.Level), TermEnd: r.TermEnd, Purpose: r.Purpose, ProposedAt: r.ProposedAt, Owner: r.OwnerName,
-			Recipient: r.RecipientName, Outgoing: r.OwnerTenantID == tid, Resources: int(r.Resources)})
-	}
-	return out, nil
+			Recipient: r.RecipientName, Outgoing: r.OwnerTenantID == tid, Resources: int(r.Resources)}
+	}), nil
 }
 
 // ShareDetail returns one share the tenant may see (owner, or recipient

@@ -101,7 +101,8 @@ func (s *Server) campaignModel(c echo.Context) (web.CampaignPage, approvals.Camp
 	for _, it := range cp.Items {
 		m.Items = append(m.Items, web.ReviewItemRow{ID: it.ID, Kind: string(it.Kind), Label: it.Label, Decision: string(it.Decision), Note: it.Note, By: it.DecidedBy})
 	}
-	return m, cp, nil
+	m.Deliveries, err = s.objectNotices(c, cp.ID)
+	return m, cp, err
 }
 
 // campaign shows one campaign.

@@ -123,6 +123,11 @@ func TestAnAccessReviewCampaignKeepsOrRevokesEachItem(t *testing.T) {
 	if n, _ := soon.RemindCampaigns(ctx); n != 0 {
 		t.Fatalf("reminded twice in a day: %d", n)
 	}
+	// Its page shows who was reminded.
+	told := adm.Get(console + "/reviews/" + other).Doc(t).Find(`[data-testid="campaign-notices"] [data-testid="deliveries"] tbody tr`)
+	if told.Length() != 2 || !strings.Contains(told.Text(), "Access review due: next") || !strings.Contains(told.Text(), "admin@acme.test") {
+		t.Fatalf("who was told of the campaign coming due: %d rows %q; want the admins by email, and the chat webhook", told.Length(), told.Text())
+	}
 }
 
 // seedCampaigns records campaigns of the tenant, started at each row's time.

@@ -29,6 +29,7 @@ type CampaignPage struct {
 	Progress    string
 	Percent     int
 	Items       []ReviewItemRow
+	Deliveries  ObjectDeliveries // the reminders sent about it: who was told, and how delivery went
 	FieldErrors map[string]string
 	FormError   string
 }

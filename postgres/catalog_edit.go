@@ -10,6 +10,7 @@ import (
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgtype"
+	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/gatehouse/gatehouse/approvals"
 	"github.com/gatehouse/gatehouse/audit"
@@ -72,6 +73,26 @@ func lockResource(ctx context.Context, q *db.Queries, tid, rid uuid.UUID) (appro
 		return approvals.Resource{}, err
 	}
 	return resourceFrom(row)
+}
+
+// withResource runs fn in a transaction on pool with the tenant's resource
+// id locked FOR UPDATE (lockResource, as a retire locks it), passing the
+// resource and its parsed IDs. A malformed ID or no such resource in the
+// tenant is apperr.NotFound; otherwise it returns fn's error.
+func withResource(ctx context.Context, pool *pgxpool.Pool, tenantID, id string,
+	fn func(q *db.Queries, r approvals.Resource, tid, rid uuid.UUID) error) error {
+	tid, rid, err := parseIDs(tenantID, id, errNoResource)
+	if err != nil {
+		return err
+	}
+	return InTx(ctx, pool, func(tx pgx.Tx) error {
+		q := db.New(tx)
+		r, err := lockResource(ctx, q, tid, rid)
+		if err != nil {
+			return err
+		}
+		return fn(q, r, tid, rid)
+	})
 }
 
 // EditResource changes the details of the tenant's resource (retired or
@@ -143,17 +164,8 @@ func (s *RequestStore) EditResource(ctx context.Context, tenantID, id string, d 
 // counted, or waits and finds the resource retired (LockLiveResource).
 // apperr.NotFound for no such resource in the tenant.
 func (s *RequestStore) RetireResource(ctx context.Context, tenantID, id, confirm, reason, actor string, meta audit.Meta) error {
-	tid, rid, err := parseIDs(tenantID, id, errNoResource)
-	if err != nil {
-		return err
-	}
 	reason = strings.TrimSpace(reason)
-	return InTx(ctx, s.pool, func(tx pgx.Tx) error {
-		q := db.New(tx)
-		r, err := lockResource(ctx, q, tid, rid)
-		if err != nil {
-			return err
-		}
+	return withResource(ctx, s.pool, tenantID, id, func(q *db.Queries, r approvals.Resource, tid, rid uuid.UUID) error {
 		u, err := inUse(ctx, q, tid, rid)
 		if err != nil {
 			return err
@@ -176,17 +188,8 @@ func (s *RequestStore) RetireResource(ctx context.Context, tenantID, id, confirm
 // apperr.Conflict when it is not retired; apperr.NotFound for no such
 // resource in the tenant.
 func (s *RequestStore) RestoreResource(ctx context.Context, tenantID, id, reason, actor string, meta audit.Meta) error {
-	tid, rid, err := parseIDs(tenantID, id, errNoResource)
-	if err != nil {
-		return err
-	}
 	reason = strings.TrimSpace(reason)
-	return InTx(ctx, s.pool, func(tx pgx.Tx) error {
-		q := db.New(tx)
-		r, err := lockResource(ctx, q, tid, rid)
-		if err != nil {
-			return err
-		}
+	return withResource(ctx, s.pool, tenantID, id, func(q *db.Queries, r approvals.Resource, tid, rid uuid.UUID) error {
 		if err := approvals.CheckRestore(r, reason); err != nil {
 			return err
 		}

@@ -10,6 +10,7 @@ import (
 	"github.com/jackc/pgx/v5/pgtype"
 
 	"github.com/gatehouse/gatehouse/apperr"
+	"github.com/gatehouse/gatehouse/approvals"
 	"github.com/gatehouse/gatehouse/audit"
 	"github.com/gatehouse/gatehouse/jobs"
 	"github.com/gatehouse/gatehouse/postgres/db"
@@ -35,16 +36,7 @@ func (s *BindingStore) SetRotationSchedule(ctx context.Context, tenantID string,
 	if err := tenants.CheckRotationSchedule(r); err != nil {
 		return err
 	}
-	tid, rid, err := parseIDs(tenantID, r.ResourceID, errNoResource)
-	if err != nil {
-		return err
-	}
-	return InTx(ctx, s.pool, func(tx pgx.Tx) error {
-		q := db.New(tx)
-		res, err := lockResource(ctx, q, tid, rid)
-		if err != nil {
-			return err
-		}
+	return withResource(ctx, s.pool, tenantID, r.ResourceID, func(q *db.Queries, res approvals.Resource, tid, rid uuid.UUID) error {
 		if !res.Cloud() {
 			return errNotCloud
 		}
@@ -67,16 +59,7 @@ func (s *BindingStore) SetRotationSchedule(ctx context.Context, tenantID string,
 // returns apperr.NotFound for no such resource in the tenant, and
 // apperr.Conflict when the resource has no schedule.
 func (s *BindingStore) StopRotation(ctx context.Context, tenantID, resourceID, actor string, meta audit.Meta) error {
-	tid, rid, err := parseIDs(tenantID, resourceID, errNoResource)
-	if err != nil {
-		return err
-	}
-	return InTx(ctx, s.pool, func(tx pgx.Tx) error {
-		q := db.New(tx)
-		res, err := lockResource(ctx, q, tid, rid)
-		if err != nil {
-			return err
-		}
+	return withResource(ctx, s.pool, tenantID, resourceID, func(q *db.Queries, res approvals.Resource, tid, rid uuid.UUID) error {
 		stopped, err := q.DeleteRotationSchedule(ctx, db.DeleteRotationScheduleParams{ResourceID: rid, TenantID: tid})
 		if errors.Is(err, pgx.ErrNoRows) {
 			return apperr.New(apperr.Conflict, res.Name+" has no rotation schedule to stop.")
